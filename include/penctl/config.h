@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * penctld's configuration: a GKeyFile at /etc/penctld/penctld.conf plus the
+ * drop-ins /etc/penctld/penctld.conf.d/*.conf in lexical order (later wins).
+ * Validation is strict; docs/penctld.conf.5 describes every key.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define PENCTL_EXIT_CONFIG 78 /* EX_CONFIG, see sysexits.h */
+#define PENCTL_DEPTH_CEILING_UM 3000u
+
+#define PENCTL_CONFIG_ERROR (penctl_config_error_quark())
+GQuark penctl_config_error_quark(void);
+
+enum penctl_config_error_code {
+	PENCTL_CONFIG_ERROR_READ,        /* file unreadable or not a key file */
+	PENCTL_CONFIG_ERROR_UNKNOWN,     /* unknown group or key */
+	PENCTL_CONFIG_ERROR_VALUE,       /* does not parse, or out of range */
+	PENCTL_CONFIG_ERROR_INCONSISTENT /* keys that contradict each other */
+};
+
+enum penctl_pedal_bias {
+	PENCTL_PEDAL_BIAS_AS_IS,
+	PENCTL_PEDAL_BIAS_DISABLED,
+	PENCTL_PEDAL_BIAS_PULL_UP,
+	PENCTL_PEDAL_BIAS_PULL_DOWN,
+};
+
+enum penctl_pedal_mode {
+	PENCTL_PEDAL_MOMENTARY,
+	PENCTL_PEDAL_LATCHING,
+};
+
+struct penctl_limit {
+	char *name;            /* role or area name, [a-z0-9_-]+ */
+	uint32_t max_depth_um;
+};
+
+struct penctl_config {
+	/* [Session] */
+	uint32_t max_minutes;
+	uint32_t max_needling_minutes;
+	uint32_t warn_percent;
+	uint32_t start_depth_um;
+	/* [Safety] */
+	uint32_t anesthetic_advisory_above_um;
+	uint32_t heartbeat_interval_ms;
+	uint32_t pen_watchdog_ms;
+	bool require_contraindication_check;
+	/* [Role NAME] and [Area NAME], sorted by name */
+	GPtrArray *roles;  /* struct penctl_limit */
+	GPtrArray *areas;  /* struct penctl_limit */
+	/* [Pedal] */
+	char *pedal_chip;
+	char *pedal_line;
+	bool pedal_active_low;
+	enum penctl_pedal_bias pedal_bias;
+	uint32_t pedal_debounce_ms;
+	enum penctl_pedal_mode pedal_mode;
+	/* [Pen] */
+	char *pen_address;     /* "" until paired; else XX:XX:XX:XX:XX:XX */
+	char *pen_adapter;     /* "" = first powered adapter */
+	/* Where the values came from, for messages: the files read, in order. */
+	GPtrArray *sources;    /* char * */
+};
+
+void penctl_config_free(struct penctl_config *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(penctl_config, penctl_config_free)
+typedef struct penctl_config penctl_config;
+
+/* The built-in defaults (identical to the shipped penctld.conf). */
+struct penctl_config *penctl_config_new_default(void);
+
+/* Load PATH (NULL = the system path) and, when PATH is NULL or DROPIN_DIR is
+ * given, the drop-ins of DROPIN_DIR.  A missing main file means the built-in
+ * defaults; drop-ins still apply on top.  On error the message names the file,
+ * group, key, the bad value and what is allowed. */
+struct penctl_config *penctl_config_load(const char *path, const char *dropin_dir, GError **error);
+
+/* Parse one key file's text, as if it were the whole configuration. */
+struct penctl_config *penctl_config_load_from_data(const char *data, const char *origin,
+						   GError **error);
+
+const struct penctl_limit *penctl_config_find_role(const struct penctl_config *config,
+						   const char *name);
+const struct penctl_limit *penctl_config_find_area(const struct penctl_config *config,
+						   const char *name);
+
+/* Parse "1.25" (at most three decimals, no sign, no exponent) into micrometres. */
+bool penctl_parse_depth_mm(const char *text, uint32_t *depth_um);
+/* "1.25" style: at least two decimals; out must hold 16 bytes. */
+void penctl_format_depth_mm(uint32_t depth_um, char out[16]);
+
+/* The effective limits table (role × area → min) and the time limits, as
+ * printed by penctld --check-config. */
+char *penctl_config_describe(const struct penctl_config *config);
+
+const char *penctl_pedal_bias_to_string(enum penctl_pedal_bias bias);
+const char *penctl_pedal_mode_to_string(enum penctl_pedal_mode mode);
