@@ -41,6 +41,12 @@
 #define PEN_WATCHDOG_MAX_MS 10000u
 #define PEN_BATTERY_UNKNOWN   0xffu
 
+/* Status reports what the pen measures, which may lie outside what may be
+ * set: a manual dial can push the needle past the ceiling, and the daemon
+ * must see that value (not a parse error) to stop the motor for it. */
+#define PEN_STATUS_DEPTH_MAX_UM 6000u
+#define PEN_STATUS_SPEED_MAX     400u /* measured stroke rate; 0 while stopped */
+
 /* Wire sizes of version 1.  A pen may not send longer or shorter values. */
 #define PEN_CONTROL_SIZE        4
 #define PEN_DEPTH_SIZE          2
@@ -127,6 +133,11 @@ int pen_codec_parse_battery_level(const uint8_t *buf, size_t len, uint8_t *perce
 /* Whether a pen announcing this version can be driven by this daemon
  * (same major; any minor). */
 bool pen_protocol_version_supported(const struct pen_protocol_info *info);
+
+/* Stable lower-case names for logs and records: "watchdog", "motor-stall";
+ * "unknown" for a value outside the enumeration. */
+const char *pen_stop_cause_to_string(enum pen_stop_cause cause);
+const char *pen_fault_to_string(enum pen_fault fault);
 
 /* "1a2b3c4d5e6f7081": 16 lowercase hex digits + NUL. */
 #define PEN_CARTRIDGE_ID_STRLEN 17
