@@ -253,7 +253,7 @@ void engine_get_snapshot(const struct engine *engine, int64_t now_us,
 			 struct engine_snapshot *snapshot);
 
 /* The summary of the open session so far, or NULL without one. */
-const struct engine_session_summary *engine_session_summary(const struct engine *engine,
+const struct engine_session_summary *engine_session_summary(struct engine *engine,
 							    int64_t now_us);
 
 const char *engine_reason_to_string(enum engine_reason reason);
