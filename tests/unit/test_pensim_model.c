@@ -1,0 +1,486 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The simulated pen behaves like a pen implementing docs/pen-protocol.md:
+ * every test drives tools/pensim_model.c through time it is given and checks
+ * what the pen did (Status, motor events, ATT answers).
+ */
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "penctl/pen_protocol.h"
+#include "pensim_model.h"
+
+#define T0 1000000000ll /* an arbitrary monotonic start time */
+#define MS 1000ll
+#define S  1000000ll
+
+static int setup_model(void **state)
+{
+	static struct pensim_model model;
+	struct pensim_model_config config;
+
+	pensim_model_config_defaults(&config);
+	assert_int_equal(pensim_model_init(&model, &config, T0), 0);
+	*state = &model;
+	return 0;
+}
+
+static uint8_t send_control(struct pensim_model *m, enum pen_control_op op,
+			    uint16_t seq, int64_t t)
+{
+	struct pen_control c = { .op = op, .seq = seq };
+	uint8_t buf[PEN_CONTROL_SIZE];
+
+	assert_int_equal(pen_codec_encode_control(&c, buf, sizeof(buf)), PEN_CONTROL_SIZE);
+	return pensim_model_write_control(m, buf, sizeof(buf), t);
+}
+
+static uint8_t send_depth(struct pensim_model *m, uint16_t depth_um, int64_t t)
+{
+	uint8_t buf[2] = { (uint8_t)(depth_um & 0xff), (uint8_t)(depth_um >> 8) };
+
+	/* Raw bytes, not the encoder: the pen must judge values the daemon's
+	 * encoder would never produce. */
+	return pensim_model_write_depth(m, buf, sizeof(buf), t);
+}
+
+static void send_heartbeat(struct pensim_model *m, uint16_t counter, int64_t t)
+{
+	uint8_t buf[PEN_HEARTBEAT_SIZE];
+
+	assert_int_equal(pen_codec_encode_heartbeat(counter, buf, sizeof(buf)),
+			 PEN_HEARTBEAT_SIZE);
+	assert_int_equal(pensim_model_write_heartbeat(m, buf, sizeof(buf), t), PENSIM_ATT_OK);
+}
+
+static void send_watchdog(struct pensim_model *m, uint16_t ms, int64_t t)
+{
+	uint8_t buf[PEN_WATCHDOG_SIZE];
+
+	assert_int_equal(pen_codec_encode_watchdog(ms, buf, sizeof(buf)), PEN_WATCHDOG_SIZE);
+	assert_int_equal(pensim_model_write_watchdog(m, buf, sizeof(buf), t), PENSIM_ATT_OK);
+}
+
+static struct pen_status status_of(const struct pensim_model *m)
+{
+	struct pen_status s;
+
+	pensim_model_get_status(m, &s);
+	return s;
+}
+
+static void expect_motor_event(struct pensim_model *m, bool started,
+			       enum pen_stop_cause cause, int64_t t, uint16_t seq)
+{
+	struct pensim_motor_event ev;
+
+	assert_true(pensim_model_take_motor_event(m, &ev));
+	assert_int_equal(ev.started, started);
+	assert_int_equal(ev.cause, cause);
+	assert_int_equal(ev.t_us, t);
+	assert_int_equal(ev.seq, seq);
+}
+
+static void expect_no_motor_event(struct pensim_model *m)
+{
+	struct pensim_motor_event ev;
+
+	assert_false(pensim_model_take_motor_event(m, &ev));
+}
+
+static void test_run_and_stop_echo_control_seq(void **state)
+{
+	struct pensim_model *m = *state;
+
+	assert_false(status_of(m).motor_running);
+	assert_int_equal(status_of(m).stop_cause, PEN_STOP_NONE);
+
+	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 41, T0 + 10 * MS), PENSIM_ATT_OK);
+	assert_true(status_of(m).motor_running);
+	assert_int_equal(status_of(m).control_seq, 41);
+	assert_int_equal(status_of(m).speed, 100);
+	expect_motor_event(m, true, PEN_STOP_NONE, T0 + 10 * MS, 41);
+
+	assert_int_equal(send_control(m, PEN_CONTROL_STOP, 42, T0 + 20 * MS), PENSIM_ATT_OK);
+	assert_false(status_of(m).motor_running);
+	assert_int_equal(status_of(m).stop_cause, PEN_STOP_COMMAND);
+	assert_int_equal(status_of(m).control_seq, 42);
+	assert_int_equal(status_of(m).speed, 0);
+	expect_motor_event(m, false, PEN_STOP_COMMAND, T0 + 20 * MS, 42);
+	expect_no_motor_event(m);
+}
+
+static void test_stop_while_stopped_echoes_seq_without_motor_event(void **state)
+{
+	struct pensim_model *m = *state;
+
+	assert_int_equal(send_control(m, PEN_CONTROL_STOP, 9, T0 + MS), PENSIM_ATT_OK);
+	assert_int_equal(status_of(m).control_seq, 9);
+	assert_false(status_of(m).motor_running);
+	expect_no_motor_event(m);
+}
+
+static void test_malformed_control_refused_and_not_applied(void **state)
+{
+	struct pensim_model *m = *state;
+	const uint8_t unknown_op[PEN_CONTROL_SIZE] = { 0x07, 0x00, 0x05, 0x00 };
+	const uint8_t reserved_set[PEN_CONTROL_SIZE] = { 0x01, 0x01, 0x05, 0x00 };
+	const uint8_t short_run[3] = { 0x01, 0x00, 0x05 };
+
+	assert_int_equal(pensim_model_write_control(m, unknown_op, sizeof(unknown_op), T0 + MS),
+			 PENSIM_ATT_MALFORMED);
+	assert_int_equal(pensim_model_write_control(m, reserved_set, sizeof(reserved_set), T0 + MS),
+			 PENSIM_ATT_MALFORMED);
+	assert_int_equal(pensim_model_write_control(m, short_run, sizeof(short_run), T0 + MS),
+			 PENSIM_ATT_INVALID_LENGTH);
+	assert_false(status_of(m).motor_running);
+	assert_int_equal(status_of(m).control_seq, 0);
+	expect_no_motor_event(m);
+}
+
+static void test_watchdog_expiry_stops_motor_at_watchdog_time(void **state)
+{
+	struct pensim_model *m = *state;
+	int64_t run_at = T0 + 100 * MS;
+
+	send_watchdog(m, 500, T0 + 50 * MS);
+	assert_int_equal(pensim_model_get_watchdog_ms(m), 500);
+	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 1, run_at), PENSIM_ATT_OK);
+	expect_motor_event(m, true, PEN_STOP_NONE, run_at, 1);
+
+	/* The caller's timer must fire exactly when the window closes. */
+	assert_int_equal(pensim_model_next_deadline_us(m), run_at + 500 * MS);
+
+	pensim_model_advance(m, run_at + 500 * MS - 1);
+	assert_true(status_of(m).motor_running);
+	expect_no_motor_event(m);
+
+	pensim_model_advance(m, run_at + 500 * MS);
+	assert_false(status_of(m).motor_running);
+	assert_int_equal(status_of(m).stop_cause, PEN_STOP_WATCHDOG);
+	expect_motor_event(m, false, PEN_STOP_WATCHDOG, run_at + 500 * MS, 1);
+	assert_int_equal(pensim_model_next_deadline_us(m), INT64_MAX);
+}
+
+static void test_watchdog_stop_time_is_window_end_even_if_noticed_late(void **state)
+{
+	struct pensim_model *m = *state;
+
+	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 3, T0), PENSIM_ATT_OK);
+	expect_motor_event(m, true, PEN_STOP_NONE, T0, 3);
+
+	/* The main loop was busy; the pen's watchdog was not. */
+	pensim_model_advance(m, T0 + 1700 * MS);
+	expect_motor_event(m, false, PEN_STOP_WATCHDOG, T0 + PENSIM_DEFAULT_WATCHDOG_MS * MS, 3);
+	/* Strokes stop counting when the motor stops: 100/s for 1 s. */
+	assert_int_equal(status_of(m).strokes, 100);
+}
+
+static void test_heartbeat_keeps_motor_running(void **state)
+{
+	struct pensim_model *m = *state;
+	int64_t t = T0;
+	uint16_t counter = 0;
+
+	send_watchdog(m, 500, t);
+	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 1, t), PENSIM_ATT_OK);
+	for (int i = 0; i < 25; i++) {
+		t += 400 * MS;
+		pensim_model_advance(m, t - 1);
+		send_heartbeat(m, counter++, t);
+		assert_true(status_of(m).motor_running);
+	}
+	expect_motor_event(m, true, PEN_STOP_NONE, T0, 1);
+	expect_no_motor_event(m);
+
+	/* Heartbeats stop: the last one opened the last window. */
+	pensim_model_advance(m, t + 2 * S);
+	expect_motor_event(m, false, PEN_STOP_WATCHDOG, t + 500 * MS, 1);
+}
+
+static void test_heartbeat_after_window_closed_does_not_rescue_motor(void **state)
+{
+	struct pensim_model *m = *state;
+
+	send_watchdog(m, 200, T0);
+	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 1, T0), PENSIM_ATT_OK);
+	send_heartbeat(m, 1, T0 + 200 * MS + 1);
+	assert_false(status_of(m).motor_running);
+	assert_int_equal(status_of(m).stop_cause, PEN_STOP_WATCHDOG);
+}
+
+static void test_shorter_watchdog_applies_to_running_motor(void **state)
+{
+	struct pensim_model *m = *state;
+
+	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 1, T0), PENSIM_ATT_OK);
+	send_watchdog(m, 300, T0 + 400 * MS);
+	assert_false(status_of(m).motor_running);
+	assert_int_equal(status_of(m).stop_cause, PEN_STOP_WATCHDOG);
+}
+
+static void test_watchdog_out_of_range_refused(void **state)
+{
+	struct pensim_model *m = *state;
+	const uint8_t too_short[2] = { 50, 0 };             /* 50 ms < 100 */
+	const uint8_t too_long[2] = { 0x11, 0x27 };         /* 10001 ms */
+
+	assert_int_equal(pensim_model_write_watchdog(m, too_short, 2, T0), PENSIM_ATT_OUT_OF_RANGE);
+	assert_int_equal(pensim_model_write_watchdog(m, too_long, 2, T0), PENSIM_ATT_OUT_OF_RANGE);
+	assert_int_equal(pensim_model_write_watchdog(m, too_short, 1, T0), PENSIM_ATT_INVALID_LENGTH);
+	assert_int_equal(pensim_model_get_watchdog_ms(m), PENSIM_DEFAULT_WATCHDOG_MS);
+}
+
+static void test_disconnect_stops_motor(void **state)
+{
+	struct pensim_model *m = *state;
+
+	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 5, T0), PENSIM_ATT_OK);
+	pensim_model_link_lost(m, T0 + 300 * MS);
+	assert_false(status_of(m).motor_running);
+	assert_int_equal(status_of(m).stop_cause, PEN_STOP_DISCONNECT);
+	expect_motor_event(m, true, PEN_STOP_NONE, T0, 5);
+	expect_motor_event(m, false, PEN_STOP_DISCONNECT, T0 + 300 * MS, 5);
+}
+
+static void test_button_stops_motor(void **state)
+{
+	struct pensim_model *m = *state;
+
+	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 5, T0), PENSIM_ATT_OK);
+	pensim_model_press_button(m, T0 + 10 * MS);
+	assert_int_equal(status_of(m).stop_cause, PEN_STOP_BUTTON);
+	expect_motor_event(m, true, PEN_STOP_NONE, T0, 5);
+	expect_motor_event(m, false, PEN_STOP_BUTTON, T0 + 10 * MS, 5);
+}
+
+static void test_depth_above_cartridge_max_refused(void **state)
+{
+	struct pensim_model *m = *state;
+	struct pen_cartridge c = { .id = 0x1a2b, .needle_count = 36, .max_depth_um = 1500 };
+
+	assert_int_equal(pensim_model_set_cartridge(m, &c, T0), 0);
+	assert_int_equal(send_depth(m, 1200, T0), PENSIM_ATT_OK);
+	assert_int_equal(send_depth(m, 1501, T0), PENSIM_ATT_ABOVE_CARTRIDGE_MAX);
+	assert_int_equal(pensim_model_get_depth(m), 1200);
+	assert_int_equal(send_depth(m, 1500, T0), PENSIM_ATT_OK);
+	assert_int_equal(pensim_model_get_depth(m), 1500);
+	assert_int_equal(status_of(m).depth_um, 1500);
+}
+
+static void test_depth_outside_protocol_range_refused(void **state)
+{
+	struct pensim_model *m = *state;
+	const uint8_t three[3] = { 0xf4, 0x01, 0x00 };
+
+	assert_int_equal(send_depth(m, PEN_DEPTH_MIN_UM - 1, T0), PENSIM_ATT_OUT_OF_RANGE);
+	assert_int_equal(send_depth(m, PEN_DEPTH_MAX_UM + 1, T0), PENSIM_ATT_OUT_OF_RANGE);
+	assert_int_equal(pensim_model_write_depth(m, three, sizeof(three), T0),
+			 PENSIM_ATT_INVALID_LENGTH);
+	assert_int_equal(pensim_model_get_depth(m), 500);
+}
+
+static void test_smaller_cartridge_lowers_set_depth(void **state)
+{
+	struct pensim_model *m = *state;
+	struct pen_cartridge c = { .id = 7, .needle_count = 3, .max_depth_um = 300 };
+
+	assert_int_equal(pensim_model_set_cartridge(m, &c, T0), 0);
+	assert_int_equal(pensim_model_get_depth(m), 300);
+}
+
+static void test_manual_dial_overrides_measured_depth(void **state)
+{
+	struct pensim_model *m = *state;
+
+	assert_int_equal(pensim_model_set_dial(m, 4200, T0), 0);
+	assert_int_equal(status_of(m).depth_um, 4200);
+	assert_int_equal(pensim_model_get_depth(m), 500);
+	assert_int_equal(pensim_model_set_dial(m, PEN_STATUS_DEPTH_MAX_UM + 1, T0), -ERANGE);
+	assert_int_equal(pensim_model_set_dial(m, 0, T0), 0);
+	assert_int_equal(status_of(m).depth_um, 500);
+}
+
+static void test_fault_stops_motor_and_refuses_run(void **state)
+{
+	struct pensim_model *m = *state;
+
+	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 10, T0), PENSIM_ATT_OK);
+	assert_int_equal(pensim_model_set_faults(m, PEN_FAULT_OVERTEMP, T0 + 100 * MS), 0);
+	assert_false(status_of(m).motor_running);
+	assert_int_equal(status_of(m).stop_cause, PEN_STOP_FAULT);
+	assert_int_equal(status_of(m).fault_bits, PEN_FAULT_OVERTEMP);
+	expect_motor_event(m, true, PEN_STOP_NONE, T0, 10);
+	expect_motor_event(m, false, PEN_STOP_FAULT, T0 + 100 * MS, 10);
+
+	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 11, T0 + 200 * MS),
+			 PENSIM_ATT_FAULT_ACTIVE);
+	assert_false(status_of(m).motor_running);
+	assert_int_equal(status_of(m).control_seq, 10);
+	expect_no_motor_event(m);
+
+	/* Clearing the fault does not restart the motor by itself. */
+	assert_int_equal(pensim_model_set_faults(m, 0, T0 + 300 * MS), 0);
+	assert_false(status_of(m).motor_running);
+	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 12, T0 + 400 * MS), PENSIM_ATT_OK);
+	assert_true(status_of(m).motor_running);
+	assert_int_equal(pensim_model_set_faults(m, 0x40, T0 + 400 * MS), -EINVAL);
+}
+
+static void test_removed_cartridge_is_a_fault(void **state)
+{
+	struct pensim_model *m = *state;
+	struct pen_cartridge none = { 0 };
+
+	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 1, T0), PENSIM_ATT_OK);
+	assert_int_equal(pensim_model_set_cartridge(m, &none, T0 + MS), 0);
+	assert_int_equal(status_of(m).stop_cause, PEN_STOP_FAULT);
+	assert_int_equal(status_of(m).fault_bits, PEN_FAULT_CARTRIDGE_MISSING);
+	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 2, T0 + 2 * MS), PENSIM_ATT_FAULT_ACTIVE);
+}
+
+static void test_strokes_count_only_while_running(void **state)
+{
+	struct pensim_model *m = *state;
+	const uint8_t speed_150[2] = { 150, 0 };
+
+	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 1, T0), PENSIM_ATT_OK);
+	/* 100 strokes/s for 0.75 s, heartbeats keep it going. */
+	send_heartbeat(m, 1, T0 + 750 * MS);
+	assert_int_equal(status_of(m).strokes, 75);
+	/* 150 strokes/s for 0.5 s more. */
+	assert_int_equal(pensim_model_write_speed(m, speed_150, 2, T0 + 750 * MS), PENSIM_ATT_OK);
+	assert_int_equal(pensim_model_get_speed(m), 150);
+	assert_int_equal(send_control(m, PEN_CONTROL_STOP, 2, T0 + 1250 * MS), PENSIM_ATT_OK);
+	assert_int_equal(status_of(m).strokes, 150);
+	/* Standing still adds nothing. */
+	pensim_model_advance(m, T0 + 10 * S);
+	assert_int_equal(status_of(m).strokes, 150);
+}
+
+static void test_status_notified_on_change_and_every_second_while_running(void **state)
+{
+	struct pensim_model *m = *state;
+
+	assert_false(pensim_model_take_status_notify(m));
+	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 1, T0), PENSIM_ATT_OK);
+	assert_true(pensim_model_take_status_notify(m));
+	assert_false(pensim_model_take_status_notify(m));
+
+	send_watchdog(m, 5000, T0 + 10 * MS);
+	assert_int_equal(pensim_model_next_deadline_us(m), T0 + S);
+	pensim_model_advance(m, T0 + S - 1);
+	assert_false(pensim_model_take_status_notify(m));
+	pensim_model_advance(m, T0 + S);
+	assert_true(pensim_model_take_status_notify(m));
+	assert_int_equal(pensim_model_next_deadline_us(m), T0 + 2 * S);
+
+	assert_int_equal(send_control(m, PEN_CONTROL_STOP, 2, T0 + 1500 * MS), PENSIM_ATT_OK);
+	assert_true(pensim_model_take_status_notify(m));
+	pensim_model_advance(m, T0 + 5 * S);
+	assert_false(pensim_model_take_status_notify(m));
+}
+
+static void test_battery_drains_while_running(void **state)
+{
+	struct pensim_model *m = *state;
+	int64_t t = T0;
+
+	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 1, t), PENSIM_ATT_OK);
+	send_watchdog(m, 10000, t);
+	for (int i = 0; i < 15; i++) {          /* 135 s of running */
+		t += 9 * S;
+		send_heartbeat(m, (uint16_t)i, t);
+	}
+	assert_int_equal(pensim_model_get_battery(m), 98);
+	assert_int_equal(status_of(m).battery_percent, 98);
+	assert_int_equal(send_control(m, PEN_CONTROL_STOP, 2, t), PENSIM_ATT_OK);
+	pensim_model_advance(m, t + 600 * S);
+	assert_int_equal(pensim_model_get_battery(m), 98);
+}
+
+static void test_empty_battery_stops_motor_with_fault(void **state)
+{
+	struct pensim_model *m = *state;
+
+	assert_int_equal(pensim_model_set_battery(m, 1, T0), 0);
+	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 1, T0), PENSIM_ATT_OK);
+	send_watchdog(m, 10000, T0);
+	for (int i = 1; i <= 7; i++)
+		send_heartbeat(m, (uint16_t)i, T0 + i * 9 * S);
+	expect_motor_event(m, true, PEN_STOP_NONE, T0, 1);
+	expect_motor_event(m, false, PEN_STOP_FAULT, T0 + PENSIM_DEFAULT_BATTERY_DRAIN_US, 1);
+	assert_int_equal(status_of(m).fault_bits, PEN_FAULT_BATTERY_CRITICAL);
+	assert_int_equal(pensim_model_set_battery(m, 101, T0 + 70 * S), -ERANGE);
+}
+
+static void test_impossible_configuration_refused(void **state)
+{
+	struct pensim_model model;
+	struct pensim_model_config config;
+
+	(void)state;
+	pensim_model_config_defaults(&config);
+	config.depth_um = 2600; /* above the default cartridge's 2500 */
+	assert_int_equal(pensim_model_init(&model, &config, 0), -EINVAL);
+
+	pensim_model_config_defaults(&config);
+	config.cartridge.needle_count = 0;
+	assert_int_equal(pensim_model_init(&model, &config, 0), -EINVAL);
+
+	pensim_model_config_defaults(&config);
+	config.speed = PEN_SPEED_MAX + 1;
+	assert_int_equal(pensim_model_init(&model, &config, 0), -EINVAL);
+
+	pensim_model_config_defaults(&config);
+	config.fault_bits = 0x8000;
+	assert_int_equal(pensim_model_init(&model, &config, 0), -EINVAL);
+}
+
+/* Named after the rule each one checks, so a failure says which broke. */
+#define PEN_TEST(name, fn) { name, fn, setup_model, NULL, NULL }
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		PEN_TEST("/pensim/control/run-stop-echo-seq", test_run_and_stop_echo_control_seq),
+		PEN_TEST("/pensim/control/stop-while-stopped",
+			 test_stop_while_stopped_echoes_seq_without_motor_event),
+		PEN_TEST("/pensim/control/malformed-refused",
+			 test_malformed_control_refused_and_not_applied),
+		PEN_TEST("/pensim/watchdog/expiry-stops-at-time",
+			 test_watchdog_expiry_stops_motor_at_watchdog_time),
+		PEN_TEST("/pensim/watchdog/late-notice",
+			 test_watchdog_stop_time_is_window_end_even_if_noticed_late),
+		PEN_TEST("/pensim/watchdog/heartbeat-keeps-running",
+			 test_heartbeat_keeps_motor_running),
+		PEN_TEST("/pensim/watchdog/late-heartbeat",
+			 test_heartbeat_after_window_closed_does_not_rescue_motor),
+		PEN_TEST("/pensim/watchdog/shorter-applies",
+			 test_shorter_watchdog_applies_to_running_motor),
+		PEN_TEST("/pensim/watchdog/out-of-range", test_watchdog_out_of_range_refused),
+		PEN_TEST("/pensim/link/disconnect-stops", test_disconnect_stops_motor),
+		PEN_TEST("/pensim/button/stops", test_button_stops_motor),
+		PEN_TEST("/pensim/depth/above-cartridge-max", test_depth_above_cartridge_max_refused),
+		PEN_TEST("/pensim/depth/out-of-range", test_depth_outside_protocol_range_refused),
+		PEN_TEST("/pensim/depth/smaller-cartridge", test_smaller_cartridge_lowers_set_depth),
+		PEN_TEST("/pensim/depth/manual-dial", test_manual_dial_overrides_measured_depth),
+		PEN_TEST("/pensim/fault/stops-and-refuses-run", test_fault_stops_motor_and_refuses_run),
+		PEN_TEST("/pensim/fault/cartridge-removed", test_removed_cartridge_is_a_fault),
+		PEN_TEST("/pensim/strokes/count-while-running", test_strokes_count_only_while_running),
+		PEN_TEST("/pensim/status/change-and-periodic",
+			 test_status_notified_on_change_and_every_second_while_running),
+		PEN_TEST("/pensim/battery/drains-while-running", test_battery_drains_while_running),
+		PEN_TEST("/pensim/battery/empty-is-fault", test_empty_battery_stops_motor_with_fault),
+		{ "/pensim/config/impossible-refused", test_impossible_configuration_refused,
+		  NULL, NULL, NULL },
+	};
+
+	return cmocka_run_group_tests_name("pensim-model", tests, NULL, NULL);
+}
