@@ -1,0 +1,712 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The control service: io.penctld.Penctl1 on the system bus.
+ *
+ * A method call goes: policy (dbus-daemon, systemd/io.penctld.Penctl1.conf)
+ * -> GDBus checks the signature against the introspection -> we ask the bus
+ * for the caller's uid -> the request becomes an engine event (ops->submit)
+ * or a pen operation (ops->scan/pair/forget) -> the reply, or a named error
+ * with the engine's message.
+ *
+ * The service is reference counted inside: a call waiting for the bus or
+ * for a pen operation keeps it alive, and finds it "closed" if the daemon
+ * freed it meanwhile, so no callback touches freed memory.
+ */
+#include <string.h>
+
+#include "penctl/control_properties.h"
+#include "penctl/control_service.h"
+
+#define CONTROL_TICK_MS 1000u
+
+struct control_service {
+	const struct control_service_ops *ops;
+	void *user_data;
+	bool closed;
+	GDBusNodeInfo *node_info;
+	GDBusConnection *connection;
+	guint registration_id;
+	guint owner_id;
+	GVariant *last_properties; /* what was last signalled (or exported) */
+	guint tick_id;             /* 1 s timer while a session is open */
+};
+
+/* One method call on its way: waits for the caller's uid, then maybe for a
+ * pen operation. */
+struct control_call {
+	struct control_service *service; /* a reference */
+	GDBusMethodInvocation *invocation;
+	uint32_t uid;
+	char *description;
+};
+
+static struct control_service *service_ref(struct control_service *service)
+{
+	return g_rc_box_acquire(service);
+}
+
+static void service_clear(struct control_service *service)
+{
+	g_clear_pointer(&service->last_properties, g_variant_unref);
+	g_clear_pointer(&service->node_info, g_dbus_node_info_unref);
+	g_clear_object(&service->connection);
+}
+
+static void service_unref(struct control_service *service)
+{
+	g_rc_box_release_full(service, (GDestroyNotify)service_clear);
+}
+
+static void control_call_free(struct control_call *call)
+{
+	service_unref(call->service);
+	g_object_unref(call->invocation);
+	g_free(call->description);
+	g_free(call);
+}
+typedef struct control_call control_call;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(control_call, control_call_free)
+
+struct control_found_pen *control_found_pen_new(const char *address, const char *name,
+						int16_t rssi)
+{
+	struct control_found_pen *pen = g_new0(struct control_found_pen, 1);
+
+	pen->address = g_strdup(address ? address : "");
+	pen->name = g_strdup(name ? name : "");
+	pen->rssi = rssi;
+	return pen;
+}
+
+void control_found_pen_free(struct control_found_pen *pen)
+{
+	if (!pen)
+		return;
+	g_free(pen->address);
+	g_free(pen->name);
+	g_free(pen);
+}
+
+static void return_error(GDBusMethodInvocation *invocation, const char *name,
+			 const char *message)
+{
+	g_autofree char *full = g_strconcat(PENCTL_DBUS_ERROR_PREFIX, name, NULL);
+
+	g_dbus_method_invocation_return_dbus_error(invocation, full, message);
+}
+
+static void return_invalid_argument(GDBusMethodInvocation *invocation, const char *message)
+{
+	return_error(invocation, control_error_name_for_code(CONTROL_ERROR_INVALID_ARGUMENT),
+		     message);
+}
+
+/* An error from a pen operation: CONTROL_ERROR codes keep their names,
+ * anything else is Failed with its message. */
+static void return_operation_error(GDBusMethodInvocation *invocation, const GError *error)
+{
+	const char *name = "Failed";
+
+	if (error->domain == CONTROL_ERROR)
+		name = control_error_name_for_code((enum control_error_code)error->code);
+	return_error(invocation, name, error->message);
+}
+
+static GVariant *current_properties(struct control_service *service, bool *session_open)
+{
+	struct engine_snapshot snapshot = { 0 };
+
+	service->ops->snapshot(service->user_data, &snapshot);
+	if (session_open)
+		*session_open = snapshot.session_open;
+	return control_properties_build(&snapshot, service->ops->config(service->user_data));
+}
+
+static gboolean on_tick(gpointer data)
+{
+	struct control_service *service = data;
+
+	control_service_notify_changed(service);
+	return service->tick_id ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+/* The time properties move while a session is open even when nothing else
+ * happens: look once a second then, never otherwise. */
+static void update_tick(struct control_service *service, bool session_open)
+{
+	if (session_open && !service->tick_id && !service->closed) {
+		service->tick_id = g_timeout_add(CONTROL_TICK_MS, on_tick, service);
+	} else if (!session_open && service->tick_id) {
+		g_source_remove(service->tick_id);
+		service->tick_id = 0;
+	}
+}
+
+void control_service_notify_changed(struct control_service *service)
+{
+	g_autoptr(GVariant) properties = NULL;
+	g_autoptr(GVariant) changed = NULL;
+	g_autoptr(GError) error = NULL;
+	bool session_open = false;
+
+	if (!service || service->closed)
+		return;
+	properties = current_properties(service, &session_open);
+	update_tick(service, session_open);
+	changed = control_properties_diff(service->last_properties, properties);
+	if (!changed)
+		return;
+	g_clear_pointer(&service->last_properties, g_variant_unref);
+	service->last_properties = g_steal_pointer(&properties);
+	if (!service->registration_id)
+		return;
+	if (!g_dbus_connection_emit_signal(service->connection, NULL, PENCTL_DBUS_PATH,
+					   "org.freedesktop.DBus.Properties", "PropertiesChanged",
+					   g_variant_new("(s@a{sv}@as)", PENCTL_DBUS_INTERFACE,
+							 changed, g_variant_new_strv(NULL, 0)),
+					   &error))
+		g_warning("control: cannot signal property changes: %s", error->message);
+}
+
+/* ---- requests that become engine events ---- */
+
+static void submit(struct control_call *call, const struct engine_event *event,
+		   struct engine_reply *reply)
+{
+	const struct control_caller caller = {
+		.uid = call->uid,
+		.sender = g_dbus_method_invocation_get_sender(call->invocation),
+		.description = call->description,
+	};
+
+	memset(reply, 0, sizeof(*reply));
+	reply->refusal = ENGINE_REASON_NONE;
+	call->service->ops->submit(call->service->user_data, &caller, event, reply);
+}
+
+/* True when the engine agreed; otherwise the call has been answered. */
+static bool reply_accepted(struct control_call *call, const struct engine_reply *reply)
+{
+	if (reply->refusal == ENGINE_REASON_NONE)
+		return true;
+	if (reply->message[0]) {
+		return_error(call->invocation, control_error_name_for_reason(reply->refusal),
+			     reply->message);
+	} else {
+		g_autofree char *message = g_strdup_printf(
+			"refused: %s", engine_reason_to_string(reply->refusal));
+
+		return_error(call->invocation, control_error_name_for_reason(reply->refusal),
+			     message);
+	}
+	return false;
+}
+
+static bool parse_start_options(GVariant *options, bool *contraindications_checked,
+				char **problem)
+{
+	GVariantIter iter;
+	const char *key;
+	GVariant *value;
+
+	*contraindications_checked = false;
+	g_variant_iter_init(&iter, options);
+	while (g_variant_iter_loop(&iter, "{&sv}", &key, &value)) {
+		if (g_str_equal(key, PENCTL_OPTION_CONTRAINDICATIONS_CHECKED)) {
+			if (!g_variant_is_of_type(value, G_VARIANT_TYPE_BOOLEAN)) {
+				*problem = g_strdup_printf("option %s must be a boolean (b)", key);
+				return false;
+			}
+			*contraindications_checked = g_variant_get_boolean(value);
+		} else {
+			*problem = g_strdup_printf("unknown option \"%s\"; known: %s", key,
+						   PENCTL_OPTION_CONTRAINDICATIONS_CHECKED);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void handle_start_session(struct control_call *call, GVariant *parameters)
+{
+	const char *operator_name, *role, *area, *client;
+	g_autoptr(GVariant) options = NULL;
+	g_autoptr(GDateTime) now = g_date_time_new_now_local();
+	g_autofree char *session_id = NULL;
+	g_autofree char *problem = NULL;
+	struct engine_event event = { .kind = ENGINE_EVENT_SESSION_START };
+	struct engine_reply reply;
+	bool checked;
+
+	g_variant_get(parameters, "(&s&s&s&s@a{sv})", &operator_name, &role, &area, &client,
+		      &options);
+	if (!parse_start_options(options, &checked, &problem)) {
+		return_invalid_argument(call->invocation, problem);
+		return;
+	}
+	session_id = control_session_id_new(now, g_random_int());
+	event.caller = call->description;
+	event.session_start.session_id = session_id;
+	event.session_start.operator_name = operator_name;
+	event.session_start.role = role;
+	event.session_start.area = area;
+	event.session_start.client_ref = client[0] ? client : NULL;
+	event.session_start.contraindications_checked = checked;
+	submit(call, &event, &reply);
+	if (reply_accepted(call, &reply))
+		g_dbus_method_invocation_return_value(call->invocation,
+						      g_variant_new("(s)", session_id));
+}
+
+static void handle_stop_session(struct control_call *call)
+{
+	struct engine_event event = { .kind = ENGINE_EVENT_SESSION_STOP };
+	struct engine_reply reply;
+	GVariant *summary;
+
+	event.caller = call->description;
+	submit(call, &event, &reply);
+	if (!reply_accepted(call, &reply))
+		return;
+	if (reply.summary) {
+		const struct penctl_config *config =
+			call->service->ops->config(call->service->user_data);
+
+		summary = control_summary_to_variant(reply.summary,
+						     config->anesthetic_advisory_above_um);
+	} else {
+		/* The engine closed the session without a summary: answer an
+		 * empty one rather than fail a stop that happened. */
+		summary = g_variant_ref_sink(g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0));
+	}
+	g_dbus_method_invocation_return_value(call->invocation,
+					      g_variant_new("(@a{sv})", summary));
+	g_variant_unref(summary);
+}
+
+static void handle_set_depth(struct control_call *call, GVariant *parameters)
+{
+	struct engine_event event = { .kind = ENGINE_EVENT_DEPTH_REQUEST };
+	struct engine_reply reply;
+
+	event.caller = call->description;
+	g_variant_get(parameters, "(u)", &event.depth_um);
+	submit(call, &event, &reply);
+	if (reply_accepted(call, &reply))
+		g_dbus_method_invocation_return_value(call->invocation, NULL);
+}
+
+static void handle_set_speed(struct control_call *call, GVariant *parameters)
+{
+	struct engine_event event = { .kind = ENGINE_EVENT_SPEED_REQUEST };
+	struct engine_reply reply;
+
+	event.caller = call->description;
+	g_variant_get(parameters, "(q)", &event.speed);
+	submit(call, &event, &reply);
+	if (reply_accepted(call, &reply))
+		g_dbus_method_invocation_return_value(call->invocation, NULL);
+}
+
+/* ---- pen operations ---- */
+
+static struct control_caller call_caller(const struct control_call *call)
+{
+	return (struct control_caller){
+		.uid = call->uid,
+		.sender = g_dbus_method_invocation_get_sender(call->invocation),
+		.description = call->description,
+	};
+}
+
+/* The daemon freed the service while the operation ran: its ops and
+ * user data may be gone, so do not collect the result. */
+static bool reply_if_closed(struct control_call *call)
+{
+	if (!call->service->closed)
+		return false;
+	g_dbus_method_invocation_return_dbus_error(call->invocation,
+						   "org.freedesktop.DBus.Error.NoServer",
+						   "penctld is shutting down");
+	return true;
+}
+
+static void on_scan_done(GObject *source, GAsyncResult *result, gpointer data)
+{
+	g_autoptr(control_call) call = data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) pens = NULL;
+	GVariantBuilder builder;
+
+	(void)source;
+	if (reply_if_closed(call))
+		return;
+	pens = call->service->ops->scan_finish(call->service->user_data, result, &error);
+	if (!pens) {
+		if (!error)
+			g_set_error_literal(&error, CONTROL_ERROR, CONTROL_ERROR_FAILED,
+					    "the scan failed");
+		return_operation_error(call->invocation, error);
+		return;
+	}
+	g_variant_builder_init(&builder, G_VARIANT_TYPE("a(ssn)"));
+	for (guint i = 0; i < pens->len; i++) {
+		const struct control_found_pen *pen = g_ptr_array_index(pens, i);
+
+		g_variant_builder_add(&builder, "(ssn)", pen->address, pen->name, pen->rssi);
+	}
+	g_dbus_method_invocation_return_value(call->invocation,
+					      g_variant_new("(a(ssn))", &builder));
+}
+
+static void handle_scan(struct control_call *call, GVariant *parameters)
+{
+	struct control_caller caller = call_caller(call);
+	guint32 seconds;
+
+	g_variant_get(parameters, "(u)", &seconds);
+	if (seconds < PENCTL_SCAN_SECONDS_MIN || seconds > PENCTL_SCAN_SECONDS_MAX) {
+		g_autofree char *message = g_strdup_printf(
+			"a scan takes %u to %u seconds, not %u", PENCTL_SCAN_SECONDS_MIN,
+			PENCTL_SCAN_SECONDS_MAX, seconds);
+
+		return_invalid_argument(call->invocation, message);
+		control_call_free(call);
+		return;
+	}
+	call->service->ops->scan(call->service->user_data, &caller, seconds, on_scan_done, call);
+}
+
+/* XX:XX:XX:XX:XX:XX, hex digits in either case; upper-cased into OUT. */
+static bool normalise_address(const char *text, char out[18])
+{
+	if (strlen(text) != 17)
+		return false;
+	for (int i = 0; i < 17; i++) {
+		if (i % 3 == 2) {
+			if (text[i] != ':')
+				return false;
+		} else if (!g_ascii_isxdigit(text[i])) {
+			return false;
+		}
+		out[i] = g_ascii_toupper(text[i]);
+	}
+	out[17] = '\0';
+	return true;
+}
+
+static void on_pair_done(GObject *source, GAsyncResult *result, gpointer data)
+{
+	g_autoptr(control_call) call = data;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *address = NULL;
+
+	(void)source;
+	if (reply_if_closed(call))
+		return;
+	address = call->service->ops->pair_finish(call->service->user_data, result, &error);
+	if (!address) {
+		if (!error)
+			g_set_error_literal(&error, CONTROL_ERROR, CONTROL_ERROR_FAILED,
+					    "pairing failed");
+		return_operation_error(call->invocation, error);
+		return;
+	}
+	g_dbus_method_invocation_return_value(call->invocation, NULL);
+	control_service_notify_changed(call->service);
+}
+
+static void handle_pair(struct control_call *call, GVariant *parameters)
+{
+	struct control_caller caller = call_caller(call);
+	const char *text;
+	char address[18];
+
+	g_variant_get(parameters, "(&s)", &text);
+	if (text[0] && !normalise_address(text, address)) {
+		g_autofree char *message = g_strdup_printf(
+			"\"%s\" is not a Bluetooth address (XX:XX:XX:XX:XX:XX)", text);
+
+		return_invalid_argument(call->invocation, message);
+		control_call_free(call);
+		return;
+	}
+	call->service->ops->pair(call->service->user_data, &caller, text[0] ? address : NULL,
+				 on_pair_done, call);
+}
+
+static void on_forget_done(GObject *source, GAsyncResult *result, gpointer data)
+{
+	g_autoptr(control_call) call = data;
+	g_autoptr(GError) error = NULL;
+
+	(void)source;
+	if (reply_if_closed(call))
+		return;
+	if (!call->service->ops->forget_finish(call->service->user_data, result, &error)) {
+		if (!error)
+			g_set_error_literal(&error, CONTROL_ERROR, CONTROL_ERROR_FAILED,
+					    "forgetting the pen failed");
+		return_operation_error(call->invocation, error);
+		return;
+	}
+	g_dbus_method_invocation_return_value(call->invocation, NULL);
+	control_service_notify_changed(call->service);
+}
+
+static void handle_forget(struct control_call *call)
+{
+	struct control_caller caller = call_caller(call);
+
+	call->service->ops->forget(call->service->user_data, &caller, on_forget_done, call);
+}
+
+/* ---- dispatch, once the caller is known ---- */
+
+/* "uid=1000 operator=alice": the operator given (StartSession) or the
+ * operator of the open session. */
+static char *describe_caller(struct control_service *service, uint32_t uid,
+			     const char *method, GVariant *parameters)
+{
+	struct engine_snapshot snapshot = { 0 };
+	const char *operator_name = NULL;
+
+	if (g_str_equal(method, "StartSession")) {
+		g_variant_get_child(parameters, 0, "&s", &operator_name);
+	} else {
+		service->ops->snapshot(service->user_data, &snapshot);
+		if (snapshot.session_open)
+			operator_name = snapshot.operator_name;
+	}
+	if (operator_name && operator_name[0])
+		return g_strdup_printf("uid=%u operator=%s", uid, operator_name);
+	return g_strdup_printf("uid=%u", uid);
+}
+
+static void dispatch(struct control_call *call)
+{
+	const char *method = g_dbus_method_invocation_get_method_name(call->invocation);
+	GVariant *parameters = g_dbus_method_invocation_get_parameters(call->invocation);
+
+	call->description = describe_caller(call->service, call->uid, method, parameters);
+
+	/* Pen operations own CALL until they finish. */
+	if (g_str_equal(method, "Scan")) {
+		handle_scan(call, parameters);
+		return;
+	}
+	if (g_str_equal(method, "Pair")) {
+		handle_pair(call, parameters);
+		return;
+	}
+	if (g_str_equal(method, "Forget")) {
+		handle_forget(call);
+		return;
+	}
+
+	if (g_str_equal(method, "StartSession"))
+		handle_start_session(call, parameters);
+	else if (g_str_equal(method, "StopSession"))
+		handle_stop_session(call);
+	else if (g_str_equal(method, "SetDepth"))
+		handle_set_depth(call, parameters);
+	else if (g_str_equal(method, "SetSpeed"))
+		handle_set_speed(call, parameters);
+	else
+		g_dbus_method_invocation_return_error(call->invocation, G_DBUS_ERROR,
+						      G_DBUS_ERROR_UNKNOWN_METHOD, "no method %s",
+						      method);
+	control_service_notify_changed(call->service);
+	control_call_free(call);
+}
+
+static void on_caller_uid(GObject *source, GAsyncResult *result, gpointer data)
+{
+	struct control_call *call = data;
+	g_autoptr(GVariant) value = NULL;
+	g_autoptr(GError) error = NULL;
+
+	value = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
+	if (reply_if_closed(call)) {
+		control_call_free(call);
+		return;
+	}
+	if (!value) {
+		g_autofree char *message = g_strdup_printf(
+			"cannot tell who is calling, so nothing is done: %s", error->message);
+
+		return_error(call->invocation,
+			     control_error_name_for_code(CONTROL_ERROR_CALLER_UNKNOWN), message);
+		control_call_free(call);
+		return;
+	}
+	g_variant_get(value, "(u)", &call->uid);
+	dispatch(call);
+}
+
+static void on_method_call(GDBusConnection *connection, const char *sender,
+			   const char *object_path, const char *interface_name,
+			   const char *method_name, GVariant *parameters,
+			   GDBusMethodInvocation *invocation, gpointer data)
+{
+	struct control_service *service = data;
+	struct control_call *call;
+
+	(void)object_path;
+	(void)interface_name;
+	(void)method_name;
+	(void)parameters;
+	if (service->closed || !sender) {
+		return_error(invocation, control_error_name_for_code(CONTROL_ERROR_CALLER_UNKNOWN),
+			     "calls are accepted only through the message bus");
+		return;
+	}
+	call = g_new0(struct control_call, 1);
+	call->service = service_ref(service);
+	call->invocation = g_object_ref(invocation);
+	g_dbus_connection_call(connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+			       "org.freedesktop.DBus", "GetConnectionUnixUser",
+			       g_variant_new("(s)", sender), G_VARIANT_TYPE("(u)"),
+			       G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_caller_uid, call);
+}
+
+static GVariant *on_get_property(GDBusConnection *connection, const char *sender,
+				 const char *object_path, const char *interface_name,
+				 const char *property_name, GError **error, gpointer data)
+{
+	struct control_service *service = data;
+	g_autoptr(GVariant) properties = NULL;
+	GVariant *value;
+
+	(void)connection;
+	(void)sender;
+	(void)object_path;
+	(void)interface_name;
+	if (service->closed) {
+		g_set_error_literal(error, G_DBUS_ERROR, G_DBUS_ERROR_NO_SERVER,
+				    "penctld is shutting down");
+		return NULL;
+	}
+	properties = current_properties(service, NULL);
+	value = g_variant_lookup_value(properties, property_name, NULL);
+	if (!value)
+		g_set_error(error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_PROPERTY,
+			    "no property %s", property_name);
+	return value;
+}
+
+static const GDBusInterfaceVTable control_vtable = {
+	.method_call = on_method_call,
+	.get_property = on_get_property,
+	.set_property = NULL, /* every property is read-only */
+};
+
+/* ---- life cycle ---- */
+
+struct control_service *control_service_new(const struct control_service_ops *ops,
+					    void *user_data)
+{
+	struct control_service *service = g_rc_box_new0(struct control_service);
+	g_autoptr(GError) error = NULL;
+
+	service->ops = ops;
+	service->user_data = user_data;
+	service->node_info = g_dbus_node_info_new_for_xml(control_introspection_xml, &error);
+	/* The XML is compiled in and checked by a unit test: a failure here
+	 * is a build defect, not a runtime condition. */
+	g_assert_no_error(error);
+	(void)control_error_quark(); /* register the error names with GDBus */
+	return service;
+}
+
+bool control_service_export(struct control_service *service, GDBusConnection *connection,
+			    GError **error)
+{
+	GDBusInterfaceInfo *info;
+
+	if (service->registration_id)
+		return true;
+	info = g_dbus_node_info_lookup_interface(service->node_info, PENCTL_DBUS_INTERFACE);
+	service->registration_id = g_dbus_connection_register_object(
+		connection, PENCTL_DBUS_PATH, info, &control_vtable, service_ref(service),
+		(GDestroyNotify)service_unref, error);
+	if (!service->registration_id)
+		return false;
+	g_set_object(&service->connection, connection);
+	/* The starting point of the diffs: the state as exported. */
+	g_clear_pointer(&service->last_properties, g_variant_unref);
+	{
+		bool session_open = false;
+
+		service->last_properties = current_properties(service, &session_open);
+		update_tick(service, session_open);
+	}
+	return true;
+}
+
+static void on_bus_acquired(GDBusConnection *connection, const char *name, gpointer data)
+{
+	struct control_service *service = data;
+	g_autoptr(GError) error = NULL;
+
+	(void)name;
+	if (service->closed)
+		return;
+	/* A vanished bus is reported through name_lost; the daemon decides
+	 * how to exit (after stopping the motor), not GDBus's SIGTERM. */
+	g_dbus_connection_set_exit_on_close(connection, FALSE);
+	if (!control_service_export(service, connection, &error))
+		g_warning("control: cannot export %s: %s", PENCTL_DBUS_PATH, error->message);
+}
+
+static void on_name_acquired(GDBusConnection *connection, const char *name, gpointer data)
+{
+	struct control_service *service = data;
+
+	(void)connection;
+	(void)name;
+	if (!service->closed && service->registration_id)
+		service->ops->name_acquired(service->user_data);
+	else if (!service->closed)
+		service->ops->name_lost(service->user_data);
+}
+
+static void on_name_lost(GDBusConnection *connection, const char *name, gpointer data)
+{
+	struct control_service *service = data;
+
+	(void)connection;
+	(void)name;
+	if (!service->closed)
+		service->ops->name_lost(service->user_data);
+}
+
+void control_service_own_name(struct control_service *service, GBusType bus_type)
+{
+	if (service->owner_id || service->closed)
+		return;
+	service->owner_id = g_bus_own_name(bus_type, PENCTL_DBUS_NAME,
+					   G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE, on_bus_acquired,
+					   on_name_acquired, on_name_lost, service_ref(service),
+					   (GDestroyNotify)service_unref);
+}
+
+void control_service_free(struct control_service *service)
+{
+	if (!service)
+		return;
+	service->closed = true;
+	if (service->tick_id) {
+		g_source_remove(service->tick_id);
+		service->tick_id = 0;
+	}
+	if (service->registration_id) {
+		g_dbus_connection_unregister_object(service->connection, service->registration_id);
+		service->registration_id = 0;
+	}
+	if (service->owner_id) {
+		g_bus_unown_name(service->owner_id);
+		service->owner_id = 0;
+	}
+	service_unref(service);
+}

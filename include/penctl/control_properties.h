@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The pure half of the control service: what the properties, the session
+ * summary and the session id of io.penctld.Penctl1 look like, computed from
+ * an engine snapshot and the configuration.  No bus, no clock.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "penctl/config.h"
+#include "penctl/engine.h"
+
+/* daemon/io.penctld.Penctl1.xml, embedded at build time. */
+extern const char control_introspection_xml[];
+
+/* Every property of the interface, as a new a{sv} (not floating). */
+GVariant *control_properties_build(const struct engine_snapshot *snapshot,
+				   const struct penctl_config *config);
+
+/* The entries of NEW_PROPERTIES whose value differs from OLD_PROPERTIES
+ * (NULL = all of them), as a new a{sv}; NULL when nothing changed. */
+GVariant *control_properties_diff(GVariant *old_properties, GVariant *new_properties);
+
+/* unknown, up, down, held-not-armed or latched. */
+const char *control_pedal_state(const struct engine_snapshot *snapshot);
+
+/* Time properties move in whole seconds, so that they change (and are
+ * signalled) at most once a second: used rounds down, remaining is
+ * budget - used, never below 0. */
+uint64_t control_used_ms(int64_t used_us);
+uint64_t control_remaining_ms(int64_t used_us, int64_t budget_us);
+
+/* The StopSession() summary (keys in penctl/dbus_names.h), a new a{sv}. */
+GVariant *control_summary_to_variant(const struct engine_session_summary *summary,
+				     uint32_t anesthetic_advisory_um);
+
+/* A session id a person can type and sort: "20260124-103000-3f2a" (local
+ * time of NOW, then four hex digits of RANDOM).  Free with g_free(). */
+char *control_session_id_new(GDateTime *now, uint32_t random);

@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The D-Bus properties and summary of io.penctld.Penctl1, computed from an
+ * engine snapshot and the configuration (daemon/control_properties.c),
+ * checked against the introspection XML that the daemon serves.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <gio/gio.h>
+
+#include "penctl/control_properties.h"
+#include "penctl/dbus_names.h"
+#include "penctl/pen_protocol.h"
+
+#define S(x) ((int64_t)(x) * G_USEC_PER_SEC)
+
+static struct engine_snapshot session_snapshot(void)
+{
+	return (struct engine_snapshot){
+		.state = ENGINE_STATE_READY,
+		.pen_connected = true,
+		.pen_compatible = true,
+		.pen_address = "00:11:22:33:44:55",
+		.battery_percent = 80,
+		.cartridge = 0x1234,
+		.pedal_known = true,
+		.pedal_armed = true,
+		.session_open = true,
+		.session_id = "20260101-100000-abcd",
+		.operator_name = "alice",
+		.role = "home",
+		.area = "face",
+		.client_ref = "",
+		.depth_um = 300,
+		.measured_depth_um = 300,
+		.limit_um = 500,
+		.speed = 100,
+		.wall_used_us = S(10),
+		.wall_budget_us = S(3600),
+		.needling_used_us = S(2),
+		.needling_budget_us = S(1200),
+	};
+}
+
+static GVariant *lookup(GVariant *properties, const char *name)
+{
+	GVariant *value = g_variant_lookup_value(properties, name, NULL);
+
+	assert_non_null(value);
+	return value;
+}
+
+static void test_every_declared_property_is_served_with_its_type(void **state)
+{
+	g_autoptr(penctl_config) config = penctl_config_new_default();
+	struct engine_snapshot snapshot = session_snapshot();
+	g_autoptr(GVariant) properties = control_properties_build(&snapshot, config);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GDBusNodeInfo) node = g_dbus_node_info_new_for_xml(control_introspection_xml,
+								     &error);
+	GDBusInterfaceInfo *iface;
+	unsigned n_declared = 0;
+
+	(void)state;
+	assert_null(error);
+	iface = g_dbus_node_info_lookup_interface(node, PENCTL_DBUS_INTERFACE);
+	assert_non_null(iface);
+	for (GDBusPropertyInfo **p = iface->properties; p && *p; p++) {
+		g_autoptr(GVariant) value = g_variant_lookup_value(properties, (*p)->name, NULL);
+
+		if (!value)
+			fail_msg("property %s declared but not served", (*p)->name);
+		if (!g_str_equal(g_variant_get_type_string(value), (*p)->signature))
+			fail_msg("property %s: served %s, declared %s", (*p)->name,
+				 g_variant_get_type_string(value), (*p)->signature);
+		n_declared++;
+	}
+	/* ...and nothing served that the XML does not declare. */
+	assert_int_equal(g_variant_n_children(properties), n_declared);
+	assert_true(n_declared >= 25);
+}
+
+static void test_every_method_of_the_issue_is_declared(void **state)
+{
+	static const char *const methods[] = {
+		"StartSession", "StopSession", "SetDepth", "SetSpeed", "Scan", "Pair", "Forget",
+	};
+	g_autoptr(GDBusNodeInfo) node = g_dbus_node_info_new_for_xml(control_introspection_xml,
+								     NULL);
+	GDBusInterfaceInfo *iface;
+
+	(void)state;
+	assert_non_null(node);
+	iface = g_dbus_node_info_lookup_interface(node, PENCTL_DBUS_INTERFACE);
+	assert_non_null(iface);
+	for (size_t i = 0; i < G_N_ELEMENTS(methods); i++)
+		assert_non_null(g_dbus_interface_info_lookup_method(iface, methods[i]));
+}
+
+static void test_properties_show_the_snapshot(void **state)
+{
+	g_autoptr(penctl_config) config = penctl_config_new_default();
+	struct engine_snapshot snapshot = session_snapshot();
+	g_autoptr(GVariant) properties = NULL;
+	g_autoptr(GVariant) v1 = NULL, v2 = NULL, v3 = NULL, v4 = NULL, v5 = NULL;
+
+	(void)state;
+	snapshot.depth_um = 450;
+	snapshot.speed = 120;
+	properties = control_properties_build(&snapshot, config);
+	v1 = lookup(properties, "DepthUm");
+	assert_int_equal(g_variant_get_uint32(v1), 450);
+	v2 = lookup(properties, "Speed");
+	assert_int_equal(g_variant_get_uint16(v2), 120);
+	v3 = lookup(properties, "State");
+	assert_string_equal(g_variant_get_string(v3, NULL), "ready");
+	v4 = lookup(properties, "Cartridge");
+	assert_string_equal(g_variant_get_string(v4, NULL), "0000000000001234");
+	v5 = lookup(properties, "Operator");
+	assert_string_equal(g_variant_get_string(v5, NULL), "alice");
+}
+
+static void test_no_cartridge_and_no_session_read_as_empty(void **state)
+{
+	g_autoptr(penctl_config) config = penctl_config_new_default();
+	struct engine_snapshot snapshot = { .state = ENGINE_STATE_IDLE,
+					    .battery_percent = PEN_BATTERY_UNKNOWN };
+	g_autoptr(GVariant) properties = control_properties_build(&snapshot, config);
+	g_autoptr(GVariant) cartridge = lookup(properties, "Cartridge");
+	g_autoptr(GVariant) session = lookup(properties, "SessionId");
+	g_autoptr(GVariant) address = lookup(properties, "PenAddress");
+	g_autoptr(GVariant) battery = lookup(properties, "Battery");
+
+	(void)state;
+	assert_string_equal(g_variant_get_string(cartridge, NULL), "");
+	assert_string_equal(g_variant_get_string(session, NULL), "");
+	assert_string_equal(g_variant_get_string(address, NULL), "");
+	assert_int_equal(g_variant_get_byte(battery), PEN_BATTERY_UNKNOWN);
+}
+
+static void test_time_moves_in_whole_seconds(void **state)
+{
+	(void)state;
+	assert_int_equal(control_used_ms(0), 0);
+	assert_int_equal(control_used_ms(999999), 0);
+	assert_int_equal(control_used_ms(1000000), 1000);
+	assert_int_equal(control_used_ms(61999999), 61000);
+	assert_int_equal(control_used_ms(-5), 0);
+	assert_int_equal(control_remaining_ms(S(10) + 500000, S(60)), 50000);
+	assert_int_equal(control_remaining_ms(S(61), S(60)), 0);
+	assert_int_equal(control_remaining_ms(0, 0), 0);
+}
+
+static void test_time_properties_change_at_most_once_a_second(void **state)
+{
+	g_autoptr(penctl_config) config = penctl_config_new_default();
+	struct engine_snapshot snapshot = session_snapshot();
+	g_autoptr(GVariant) a = NULL, b = NULL, c = NULL;
+	g_autoptr(GVariant) ab = NULL, bc = NULL;
+	g_autoptr(GVariant) used = NULL;
+
+	(void)state;
+	snapshot.wall_used_us = S(10) + 100000;
+	a = control_properties_build(&snapshot, config);
+	snapshot.wall_used_us = S(10) + 900000;
+	b = control_properties_build(&snapshot, config);
+	snapshot.wall_used_us = S(11);
+	c = control_properties_build(&snapshot, config);
+
+	ab = control_properties_diff(a, b);
+	assert_null(ab);
+	bc = control_properties_diff(b, c);
+	assert_non_null(bc);
+	assert_int_equal(g_variant_n_children(bc), 2); /* WallUsedMs, WallRemainingMs */
+	used = lookup(bc, "WallUsedMs");
+	assert_int_equal(g_variant_get_uint64(used), 11000);
+}
+
+static void test_diff_holds_only_what_changed(void **state)
+{
+	g_autoptr(penctl_config) config = penctl_config_new_default();
+	struct engine_snapshot snapshot = session_snapshot();
+	g_autoptr(GVariant) before = control_properties_build(&snapshot, config);
+	g_autoptr(GVariant) after = NULL, diff = NULL, all = NULL, depth = NULL;
+
+	(void)state;
+	snapshot.depth_um = 400;
+	after = control_properties_build(&snapshot, config);
+	diff = control_properties_diff(before, after);
+	assert_non_null(diff);
+	assert_int_equal(g_variant_n_children(diff), 1);
+	depth = lookup(diff, "DepthUm");
+	assert_int_equal(g_variant_get_uint32(depth), 400);
+
+	/* Nothing known before: everything is new. */
+	all = control_properties_diff(NULL, after);
+	assert_int_equal(g_variant_n_children(all), g_variant_n_children(after));
+}
+
+static void test_pedal_state_names_each_case(void **state)
+{
+	struct engine_snapshot s = { 0 };
+
+	(void)state;
+	assert_string_equal(control_pedal_state(&s), "unknown");
+	s.pedal_known = true;
+	s.pedal_armed = true;
+	assert_string_equal(control_pedal_state(&s), "up");
+	s.pedal_down = true;
+	assert_string_equal(control_pedal_state(&s), "down");
+	s.pedal_armed = false;
+	assert_string_equal(control_pedal_state(&s), "held-not-armed");
+	s.pedal_latched = true;
+	assert_string_equal(control_pedal_state(&s), "latched");
+	s.pedal_known = false;
+	assert_string_equal(control_pedal_state(&s), "unknown");
+}
+
+static void test_faults_name_every_active_fault(void **state)
+{
+	g_autoptr(penctl_config) config = penctl_config_new_default();
+	struct engine_snapshot snapshot = session_snapshot();
+	g_autoptr(GVariant) properties = NULL, faults = NULL, none = NULL, clean = NULL;
+	g_autofree const char **names = NULL;
+
+	(void)state;
+	clean = control_properties_build(&snapshot, config);
+	none = lookup(clean, "Faults");
+	assert_int_equal(g_variant_n_children(none), 0);
+
+	snapshot.pen_faults = PEN_FAULT_OVERTEMP | PEN_FAULT_MOTOR_STALL;
+	snapshot.pen_compatible = false;
+	snapshot.depth_fault = true;
+	properties = control_properties_build(&snapshot, config);
+	faults = lookup(properties, "Faults");
+	names = g_variant_get_strv(faults, NULL);
+	assert_int_equal(g_strv_length((char **)names), 4);
+	assert_true(g_strv_contains(names, pen_fault_to_string(PEN_FAULT_MOTOR_STALL)));
+	assert_true(g_strv_contains(names, pen_fault_to_string(PEN_FAULT_OVERTEMP)));
+	assert_true(g_strv_contains(names, "pen-incompatible"));
+	assert_true(g_strv_contains(names, "measured-depth-above-limit"));
+}
+
+static void test_limits_are_the_smaller_of_role_and_area(void **state)
+{
+	g_autoptr(penctl_config) config = penctl_config_new_default();
+	struct engine_snapshot snapshot = session_snapshot();
+	g_autoptr(GVariant) properties = control_properties_build(&snapshot, config);
+	g_autoptr(GVariant) limits = lookup(properties, "Limits");
+	GVariantIter iter;
+	const char *role, *area;
+	guint32 um;
+	gsize n = 0;
+
+	(void)state;
+	g_variant_iter_init(&iter, limits);
+	while (g_variant_iter_next(&iter, "(&s&su)", &role, &area, &um)) {
+		const struct penctl_limit *r = penctl_config_find_role(config, role);
+		const struct penctl_limit *a = penctl_config_find_area(config, area);
+
+		assert_non_null(r);
+		assert_non_null(a);
+		assert_int_equal(um, MIN(r->max_depth_um, a->max_depth_um));
+		n++;
+	}
+	assert_int_equal(n, config->roles->len * config->areas->len);
+	assert_true(n > 0);
+}
+
+static void test_summary_holds_times_depth_strokes_and_stops(void **state)
+{
+	struct engine_session_summary summary = {
+		.session_id = "20260101-100000-abcd",
+		.wall_us = S(754) + 1500,
+		.needling_us = S(300),
+		.max_depth_um = 750,
+		.strokes = 4200,
+		.above_anesthetic = true,
+		.n_cartridges = 2,
+		.cartridges = { 0x1, 0xabcdef },
+	};
+	g_autoptr(GVariant) v = NULL;
+	g_autoptr(GVariant) stops = NULL, cartridges = NULL;
+	const char *id;
+	guint64 wall, needling;
+	guint32 depth, strokes, threshold, count;
+	gboolean above;
+	g_autofree const char **ids = NULL;
+
+	(void)state;
+	summary.stops[ENGINE_REASON_PEDAL_RELEASED] = 4;
+	summary.stops[ENGINE_REASON_NEEDLING_BUDGET] = 1;
+	v = control_summary_to_variant(&summary, 500);
+	assert_true(g_variant_lookup(v, PENCTL_SUMMARY_SESSION_ID, "&s", &id));
+	assert_string_equal(id, "20260101-100000-abcd");
+	assert_true(g_variant_lookup(v, PENCTL_SUMMARY_WALL_MS, "t", &wall));
+	assert_int_equal(wall, 754001);
+	assert_true(g_variant_lookup(v, PENCTL_SUMMARY_NEEDLING_MS, "t", &needling));
+	assert_int_equal(needling, 300000);
+	assert_true(g_variant_lookup(v, PENCTL_SUMMARY_MAX_DEPTH_UM, "u", &depth));
+	assert_int_equal(depth, 750);
+	assert_true(g_variant_lookup(v, PENCTL_SUMMARY_STROKES, "u", &strokes));
+	assert_int_equal(strokes, 4200);
+	assert_true(g_variant_lookup(v, PENCTL_SUMMARY_ABOVE_ANESTHETIC, "b", &above));
+	assert_true(above);
+	assert_true(g_variant_lookup(v, PENCTL_SUMMARY_ANESTHETIC_UM, "u", &threshold));
+	assert_int_equal(threshold, 500);
+
+	cartridges = g_variant_lookup_value(v, PENCTL_SUMMARY_CARTRIDGES, G_VARIANT_TYPE("as"));
+	assert_non_null(cartridges);
+	ids = g_variant_get_strv(cartridges, NULL);
+	assert_int_equal(g_strv_length((char **)ids), 2);
+	assert_string_equal(ids[0], "0000000000000001");
+	assert_string_equal(ids[1], "0000000000abcdef");
+
+	stops = g_variant_lookup_value(v, PENCTL_SUMMARY_STOPS, G_VARIANT_TYPE("a{su}"));
+	assert_non_null(stops);
+	assert_int_equal(g_variant_n_children(stops), 2); /* only reasons that happened */
+	assert_true(g_variant_lookup(stops, engine_reason_to_string(ENGINE_REASON_PEDAL_RELEASED),
+				     "u", &count));
+	assert_int_equal(count, 4);
+}
+
+static void test_session_id_is_typeable_and_sortable(void **state)
+{
+	g_autoptr(GTimeZone) utc = g_time_zone_new_utc();
+	g_autoptr(GDateTime) t = g_date_time_new(utc, 2026, 1, 24, 10, 30, 5);
+	g_autofree char *a = control_session_id_new(t, 0x12345f2a);
+	g_autofree char *b = control_session_id_new(t, 7);
+
+	(void)state;
+	assert_string_equal(a, "20260124-103005-5f2a");
+	assert_string_equal(b, "20260124-103005-0007");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_declared_property_is_served_with_its_type),
+		cmocka_unit_test(test_every_method_of_the_issue_is_declared),
+		cmocka_unit_test(test_properties_show_the_snapshot),
+		cmocka_unit_test(test_no_cartridge_and_no_session_read_as_empty),
+		cmocka_unit_test(test_time_moves_in_whole_seconds),
+		cmocka_unit_test(test_time_properties_change_at_most_once_a_second),
+		cmocka_unit_test(test_diff_holds_only_what_changed),
+		cmocka_unit_test(test_pedal_state_names_each_case),
+		cmocka_unit_test(test_faults_name_every_active_fault),
+		cmocka_unit_test(test_limits_are_the_smaller_of_role_and_area),
+		cmocka_unit_test(test_summary_holds_times_depth_strokes_and_stops),
+		cmocka_unit_test(test_session_id_is_typeable_and_sortable),
+	};
+
+	return cmocka_run_group_tests_name("control-properties", tests, NULL, NULL);
+}
