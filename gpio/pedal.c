@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The foot pedal in the GLib main loop (include/penctl/pedal.h): the back
+ * end's event fd and the debouncer's deadline are the only wake-ups.
+ *
+ * Every wake-up runs the same service routine: read the whole burst of
+ * edges, feed them to the debouncer, read the level and resync, then let a
+ * due deadline confirm a press and rearm the timer.  Reading the level
+ * before confirming means a press is only confirmed while the line reads
+ * down, whichever source woke us.
+ */
+
+#include <glib-unix.h>
+
+#include "pedal_backend.h"
+#include "penctl/pedal.h"
+#include "penctl/pedal_debouncer.h"
+
+#define BACKOFF_FIRST_MS 500u
+#define BACKOFF_MAX_MS   30000u
+/* Bound one wake-up's work; a line that chatters faster than this is read
+ * on, from the next main-loop iteration (the fd stays readable). */
+#define READS_PER_WAKEUP 32u
+
+struct pedal {
+	struct pedal_backend_params params;
+	uint32_t debounce_ms;
+	struct pedal_callbacks callbacks;
+	void *user_data;
+
+	struct pedal_debouncer debouncer;
+	struct pedal_backend *backend;
+	bool started;
+
+	/* The level read right after the request, reported from an idle
+	 * source so that no callback runs inside pedal_start(). */
+	guint start_report_id;
+	int start_level;
+	int64_t start_time_us;
+
+	guint fd_watch_id;
+	GSource *deadline;     /* ready time = the debouncer's deadline, or -1 */
+	guint retry_id;
+	unsigned backoff_ms;
+	char *last_failure;    /* reported already: not again until it changes */
+	char *config_description;
+};
+
+static void deliver(struct pedal *p, const struct pedal_debouncer_output *out)
+{
+	for (unsigned i = 0; i < out->n_events; i++) {
+		const struct pedal_debounce_event *e = &out->events[i];
+
+		switch (e->kind) {
+		case PEDAL_DEBOUNCE_PRESSED:
+			if (p->callbacks.on_pressed)
+				p->callbacks.on_pressed(e->time_us, e->held_at_start,
+							p->user_data);
+			break;
+		case PEDAL_DEBOUNCE_RELEASED:
+			if (p->callbacks.on_released)
+				p->callbacks.on_released(e->time_us, p->user_data);
+			break;
+		}
+	}
+}
+
+static enum pedal_level level_from_value(int value)
+{
+	return value ? PEDAL_LEVEL_DOWN : PEDAL_LEVEL_UP;
+}
+
+static void rearm_deadline(struct pedal *p)
+{
+	g_source_set_ready_time(p->deadline, pedal_debouncer_next_deadline(&p->debouncer));
+}
+
+static void close_line(struct pedal *p)
+{
+	if (p->fd_watch_id)
+		g_source_remove(p->fd_watch_id);
+	p->fd_watch_id = 0;
+	if (p->start_report_id)
+		g_source_remove(p->start_report_id);
+	p->start_report_id = 0;
+	g_source_set_ready_time(p->deadline, -1);
+	pedal_backend_close(p->backend);
+	p->backend = NULL;
+	pedal_debouncer_reset(&p->debouncer);
+}
+
+static void schedule_retry(struct pedal *p);
+
+static void line_lost(struct pedal *p, const char *reason)
+{
+	g_autofree char *message = g_strdup_printf("%s: %s", pedal_describe(p), reason);
+
+	close_line(p);
+	p->backoff_ms = BACKOFF_FIRST_MS;
+	g_clear_pointer(&p->last_failure, g_free);
+	if (p->callbacks.on_lost)
+		p->callbacks.on_lost(message, p->user_data);
+	schedule_retry(p);
+}
+
+/* The service routine: see the top of the file.  Returns false when the
+ * line was lost on the way. */
+static bool service(struct pedal *p)
+{
+	struct pedal_debouncer_output out;
+	struct pedal_backend_event events[16];
+	g_autoptr(GError) error = NULL;
+	int64_t now_us;
+	int level;
+
+	for (unsigned reads = 0; reads < READS_PER_WAKEUP; reads++) {
+		int n = pedal_backend_read_events(p->backend, events, G_N_ELEMENTS(events),
+						  &error);
+
+		if (n < 0) {
+			line_lost(p, error->message);
+			return false;
+		}
+		if (n == 0)
+			break;
+		for (int i = 0; i < n; i++) {
+			enum pedal_level edge_level = events[i].edge == PEDAL_BACKEND_EDGE_RISING ?
+							      PEDAL_LEVEL_DOWN :
+							      PEDAL_LEVEL_UP;
+
+			pedal_debouncer_feed(&p->debouncer, edge_level,
+					     (int64_t)(events[i].timestamp_ns / 1000u), &out);
+			deliver(p, &out);
+		}
+	}
+
+	level = pedal_backend_read_level(p->backend, &error);
+	now_us = g_get_monotonic_time();
+	if (level < 0) {
+		line_lost(p, error->message);
+		return false;
+	}
+	pedal_debouncer_resync(&p->debouncer, level_from_value(level), now_us, &out);
+	deliver(p, &out);
+	pedal_debouncer_on_deadline(&p->debouncer, now_us, &out);
+	deliver(p, &out);
+	rearm_deadline(p);
+	return true;
+}
+
+static gboolean on_line_event(gint fd, GIOCondition condition, gpointer user_data)
+{
+	struct pedal *p = user_data;
+
+	(void)fd;
+	if (condition & (G_IO_ERR | G_IO_HUP | G_IO_NVAL)) {
+		p->fd_watch_id = 0; /* removed by returning G_SOURCE_REMOVE */
+		line_lost(p, "the GPIO chip went away or the line failed (poll error/hang-up)");
+		return G_SOURCE_REMOVE;
+	}
+	service(p);
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_deadline(gpointer user_data)
+{
+	struct pedal *p = user_data;
+
+	if (p->backend && !p->start_report_id)
+		service(p);
+	return G_SOURCE_CONTINUE;
+}
+
+/* A GSource that fires once its ready time (CLOCK_MONOTONIC, µs, as
+ * g_get_monotonic_time()) has come, then disarms itself. */
+static gboolean deadline_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
+{
+	g_source_set_ready_time(source, -1);
+	return callback ? callback(user_data) : G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs deadline_source_funcs = {
+	.dispatch = deadline_dispatch,
+};
+
+static gboolean on_start_report(gpointer user_data)
+{
+	struct pedal *p = user_data;
+	struct pedal_debouncer_output out;
+
+	p->start_report_id = 0;
+	pedal_debouncer_start(&p->debouncer, level_from_value(p->start_level), p->start_time_us,
+			      &out);
+	deliver(p, &out);
+	p->fd_watch_id = g_unix_fd_add_full(G_PRIORITY_HIGH, pedal_backend_get_fd(p->backend),
+					    G_IO_IN | G_IO_ERR | G_IO_HUP, on_line_event, p, NULL);
+	/* Edges that came between the request and now. */
+	service(p);
+	return G_SOURCE_REMOVE;
+}
+
+static bool try_open(struct pedal *p, GError **error)
+{
+	p->backend = pedal_backend_open(&p->params, error);
+	if (!p->backend)
+		return false;
+	/* The level right after the request: a pedal already down is
+	 * "held at start". */
+	p->start_level = pedal_backend_read_level(p->backend, error);
+	p->start_time_us = g_get_monotonic_time();
+	if (p->start_level < 0) {
+		close_line(p);
+		return false;
+	}
+	p->backoff_ms = BACKOFF_FIRST_MS;
+	g_clear_pointer(&p->last_failure, g_free);
+	p->start_report_id = g_idle_add_full(G_PRIORITY_HIGH, on_start_report, p, NULL);
+	return true;
+}
+
+static gboolean on_retry(gpointer user_data)
+{
+	struct pedal *p = user_data;
+	g_autoptr(GError) error = NULL;
+
+	p->retry_id = 0;
+	if (try_open(p, &error))
+		return G_SOURCE_REMOVE;
+	/* Each reason once: a pedal unplugged for an hour must not fill
+	 * the journal. */
+	if (g_strcmp0(p->last_failure, error->message) != 0) {
+		g_free(p->last_failure);
+		p->last_failure = g_strdup(error->message);
+		if (p->callbacks.on_unavailable)
+			p->callbacks.on_unavailable(error, p->user_data);
+	}
+	schedule_retry(p);
+	return G_SOURCE_REMOVE;
+}
+
+static void schedule_retry(struct pedal *p)
+{
+	if (p->retry_id)
+		return;
+	p->retry_id = g_timeout_add_full(G_PRIORITY_DEFAULT, p->backoff_ms, on_retry, p, NULL);
+	p->backoff_ms = MIN(p->backoff_ms * 2, BACKOFF_MAX_MS);
+}
+
+struct pedal *pedal_new(const struct penctl_config *config, const struct pedal_callbacks *callbacks,
+			void *user_data)
+{
+	struct pedal *p = g_new0(struct pedal, 1);
+
+	p->params = (struct pedal_backend_params){
+		.chip = g_strdup(config->pedal_chip ? config->pedal_chip : ""),
+		.line = g_strdup(config->pedal_line ? config->pedal_line : ""),
+		.active_low = config->pedal_active_low,
+		.bias = config->pedal_bias,
+		.consumer = "penctld",
+	};
+	p->debounce_ms = config->pedal_debounce_ms;
+	if (callbacks)
+		p->callbacks = *callbacks;
+	p->user_data = user_data;
+	pedal_debouncer_init(&p->debouncer, p->debounce_ms);
+	p->backoff_ms = BACKOFF_FIRST_MS;
+	p->config_description = g_strdup_printf("Chip=%s Line=%s", p->params.chip, p->params.line);
+
+	p->deadline = g_source_new(&deadline_source_funcs, sizeof(GSource));
+	g_source_set_priority(p->deadline, G_PRIORITY_HIGH);
+	g_source_set_callback(p->deadline, on_deadline, p, NULL);
+	g_source_set_ready_time(p->deadline, -1);
+	g_source_set_name(p->deadline, "pedal debounce deadline");
+	g_source_attach(p->deadline, NULL);
+	return p;
+}
+
+void pedal_free(struct pedal *p)
+{
+	if (!p)
+		return;
+	close_line(p);
+	if (p->retry_id)
+		g_source_remove(p->retry_id);
+	g_source_destroy(p->deadline);
+	g_source_unref(p->deadline);
+	g_free((char *)p->params.chip);
+	g_free((char *)p->params.line);
+	g_free(p->last_failure);
+	g_free(p->config_description);
+	g_free(p);
+}
+
+bool pedal_start(struct pedal *p, GError **error)
+{
+	g_autoptr(GError) local_error = NULL;
+
+	if (p->started)
+		return true;
+	p->started = true;
+	if (try_open(p, &local_error))
+		return true;
+	/* The caller reports this one; the retries report only news. */
+	p->last_failure = g_strdup(local_error->message);
+	schedule_retry(p);
+	g_propagate_error(error, g_steal_pointer(&local_error));
+	return false;
+}
+
+bool pedal_is_available(const struct pedal *p)
+{
+	return p->backend != NULL;
+}
+
+const char *pedal_describe(const struct pedal *p)
+{
+	return p->backend ? pedal_backend_describe(p->backend) : p->config_description;
+}
+
+const char *pedal_gpiod_api(void)
+{
+	return pedal_backend_api();
+}
