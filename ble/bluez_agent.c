@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The pairing agent (org.bluez.Agent1), NoInputNoOutput: the pen has no
+ * display and no keys.  bluetoothd asks the agent before it lets a device
+ * pair or use a service; we say yes only for the device pen_link_pair() is
+ * pairing (and, for services, the configured pen), and no to the rest, so
+ * a stranger cannot pair with the practitioner's machine through us.
+ */
+#include <string.h>
+
+#include "pen_link_internal.h"
+
+static const char agent_xml[] =
+	"<node>"
+	" <interface name='org.bluez.Agent1'>"
+	"  <method name='Release'/>"
+	"  <method name='RequestPinCode'>"
+	"   <arg type='o' name='device' direction='in'/>"
+	"   <arg type='s' name='pincode' direction='out'/>"
+	"  </method>"
+	"  <method name='DisplayPinCode'>"
+	"   <arg type='o' name='device' direction='in'/>"
+	"   <arg type='s' name='pincode' direction='in'/>"
+	"  </method>"
+	"  <method name='RequestPasskey'>"
+	"   <arg type='o' name='device' direction='in'/>"
+	"   <arg type='u' name='passkey' direction='out'/>"
+	"  </method>"
+	"  <method name='DisplayPasskey'>"
+	"   <arg type='o' name='device' direction='in'/>"
+	"   <arg type='u' name='passkey' direction='in'/>"
+	"   <arg type='q' name='entered' direction='in'/>"
+	"  </method>"
+	"  <method name='RequestConfirmation'>"
+	"   <arg type='o' name='device' direction='in'/>"
+	"   <arg type='u' name='passkey' direction='in'/>"
+	"  </method>"
+	"  <method name='RequestAuthorization'>"
+	"   <arg type='o' name='device' direction='in'/>"
+	"  </method>"
+	"  <method name='AuthorizeService'>"
+	"   <arg type='o' name='device' direction='in'/>"
+	"   <arg type='s' name='uuid' direction='in'/>"
+	"  </method>"
+	"  <method name='Cancel'/>"
+	" </interface>"
+	"</node>";
+
+static bool is_pairing(const struct pen_link *link, const char *device)
+{
+	return link->pairing_path && device && strcmp(link->pairing_path, device) == 0;
+}
+
+static bool is_the_pen(const struct pen_link *link, const char *device)
+{
+	const char *adapter;
+	const char *pen;
+
+	if (!link->has_address || !device)
+		return false;
+	adapter = bluez_objects_find_adapter(link->objects, link->adapter_name);
+	pen = bluez_objects_find_device(link->objects, adapter, &link->address);
+	return pen && strcmp(pen, device) == 0;
+}
+
+static void reject(GDBusMethodInvocation *invocation, const char *why)
+{
+	g_dbus_method_invocation_return_dbus_error(invocation, "org.bluez.Error.Rejected", why);
+}
+
+static void agent_method_call(GDBusConnection *bus, const char *sender, const char *path,
+			      const char *interface, const char *method, GVariant *params,
+			      GDBusMethodInvocation *invocation, gpointer user_data)
+{
+	struct pen_link *link = user_data;
+	g_autofree char *device = NULL;
+
+	(void)bus, (void)path, (void)interface;
+	/* Only bluetoothd may drive the agent. */
+	if (!link->bluez_up || g_strcmp0(sender, link->bluez_owner) != 0) {
+		reject(invocation, "not from bluetoothd");
+		return;
+	}
+	/* GDBus checked the arguments against agent_xml: a device path
+	 * comes first where there is one. */
+	if (g_variant_n_children(params) > 0) {
+		g_autoptr(GVariant) first = g_variant_get_child_value(params, 0);
+
+		if (g_variant_is_of_type(first, G_VARIANT_TYPE_OBJECT_PATH))
+			device = g_variant_dup_string(first, NULL);
+	}
+
+	if (strcmp(method, "Release") == 0 || strcmp(method, "Cancel") == 0) {
+		g_info("agent: %s", method);
+		g_dbus_method_invocation_return_value(invocation, NULL);
+	} else if (strcmp(method, "RequestPinCode") == 0 ||
+		   strcmp(method, "RequestPasskey") == 0) {
+		/* NoInputNoOutput: we have nothing to type in. */
+		g_info("agent: %s for %s rejected (no input)", method, device);
+		reject(invocation, "no input capability");
+	} else if (strcmp(method, "DisplayPinCode") == 0 ||
+		   strcmp(method, "DisplayPasskey") == 0) {
+		g_info("agent: %s for %s", method, device);
+		g_dbus_method_invocation_return_value(invocation, NULL);
+	} else if (strcmp(method, "RequestConfirmation") == 0) {
+		guint32 passkey = 0;
+
+		g_variant_get(params, "(&ou)", NULL, &passkey);
+		if (!is_pairing(link, device)) {
+			g_warning("agent: passkey confirmation for %s (not being paired) rejected",
+				  device);
+			reject(invocation, "not being paired");
+			return;
+		}
+		g_info("agent: passkey %06u for %s accepted", passkey, device);
+		if (link->cb.on_pairing_passkey) {
+			const char *address = bluez_objects_get_string(
+				link->objects, device, BLUEZ_DEVICE_INTERFACE, "Address");
+
+			link->cb.on_pairing_passkey(link->user_data, address ? address : "",
+						    passkey);
+		}
+		g_dbus_method_invocation_return_value(invocation, NULL);
+	} else if (strcmp(method, "RequestAuthorization") == 0) {
+		if (!is_pairing(link, device)) {
+			g_warning("agent: pairing authorization for %s rejected", device);
+			reject(invocation, "not being paired");
+			return;
+		}
+		g_dbus_method_invocation_return_value(invocation, NULL);
+	} else if (strcmp(method, "AuthorizeService") == 0) {
+		if (!is_pairing(link, device) && !is_the_pen(link, device)) {
+			g_warning("agent: service authorization for %s rejected", device);
+			reject(invocation, "not the pen");
+			return;
+		}
+		g_dbus_method_invocation_return_value(invocation, NULL);
+	} else {
+		g_dbus_method_invocation_return_dbus_error(
+			invocation, "org.freedesktop.DBus.Error.UnknownMethod", method);
+	}
+}
+
+static const GDBusInterfaceVTable agent_vtable = {
+	.method_call = agent_method_call,
+};
+
+bool bluez_agent_export(struct pen_link *link, GError **error)
+{
+	g_autoptr(GDBusNodeInfo) node = g_dbus_node_info_new_for_xml(agent_xml, error);
+
+	if (!node)
+		return false;
+	link->agent_object = g_dbus_connection_register_object(
+		link->bus, PEN_LINK_AGENT_PATH, node->interfaces[0], &agent_vtable, link, NULL,
+		error);
+	return link->agent_object != 0;
+}
+
+void bluez_agent_unexport(struct pen_link *link)
+{
+	if (link->agent_object)
+		g_dbus_connection_unregister_object(link->bus, link->agent_object);
+	link->agent_object = 0;
+}
+
+static void default_agent_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source),
+								  result, &error);
+
+	(void)user_data;
+	if (!reply && !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		g_warning("agent: RequestDefaultAgent failed: %s", error->message);
+}
+
+static void register_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source),
+								  result, &error);
+	struct pen_link *link;
+
+	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		return;
+	link = user_data;
+	if (!reply) {
+		g_autofree char *remote = g_dbus_error_get_remote_error(error);
+
+		/* Already registered (a quick bluetoothd restart): still ask
+		 * to be the default. */
+		if (g_strcmp0(remote, "org.bluez.Error.AlreadyExists") != 0) {
+			g_warning("agent: RegisterAgent failed: %s", error->message);
+			return;
+		}
+	}
+	g_dbus_connection_call(link->bus, BLUEZ_BUS_NAME, "/org/bluez",
+			       BLUEZ_AGENT_MANAGER_INTERFACE, "RequestDefaultAgent",
+			       g_variant_new("(o)", PEN_LINK_AGENT_PATH), NULL,
+			       G_DBUS_CALL_FLAGS_NONE, PEN_LINK_CALL_TIMEOUT_MS,
+			       link->bluez_cancellable, default_agent_done, link);
+}
+
+void bluez_agent_register(struct pen_link *link)
+{
+	g_dbus_connection_call(link->bus, BLUEZ_BUS_NAME, "/org/bluez",
+			       BLUEZ_AGENT_MANAGER_INTERFACE, "RegisterAgent",
+			       g_variant_new("(os)", PEN_LINK_AGENT_PATH, "NoInputNoOutput"), NULL,
+			       G_DBUS_CALL_FLAGS_NONE, PEN_LINK_CALL_TIMEOUT_MS,
+			       link->bluez_cancellable, register_done, link);
+}
+
+void bluez_agent_unregister(struct pen_link *link)
+{
+	if (!link->bluez_up)
+		return;
+	/* No reply wanted: the link is going away. */
+	g_dbus_connection_call(link->bus, BLUEZ_BUS_NAME, "/org/bluez",
+			       BLUEZ_AGENT_MANAGER_INTERFACE, "UnregisterAgent",
+			       g_variant_new("(o)", PEN_LINK_AGENT_PATH), NULL,
+			       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL);
+}

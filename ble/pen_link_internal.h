@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What the pen link's files share: the link object and the calls between
+ * its parts (bluez_client.c: name watch and object manager; bluez_agent.c:
+ * the pairing agent; pen_link.c: the connection state machine;
+ * pen_link_setup.c: the connect-time sequence; pen_gatt.c: GATT I/O;
+ * pen_scan.c: scan, pair, forget).  Not a public header.
+ */
+#pragma once
+
+#include "penctl/bluez_objects.h"
+#include "penctl/bt_address.h"
+#include "penctl/pen_link.h"
+
+#define BLUEZ_BUS_NAME                 "org.bluez"
+#define BLUEZ_AGENT_MANAGER_INTERFACE  "org.bluez.AgentManager1"
+#define BLUEZ_AGENT_INTERFACE          "org.bluez.Agent1"
+#define PEN_LINK_AGENT_PATH            "/io/penctl/agent"
+
+/* bluetoothd's own timeouts are long (LE connect, pairing with a person). */
+#define PEN_LINK_CALL_TIMEOUT_MS       25000
+#define PEN_LINK_CONNECT_TIMEOUT_MS    60000
+#define PEN_LINK_PAIR_TIMEOUT_MS      120000
+#define PEN_LINK_BACKOFF_FIRST_MS       1000u
+#define PEN_LINK_BACKOFF_MAX_MS        30000u
+
+/* The pen service's characteristics, all required by protocol version 1. */
+enum pen_char {
+	PEN_CHAR_CONTROL,
+	PEN_CHAR_DEPTH,
+	PEN_CHAR_SPEED,
+	PEN_CHAR_STATUS,
+	PEN_CHAR_HEARTBEAT,
+	PEN_CHAR_CARTRIDGE,
+	PEN_CHAR_WATCHDOG,
+	PEN_CHAR_PROTOCOL_INFO,
+};
+#define PEN_CHAR_COUNT (PEN_CHAR_PROTOCOL_INFO + 1)
+
+const char *pen_char_name(enum pen_char c);
+const char *pen_char_uuid(enum pen_char c);
+
+enum pen_link_state {
+	PEN_LINK_IDLE,          /* no link; connecting or waiting to retry */
+	PEN_LINK_RESOLVING,     /* Connected, waiting for ServicesResolved */
+	PEN_LINK_SETUP,         /* the connect-time sequence is running */
+	PEN_LINK_READY,         /* on_connected(compatible) was reported */
+	PEN_LINK_INCOMPATIBLE,  /* on_connected(!compatible) was reported */
+	PEN_LINK_SETUP_FAILED,  /* a setup step failed; the retry timer runs */
+};
+
+struct pen_link {
+	GDBusConnection *bus;
+	struct pen_link_callbacks cb;
+	void *user_data;
+
+	char *adapter_name;               /* "" = first powered */
+	bool has_address;
+	struct bt_address address;
+	char address_text[BT_ADDRESS_STRLEN]; /* "" when none */
+	uint16_t watchdog_ms;
+
+	/* bluetoothd */
+	guint name_watch;
+	guint sub_added, sub_removed, sub_props;
+	guint agent_object;
+	bool bluez_up;
+	char *bluez_owner;                /* its unique name while up */
+	GCancellable *life;               /* cancelled by pen_link_free() only */
+	GCancellable *bluez_cancellable;  /* per bluetoothd instance */
+	struct bluez_objects *objects;
+
+	bool adapter_reported, adapter_present, adapter_powered;
+
+	/* the link to the pen */
+	enum pen_link_state state;
+	GCancellable *conn_cancellable;   /* per link: cancelled when it is lost */
+	char *device_path;
+	char *char_paths[PEN_CHAR_COUNT];
+	char *battery_path;               /* optional */
+	bool connected_reported;
+	bool connect_pending;
+	guint retry_source;
+	unsigned backoff_ms;
+	struct pen_cartridge cartridge;
+
+	/* scan / pair */
+	GTask *scan_task;
+	guint scan_timer;
+	char *pairing_path;               /* the agent accepts for this device only */
+};
+
+/* bluez_client.c */
+void bluez_client_start(struct pen_link *link);
+void bluez_client_stop(struct pen_link *link);
+
+/* bluez_agent.c */
+bool bluez_agent_export(struct pen_link *link, GError **error);
+void bluez_agent_unexport(struct pen_link *link);
+void bluez_agent_register(struct pen_link *link);
+void bluez_agent_unregister(struct pen_link *link);
+
+/* pen_link.c: the model changed; reconcile the link with it. */
+void pen_link_update(struct pen_link *link);
+/* bluetoothd is gone: everything it held is lost. */
+void pen_link_bluez_gone(struct pen_link *link);
+void pen_link_lost(struct pen_link *link, const char *reason);
+void pen_link_schedule_retry(struct pen_link *link);
+
+/* pen_link_setup.c */
+void pen_link_setup_begin(struct pen_link *link);
+
+/* pen_gatt.c */
+typedef void (*pen_gatt_read_done)(struct pen_link *link, const uint8_t *value, size_t len,
+				   const GError *error);
+void pen_gatt_read(struct pen_link *link, const char *path, pen_gatt_read_done done);
+typedef void (*pen_gatt_call_done)(struct pen_link *link, const GError *error);
+/* with_response: "type": "request"; else "command".  done may be NULL. */
+void pen_gatt_write(struct pen_link *link, const char *path, const uint8_t *value, size_t len,
+		    bool with_response, const char *what, pen_gatt_call_done done);
+void pen_gatt_start_notify(struct pen_link *link, const char *path, pen_gatt_call_done done);
+/* A characteristic's Value changed (a notification, or after a read). */
+void pen_gatt_value_changed(struct pen_link *link, const char *path, GVariant *value);
+
+/* pen_scan.c: a device changed while scanning may be reported. */
+void pen_scan_device_changed(struct pen_link *link, const char *path);
+void pen_scan_abort(struct pen_link *link);
