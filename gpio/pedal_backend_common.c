@@ -122,21 +122,22 @@ void pedal_backend_set_chip_open_error(GError **error, int errnum,
 		break;
 	case ENOENT:
 	case ENODEV:
-	case ENXIO: {
-		g_autofree char *chips = pedal_backend_list_chips();
-
-		pedal_backend_set_error(error, PEDAL_ERROR_NO_CHIP, params,
-					"no GPIO chip at %s (%s); GPIO chips present: %s", path,
-					g_strerror(errnum), chips);
-		break;
-	}
+	case ENXIO:
 	case ENOTTY:
 	case EINVAL: {
 		g_autofree char *chips = pedal_backend_list_chips();
+		struct stat st;
 
-		pedal_backend_set_error(error, PEDAL_ERROR_NO_CHIP, params,
-					"%s is not a GPIO chip; GPIO chips present: %s", path,
-					chips);
+		/* libgpiod says ENODEV (2.x) or ENOTTY (1.6) for a file that
+		 * exists but is not a GPIO chip. */
+		if (errnum != ENOENT && stat(path, &st) == 0)
+			pedal_backend_set_error(error, PEDAL_ERROR_NO_CHIP, params,
+						"%s is not a GPIO chip; GPIO chips present: %s",
+						path, chips);
+		else
+			pedal_backend_set_error(error, PEDAL_ERROR_NO_CHIP, params,
+						"no GPIO chip at %s; GPIO chips present: %s", path,
+						chips);
 		break;
 	}
 	default:

@@ -31,6 +31,12 @@ struct pedal_backend {
 	char *description;
 };
 
+/* g_autoptr() needs type names. */
+typedef struct gpiod_chip_info gpiod_chip_info;
+typedef struct gpiod_line_info gpiod_line_info;
+typedef struct gpiod_line_settings gpiod_line_settings;
+typedef struct gpiod_line_config gpiod_line_config;
+typedef struct gpiod_request_config gpiod_request_config;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(gpiod_chip_info, gpiod_chip_info_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(gpiod_line_info, gpiod_line_info_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(gpiod_line_settings, gpiod_line_settings_free)

@@ -77,7 +77,7 @@ static void test_not_a_chip_refused(void **state)
 
 	(void)state;
 	assert_int_equal(error->code, PEDAL_ERROR_NO_CHIP);
-	assert_contains(error->message, "/dev/null");
+	assert_contains(error->message, "/dev/null is not a GPIO chip");
 }
 
 static void test_empty_line_is_a_config_error(void **state)
