@@ -22,6 +22,9 @@ if(BUILD_TESTING)
   penctl_add_unit_test(journal-record
     SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_journal_record.c
     LIBRARIES penctl-journal)
+  penctl_add_unit_test(journal-writer
+    SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_journal_writer.c
+    LIBRARIES penctl-journal)
   penctl_add_unit_test(message-catalog
     SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_message_catalog.c
     LIBRARIES penctl-journal)

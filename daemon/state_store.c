@@ -46,8 +46,7 @@ static bool state_parse(const char *data, gsize length, const char *path,
 		guint64 cartridge;
 
 		/* Written as 16 hex digits; a shorter one is still the same id. */
-		if (strlen(*id) > 16 ||
-		    !g_ascii_string_to_unsigned(*id, 16, 1, G_MAXUINT64, &cartridge, NULL)) {
+		if (!g_ascii_string_to_unsigned(*id, 16, 1, G_MAXUINT64, &cartridge, NULL)) {
 			g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
 				    "%s: [%s] %s has \"%s\", not a cartridge id (1 to 16 hex digits, not 0)",
 				    path, STATE_GROUP_CARTRIDGES, STATE_KEY_USED, *id);
