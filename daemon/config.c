@@ -626,32 +626,39 @@ static struct penctl_config *config_from_merged(struct merged *m, GError **error
 	return g_steal_pointer(&config);
 }
 
-struct penctl_config *penctl_config_load(const char *path, const char *dropin_dir, GError **error)
+struct penctl_config *penctl_config_load_layered(const char *main_path, bool main_required,
+						 const char *dropin_dir, GError **error)
 {
 	struct merged m = { 0 };
 	struct penctl_config *config = NULL;
-	const char *main_path = path ? path : PENCTL_CONFIG_PATH;
-	const char *dropins = dropin_dir ? dropin_dir : (path ? NULL : PENCTL_CONFIG_DROPIN_DIR);
 
 	merged_init(&m);
 	if (g_file_test(main_path, G_FILE_TEST_EXISTS)) {
 		if (!merge_file(&m, main_path, NULL, error))
 			goto out;
-	} else if (path) {
-		/* A file named on the command line must exist: a typo there would
-		 * otherwise run the pen on defaults nobody chose. */
+	} else if (main_required) {
 		g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_READ,
-			    "%s: no such file", path);
+			    "%s: no such file", main_path);
 		goto out;
 	} else if (!merge_file(&m, BUILTIN_ORIGIN, penctl_default_config_text, error)) {
 		goto out;
 	}
-	if (dropins && !merge_dropins(&m, dropins, error))
+	if (dropin_dir && !merge_dropins(&m, dropin_dir, error))
 		goto out;
 	config = config_from_merged(&m, error);
 out:
 	merged_clear(&m);
 	return config;
+}
+
+struct penctl_config *penctl_config_load(const char *path, const char *dropin_dir, GError **error)
+{
+	/* A file named on the command line must exist: a typo there would
+	 * otherwise run the pen on defaults nobody chose. */
+	if (path)
+		return penctl_config_load_layered(path, true, dropin_dir, error);
+	return penctl_config_load_layered(PENCTL_CONFIG_PATH, false,
+					  dropin_dir ? dropin_dir : PENCTL_CONFIG_DROPIN_DIR, error);
 }
 
 struct penctl_config *penctl_config_load_from_data(const char *data, const char *origin,

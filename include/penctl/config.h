@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * penctld's configuration: a GKeyFile at /etc/penctld/penctld.conf plus the
- * drop-ins /etc/penctld/penctld.conf.d/*.conf in lexical order (later wins).
+ * drop-ins /etc/penctld/penctld.conf.d/NAME.conf in lexical order (later wins).
  * Validation is strict; docs/penctld.conf.5 describes every key.
  */
 #pragma once
@@ -68,9 +68,9 @@ struct penctl_config {
 	GPtrArray *sources;    /* char * */
 };
 
+typedef struct penctl_config penctl_config;
 void penctl_config_free(struct penctl_config *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(penctl_config, penctl_config_free)
-typedef struct penctl_config penctl_config;
 
 /* The built-in defaults (identical to the shipped penctld.conf). */
 struct penctl_config *penctl_config_new_default(void);
@@ -80,6 +80,12 @@ struct penctl_config *penctl_config_new_default(void);
  * defaults; drop-ins still apply on top.  On error the message names the file,
  * group, key, the bad value and what is allowed. */
 struct penctl_config *penctl_config_load(const char *path, const char *dropin_dir, GError **error);
+
+/* The layering itself: MAIN_PATH, which may be missing unless MAIN_REQUIRED
+ * (then the built-in defaults stand in for it), then the .conf files of
+ * DROPIN_DIR when it is not NULL. */
+struct penctl_config *penctl_config_load_layered(const char *main_path, bool main_required,
+						 const char *dropin_dir, GError **error);
 
 /* Parse one key file's text, as if it were the whole configuration. */
 struct penctl_config *penctl_config_load_from_data(const char *data, const char *origin,

@@ -59,6 +59,13 @@ static void send_heartbeat(struct pensim_model *m, uint16_t counter, int64_t t)
 	assert_int_equal(pensim_model_write_heartbeat(m, buf, sizeof(buf), t), PENSIM_ATT_OK);
 }
 
+/* What the daemon does: the watchdog is armed by a heartbeat, then RUN. */
+static uint8_t run_armed(struct pensim_model *m, uint16_t seq, int64_t t)
+{
+	send_heartbeat(m, seq, t);
+	return send_control(m, PEN_CONTROL_RUN, seq, t);
+}
+
 static void send_watchdog(struct pensim_model *m, uint16_t ms, int64_t t)
 {
 	uint8_t buf[PEN_WATCHDOG_SIZE];
@@ -101,7 +108,7 @@ static void test_run_and_stop_echo_control_seq(void **state)
 	assert_false(status_of(m).motor_running);
 	assert_int_equal(status_of(m).stop_cause, PEN_STOP_NONE);
 
-	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 41, T0 + 10 * MS), PENSIM_ATT_OK);
+	assert_int_equal(run_armed(m, 41, T0 + 10 * MS), PENSIM_ATT_OK);
 	assert_true(status_of(m).motor_running);
 	assert_int_equal(status_of(m).control_seq, 41);
 	assert_int_equal(status_of(m).speed, 100);
@@ -134,9 +141,9 @@ static void test_malformed_control_refused_and_not_applied(void **state)
 	const uint8_t short_run[3] = { 0x01, 0x00, 0x05 };
 
 	assert_int_equal(pensim_model_write_control(m, unknown_op, sizeof(unknown_op), T0 + MS),
-			 PENSIM_ATT_MALFORMED);
+			 PENSIM_ATT_VALUE_NOT_ALLOWED);
 	assert_int_equal(pensim_model_write_control(m, reserved_set, sizeof(reserved_set), T0 + MS),
-			 PENSIM_ATT_MALFORMED);
+			 PENSIM_ATT_VALUE_NOT_ALLOWED);
 	assert_int_equal(pensim_model_write_control(m, short_run, sizeof(short_run), T0 + MS),
 			 PENSIM_ATT_INVALID_LENGTH);
 	assert_false(status_of(m).motor_running);
@@ -151,7 +158,7 @@ static void test_watchdog_expiry_stops_motor_at_watchdog_time(void **state)
 
 	send_watchdog(m, 500, T0 + 50 * MS);
 	assert_int_equal(pensim_model_get_watchdog_ms(m), 500);
-	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 1, run_at), PENSIM_ATT_OK);
+	assert_int_equal(run_armed(m, 1, run_at), PENSIM_ATT_OK);
 	expect_motor_event(m, true, PEN_STOP_NONE, run_at, 1);
 
 	/* The caller's timer must fire exactly when the window closes. */
@@ -172,7 +179,7 @@ static void test_watchdog_stop_time_is_window_end_even_if_noticed_late(void **st
 {
 	struct pensim_model *m = *state;
 
-	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 3, T0), PENSIM_ATT_OK);
+	assert_int_equal(run_armed(m, 3, T0), PENSIM_ATT_OK);
 	expect_motor_event(m, true, PEN_STOP_NONE, T0, 3);
 
 	/* The main loop was busy; the pen's watchdog was not. */
@@ -189,7 +196,7 @@ static void test_heartbeat_keeps_motor_running(void **state)
 	uint16_t counter = 0;
 
 	send_watchdog(m, 500, t);
-	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 1, t), PENSIM_ATT_OK);
+	assert_int_equal(run_armed(m, 1, t), PENSIM_ATT_OK);
 	for (int i = 0; i < 25; i++) {
 		t += 400 * MS;
 		pensim_model_advance(m, t - 1);
@@ -209,20 +216,71 @@ static void test_heartbeat_after_window_closed_does_not_rescue_motor(void **stat
 	struct pensim_model *m = *state;
 
 	send_watchdog(m, 200, T0);
-	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 1, T0), PENSIM_ATT_OK);
+	assert_int_equal(run_armed(m, 1, T0), PENSIM_ATT_OK);
 	send_heartbeat(m, 1, T0 + 200 * MS + 1);
 	assert_false(status_of(m).motor_running);
 	assert_int_equal(status_of(m).stop_cause, PEN_STOP_WATCHDOG);
 }
 
-static void test_shorter_watchdog_applies_to_running_motor(void **state)
+static void test_watchdog_write_restarts_running_timer(void **state)
 {
 	struct pensim_model *m = *state;
 
-	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 1, T0), PENSIM_ATT_OK);
+	assert_int_equal(run_armed(m, 1, T0), PENSIM_ATT_OK);
 	send_watchdog(m, 300, T0 + 400 * MS);
-	assert_false(status_of(m).motor_running);
+	assert_int_equal(pensim_model_next_deadline_us(m), T0 + 700 * MS);
+	pensim_model_advance(m, T0 + 700 * MS - 1);
+	assert_true(status_of(m).motor_running);
+	pensim_model_advance(m, T0 + 700 * MS);
 	assert_int_equal(status_of(m).stop_cause, PEN_STOP_WATCHDOG);
+}
+
+static void test_run_refused_without_recent_heartbeat(void **state)
+{
+	struct pensim_model *m = *state;
+	const uint8_t short_beat[1] = { 0 };
+
+	/* Never a heartbeat. */
+	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 1, T0), PENSIM_ATT_NO_HEARTBEAT);
+	/* A malformed heartbeat does not arm the watchdog. */
+	pensim_model_write_heartbeat(m, short_beat, sizeof(short_beat), T0 + MS);
+	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 2, T0 + MS), PENSIM_ATT_NO_HEARTBEAT);
+	/* A heartbeat older than the watchdog time no longer counts. */
+	send_heartbeat(m, 1, T0 + 10 * MS);
+	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 3, T0 + 1010 * MS),
+			 PENSIM_ATT_NO_HEARTBEAT);
+	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 4, T0 + 1010 * MS - 1),
+			 PENSIM_ATT_NO_HEARTBEAT); /* time never goes back */
+	send_heartbeat(m, 2, T0 + 1020 * MS);
+	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 5, T0 + 2019 * MS), PENSIM_ATT_OK);
+	assert_int_equal(status_of(m).control_seq, 5);
+}
+
+static void test_new_connection_resets_watchdog(void **state)
+{
+	struct pensim_model *m = *state;
+
+	send_heartbeat(m, 1, T0);
+	send_watchdog(m, 5000, T0);
+	pensim_model_link_lost(m, T0 + MS);
+	pensim_model_link_up(m, T0 + 2 * MS);
+	assert_int_equal(pensim_model_get_watchdog_ms(m), PENSIM_DEFAULT_WATCHDOG_MS);
+	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 1, T0 + 3 * MS), PENSIM_ATT_NO_HEARTBEAT);
+}
+
+static void test_refused_control_write_stops_running_motor(void **state)
+{
+	struct pensim_model *m = *state;
+	const uint8_t garbage[PEN_CONTROL_SIZE] = { 0x05, 0x00, 0x09, 0x00 };
+
+	assert_int_equal(run_armed(m, 8, T0), PENSIM_ATT_OK);
+	assert_int_equal(pensim_model_write_control(m, garbage, sizeof(garbage), T0 + MS),
+			 PENSIM_ATT_VALUE_NOT_ALLOWED);
+	assert_false(status_of(m).motor_running);
+	assert_int_equal(status_of(m).stop_cause, PEN_STOP_COMMAND);
+	assert_int_equal(status_of(m).control_seq, 8);
+	expect_motor_event(m, true, PEN_STOP_NONE, T0, 8);
+	expect_motor_event(m, false, PEN_STOP_COMMAND, T0 + MS, 8);
 }
 
 static void test_watchdog_out_of_range_refused(void **state)
@@ -231,8 +289,8 @@ static void test_watchdog_out_of_range_refused(void **state)
 	const uint8_t too_short[2] = { 50, 0 };             /* 50 ms < 100 */
 	const uint8_t too_long[2] = { 0x11, 0x27 };         /* 10001 ms */
 
-	assert_int_equal(pensim_model_write_watchdog(m, too_short, 2, T0), PENSIM_ATT_OUT_OF_RANGE);
-	assert_int_equal(pensim_model_write_watchdog(m, too_long, 2, T0), PENSIM_ATT_OUT_OF_RANGE);
+	assert_int_equal(pensim_model_write_watchdog(m, too_short, 2, T0), PENSIM_ATT_VALUE_NOT_ALLOWED);
+	assert_int_equal(pensim_model_write_watchdog(m, too_long, 2, T0), PENSIM_ATT_VALUE_NOT_ALLOWED);
 	assert_int_equal(pensim_model_write_watchdog(m, too_short, 1, T0), PENSIM_ATT_INVALID_LENGTH);
 	assert_int_equal(pensim_model_get_watchdog_ms(m), PENSIM_DEFAULT_WATCHDOG_MS);
 }
@@ -241,7 +299,7 @@ static void test_disconnect_stops_motor(void **state)
 {
 	struct pensim_model *m = *state;
 
-	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 5, T0), PENSIM_ATT_OK);
+	assert_int_equal(run_armed(m, 5, T0), PENSIM_ATT_OK);
 	pensim_model_link_lost(m, T0 + 300 * MS);
 	assert_false(status_of(m).motor_running);
 	assert_int_equal(status_of(m).stop_cause, PEN_STOP_DISCONNECT);
@@ -253,7 +311,7 @@ static void test_button_stops_motor(void **state)
 {
 	struct pensim_model *m = *state;
 
-	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 5, T0), PENSIM_ATT_OK);
+	assert_int_equal(run_armed(m, 5, T0), PENSIM_ATT_OK);
 	pensim_model_press_button(m, T0 + 10 * MS);
 	assert_int_equal(status_of(m).stop_cause, PEN_STOP_BUTTON);
 	expect_motor_event(m, true, PEN_STOP_NONE, T0, 5);
@@ -267,7 +325,7 @@ static void test_depth_above_cartridge_max_refused(void **state)
 
 	assert_int_equal(pensim_model_set_cartridge(m, &c, T0), 0);
 	assert_int_equal(send_depth(m, 1200, T0), PENSIM_ATT_OK);
-	assert_int_equal(send_depth(m, 1501, T0), PENSIM_ATT_ABOVE_CARTRIDGE_MAX);
+	assert_int_equal(send_depth(m, 1501, T0), PENSIM_ATT_DEPTH_ABOVE_CARTRIDGE);
 	assert_int_equal(pensim_model_get_depth(m), 1200);
 	assert_int_equal(send_depth(m, 1500, T0), PENSIM_ATT_OK);
 	assert_int_equal(pensim_model_get_depth(m), 1500);
@@ -279,20 +337,27 @@ static void test_depth_outside_protocol_range_refused(void **state)
 	struct pensim_model *m = *state;
 	const uint8_t three[3] = { 0xf4, 0x01, 0x00 };
 
-	assert_int_equal(send_depth(m, PEN_DEPTH_MIN_UM - 1, T0), PENSIM_ATT_OUT_OF_RANGE);
-	assert_int_equal(send_depth(m, PEN_DEPTH_MAX_UM + 1, T0), PENSIM_ATT_OUT_OF_RANGE);
+	assert_int_equal(send_depth(m, PEN_DEPTH_MIN_UM - 1, T0), PENSIM_ATT_VALUE_NOT_ALLOWED);
+	assert_int_equal(send_depth(m, PEN_DEPTH_MAX_UM + 1, T0), PENSIM_ATT_VALUE_NOT_ALLOWED);
 	assert_int_equal(pensim_model_write_depth(m, three, sizeof(three), T0),
 			 PENSIM_ATT_INVALID_LENGTH);
 	assert_int_equal(pensim_model_get_depth(m), 500);
 }
 
-static void test_smaller_cartridge_lowers_set_depth(void **state)
+static void test_run_refused_with_depth_above_new_cartridge(void **state)
 {
 	struct pensim_model *m = *state;
 	struct pen_cartridge c = { .id = 7, .needle_count = 3, .max_depth_um = 300 };
 
 	assert_int_equal(pensim_model_set_cartridge(m, &c, T0), 0);
-	assert_int_equal(pensim_model_get_depth(m), 300);
+	assert_int_equal(pensim_model_get_depth(m), 500);
+	assert_int_equal(run_armed(m, 1, T0), PENSIM_ATT_DEPTH_ABOVE_CARTRIDGE);
+	assert_int_equal(send_depth(m, 300, T0), PENSIM_ATT_OK);
+	assert_int_equal(run_armed(m, 2, T0), PENSIM_ATT_OK);
+	/* Another cartridge while running: the old one came out first. */
+	c.id = 8;
+	assert_int_equal(pensim_model_set_cartridge(m, &c, T0 + MS), 0);
+	assert_int_equal(status_of(m).stop_cause, PEN_STOP_FAULT);
 }
 
 static void test_manual_dial_overrides_measured_depth(void **state)
@@ -311,7 +376,7 @@ static void test_fault_stops_motor_and_refuses_run(void **state)
 {
 	struct pensim_model *m = *state;
 
-	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 10, T0), PENSIM_ATT_OK);
+	assert_int_equal(run_armed(m, 10, T0), PENSIM_ATT_OK);
 	assert_int_equal(pensim_model_set_faults(m, PEN_FAULT_OVERTEMP, T0 + 100 * MS), 0);
 	assert_false(status_of(m).motor_running);
 	assert_int_equal(status_of(m).stop_cause, PEN_STOP_FAULT);
@@ -319,7 +384,7 @@ static void test_fault_stops_motor_and_refuses_run(void **state)
 	expect_motor_event(m, true, PEN_STOP_NONE, T0, 10);
 	expect_motor_event(m, false, PEN_STOP_FAULT, T0 + 100 * MS, 10);
 
-	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 11, T0 + 200 * MS),
+	assert_int_equal(run_armed(m, 11, T0 + 200 * MS),
 			 PENSIM_ATT_FAULT_ACTIVE);
 	assert_false(status_of(m).motor_running);
 	assert_int_equal(status_of(m).control_seq, 10);
@@ -328,7 +393,7 @@ static void test_fault_stops_motor_and_refuses_run(void **state)
 	/* Clearing the fault does not restart the motor by itself. */
 	assert_int_equal(pensim_model_set_faults(m, 0, T0 + 300 * MS), 0);
 	assert_false(status_of(m).motor_running);
-	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 12, T0 + 400 * MS), PENSIM_ATT_OK);
+	assert_int_equal(run_armed(m, 12, T0 + 400 * MS), PENSIM_ATT_OK);
 	assert_true(status_of(m).motor_running);
 	assert_int_equal(pensim_model_set_faults(m, 0x40, T0 + 400 * MS), -EINVAL);
 }
@@ -338,11 +403,11 @@ static void test_removed_cartridge_is_a_fault(void **state)
 	struct pensim_model *m = *state;
 	struct pen_cartridge none = { 0 };
 
-	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 1, T0), PENSIM_ATT_OK);
+	assert_int_equal(run_armed(m, 1, T0), PENSIM_ATT_OK);
 	assert_int_equal(pensim_model_set_cartridge(m, &none, T0 + MS), 0);
 	assert_int_equal(status_of(m).stop_cause, PEN_STOP_FAULT);
 	assert_int_equal(status_of(m).fault_bits, PEN_FAULT_CARTRIDGE_MISSING);
-	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 2, T0 + 2 * MS), PENSIM_ATT_FAULT_ACTIVE);
+	assert_int_equal(run_armed(m, 2, T0 + 2 * MS), PENSIM_ATT_NO_CARTRIDGE);
 }
 
 static void test_strokes_count_only_while_running(void **state)
@@ -350,7 +415,7 @@ static void test_strokes_count_only_while_running(void **state)
 	struct pensim_model *m = *state;
 	const uint8_t speed_150[2] = { 150, 0 };
 
-	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 1, T0), PENSIM_ATT_OK);
+	assert_int_equal(run_armed(m, 1, T0), PENSIM_ATT_OK);
 	/* 100 strokes/s for 0.75 s, heartbeats keep it going. */
 	send_heartbeat(m, 1, T0 + 750 * MS);
 	assert_int_equal(status_of(m).strokes, 75);
@@ -369,6 +434,10 @@ static void test_status_notified_on_change_and_every_second_while_running(void *
 	struct pensim_model *m = *state;
 
 	assert_false(pensim_model_take_status_notify(m));
+	assert_int_equal(run_armed(m, 1, T0), PENSIM_ATT_OK);
+	assert_true(pensim_model_take_status_notify(m));
+	assert_false(pensim_model_take_status_notify(m));
+	/* Every applied Control write is notified, even one changing nothing. */
 	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 1, T0), PENSIM_ATT_OK);
 	assert_true(pensim_model_take_status_notify(m));
 	assert_false(pensim_model_take_status_notify(m));
@@ -392,7 +461,7 @@ static void test_battery_drains_while_running(void **state)
 	struct pensim_model *m = *state;
 	int64_t t = T0;
 
-	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 1, t), PENSIM_ATT_OK);
+	assert_int_equal(run_armed(m, 1, t), PENSIM_ATT_OK);
 	send_watchdog(m, 10000, t);
 	for (int i = 0; i < 15; i++) {          /* 135 s of running */
 		t += 9 * S;
@@ -410,7 +479,7 @@ static void test_empty_battery_stops_motor_with_fault(void **state)
 	struct pensim_model *m = *state;
 
 	assert_int_equal(pensim_model_set_battery(m, 1, T0), 0);
-	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 1, T0), PENSIM_ATT_OK);
+	assert_int_equal(run_armed(m, 1, T0), PENSIM_ATT_OK);
 	send_watchdog(m, 10000, T0);
 	for (int i = 1; i <= 7; i++)
 		send_heartbeat(m, (uint16_t)i, T0 + i * 9 * S);
@@ -462,14 +531,21 @@ int main(void)
 			 test_heartbeat_keeps_motor_running),
 		PEN_TEST("/pensim/watchdog/late-heartbeat",
 			 test_heartbeat_after_window_closed_does_not_rescue_motor),
-		PEN_TEST("/pensim/watchdog/shorter-applies",
-			 test_shorter_watchdog_applies_to_running_motor),
+		PEN_TEST("/pensim/watchdog/write-restarts-timer",
+			 test_watchdog_write_restarts_running_timer),
+		PEN_TEST("/pensim/watchdog/run-needs-heartbeat",
+			 test_run_refused_without_recent_heartbeat),
+		PEN_TEST("/pensim/watchdog/reset-per-connection",
+			 test_new_connection_resets_watchdog),
+		PEN_TEST("/pensim/control/refused-write-stops-motor",
+			 test_refused_control_write_stops_running_motor),
 		PEN_TEST("/pensim/watchdog/out-of-range", test_watchdog_out_of_range_refused),
 		PEN_TEST("/pensim/link/disconnect-stops", test_disconnect_stops_motor),
 		PEN_TEST("/pensim/button/stops", test_button_stops_motor),
 		PEN_TEST("/pensim/depth/above-cartridge-max", test_depth_above_cartridge_max_refused),
 		PEN_TEST("/pensim/depth/out-of-range", test_depth_outside_protocol_range_refused),
-		PEN_TEST("/pensim/depth/smaller-cartridge", test_smaller_cartridge_lowers_set_depth),
+		PEN_TEST("/pensim/depth/above-new-cartridge",
+			 test_run_refused_with_depth_above_new_cartridge),
 		PEN_TEST("/pensim/depth/manual-dial", test_manual_dial_overrides_measured_depth),
 		PEN_TEST("/pensim/fault/stops-and-refuses-run", test_fault_stops_motor_and_refuses_run),
 		PEN_TEST("/pensim/fault/cartridge-removed", test_removed_cartridge_is_a_fault),

@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The config loader: layering, defaults and strict validation. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <glib/gstdio.h>
+
+#include "penctl/config.h"
+
+struct tmp {
+	char *dir;
+	char *main_path;
+	char *dropins;
+};
+
+static int tmp_setup(void **state)
+{
+	struct tmp *t = g_new0(struct tmp, 1);
+
+	t->dir = g_dir_make_tmp("penctl-config-XXXXXX", NULL);
+	assert_non_null(t->dir);
+	t->main_path = g_build_filename(t->dir, "penctld.conf", NULL);
+	t->dropins = g_build_filename(t->dir, "penctld.conf.d", NULL);
+	assert_int_equal(g_mkdir(t->dropins, 0700), 0);
+	*state = t;
+	return 0;
+}
+
+static void remove_tree(const char *path)
+{
+	GDir *dir = g_dir_open(path, 0, NULL);
+	const char *name;
+
+	while (dir && (name = g_dir_read_name(dir))) {
+		g_autofree char *child = g_build_filename(path, name, NULL);
+
+		if (g_file_test(child, G_FILE_TEST_IS_DIR))
+			remove_tree(child);
+		else
+			g_unlink(child);
+	}
+	if (dir)
+		g_dir_close(dir);
+	g_rmdir(path);
+}
+
+static int tmp_teardown(void **state)
+{
+	struct tmp *t = *state;
+
+	remove_tree(t->dir);
+	g_free(t->dir);
+	g_free(t->main_path);
+	g_free(t->dropins);
+	g_free(t);
+	return 0;
+}
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	g_autofree char *path = g_build_filename(dir, name, NULL);
+
+	assert_true(g_file_set_contents(path, text, -1, NULL));
+}
+
+/* Load TEXT as the only file; expect a refusal whose message holds every NEEDLE. */
+static void expect_refusal(const char *text, int code, ...)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(penctl_config) c = penctl_config_load_from_data(text, "/etc/test.conf", &error);
+	const char *needle;
+	va_list ap;
+
+	assert_null(c);
+	assert_non_null(error);
+	if (!g_error_matches(error, PENCTL_CONFIG_ERROR, code))
+		fail_msg("wrong error code %d for: %s", error->code, error->message);
+	va_start(ap, code);
+	while ((needle = va_arg(ap, const char *)))
+		if (!strstr(error->message, needle))
+			fail_msg("\"%s\" not in: %s", needle, error->message);
+	va_end(ap);
+}
+
+static const char minimal[] = "[Role home]\nMaxDepthMm=0.5\n[Area face]\nMaxDepthMm=1.5\n";
+
+static void assert_same_config(const struct penctl_config *a, const struct penctl_config *b)
+{
+	assert_int_equal(a->max_minutes, b->max_minutes);
+	assert_int_equal(a->max_needling_minutes, b->max_needling_minutes);
+	assert_int_equal(a->warn_percent, b->warn_percent);
+	assert_int_equal(a->start_depth_um, b->start_depth_um);
+	assert_int_equal(a->anesthetic_advisory_above_um, b->anesthetic_advisory_above_um);
+	assert_int_equal(a->heartbeat_interval_ms, b->heartbeat_interval_ms);
+	assert_int_equal(a->pen_watchdog_ms, b->pen_watchdog_ms);
+	assert_int_equal(a->require_contraindication_check, b->require_contraindication_check);
+	assert_int_equal(a->roles->len, b->roles->len);
+	assert_int_equal(a->areas->len, b->areas->len);
+	for (guint i = 0; i < a->roles->len; i++) {
+		const struct penctl_limit *x = a->roles->pdata[i], *y = b->roles->pdata[i];
+
+		assert_string_equal(x->name, y->name);
+		assert_int_equal(x->max_depth_um, y->max_depth_um);
+	}
+	for (guint i = 0; i < a->areas->len; i++) {
+		const struct penctl_limit *x = a->areas->pdata[i], *y = b->areas->pdata[i];
+
+		assert_string_equal(x->name, y->name);
+		assert_int_equal(x->max_depth_um, y->max_depth_um);
+	}
+	assert_string_equal(a->pedal_chip, b->pedal_chip);
+	assert_string_equal(a->pedal_line, b->pedal_line);
+	assert_int_equal(a->pedal_active_low, b->pedal_active_low);
+	assert_int_equal(a->pedal_bias, b->pedal_bias);
+	assert_int_equal(a->pedal_debounce_ms, b->pedal_debounce_ms);
+	assert_int_equal(a->pedal_mode, b->pedal_mode);
+	assert_string_equal(a->pen_address, b->pen_address);
+	assert_string_equal(a->pen_adapter, b->pen_adapter);
+}
+
+static void test_shipped_file_equals_builtin_defaults(void **state)
+{
+	struct tmp *t = *state;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(penctl_config) shipped = penctl_config_load(PENCTL_SHIPPED_CONFIG, t->dropins, &error);
+	g_autoptr(penctl_config) none = NULL;
+
+	assert_non_null(shipped);
+	/* No main file at all: the built-in defaults. */
+	none = penctl_config_load_layered(t->main_path, false, t->dropins, &error);
+	assert_non_null(none);
+	assert_same_config(shipped, none);
+}
+
+static void test_defaults_follow_the_clinical_source(void **state)
+{
+	g_autoptr(penctl_config) c = penctl_config_new_default();
+
+	(void)state;
+	assert_int_equal(c->max_minutes, 60);
+	assert_int_equal(c->max_needling_minutes, 20);
+	assert_int_equal(c->warn_percent, 80);
+	assert_int_equal(c->start_depth_um, 300);
+	assert_int_equal(c->anesthetic_advisory_above_um, 500);
+	assert_int_equal(c->heartbeat_interval_ms, 200);
+	assert_int_equal(c->pen_watchdog_ms, 1000);
+	assert_true(c->require_contraindication_check);
+	assert_int_equal(penctl_config_find_role(c, "home")->max_depth_um, 500);
+	assert_int_equal(penctl_config_find_role(c, "aesthetician")->max_depth_um, 2000);
+	assert_int_equal(penctl_config_find_role(c, "physiotherapist")->max_depth_um, 2000);
+	assert_int_equal(penctl_config_find_role(c, "dermatologist")->max_depth_um, 3000);
+	assert_int_equal(penctl_config_find_area(c, "forehead")->max_depth_um, 500);
+	assert_int_equal(penctl_config_find_area(c, "face")->max_depth_um, 1500);
+	assert_int_equal(penctl_config_find_area(c, "neck")->max_depth_um, 1000);
+	assert_int_equal(penctl_config_find_area(c, "scalp")->max_depth_um, 1500);
+	assert_int_equal(penctl_config_find_area(c, "body")->max_depth_um, 3000);
+	assert_null(penctl_config_find_role(c, "surgeon"));
+	assert_int_equal(c->pedal_debounce_ms, 15);
+	assert_int_equal(c->pedal_mode, PENCTL_PEDAL_MOMENTARY);
+	assert_int_equal(c->pedal_bias, PENCTL_PEDAL_BIAS_PULL_UP);
+	assert_string_equal(c->pen_address, "");
+}
+
+static void test_dropins_apply_in_lexical_order(void **state)
+{
+	struct tmp *t = *state;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(penctl_config) c = NULL;
+
+	write_file(t->dir, "penctld.conf", minimal);
+	write_file(t->dropins, "20-later.conf", "[Session]\nMaxMinutes=40\n");
+	write_file(t->dropins, "10-early.conf", "[Session]\nMaxMinutes=30\nWarnPercent=70\n");
+	write_file(t->dropins, "30-ignored.conf.bak", "[Session]\nMaxMinutes=nonsense\n");
+	write_file(t->dropins, "15-roles.conf", "[Role student]\nMaxDepthMm=0.35\n");
+	c = penctl_config_load_layered(t->main_path, true, t->dropins, &error);
+	assert_non_null(c);
+	assert_int_equal(c->max_minutes, 40);
+	assert_int_equal(c->warn_percent, 70);
+	/* Keys no file sets keep the shipped defaults. */
+	assert_int_equal(c->max_needling_minutes, 20);
+	assert_int_equal(penctl_config_find_role(c, "student")->max_depth_um, 350);
+	assert_int_equal(c->roles->len, 2);
+	assert_int_equal(c->sources->len, 4);
+}
+
+static void test_missing_main_file_means_defaults_plus_dropins(void **state)
+{
+	struct tmp *t = *state;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(penctl_config) c = NULL;
+
+	write_file(t->dropins, "50-short.conf", "[Session]\nMaxNeedlingMinutes=5\n");
+	c = penctl_config_load_layered(t->main_path, false, t->dropins, &error);
+	assert_non_null(c);
+	assert_int_equal(c->max_needling_minutes, 5);
+	assert_int_equal(c->roles->len, 4);
+}
+
+static void test_explicit_config_file_must_exist(void **state)
+{
+	struct tmp *t = *state;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(penctl_config) c = penctl_config_load(t->main_path, NULL, &error);
+
+	assert_null(c);
+	assert_true(g_error_matches(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_READ));
+	assert_non_null(strstr(error->message, t->main_path));
+}
+
+static void test_main_file_sets_the_role_and_area_sets(void **state)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(penctl_config) c = penctl_config_load_from_data(
+		"[Session]\nStartDepthMm=0.5\n[Role dermatologist]\nMaxDepthMm=3\n"
+		"[Area body]\nMaxDepthMm=2.75\n", "test", &error);
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(c->roles->len, 1);
+	assert_int_equal(c->areas->len, 1);
+	assert_null(penctl_config_find_role(c, "home"));
+	assert_int_equal(penctl_config_find_area(c, "body")->max_depth_um, 2750);
+}
+
+static void test_refuses_unknown_key_typo(void **state)
+{
+	(void)state;
+	expect_refusal("[Role home]\nMaxDeptMm=0.5\n[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_UNKNOWN, "/etc/test.conf", "[Role home]", "MaxDeptMm",
+		       "MaxDepthMm", NULL);
+	expect_refusal("[Session]\nMaxMinute=5\n[Role home]\nMaxDepthMm=0.5\n"
+		       "[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_UNKNOWN, "[Session] MaxMinute", "MaxMinutes", NULL);
+}
+
+static void test_refuses_unknown_group(void **state)
+{
+	(void)state;
+	expect_refusal("[Sesion]\nMaxMinutes=5\n[Role home]\nMaxDepthMm=0.5\n"
+		       "[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_UNKNOWN, "[Sesion]", "unknown group", NULL);
+	expect_refusal("[Role Home]\nMaxDepthMm=0.5\n[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_UNKNOWN, "Home", "a-z", NULL);
+}
+
+static void test_refuses_values_that_do_not_parse(void **state)
+{
+	(void)state;
+	expect_refusal("[Session]\nMaxMinutes=abc\n[Role home]\nMaxDepthMm=0.5\n"
+		       "[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_VALUE, "[Session] MaxMinutes=abc", "1 to 480", NULL);
+	expect_refusal("[Safety]\nRequireContraindicationCheck=maybe\n[Role home]\n"
+		       "MaxDepthMm=0.5\n[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_VALUE, "maybe", "true or false", NULL);
+	expect_refusal("[Pedal]\nBias=pull-sideways\n[Role home]\nMaxDepthMm=0.5\n"
+		       "[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_VALUE, "pull-sideways", "pull-up", NULL);
+	expect_refusal("[Pedal]\nMode=sticky\n[Role home]\nMaxDepthMm=0.5\n"
+		       "[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_VALUE, "sticky", "latching", NULL);
+	expect_refusal("not a key file\n", PENCTL_CONFIG_ERROR_READ, "/etc/test.conf", NULL);
+}
+
+static void test_refuses_zero_negative_and_above_ceiling_limits(void **state)
+{
+	(void)state;
+	expect_refusal("[Role home]\nMaxDepthMm=0\n[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_VALUE, "MaxDepthMm=0", "3.00", NULL);
+	expect_refusal("[Role home]\nMaxDepthMm=-0.5\n[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_VALUE, "MaxDepthMm=-0.5", NULL);
+	expect_refusal("[Role home]\nMaxDepthMm=0.5\n[Area face]\nMaxDepthMm=3.01\n",
+		       PENCTL_CONFIG_ERROR_VALUE, "[Area face] MaxDepthMm=3.01", "ceiling", NULL);
+	expect_refusal("[Role home]\nMaxDepthMm=0.5001\n[Area face]\nMaxDepthMm=1\n",
+		       PENCTL_CONFIG_ERROR_VALUE, "0.5001", "three decimals", NULL);
+	expect_refusal("[Session]\nMaxMinutes=0\n[Role home]\nMaxDepthMm=0.5\n"
+		       "[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_VALUE, "MaxMinutes=0", NULL);
+	expect_refusal("[Session]\nStartDepthMm=3.5\n[Role home]\nMaxDepthMm=0.5\n"
+		       "[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_VALUE, "StartDepthMm=3.5", NULL);
+}
+
+static void test_refuses_start_depth_above_a_role_limit(void **state)
+{
+	(void)state;
+	expect_refusal("[Session]\nStartDepthMm=0.6\n[Role home]\nMaxDepthMm=0.5\n"
+		       "[Role dermatologist]\nMaxDepthMm=3\n[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_INCONSISTENT, "StartDepthMm=0.60", "[Role home]",
+		       "0.50", NULL);
+}
+
+static void test_refuses_empty_role_or_area_set(void **state)
+{
+	(void)state;
+	expect_refusal("[Session]\nMaxMinutes=30\n[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_INCONSISTENT, "Role NAME", NULL);
+	expect_refusal("[Role home]\nMaxDepthMm=0.5\n", PENCTL_CONFIG_ERROR_INCONSISTENT,
+		       "Area NAME", NULL);
+	expect_refusal("[Role home]\n[Area face]\nMaxDepthMm=1.5\n", PENCTL_CONFIG_ERROR_VALUE,
+		       "[Role home]", "MaxDepthMm is missing", NULL);
+}
+
+static void test_refuses_contradicting_times(void **state)
+{
+	(void)state;
+	expect_refusal("[Session]\nMaxMinutes=10\nMaxNeedlingMinutes=20\n[Role home]\n"
+		       "MaxDepthMm=0.5\n[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_INCONSISTENT, "MaxNeedlingMinutes=20", "MaxMinutes (10)",
+		       NULL);
+	expect_refusal("[Safety]\nHeartbeatIntervalMs=600\nPenWatchdogMs=1000\n[Role home]\n"
+		       "MaxDepthMm=0.5\n[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_INCONSISTENT, "PenWatchdogMs=1000", "1200", NULL);
+}
+
+static void test_pen_address_is_validated_and_normalised(void **state)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *text = g_strconcat(minimal, "[Pen]\nAddress=aa:bb:cc:dd:ee:0f\n"
+						     "Adapter=hci1\n", NULL);
+	g_autoptr(penctl_config) c = penctl_config_load_from_data(text, "test", &error);
+
+	(void)state;
+	assert_non_null(c);
+	assert_string_equal(c->pen_address, "AA:BB:CC:DD:EE:0F");
+	assert_string_equal(c->pen_adapter, "hci1");
+	expect_refusal("[Pen]\nAddress=AA:BB:CC:DD:EE\n[Role home]\nMaxDepthMm=0.5\n"
+		       "[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_VALUE, "AA:BB:CC:DD:EE", "Bluetooth address", NULL);
+	expect_refusal("[Pen]\nAdapter=usb0\n[Role home]\nMaxDepthMm=0.5\n"
+		       "[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_VALUE, "usb0", "hciN", NULL);
+}
+
+static void test_refusal_names_the_dropin_that_said_it(void **state)
+{
+	struct tmp *t = *state;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(penctl_config) c = NULL;
+	g_autofree char *bad = g_build_filename(t->dropins, "60-bad.conf", NULL);
+
+	write_file(t->dir, "penctld.conf", minimal);
+	write_file(t->dropins, "60-bad.conf", "[Role home]\nMaxDepthMm=4\n");
+	c = penctl_config_load_layered(t->main_path, true, t->dropins, &error);
+	assert_null(c);
+	assert_non_null(strstr(error->message, bad));
+}
+
+static void test_parse_depth_mm(void **state)
+{
+	static const struct {
+		const char *text;
+		bool ok;
+		uint32_t um;
+	} cases[] = {
+		{ "0.3", true, 300 }, { "3", true, 3000 }, { "1.25", true, 1250 },
+		{ "0.001", true, 1 }, { "0.0001", false, 0 }, { "", false, 0 },
+		{ ".5", false, 0 }, { "1.", false, 0 }, { "-1", false, 0 },
+		{ "1e3", false, 0 }, { " 1", false, 0 }, { "1 ", false, 0 },
+		{ "99999999999", false, 0 }, { "0,5", false, 0 },
+	};
+	char out[16];
+
+	(void)state;
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		uint32_t um = 0;
+
+		if (penctl_parse_depth_mm(cases[i].text, &um) != cases[i].ok)
+			fail_msg("parsing \"%s\"", cases[i].text);
+		if (cases[i].ok)
+			assert_int_equal(um, cases[i].um);
+	}
+	penctl_format_depth_mm(500, out);
+	assert_string_equal(out, "0.50");
+	penctl_format_depth_mm(1250, out);
+	assert_string_equal(out, "1.25");
+	penctl_format_depth_mm(1, out);
+	assert_string_equal(out, "0.001");
+}
+
+static void test_describe_prints_the_effective_limits_table(void **state)
+{
+	g_autoptr(penctl_config) c = penctl_config_new_default();
+	g_autofree char *text = penctl_config_describe(c);
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	bool found_home = false, found_derm = false;
+
+	(void)state;
+	for (char **l = lines; *l; l++) {
+		/* Columns sorted: body face forehead neck scalp. */
+		if (g_str_has_prefix(*l, "  home ")) {
+			found_home = true;
+			assert_non_null(strstr(*l, "0.50  0.50      0.50  0.50   0.50"));
+		}
+		if (g_str_has_prefix(*l, "  dermatologist")) {
+			found_derm = true;
+			assert_non_null(strstr(*l, "3.00  1.50      0.50  1.00   1.50"));
+		}
+	}
+	assert_true(found_home);
+	assert_true(found_derm);
+	assert_non_null(strstr(text, "needling time (motor running)    20 min"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_shipped_file_equals_builtin_defaults,
+						tmp_setup, tmp_teardown),
+		cmocka_unit_test(test_defaults_follow_the_clinical_source),
+		cmocka_unit_test_setup_teardown(test_dropins_apply_in_lexical_order, tmp_setup,
+						tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_missing_main_file_means_defaults_plus_dropins,
+						tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_explicit_config_file_must_exist, tmp_setup,
+						tmp_teardown),
+		cmocka_unit_test(test_main_file_sets_the_role_and_area_sets),
+		cmocka_unit_test(test_refuses_unknown_key_typo),
+		cmocka_unit_test(test_refuses_unknown_group),
+		cmocka_unit_test(test_refuses_values_that_do_not_parse),
+		cmocka_unit_test(test_refuses_zero_negative_and_above_ceiling_limits),
+		cmocka_unit_test(test_refuses_start_depth_above_a_role_limit),
+		cmocka_unit_test(test_refuses_empty_role_or_area_set),
+		cmocka_unit_test(test_refuses_contradicting_times),
+		cmocka_unit_test(test_pen_address_is_validated_and_normalised),
+		cmocka_unit_test_setup_teardown(test_refusal_names_the_dropin_that_said_it,
+						tmp_setup, tmp_teardown),
+		cmocka_unit_test(test_parse_depth_mm),
+		cmocka_unit_test(test_describe_prints_the_effective_limits_table),
+	};
+
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}

@@ -1,0 +1,899 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The session engine, one test per safety rule and edge.  Test names follow
+ * the rule they check (issue "Foundation", rules 1-9).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "engine_harness.h"
+
+#define SEC INT64_C(1000000)
+#define MINUTE (60 * SEC)
+
+static int setup(void **state)
+{
+	*state = harness_new(NULL);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	harness_free(*state);
+	return 0;
+}
+
+static struct pen_status running_status(struct harness *h, bool running, uint16_t depth)
+{
+	struct pen_status st = {
+		.motor_running = running,
+		.control_seq = harness_last_seq(h),
+		.depth_um = depth,
+		.speed = 100,
+		.battery_percent = 80,
+	};
+	return st;
+}
+
+/* Rule 1: every condition holds -> the press runs the motor. */
+static void rule1_motor_runs_when_every_condition_holds(void **state)
+{
+	struct harness *h = *state;
+
+	harness_ready(h, "home", "face");
+	harness_pedal(h, true);
+	assert_true(harness_motor_ran(h));
+	assert_true(harness_motor_on(h));
+	assert_non_null(harness_find_record(h, ENGINE_RECORD_MOTOR_START));
+}
+
+static void rule1_no_session_no_motor(void **state)
+{
+	struct harness *h = *state;
+	const struct engine_record *r;
+
+	harness_pedal(h, false);
+	harness_connect(h, 0x1111, 3000);
+	harness_pedal(h, true);
+	assert_false(harness_motor_ran(h));
+	r = harness_find_record(h, ENGINE_RECORD_MOTOR_REFUSED);
+	assert_non_null(r);
+	assert_int_equal(r->reason, ENGINE_REASON_NO_SESSION);
+}
+
+static void rule1_no_pen_no_motor(void **state)
+{
+	struct harness *h = *state;
+
+	harness_pedal(h, false);
+	assert_int_equal(harness_start_session(h, "home", "face")->refusal, ENGINE_REASON_NONE);
+	harness_pedal(h, true);
+	assert_false(harness_motor_ran(h));
+	assert_int_equal(harness_find_record(h, ENGINE_RECORD_MOTOR_REFUSED)->reason,
+			 ENGINE_REASON_PEN_DISCONNECTED);
+}
+
+static void rule1_no_cartridge_no_motor(void **state)
+{
+	struct harness *h = *state;
+
+	harness_pedal(h, false);
+	harness_connect(h, 0, 0);
+	harness_start_session(h, "home", "face");
+	harness_pedal(h, true);
+	assert_false(harness_motor_ran(h));
+	assert_int_equal(harness_find_record(h, ENGINE_RECORD_MOTOR_REFUSED)->reason,
+			 ENGINE_REASON_NO_CARTRIDGE);
+}
+
+static void rule1_incompatible_pen_never_runs(void **state)
+{
+	struct harness *h = *state;
+	struct engine_event ev = { .kind = ENGINE_EVENT_PEN_CONNECTED };
+	const struct engine_record *r;
+
+	harness_pedal(h, false);
+	ev.pen_connected.address = "AA:BB:CC:DD:EE:01";
+	ev.pen_connected.compatible = false;
+	ev.pen_connected.incompatibility = "no Heartbeat characteristic";
+	ev.pen_connected.cartridge.id = 7;
+	ev.pen_connected.cartridge.max_depth_um = 3000;
+	harness_step(h, &ev);
+	r = harness_find_record(h, ENGINE_RECORD_FAULT);
+	assert_non_null(r);
+	assert_int_equal(r->reason, ENGINE_REASON_PEN_INCOMPATIBLE);
+	assert_string_equal(r->detail, "no Heartbeat characteristic");
+	harness_start_session(h, "home", "face");
+	harness_pedal(h, true);
+	assert_false(harness_motor_ran(h));
+	assert_int_equal(harness_find_record(h, ENGINE_RECORD_MOTOR_REFUSED)->reason,
+			 ENGINE_REASON_PEN_INCOMPATIBLE);
+}
+
+/* Rule 2: a condition lost -> stop in the same step, with the reason. */
+static void rule2_pedal_release_stops_at_once(void **state)
+{
+	struct harness *h = *state;
+
+	harness_ready(h, "home", "face");
+	harness_pedal(h, true);
+	harness_pedal(h, false);
+	assert_int_equal(harness_stop_reason(h), ENGINE_REASON_PEDAL_RELEASED);
+	assert_false(harness_motor_on(h));
+}
+
+static void rule2_pen_disconnect_stops(void **state)
+{
+	struct harness *h = *state;
+
+	harness_ready(h, "home", "face");
+	harness_pedal(h, true);
+	harness_disconnect(h);
+	assert_int_equal(harness_stop_reason(h), ENGINE_REASON_PEN_DISCONNECTED);
+	assert_non_null(harness_find_record(h, ENGINE_RECORD_PEN_DISCONNECTED));
+	assert_false(harness_motor_on(h));
+}
+
+static void rule2_pedal_lost_stops(void **state)
+{
+	struct harness *h = *state;
+	struct engine_event ev = { .kind = ENGINE_EVENT_PEDAL_LOST };
+
+	harness_ready(h, "home", "face");
+	harness_pedal(h, true);
+	ev.lost.reason = "gpiochip0 gone";
+	harness_step(h, &ev);
+	assert_int_equal(harness_stop_reason(h), ENGINE_REASON_PEDAL_LOST);
+	assert_string_equal(harness_find_record(h, ENGINE_RECORD_PEDAL_LOST)->detail,
+			    "gpiochip0 gone");
+}
+
+static void rule2_pen_fault_stops(void **state)
+{
+	struct harness *h = *state;
+	struct pen_status st;
+
+	harness_ready(h, "home", "face");
+	harness_pedal(h, true);
+	st = running_status(h, true, 300);
+	st.fault_bits = PEN_FAULT_OVERTEMP;
+	harness_status(h, &st);
+	assert_int_equal(harness_stop_reason(h), ENGINE_REASON_PEN_FAULT);
+	assert_int_equal(harness_find_record(h, ENGINE_RECORD_FAULT)->pen_faults,
+			 PEN_FAULT_OVERTEMP);
+}
+
+static void rule2_session_stop_stops(void **state)
+{
+	struct harness *h = *state;
+
+	harness_ready(h, "home", "face");
+	harness_pedal(h, true);
+	harness_stop_session(h);
+	assert_int_equal(harness_stop_reason(h), ENGINE_REASON_SESSION_STOPPED);
+}
+
+static void rule2_pen_stopping_by_itself_is_a_stop(void **state)
+{
+	struct harness *h = *state;
+	struct pen_status st;
+
+	harness_ready(h, "home", "face");
+	harness_pedal(h, true);
+	st = running_status(h, false, 300);
+	st.stop_cause = PEN_STOP_WATCHDOG;
+	harness_status(h, &st);
+	assert_int_equal(harness_stop_reason(h), ENGINE_REASON_PEN_STOPPED);
+	assert_false(harness_motor_on(h));
+}
+
+static void rule2_stale_status_is_ignored(void **state)
+{
+	struct harness *h = *state;
+	struct pen_status st;
+	uint16_t run_seq;
+
+	harness_ready(h, "home", "face");
+	harness_pedal(h, true);
+	run_seq = harness_last_seq(h);
+	/* A notification sent before the pen applied RUN. */
+	st = running_status(h, false, 300);
+	st.control_seq = (uint16_t)(run_seq - 1);
+	harness_status(h, &st);
+	assert_int_equal(harness_stop_reason(h), -1);
+	assert_true(harness_motor_on(h));
+}
+
+static void rule2_runaway_pen_is_told_to_stop_again(void **state)
+{
+	struct harness *h = *state;
+	struct pen_status st;
+
+	harness_ready(h, "home", "face");
+	harness_pedal(h, true);
+	harness_pedal(h, false);
+	st = running_status(h, true, 300);
+	harness_status(h, &st);
+	assert_int_equal(harness_stop_reason(h), ENGINE_REASON_PEN_RUNAWAY);
+	assert_int_equal(harness_find_record(h, ENGINE_RECORD_FAULT)->reason,
+			 ENGINE_REASON_PEN_RUNAWAY);
+}
+
+/* Rule 3: a pedal held at these moments is ignored until seen released. */
+static void rule3_pedal_held_at_startup_is_ignored(void **state)
+{
+	struct harness *h = *state;
+
+	harness_pedal(h, true); /* first level read: already down */
+	harness_connect(h, 0x1111, 3000);
+	harness_start_session(h, "home", "face");
+	harness_pedal(h, true);
+	assert_false(harness_motor_ran(h));
+	harness_pedal(h, false);
+	harness_pedal(h, true);
+	assert_true(harness_motor_ran(h));
+}
+
+static void rule3_pedal_held_at_pen_connect_is_ignored(void **state)
+{
+	struct harness *h = *state;
+
+	harness_pedal(h, false);
+	assert_int_equal(harness_start_session(h, "home", "face")->refusal, ENGINE_REASON_NONE);
+	harness_pedal(h, true); /* refused: no pen */
+	harness_pedal(h, false);
+	harness_pedal(h, true); /* refused again, still held */
+	harness_connect(h, 0x1111, 3000);
+	assert_false(harness_motor_on(h));
+	harness_advance(h, SEC);
+	assert_false(harness_motor_on(h));
+	harness_pedal(h, false);
+	harness_pedal(h, true);
+	assert_true(harness_motor_ran(h));
+}
+
+static void rule3_pedal_held_at_session_open_is_ignored(void **state)
+{
+	struct harness *h = *state;
+
+	harness_pedal(h, false);
+	harness_connect(h, 0x1111, 3000);
+	harness_pedal(h, true);
+	harness_start_session(h, "home", "face");
+	assert_false(harness_motor_ran(h));
+	harness_advance(h, SEC);
+	assert_false(harness_motor_on(h));
+	harness_pedal(h, false);
+	harness_pedal(h, true);
+	assert_true(harness_motor_ran(h));
+}
+
+static void rule3_pedal_held_after_fault_stop_is_ignored(void **state)
+{
+	struct harness *h = *state;
+	struct pen_status st;
+
+	harness_ready(h, "home", "face");
+	harness_pedal(h, true);
+	st = running_status(h, true, 300);
+	st.fault_bits = PEN_FAULT_MOTOR_STALL;
+	harness_status(h, &st);
+	st.fault_bits = 0;
+	st.motor_running = false;
+	st.control_seq = harness_last_seq(h);
+	harness_status(h, &st); /* fault cleared, pedal still held */
+	assert_non_null(harness_find_record(h, ENGINE_RECORD_FAULT_CLEARED));
+	assert_false(harness_motor_on(h));
+	harness_pedal(h, true); /* a duplicate down changes nothing */
+	assert_false(harness_motor_ran(h));
+	harness_pedal(h, false);
+	harness_pedal(h, true);
+	assert_true(harness_motor_ran(h));
+}
+
+static void rule3_refused_press_never_starts_later(void **state)
+{
+	struct harness *h = *state;
+
+	harness_ready(h, "home", "face");
+	harness_disconnect(h);
+	harness_pedal(h, true); /* refused: pen gone */
+	harness_connect(h, 0x1111, 3000);
+	harness_advance(h, SEC);
+	assert_false(harness_motor_on(h));
+}
+
+static void rule3_pedal_held_after_limit_stop_is_ignored(void **state)
+{
+	struct harness *h = harness_new("[Session]\nMaxMinutes=10\nMaxNeedlingMinutes=1\n"
+					"[Role home]\nMaxDepthMm=0.5\n[Area face]\nMaxDepthMm=1.5\n");
+
+	(void)state;
+	harness_ready(h, "home", "face");
+	harness_pedal(h, true);
+	harness_advance(h, MINUTE);
+	assert_int_equal(harness_stop_reason(h), ENGINE_REASON_NEEDLING_BUDGET);
+	harness_pedal(h, false);
+	harness_pedal(h, true);
+	assert_false(harness_motor_ran(h));
+	assert_int_equal(harness_find_record(h, ENGINE_RECORD_MOTOR_REFUSED)->reason,
+			 ENGINE_REASON_NEEDLING_BUDGET);
+	harness_free(h);
+}
+
+/* Rule 4: depth requests. */
+static void rule4_depth_above_limit_is_refused_with_the_numbers(void **state)
+{
+	struct harness *h = *state;
+	const struct engine_reply *r;
+
+	harness_ready(h, "home", "face");
+	r = harness_depth(h, 1200);
+	assert_int_equal(r->refusal, ENGINE_REASON_DEPTH_ABOVE_LIMIT);
+	assert_non_null(strstr(r->message, "1.20 mm is above the limit 0.50 mm"));
+	assert_non_null(strstr(r->message, "role home"));
+	assert_null(harness_find(h, ENGINE_ACTION_SET_DEPTH));
+	assert_int_equal(harness_find_record(h, ENGINE_RECORD_DEPTH_REFUSED)->limit_um, 500);
+}
+
+static void rule4_depth_within_limit_is_sent_to_the_pen(void **state)
+{
+	struct harness *h = *state;
+
+	harness_ready(h, "dermatologist", "face");
+	assert_int_equal(harness_depth(h, 1500)->refusal, ENGINE_REASON_NONE);
+	assert_int_equal(harness_find(h, ENGINE_ACTION_SET_DEPTH)->depth_um, 1500);
+	assert_int_equal(harness_depth(h, 1501)->refusal, ENGINE_REASON_DEPTH_ABOVE_LIMIT);
+	assert_int_equal(harness_depth(h, 50)->refusal, ENGINE_REASON_DEPTH_OUT_OF_RANGE);
+}
+
+static void rule4_session_opens_at_start_depth_clamped(void **state)
+{
+	struct harness *h = harness_new("[Session]\nStartDepthMm=0.5\n[Role home]\nMaxDepthMm=0.5\n"
+					"[Area forehead]\nMaxDepthMm=0.25\n[Area face]\n"
+					"MaxDepthMm=1.5\n");
+
+	(void)state;
+	harness_pedal(h, false);
+	harness_connect(h, 0x1111, 3000);
+	harness_start_session(h, "home", "face");
+	assert_int_equal(harness_find(h, ENGINE_ACTION_SET_DEPTH)->depth_um, 500);
+	harness_stop_session(h);
+	harness_start_session(h, "home", "forehead");
+	assert_int_equal(harness_find(h, ENGINE_ACTION_SET_DEPTH)->depth_um, 250);
+	harness_free(h);
+}
+
+static void rule4_depth_above_anesthetic_threshold_gives_an_advisory(void **state)
+{
+	struct harness *h = *state;
+	const struct engine_reply *r;
+
+	harness_ready(h, "aesthetician", "face");
+	r = harness_depth(h, 500);
+	assert_null(harness_find_record(h, ENGINE_RECORD_ADVISORY));
+	r = harness_depth(h, 800);
+	assert_int_equal(r->refusal, ENGINE_REASON_NONE);
+	assert_non_null(strstr(r->message, "anesthetic"));
+	assert_int_equal(harness_find_record(h, ENGINE_RECORD_ADVISORY)->reason,
+			 ENGINE_REASON_ABOVE_ANESTHETIC);
+	r = harness_stop_session(h);
+	assert_true(r->summary->above_anesthetic);
+}
+
+static void rule4_cartridge_lowers_the_effective_limit(void **state)
+{
+	struct harness *h = *state;
+	struct engine_snapshot s;
+
+	harness_pedal(h, false);
+	harness_connect(h, 0x2222, 1000);
+	harness_start_session(h, "dermatologist", "body");
+	engine_get_snapshot(h->engine, h->now, &s);
+	assert_int_equal(s.limit_um, 1000);
+	assert_int_equal(harness_depth(h, 1200)->refusal, ENGINE_REASON_DEPTH_ABOVE_LIMIT);
+	assert_non_null(strstr(harness_reply(h)->message, "cartridge 1.00 mm"));
+}
+
+/* Rule 5: the pen measures a depth above the limit. */
+static void rule5_measured_depth_above_limit_stops_and_faults(void **state)
+{
+	struct harness *h = *state;
+	struct pen_status st;
+	const struct engine_record *r;
+
+	harness_ready(h, "home", "face");
+	harness_pedal(h, true);
+	st = running_status(h, true, 900);
+	harness_status(h, &st);
+	assert_int_equal(harness_stop_reason(h), ENGINE_REASON_PEN_DEPTH_ABOVE_LIMIT);
+	r = harness_find_record(h, ENGINE_RECORD_FAULT);
+	assert_int_equal(r->depth_um, 900);
+	assert_int_equal(r->limit_um, 500);
+	harness_pedal(h, false);
+	harness_pedal(h, true);
+	assert_false(harness_motor_ran(h));
+	st.depth_um = 300;
+	st.motor_running = false;
+	harness_status(h, &st);
+	assert_non_null(harness_find_record(h, ENGINE_RECORD_FAULT_CLEARED));
+	harness_pedal(h, false);
+	harness_pedal(h, true);
+	assert_true(harness_motor_ran(h));
+}
+
+/* Rule 6: time budgets. */
+static void rule6_warning_at_warn_percent_of_needling(void **state)
+{
+	struct harness *h = *state;
+	const struct engine_record *r;
+
+	harness_ready(h, "home", "face");
+	harness_pedal(h, true);
+	harness_advance(h, 16 * MINUTE - 1);
+	assert_null(harness_find_record(h, ENGINE_RECORD_LIMIT_WARNING));
+	harness_advance(h, 1);
+	r = harness_find_record(h, ENGINE_RECORD_LIMIT_WARNING);
+	assert_non_null(r);
+	assert_int_equal(r->reason, ENGINE_REASON_NEEDLING_BUDGET);
+	assert_int_equal(r->percent, 80);
+	assert_true(harness_motor_on(h));
+}
+
+static void rule6_needling_budget_spent_stops_and_locks(void **state)
+{
+	struct harness *h = *state;
+	const struct engine_record *r;
+	const struct engine_reply *reply;
+
+	harness_ready(h, "home", "face");
+	/* 19 minutes in short runs, then one that crosses the budget. */
+	for (int i = 0; i < 19; i++) {
+		harness_pedal(h, true);
+		harness_advance(h, MINUTE);
+		harness_pedal(h, false);
+	}
+	harness_pedal(h, true);
+	harness_advance(h, MINUTE - 1);
+	assert_true(harness_motor_on(h));
+	harness_advance(h, 1);
+	assert_int_equal(harness_stop_reason(h), ENGINE_REASON_NEEDLING_BUDGET);
+	r = harness_find_record(h, ENGINE_RECORD_LIMIT_REACHED);
+	assert_int_equal(r->used_us, 20 * MINUTE);
+	harness_pedal(h, false);
+	harness_pedal(h, true);
+	assert_false(harness_motor_ran(h));
+	reply = harness_depth(h, 400);
+	assert_int_equal(reply->refusal, ENGINE_REASON_SESSION_LOCKED);
+	reply = harness_stop_session(h);
+	assert_int_equal(reply->refusal, ENGINE_REASON_NONE);
+	assert_int_equal(reply->summary->needling_us, 20 * MINUTE);
+	assert_int_equal(reply->summary->stops[ENGINE_REASON_PEDAL_RELEASED], 19);
+	assert_int_equal(reply->summary->stops[ENGINE_REASON_NEEDLING_BUDGET], 1);
+	/* A new session may start, with a fresh cartridge. */
+	harness_pedal(h, false);
+	assert_int_equal(harness_start_session(h, "home", "face")->refusal,
+			 ENGINE_REASON_CARTRIDGE_USED);
+	harness_connect(h, 0x2222, 3000);
+	assert_int_equal(harness_start_session(h, "home", "face")->refusal, ENGINE_REASON_NONE);
+	harness_pedal(h, true);
+	assert_true(harness_motor_ran(h));
+}
+
+static void rule6_wall_budget_spent_locks_the_session(void **state)
+{
+	struct harness *h = *state;
+
+	harness_ready(h, "home", "face");
+	harness_advance(h, 48 * MINUTE);
+	assert_int_equal(harness_find_record(h, ENGINE_RECORD_LIMIT_WARNING)->reason,
+			 ENGINE_REASON_WALL_BUDGET);
+	harness_pedal(h, true);
+	harness_advance(h, 12 * MINUTE);
+	assert_int_equal(harness_stop_reason(h), ENGINE_REASON_WALL_BUDGET);
+	assert_int_equal(harness_find_record(h, ENGINE_RECORD_LIMIT_REACHED)->reason,
+			 ENGINE_REASON_WALL_BUDGET);
+}
+
+static void rule6_timer_is_armed_at_the_budget_deadline(void **state)
+{
+	struct harness *h = harness_new("[Session]\nMaxMinutes=60\nMaxNeedlingMinutes=2\n"
+					"WarnPercent=50\n[Role home]\nMaxDepthMm=0.5\n"
+					"[Area face]\nMaxDepthMm=1.5\n");
+	int64_t start, deadline = -1;
+	const struct engine_action *t;
+
+	(void)state;
+	harness_pedal(h, false);
+	assert_int_equal(harness_start_session(h, "home", "face")->refusal, ENGINE_REASON_NONE);
+	harness_connect(h, 0x1111, 3000);
+	harness_advance(h, 100 * SEC);
+	deadline = harness_find(h, ENGINE_ACTION_ARM_TIMER)->deadline_us;
+	harness_pedal(h, true);
+	start = h->now;
+	/* Walk from deadline to deadline, as the main loop would (heartbeats included). */
+	for (int i = 0; i < 10000 && h->now < start + 2 * MINUTE; i++) {
+		t = harness_find(h, ENGINE_ACTION_ARM_TIMER);
+		if (t)
+			deadline = t->deadline_us;
+		assert_true(deadline >= h->now);
+		harness_advance(h, deadline - h->now);
+		if (harness_find_record(h, ENGINE_RECORD_LIMIT_WARNING))
+			assert_int_equal(h->now - start, MINUTE);
+		if (harness_stop_reason(h) >= 0)
+			break;
+	}
+	assert_int_equal(harness_stop_reason(h), ENGINE_REASON_NEEDLING_BUDGET);
+	assert_int_equal(h->now - start, 2 * MINUTE);
+	harness_free(h);
+}
+
+/* Rule 7: what a session needs to open. */
+static void rule7_session_needs_operator_role_area_and_check(void **state)
+{
+	struct harness *h = *state;
+	struct engine_event ev = { .kind = ENGINE_EVENT_SESSION_START };
+	const struct engine_reply *r;
+
+	ev.session_start.session_id = "s1";
+	ev.session_start.role = "home";
+	ev.session_start.area = "face";
+	ev.session_start.contraindications_checked = true;
+	harness_step(h, &ev);
+	assert_int_equal(harness_reply(h)->refusal, ENGINE_REASON_NO_OPERATOR);
+	assert_non_null(harness_find_record(h, ENGINE_RECORD_SESSION_REFUSED));
+
+	ev.session_start.operator_name = "alice";
+	ev.session_start.role = "surgeon";
+	harness_step(h, &ev);
+	r = harness_reply(h);
+	assert_int_equal(r->refusal, ENGINE_REASON_UNKNOWN_ROLE);
+	assert_non_null(strstr(r->message, "dermatologist"));
+
+	ev.session_start.role = "home";
+	ev.session_start.area = "elbow";
+	harness_step(h, &ev);
+	assert_int_equal(harness_reply(h)->refusal, ENGINE_REASON_UNKNOWN_AREA);
+
+	ev.session_start.area = "face";
+	ev.session_start.contraindications_checked = false;
+	harness_step(h, &ev);
+	assert_int_equal(harness_reply(h)->refusal, ENGINE_REASON_CONTRAINDICATIONS);
+
+	ev.session_start.contraindications_checked = true;
+	harness_step(h, &ev);
+	assert_int_equal(harness_reply(h)->refusal, ENGINE_REASON_NONE);
+	harness_step(h, &ev);
+	assert_int_equal(harness_reply(h)->refusal, ENGINE_REASON_SESSION_OPEN);
+}
+
+static void rule7_contraindication_check_can_be_disabled(void **state)
+{
+	struct harness *h = harness_new("[Safety]\nRequireContraindicationCheck=false\n"
+					"[Role home]\nMaxDepthMm=0.5\n[Area face]\nMaxDepthMm=1\n");
+	struct engine_event ev = { .kind = ENGINE_EVENT_SESSION_START };
+
+	(void)state;
+	ev.session_start.session_id = "s1";
+	ev.session_start.operator_name = "bob";
+	ev.session_start.role = "home";
+	ev.session_start.area = "face";
+	harness_step(h, &ev);
+	assert_int_equal(harness_reply(h)->refusal, ENGINE_REASON_NONE);
+	harness_free(h);
+}
+
+/* Rule 8: single-use cartridges. */
+static void rule8_used_cartridge_refuses_the_session(void **state)
+{
+	struct harness *h = *state;
+	const struct engine_reply *r;
+
+	engine_mark_cartridge_used(h->engine, 0xabc);
+	harness_pedal(h, false);
+	harness_connect(h, 0xabc, 3000);
+	assert_int_equal(harness_find_record(h, ENGINE_RECORD_CARTRIDGE_REFUSED)->cartridge, 0xabc);
+	r = harness_start_session(h, "home", "face");
+	assert_int_equal(r->refusal, ENGINE_REASON_CARTRIDGE_USED);
+	assert_non_null(strstr(r->message, "0000000000000abc"));
+}
+
+static void rule8_cartridge_is_used_once_the_motor_ran(void **state)
+{
+	struct harness *h = *state;
+	const struct engine_action *a;
+
+	harness_ready(h, "home", "face");
+	harness_pedal(h, true);
+	a = harness_find(h, ENGINE_ACTION_CARTRIDGE_USED);
+	assert_non_null(a);
+	assert_int_equal(a->cartridge, 0x1111);
+	harness_pedal(h, false);
+	/* The same session may reconnect with its own cartridge. */
+	harness_disconnect(h);
+	harness_connect(h, 0x1111, 3000);
+	harness_pedal(h, true);
+	assert_true(harness_motor_ran(h));
+	assert_null(harness_find(h, ENGINE_ACTION_CARTRIDGE_USED));
+	harness_pedal(h, false);
+	harness_stop_session(h);
+	assert_int_equal(harness_start_session(h, "home", "face")->refusal,
+			 ENGINE_REASON_CARTRIDGE_USED);
+}
+
+static void rule8_used_cartridge_connected_mid_session_blocks_the_motor(void **state)
+{
+	struct harness *h = *state;
+
+	engine_mark_cartridge_used(h->engine, 0x9999);
+	harness_pedal(h, false);
+	assert_int_equal(harness_start_session(h, "home", "face")->refusal, ENGINE_REASON_NONE);
+	harness_connect(h, 0x9999, 3000);
+	harness_pedal(h, true);
+	assert_false(harness_motor_ran(h));
+	assert_int_equal(harness_find_record(h, ENGINE_RECORD_MOTOR_REFUSED)->reason,
+			 ENGINE_REASON_CARTRIDGE_USED);
+}
+
+static void rule8_cartridge_swap_while_running_stops(void **state)
+{
+	struct harness *h = *state;
+	struct engine_event ev = { .kind = ENGINE_EVENT_PEN_CARTRIDGE };
+
+	harness_ready(h, "home", "face");
+	harness_pedal(h, true);
+	ev.pen_cartridge.id = 0x5555;
+	ev.pen_cartridge.needle_count = 12;
+	ev.pen_cartridge.max_depth_um = 3000;
+	harness_step(h, &ev);
+	assert_int_equal(harness_stop_reason(h), ENGINE_REASON_NO_CARTRIDGE);
+}
+
+/* Rule 9: a reload that lowers a limit below the current depth. */
+static void rule9_reload_lowering_the_limit_stops_the_motor(void **state)
+{
+	struct harness *h = *state;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(penctl_config) lower = penctl_config_load_from_data(
+		"[Role aesthetician]\nMaxDepthMm=0.8\n[Area face]\nMaxDepthMm=1.5\n", "reload",
+		&error);
+	struct engine_event ev = { .kind = ENGINE_EVENT_CONFIG_RELOAD };
+
+	assert_non_null(lower);
+	harness_ready(h, "aesthetician", "face");
+	assert_int_equal(harness_depth(h, 1200)->refusal, ENGINE_REASON_NONE);
+	harness_pedal(h, true);
+	ev.config = lower;
+	harness_step(h, &ev);
+	assert_int_equal(harness_stop_reason(h), ENGINE_REASON_LIMIT_LOWERED);
+	assert_non_null(harness_find_record(h, ENGINE_RECORD_CONFIG_RELOADED));
+	harness_pedal(h, false);
+	harness_pedal(h, true);
+	assert_false(harness_motor_ran(h));
+	assert_int_equal(harness_depth(h, 800)->refusal, ENGINE_REASON_NONE);
+	harness_pedal(h, false);
+	harness_pedal(h, true);
+	assert_true(harness_motor_ran(h));
+	/* Back to the harness's own config before teardown frees LOWER. */
+	ev.config = h->config;
+	harness_step(h, &ev);
+}
+
+static void rule9_reload_within_the_limit_keeps_running(void **state)
+{
+	struct harness *h = *state;
+	g_autoptr(penctl_config) same = penctl_config_new_default();
+	struct engine_event ev = { .kind = ENGINE_EVENT_CONFIG_RELOAD };
+
+	harness_ready(h, "home", "face");
+	harness_pedal(h, true);
+	ev.config = same;
+	harness_step(h, &ev);
+	assert_int_equal(harness_stop_reason(h), -1);
+	assert_true(harness_motor_on(h));
+	ev.config = h->config;
+	harness_step(h, &ev);
+}
+
+/* The pen's own watchdog needs heartbeats while connected. */
+static void heartbeat_every_interval_while_connected(void **state)
+{
+	struct harness *h = *state;
+	const struct engine_action *a;
+
+	harness_pedal(h, false);
+	harness_connect(h, 0x1111, 3000);
+	a = harness_find(h, ENGINE_ACTION_HEARTBEAT);
+	assert_non_null(a);
+	assert_int_equal(a->heartbeat, 0);
+	assert_int_equal(harness_find(h, ENGINE_ACTION_ARM_TIMER)->deadline_us, h->now + 200000);
+	harness_advance(h, 199999);
+	assert_null(harness_find(h, ENGINE_ACTION_HEARTBEAT));
+	harness_advance(h, 1);
+	assert_int_equal(harness_find(h, ENGINE_ACTION_HEARTBEAT)->heartbeat, 1);
+	harness_disconnect(h);
+	assert_int_equal(harness_find(h, ENGINE_ACTION_ARM_TIMER)->deadline_us, -1);
+	harness_advance(h, 10 * SEC);
+	assert_null(harness_find(h, ENGINE_ACTION_HEARTBEAT));
+}
+
+static void latching_press_toggles_run_and_stop(void **state)
+{
+	struct harness *h = harness_new("[Pedal]\nMode=latching\n[Role home]\nMaxDepthMm=0.5\n"
+					"[Area face]\nMaxDepthMm=1.5\n");
+
+	(void)state;
+	harness_ready(h, "home", "face");
+	harness_pedal(h, true);
+	assert_true(harness_motor_ran(h));
+	harness_pedal(h, false);
+	assert_true(harness_motor_on(h));
+	harness_pedal(h, true);
+	assert_int_equal(harness_stop_reason(h), ENGINE_REASON_PEDAL_LATCHED_OFF);
+	harness_pedal(h, false);
+	assert_false(harness_motor_on(h));
+	harness_free(h);
+}
+
+static void latching_forced_stop_clears_the_latch(void **state)
+{
+	struct harness *h = harness_new("[Pedal]\nMode=latching\n[Role home]\nMaxDepthMm=0.5\n"
+					"[Area face]\nMaxDepthMm=1.5\n");
+
+	(void)state;
+	harness_ready(h, "home", "face");
+	harness_pedal(h, true);
+	harness_pedal(h, false);
+	harness_disconnect(h);
+	assert_int_equal(harness_stop_reason(h), ENGINE_REASON_PEN_DISCONNECTED);
+	harness_connect(h, 0x1111, 3000);
+	assert_false(harness_motor_on(h));
+	/* The next press starts again (it does not count as the "stop" press). */
+	harness_pedal(h, true);
+	assert_true(harness_motor_ran(h));
+	harness_free(h);
+}
+
+static void summary_counts_time_strokes_and_stops(void **state)
+{
+	struct harness *h = *state;
+	struct pen_status st;
+	const struct engine_reply *r;
+
+	harness_ready(h, "home", "face");
+	harness_pedal(h, true);
+	st = running_status(h, true, 300);
+	st.strokes = 0xfffffff0u; /* wraps during the session */
+	harness_status(h, &st);
+	harness_advance(h, 30 * SEC);
+	st.strokes = 0x10;
+	harness_status(h, &st);
+	harness_pedal(h, false);
+	harness_advance(h, 30 * SEC);
+	r = harness_stop_session(h);
+	assert_int_equal(r->refusal, ENGINE_REASON_NONE);
+	assert_int_equal(r->summary->needling_us, 30 * SEC);
+	assert_int_equal(r->summary->wall_us, 60 * SEC);
+	assert_int_equal(r->summary->strokes, 0x20);
+	assert_int_equal(r->summary->max_depth_um, 300);
+	assert_int_equal(r->summary->n_cartridges, 1);
+	assert_int_equal(r->summary->stops[ENGINE_REASON_PEDAL_RELEASED], 1);
+	assert_non_null(harness_find_record(h, ENGINE_RECORD_SESSION_END)->summary);
+	assert_int_equal(harness_stop_session(h)->refusal, ENGINE_REASON_NO_SESSION);
+}
+
+static void requests_need_a_session_and_a_pen(void **state)
+{
+	struct harness *h = *state;
+	struct engine_event ev = { .kind = ENGINE_EVENT_SPEED_REQUEST, .speed = 100 };
+
+	assert_int_equal(harness_depth(h, 300)->refusal, ENGINE_REASON_NO_SESSION);
+	harness_pedal(h, false);
+	harness_start_session(h, "home", "face");
+	assert_int_equal(harness_depth(h, 300)->refusal, ENGINE_REASON_PEN_NOT_CONNECTED);
+	harness_connect(h, 0x1111, 3000);
+	harness_step(h, &ev);
+	assert_int_equal(harness_reply(h)->refusal, ENGINE_REASON_NONE);
+	assert_int_equal(harness_find(h, ENGINE_ACTION_SET_SPEED)->speed, 100);
+	ev.speed = 5;
+	harness_step(h, &ev);
+	assert_int_equal(harness_reply(h)->refusal, ENGINE_REASON_SPEED_OUT_OF_RANGE);
+}
+
+static void names_are_stable(void **state)
+{
+	(void)state;
+	assert_string_equal(engine_reason_to_string(ENGINE_REASON_NEEDLING_BUDGET),
+			    "needling-budget");
+	assert_string_equal(engine_record_kind_to_string(ENGINE_RECORD_LIMIT_REACHED),
+			    "limit-reached");
+	for (int i = 0; i < ENGINE_REASON_COUNT; i++)
+		assert_string_not_equal(engine_reason_to_string(i), "unknown");
+	for (int i = 0; i < ENGINE_RECORD_KIND_COUNT; i++)
+		assert_string_not_equal(engine_record_kind_to_string(i), "unknown");
+	for (int i = 0; i < ENGINE_EVENT_KIND_COUNT; i++)
+		assert_string_not_equal(engine_event_kind_to_string(i), "unknown");
+}
+
+#define NAMED(n, f) { n, f, setup, teardown, NULL }
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		NAMED("/safety/rule1/motor-runs-when-every-condition-holds",
+		      rule1_motor_runs_when_every_condition_holds),
+		NAMED("/safety/rule1/no-session-no-motor", rule1_no_session_no_motor),
+		NAMED("/safety/rule1/no-pen-no-motor", rule1_no_pen_no_motor),
+		NAMED("/safety/rule1/no-cartridge-no-motor", rule1_no_cartridge_no_motor),
+		NAMED("/safety/rule1/incompatible-pen-never-runs", rule1_incompatible_pen_never_runs),
+		NAMED("/safety/rule2/pedal-release-stops-at-once", rule2_pedal_release_stops_at_once),
+		NAMED("/safety/rule2/pen-disconnect-stops", rule2_pen_disconnect_stops),
+		NAMED("/safety/rule2/pedal-lost-stops", rule2_pedal_lost_stops),
+		NAMED("/safety/rule2/pen-fault-stops", rule2_pen_fault_stops),
+		NAMED("/safety/rule2/session-stop-stops", rule2_session_stop_stops),
+		NAMED("/safety/rule2/pen-stopping-by-itself-is-a-stop",
+		      rule2_pen_stopping_by_itself_is_a_stop),
+		NAMED("/safety/rule2/stale-status-is-ignored", rule2_stale_status_is_ignored),
+		NAMED("/safety/rule2/runaway-pen-is-told-to-stop-again",
+		      rule2_runaway_pen_is_told_to_stop_again),
+		NAMED("/safety/rule3/pedal-held-at-startup", rule3_pedal_held_at_startup_is_ignored),
+		NAMED("/safety/rule3/pedal-held-at-pen-connect",
+		      rule3_pedal_held_at_pen_connect_is_ignored),
+		NAMED("/safety/rule3/pedal-held-at-session-open",
+		      rule3_pedal_held_at_session_open_is_ignored),
+		NAMED("/safety/rule3/pedal-held-after-fault-stop",
+		      rule3_pedal_held_after_fault_stop_is_ignored),
+		NAMED("/safety/rule3/pedal-held-after-limit-stop",
+		      rule3_pedal_held_after_limit_stop_is_ignored),
+		NAMED("/safety/rule3/refused-press-never-starts-later",
+		      rule3_refused_press_never_starts_later),
+		NAMED("/safety/rule4/depth-above-limit-refused-with-numbers",
+		      rule4_depth_above_limit_is_refused_with_the_numbers),
+		NAMED("/safety/rule4/depth-within-limit-sent-to-pen",
+		      rule4_depth_within_limit_is_sent_to_the_pen),
+		NAMED("/safety/rule4/session-opens-at-start-depth-clamped",
+		      rule4_session_opens_at_start_depth_clamped),
+		NAMED("/safety/rule4/anesthetic-advisory",
+		      rule4_depth_above_anesthetic_threshold_gives_an_advisory),
+		NAMED("/safety/rule4/cartridge-lowers-effective-limit",
+		      rule4_cartridge_lowers_the_effective_limit),
+		NAMED("/safety/rule5/measured-depth-above-limit-stops-and-faults",
+		      rule5_measured_depth_above_limit_stops_and_faults),
+		NAMED("/safety/rule6/warning-at-warn-percent", rule6_warning_at_warn_percent_of_needling),
+		NAMED("/safety/rule6/needling-budget-stops-and-locks",
+		      rule6_needling_budget_spent_stops_and_locks),
+		NAMED("/safety/rule6/wall-budget-locks", rule6_wall_budget_spent_locks_the_session),
+		NAMED("/safety/rule6/timer-armed-at-budget-deadline",
+		      rule6_timer_is_armed_at_the_budget_deadline),
+		NAMED("/safety/rule7/session-needs-operator-role-area-check",
+		      rule7_session_needs_operator_role_area_and_check),
+		NAMED("/safety/rule7/contraindication-check-can-be-disabled",
+		      rule7_contraindication_check_can_be_disabled),
+		NAMED("/safety/rule8/used-cartridge-refuses-session",
+		      rule8_used_cartridge_refuses_the_session),
+		NAMED("/safety/rule8/cartridge-used-once-motor-ran",
+		      rule8_cartridge_is_used_once_the_motor_ran),
+		NAMED("/safety/rule8/used-cartridge-mid-session-blocks-motor",
+		      rule8_used_cartridge_connected_mid_session_blocks_the_motor),
+		NAMED("/safety/rule8/cartridge-swap-while-running-stops",
+		      rule8_cartridge_swap_while_running_stops),
+		NAMED("/safety/rule9/reload-lowering-limit-stops-motor",
+		      rule9_reload_lowering_the_limit_stops_the_motor),
+		NAMED("/safety/rule9/reload-within-limit-keeps-running",
+		      rule9_reload_within_the_limit_keeps_running),
+		NAMED("/link/heartbeat-every-interval-while-connected",
+		      heartbeat_every_interval_while_connected),
+		NAMED("/pedal/latching/press-toggles", latching_press_toggles_run_and_stop),
+		NAMED("/pedal/latching/forced-stop-clears-latch", latching_forced_stop_clears_the_latch),
+		NAMED("/session/summary-counts-time-strokes-stops",
+		      summary_counts_time_strokes_and_stops),
+		NAMED("/session/requests-need-session-and-pen", requests_need_a_session_and_a_pen),
+		NAMED("/names/stable", names_are_stable),
+	};
+
+	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
+}
