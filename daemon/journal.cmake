@@ -14,9 +14,8 @@ add_library(penctl-journal-engine STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/journal_engine_record.c)
 target_link_libraries(penctl-journal-engine PUBLIC penctl-journal penctl-core penctl-pen-codec)
 
-# journalctl looks in /usr/lib/systemd/catalog, never in a multiarch libdir.
-install(FILES ${CMAKE_SOURCE_DIR}/systemd/penctld.catalog
-  DESTINATION ${CMAKE_INSTALL_PREFIX}/lib/systemd/catalog)
+# systemd/penctld.catalog is installed by systemd/service.cmake (to
+# PENCTL_CATALOGDIR, <prefix>/lib/systemd/catalog): one owner for the install.
 
 if(BUILD_TESTING)
   penctl_add_unit_test(journal-record
