@@ -39,11 +39,11 @@ function(penctl_pedal_rpath target)
   endif()
 endfunction()
 
-if(EXISTS ${CMAKE_SOURCE_DIR}/tools/pedalmon.c)
-  add_executable(pedalmon ${CMAKE_SOURCE_DIR}/tools/pedalmon.c)
-  target_link_libraries(pedalmon PRIVATE penctl-pedal)
-  penctl_pedal_rpath(pedalmon)
-endif()
+# pedalmon: prints debounced presses and releases (technician, VM test bed).
+add_executable(pedalmon ${CMAKE_SOURCE_DIR}/tools/pedalmon.c)
+target_link_libraries(pedalmon PRIVATE penctl-pedal penctl-core)
+penctl_pedal_rpath(pedalmon)
+install(TARGETS pedalmon DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/penctld)
 
 if(BUILD_TESTING)
   penctl_add_unit_test(pedal-debouncer
