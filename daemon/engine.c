@@ -560,6 +560,22 @@ static void on_pen_disconnected(struct engine *e, struct engine_output *out, con
 		why;
 }
 
+/* The pen said something we cannot trust (or did not take a write): treat it
+ * as incompatible until it reconnects, which re-reads everything. */
+static void on_pen_protocol_error(struct engine *e, struct engine_output *out, const char *why)
+{
+	struct engine_record *r;
+
+	if (!e->pen_connected)
+		return;
+	e->pen_compatible = false;
+	g_strlcpy(e->pen_incompatibility, why ? why : "protocol error",
+		  sizeof(e->pen_incompatibility));
+	r = emit_record(out, ENGINE_RECORD_FAULT, ENGINE_REASON_PEN_INCOMPATIBLE);
+	r->detail = e->pen_incompatibility;
+	stop_motor(e, out, ENGINE_REASON_PEN_INCOMPATIBLE, true);
+}
+
 static void track_strokes(struct engine *e, uint32_t strokes)
 {
 	/* Unsigned subtraction keeps counting across the pen's wrap-around. */
@@ -952,6 +968,9 @@ void engine_step(struct engine *e, const struct engine_event *ev, struct engine_
 	case ENGINE_EVENT_CONFIG_RELOAD:
 		if (ev->config)
 			on_config_reload(e, out, ev->config);
+		break;
+	case ENGINE_EVENT_PEN_PROTOCOL_ERROR:
+		on_pen_protocol_error(e, out, ev->lost.reason);
 		break;
 	case ENGINE_EVENT_TICK:
 		break;

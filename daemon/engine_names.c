@@ -85,6 +85,7 @@ const char *engine_event_kind_to_string(enum engine_event_kind kind)
 	case ENGINE_EVENT_SPEED_REQUEST: return "speed-request";
 	case ENGINE_EVENT_CONFIG_RELOAD: return "config-reload";
 	case ENGINE_EVENT_TICK: return "tick";
+	case ENGINE_EVENT_PEN_PROTOCOL_ERROR: return "pen-protocol-error";
 	}
 	return "unknown";
 }

@@ -39,8 +39,10 @@ enum engine_event_kind {
 	ENGINE_EVENT_SPEED_REQUEST,
 	ENGINE_EVENT_CONFIG_RELOAD,
 	ENGINE_EVENT_TICK,             /* the armed timer fired */
+	ENGINE_EVENT_PEN_PROTOCOL_ERROR, /* malformed value or failed write: the
+					  * pen's state is unknown until it reconnects */
 };
-#define ENGINE_EVENT_KIND_COUNT (ENGINE_EVENT_TICK + 1)
+#define ENGINE_EVENT_KIND_COUNT (ENGINE_EVENT_PEN_PROTOCOL_ERROR + 1)
 
 struct engine_event {
 	enum engine_event_kind kind;
@@ -58,7 +60,8 @@ struct engine_event {
 		uint8_t pen_battery_percent;
 		struct {
 			const char *reason;          /* free text for the record */
-		} lost;                              /* PEDAL_LOST, PEN_DISCONNECTED */
+		} lost;                              /* PEDAL_LOST, PEN_DISCONNECTED,
+						      * PEN_PROTOCOL_ERROR */
 		struct {
 			const char *session_id;
 			const char *operator_name;

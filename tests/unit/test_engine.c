@@ -114,6 +114,28 @@ static void rule1_incompatible_pen_never_runs(void **state)
 			 ENGINE_REASON_PEN_INCOMPATIBLE);
 }
 
+static void rule1_pen_protocol_error_stops_until_reconnect(void **state)
+{
+	struct harness *h = *state;
+	struct engine_event ev = { .kind = ENGINE_EVENT_PEN_PROTOCOL_ERROR };
+
+	harness_ready(h, "home", "face");
+	harness_pedal(h, true);
+	ev.lost.reason = "status: wrong length";
+	harness_step(h, &ev);
+	assert_int_equal(harness_stop_reason(h), ENGINE_REASON_PEN_INCOMPATIBLE);
+	assert_string_equal(harness_find_record(h, ENGINE_RECORD_FAULT)->detail,
+			    "status: wrong length");
+	harness_pedal(h, false);
+	harness_pedal(h, true);
+	assert_false(harness_motor_ran(h));
+	harness_disconnect(h);
+	harness_connect(h, 0x1111, 3000);
+	harness_pedal(h, false);
+	harness_pedal(h, true);
+	assert_true(harness_motor_ran(h));
+}
+
 /* Rule 2: a condition lost -> stop in the same step, with the reason. */
 static void rule2_pedal_release_stops_at_once(void **state)
 {
@@ -830,6 +852,8 @@ int main(void)
 		NAMED("/safety/rule1/no-pen-no-motor", rule1_no_pen_no_motor),
 		NAMED("/safety/rule1/no-cartridge-no-motor", rule1_no_cartridge_no_motor),
 		NAMED("/safety/rule1/incompatible-pen-never-runs", rule1_incompatible_pen_never_runs),
+		NAMED("/safety/rule1/pen-protocol-error-stops-until-reconnect",
+		      rule1_pen_protocol_error_stops_until_reconnect),
 		NAMED("/safety/rule2/pedal-release-stops-at-once", rule2_pedal_release_stops_at_once),
 		NAMED("/safety/rule2/pen-disconnect-stops", rule2_pen_disconnect_stops),
 		NAMED("/safety/rule2/pedal-lost-stops", rule2_pedal_lost_stops),

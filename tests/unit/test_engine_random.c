@@ -264,6 +264,11 @@ static void random_event(struct world *w, struct harness *h, GRand *rng,
 	} else if (pick < 80) {
 		ev->kind = ENGINE_EVENT_DEPTH_REQUEST;
 		ev->depth_um = (uint32_t)g_rand_int_range(rng, 0, 3500);
+	} else if (pick < 81) {
+		ev->kind = ENGINE_EVENT_PEN_PROTOCOL_ERROR;
+		ev->lost.reason = "random";
+		if (w->pen_connected)
+			w->pen_compatible = false;
 	} else if (pick < 82) {
 		ev->kind = ENGINE_EVENT_SPEED_REQUEST;
 		ev->speed = (uint16_t)g_rand_int_range(rng, 0, 300);

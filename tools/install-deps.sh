@@ -1,0 +1,36 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# tools/install-deps.sh build|test|system
+#
+# Installs, with apt-get, the Debian 12 packages penctld needs, and says
+# which.  Only missing packages are installed; nothing else is changed.
+#   build   compiler, CMake and the libraries penctld links
+#   test    + cmocka, a D-Bus daemon, python-dbusmock (integration tests),
+#           systemd-analyze (unit checks), groff (man page checks)
+#   system  + what the QEMU test bed needs (tests/system/setup-host.sh
+#           installs those itself; listed here so `make test` asks once)
+set -eu
+
+build_pkgs="cmake gcc make pkg-config libglib2.0-dev libglib2.0-bin libbluetooth-dev libgpiod-dev"
+test_pkgs="libcmocka-dev dbus python3-dbusmock python3-dbus python3-gi bluez systemd groff-base man-db util-linux"
+
+case "${1:-build}" in
+build) want="$build_pkgs" ;;
+test) want="$build_pkgs $test_pkgs" ;;
+*) echo "usage: $0 build|test" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "penctld: installing Debian packages:$missing"
+# An unreachable extra repository must not stop the install from Debian's own.
+$sudo apt-get update -qq >/dev/null 2>&1 || echo "penctld: apt-get update reported errors; trying the install anyway" >&2
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing </dev/null >/dev/null
