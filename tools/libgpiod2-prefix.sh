@@ -33,7 +33,7 @@ pcdir="$dir/usr/lib/$multiarch/pkgconfig"
 pc="$pcdir/libgpiod.pc"
 
 # Done already (and for this DIR: the prefix is rewritten last).
-if [ -f "$pc" ] && grep -qx "prefix=$dir/usr" "$pc"; then
+if [ -f "$pc" ] && grep -Fqx "prefix=$dir/usr" "$pc"; then
 	exit 0
 fi
 
