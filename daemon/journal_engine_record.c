@@ -108,12 +108,15 @@ static void append_duration(GString *text, int64_t us)
 		g_string_append_printf(text, "%" PRId64 ":%02d", s / 60, (int)(s % 60));
 }
 
-/* " (20:00 of 20:00)" */
-static void append_used_of_budget(GString *text, const struct engine_record *record)
+/* " (20:00 of 20:00)", " (needling 20:00 of 20:00)" */
+static void append_used_of_budget(GString *text, const struct engine_record *record,
+				  const char *label)
 {
 	if (record->budget_us <= 0)
 		return;
 	g_string_append(text, " (");
+	if (label)
+		g_string_append_printf(text, "%s ", label);
 	append_duration(text, record->used_us);
 	g_string_append(text, " of ");
 	append_duration(text, record->budget_us);
@@ -155,6 +158,21 @@ static void append_pen_faults(GString *text, uint16_t bits)
 		else
 			g_string_append_printf(text, "%sbit %u", separator, bit);
 		separator = ", ";
+	}
+}
+
+/* "motor-stall, overtemp" or "measured depth 1.20 mm above the limit 0.50 mm" */
+static void append_fault(GString *text, const struct engine_record *record)
+{
+	if (record->pen_faults) {
+		append_pen_faults(text, record->pen_faults);
+	} else if (record->reason == ENGINE_REASON_PEN_DEPTH_ABOVE_LIMIT && record->limit_um) {
+		g_string_append(text, "measured depth ");
+		append_depth(text, record->depth_um);
+		g_string_append(text, " above the limit ");
+		append_depth(text, record->limit_um);
+	} else {
+		g_string_append(text, reason_phrase(record->reason));
 	}
 }
 
@@ -232,14 +250,14 @@ static void append_limit_warning(GString *text, const struct engine_record *reco
 			       record->reason == ENGINE_REASON_WALL_BUDGET ?
 			       "Session time budget" : "Needling budget",
 			       record->percent);
-	append_used_of_budget(text, record);
+	append_used_of_budget(text, record, NULL);
 }
 
 static void append_limit_reached(GString *text, const struct engine_record *record)
 {
 	g_string_append(text, record->reason == ENGINE_REASON_WALL_BUDGET ?
 			"Session time budget spent" : "Needling budget spent");
-	append_used_of_budget(text, record);
+	append_used_of_budget(text, record, NULL);
 	g_string_append(text, ": motor stopped, session locked");
 }
 
@@ -292,8 +310,12 @@ char *journal_engine_record_message(const struct engine_record *record,
 		g_string_append_printf(text, "Session %s started by %s", or_unknown(snapshot->session_id),
 				       or_unknown(snapshot->operator_name));
 		append_role_area(text, snapshot);
+		if (record->depth_um) {
+			g_string_append(text, ", depth ");
+			append_depth(text, record->depth_um);
+		}
 		if (record->limit_um) {
-			g_string_append(text, ", depth limit ");
+			g_string_append(text, ", limit ");
 			append_depth(text, record->limit_um);
 		}
 		break;
@@ -315,7 +337,10 @@ char *journal_engine_record_message(const struct engine_record *record,
 		break;
 	case ENGINE_RECORD_MOTOR_STOP:
 		g_string_append_printf(text, "Motor stopped: %s", reason_phrase(record->reason));
-		append_used_of_budget(text, record);
+		/* The engine gives the needling time for every stop. */
+		append_used_of_budget(text, record,
+				      record->reason == ENGINE_REASON_NEEDLING_BUDGET ? NULL :
+				      "needling");
 		break;
 	case ENGINE_RECORD_MOTOR_REFUSED:
 		g_string_append_printf(text, "Motor not started: %s", reason_phrase(record->reason));
@@ -329,12 +354,14 @@ char *journal_engine_record_message(const struct engine_record *record,
 			append_depth(text, record->limit_um);
 			g_string_append_c(text, ')');
 		}
+		if (record->reason != ENGINE_REASON_NONE)
+			g_string_append_printf(text, ": %s", reason_phrase(record->reason));
 		break;
 	case ENGINE_RECORD_DEPTH_REFUSED:
 		append_depth_refused(text, record, snapshot);
 		break;
 	case ENGINE_RECORD_SPEED_SET:
-		g_string_append_printf(text, "Speed set to %u", snapshot->speed);
+		g_string_append_printf(text, "Speed set to %u strokes per second", snapshot->speed);
 		break;
 	case ENGINE_RECORD_SPEED_REFUSED:
 		g_string_append_printf(text, "Speed refused: %s", reason_phrase(record->reason));
@@ -358,15 +385,18 @@ char *journal_engine_record_message(const struct engine_record *record,
 		append_detail(text, record->detail);
 		break;
 	case ENGINE_RECORD_FAULT:
+		if (record->reason == ENGINE_REASON_PEN_INCOMPATIBLE) {
+			g_string_append_printf(text, "Pen %s is not compatible",
+					       or_unknown(snapshot->pen_address));
+			append_detail(text, record->detail);
+			break;
+		}
 		g_string_append(text, "Pen fault: ");
-		if (record->pen_faults)
-			append_pen_faults(text, record->pen_faults);
-		else
-			g_string_append(text, reason_phrase(record->reason));
-		g_string_append(text, ", motor stopped");
+		append_fault(text, record);
 		break;
 	case ENGINE_RECORD_FAULT_CLEARED:
-		g_string_append(text, "Pen fault cleared");
+		g_string_append(text, "Pen fault cleared: ");
+		append_fault(text, record);
 		break;
 	case ENGINE_RECORD_ADVISORY:
 		g_string_append_printf(text, "Advisory: %s", reason_phrase(record->reason));
@@ -387,6 +417,10 @@ char *journal_engine_record_message(const struct engine_record *record,
 		break;
 	case ENGINE_RECORD_CONFIG_RELOADED:
 		g_string_append(text, "Configuration reloaded");
+		if (snapshot->session_open && record->limit_um) {
+			g_string_append(text, ", session limit now ");
+			append_depth(text, record->limit_um);
+		}
 		append_detail(text, record->detail);
 		break;
 	}
@@ -397,7 +431,8 @@ char *journal_engine_record_message(const struct engine_record *record,
 
 static const char *record_event(const struct engine_record *record)
 {
-	if (record->kind == ENGINE_RECORD_PEN_CONNECTED &&
+	/* Its own catalog entry: what to do differs from any other fault. */
+	if ((record->kind == ENGINE_RECORD_FAULT || record->kind == ENGINE_RECORD_PEN_CONNECTED) &&
 	    record->reason == ENGINE_REASON_PEN_INCOMPATIBLE)
 		return "pen-incompatible";
 	return engine_record_kind_to_string(record->kind);

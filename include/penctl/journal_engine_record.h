@@ -21,8 +21,8 @@ struct journal_caller {
 
 /* The journal record of RECORD.  SNAPSHOT is taken right after the
  * engine_step() that produced it (session, operator, pen, speed).  The
- * PENCTL_EVENT is engine_record_kind_to_string(), except pen-connected with
- * reason pen-incompatible, which is recorded as pen-incompatible.  NULL with
+ * PENCTL_EVENT is engine_record_kind_to_string(), except a fault (or
+ * pen-connected) with reason pen-incompatible: that is pen-incompatible.  NULL with
  * ERROR only for a record kind without a MESSAGE_ID (a bug). */
 struct journal_record *journal_record_from_engine(const struct engine_record *record,
 						  const struct engine_snapshot *snapshot,

@@ -104,6 +104,7 @@ static void forced_motor_stop_is_a_notice_with_the_numbers(void **state)
 		.kind = ENGINE_RECORD_MOTOR_STOP,
 		.reason = ENGINE_REASON_PEDAL_RELEASED,
 		.used_us = MINUTES_US(3) + 5 * G_USEC_PER_SEC,
+		.budget_us = MINUTES_US(20),
 	};
 	g_autoptr(journal_record) forced_record = from_engine_or_fail(&forced, &session_snapshot,
 								      NULL);
@@ -116,7 +117,8 @@ static void forced_motor_stop_is_a_notice_with_the_numbers(void **state)
 	assert_field(forced_record, "PRIORITY", "5");
 	assert_field(forced_record, "PENCTL_EVENT", "motor-stop");
 	assert_field(forced_record, "MESSAGE_ID", id_of("motor-stop"));
-	assert_field(normal_record, "MESSAGE", "Motor stopped: pedal released");
+	assert_field(normal_record, "MESSAGE",
+		     "Motor stopped: pedal released (needling 3:05 of 20:00)");
 	assert_field(normal_record, "PRIORITY", "6");
 	assert_field(normal_record, "PENCTL_REASON", "pedal-released");
 	assert_field(normal_record, "PENCTL_USED_MS", "185000");
@@ -202,14 +204,40 @@ static void pen_fault_record_names_the_fault_bits(void **state)
 	(void)state;
 	assert_field(built, "PENCTL_EVENT", "fault");
 	assert_field(built, "PENCTL_PEN_FAULTS", "0x0003");
-	assert_field(built, "MESSAGE", "Pen fault: motor-stall, overtemp, motor stopped");
+	assert_field(built, "MESSAGE", "Pen fault: motor-stall, overtemp");
 	assert_field(built, "PRIORITY", "3");
+}
+
+static void measured_depth_fault_gives_depth_and_limit(void **state)
+{
+	const struct engine_record record = {
+		.kind = ENGINE_RECORD_FAULT,
+		.reason = ENGINE_REASON_PEN_DEPTH_ABOVE_LIMIT,
+		.depth_um = 1200,
+		.limit_um = 500,
+	};
+	const struct engine_record cleared = {
+		.kind = ENGINE_RECORD_FAULT_CLEARED,
+		.reason = ENGINE_REASON_PEN_FAULT,
+		.pen_faults = PEN_FAULT_OVERTEMP,
+	};
+	g_autoptr(journal_record) built = from_engine_or_fail(&record, &session_snapshot, NULL);
+	g_autoptr(journal_record) built_cleared = from_engine_or_fail(&cleared, &session_snapshot,
+								      NULL);
+
+	(void)state;
+	assert_field(built, "MESSAGE", "Pen fault: measured depth 1.20 mm above the limit 0.50 mm");
+	assert_field(built, "PENCTL_REASON", "pen-depth-above-limit");
+	assert_field(built, "PENCTL_PEN_FAULTS", "0x0000");
+	assert_field(built_cleared, "MESSAGE", "Pen fault cleared: overtemp");
+	assert_field(built_cleared, "PENCTL_EVENT", "fault-cleared");
+	assert_field(built_cleared, "PENCTL_PEN_FAULTS", "0x0002");
 }
 
 static void incompatible_pen_has_its_own_event(void **state)
 {
 	const struct engine_record record = {
-		.kind = ENGINE_RECORD_PEN_CONNECTED,
+		.kind = ENGINE_RECORD_FAULT,
 		.reason = ENGINE_REASON_PEN_INCOMPATIBLE,
 		.detail = "no Depth characteristic",
 	};
@@ -262,6 +290,96 @@ static void every_engine_record_kind_becomes_a_journal_record(void **state)
 	}
 }
 
+/* Drive the real engine through a treatment and journal every record it
+ * makes, as the daemon does: each must build, with its own event. */
+struct treatment {
+	struct engine *engine;
+	int64_t now;
+	GPtrArray *events; /* PENCTL_EVENT of every record, in order */
+};
+
+static void treatment_step(struct treatment *t, struct engine_event event)
+{
+	struct engine_output out = { 0 };
+	struct engine_snapshot snapshot;
+
+	event.time_us = t->now;
+	engine_step(t->engine, &event, &out);
+	engine_get_snapshot(t->engine, t->now, &snapshot);
+	for (unsigned i = 0; i < out.n_actions; i++) {
+		g_autoptr(journal_record) built = NULL;
+
+		if (out.actions[i].kind != ENGINE_ACTION_RECORD)
+			continue;
+		built = from_engine_or_fail(&out.actions[i].record, &snapshot, NULL);
+		g_ptr_array_add(t->events, g_strdup(journal_record_get(built, "PENCTL_EVENT")));
+	}
+}
+
+static bool events_contain(const GPtrArray *events, const char *event)
+{
+	for (guint i = 0; i < events->len; i++) {
+		if (strcmp(events->pdata[i], event) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void whole_treatment_leaves_a_structured_record_of_each_event(void **state)
+{
+	g_autoptr(penctl_config) config = penctl_config_new_default();
+	struct treatment t = { .now = 1000000, .events = g_ptr_array_new_with_free_func(g_free) };
+	static const char *const expected[] = {
+		"pen-connected", "session-start", "depth-set", "motor-start", "limit-warning",
+		"limit-reached", "motor-stop", "session-end",
+	};
+	struct engine_event ev;
+
+	(void)state;
+	t.engine = engine_new(config, t.now);
+
+	ev = (struct engine_event){ .kind = ENGINE_EVENT_PEN_CONNECTED };
+	ev.pen_connected.address = "AA:BB:CC:DD:EE:01";
+	ev.pen_connected.compatible = true;
+	ev.pen_connected.cartridge = (struct pen_cartridge){ .id = 0x4d2, .needle_count = 12,
+							     .max_depth_um = 2500 };
+	treatment_step(&t, ev);
+
+	ev = (struct engine_event){ .kind = ENGINE_EVENT_SESSION_START, .caller = ":1.42" };
+	ev.session_start.session_id = "S-0001";
+	ev.session_start.operator_name = "alice";
+	ev.session_start.role = "dermatologist";
+	ev.session_start.area = "face";
+	ev.session_start.contraindications_checked = true;
+	treatment_step(&t, ev);
+
+	ev = (struct engine_event){ .kind = ENGINE_EVENT_PEDAL_UP };
+	treatment_step(&t, ev);
+	t.now += G_USEC_PER_SEC;
+	ev = (struct engine_event){ .kind = ENGINE_EVENT_PEDAL_DOWN };
+	treatment_step(&t, ev);
+
+	/* Far past the needling budget: the engine stops and locks. */
+	t.now += MINUTES_US(config->max_needling_minutes) + G_USEC_PER_SEC;
+	ev = (struct engine_event){ .kind = ENGINE_EVENT_TICK };
+	treatment_step(&t, ev);
+
+	ev = (struct engine_event){ .kind = ENGINE_EVENT_SESSION_STOP, .caller = ":1.42" };
+	treatment_step(&t, ev);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(expected); i++) {
+		if (!events_contain(t.events, expected[i])) {
+			g_autofree char *seen = NULL;
+
+			g_ptr_array_add(t.events, NULL);
+			seen = g_strjoinv(" ", (char **)t.events->pdata);
+			fail_msg("no %s record; records were: %s", expected[i], seen);
+		}
+	}
+	engine_free(t.engine);
+	g_ptr_array_unref(t.events);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,9 +388,11 @@ int main(void)
 		cmocka_unit_test(depth_refusal_names_the_limit_role_and_area),
 		cmocka_unit_test(session_end_record_carries_the_summary),
 		cmocka_unit_test(pen_fault_record_names_the_fault_bits),
+		cmocka_unit_test(measured_depth_fault_gives_depth_and_limit),
 		cmocka_unit_test(incompatible_pen_has_its_own_event),
 		cmocka_unit_test(limit_warning_gives_the_percentage),
 		cmocka_unit_test(every_engine_record_kind_becomes_a_journal_record),
+		cmocka_unit_test(whole_treatment_leaves_a_structured_record_of_each_event),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
