@@ -107,7 +107,8 @@ exposure_tenths() {
 check_security() {
 	need_tool systemd-analyze systemd
 	local unit tenths weak
-	unit=$(unit_for_checks) || exit 1
+	# The analysis reads only the unit file: the installed one, as is.
+	unit=$(installed_unit) || exit 1
 	note "systemd-analyze security --offline=true --threshold=$MAX_EXPOSURE_TENTHS $unit"
 	systemd-analyze security --offline=true "$unit" | grep -v '^✓'
 	tenths=$(exposure_tenths "$unit")
