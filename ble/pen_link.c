@@ -263,7 +263,7 @@ static const char *link_loss_reason(struct pen_link *link, const char *adapter, 
 	case PEN_LINK_INCOMPATIBLE:
 	case PEN_LINK_SETUP_FAILED:
 		if (!resolved)
-			return "services changed";
+			return "services unresolved";
 		for (unsigned i = 0; i < PEN_CHAR_COUNT; i++)
 			if (link->char_paths[i] &&
 			    !bluez_objects_has_interface(link->objects, link->char_paths[i],

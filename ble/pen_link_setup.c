@@ -34,6 +34,24 @@ static void report_incompatible(struct pen_link *link, const char *why)
 		link->cb.on_connected(link->user_data, link->address_text, false, why, &none);
 }
 
+static void battery_read(struct pen_link *link, const uint8_t *value, size_t len,
+			 const GError *error)
+{
+	uint8_t percent;
+
+	/* Battery is optional: a failure costs the battery level only. */
+	if (!error && pen_codec_parse_battery_level(value, len, &percent) == 0 &&
+	    link->cb.on_battery)
+		link->cb.on_battery(link->user_data, percent);
+}
+
+static void battery_notify_started(struct pen_link *link, const GError *error)
+{
+	if (error)
+		g_info("pen %s: no Battery Level notifications: %s", link->address_text,
+		       error->message);
+}
+
 static void status_read(struct pen_link *link, const uint8_t *value, size_t len,
 			const GError *error)
 {
@@ -62,24 +80,11 @@ static void status_read(struct pen_link *link, const uint8_t *value, size_t len,
 	/* The callback may have changed the pen. */
 	if (link->state == PEN_LINK_READY && link->cb.on_status)
 		link->cb.on_status(link->user_data, &status);
-}
-
-static void battery_read(struct pen_link *link, const uint8_t *value, size_t len,
-			 const GError *error)
-{
-	uint8_t percent;
-
-	/* Battery is optional: a failure costs the battery level only. */
-	if (!error && pen_codec_parse_battery_level(value, len, &percent) == 0 &&
-	    link->cb.on_battery)
-		link->cb.on_battery(link->user_data, percent);
-}
-
-static void battery_notify_started(struct pen_link *link, const GError *error)
-{
-	if (error)
-		g_info("pen %s: no Battery Level notifications: %s", link->address_text,
-		       error->message);
+	/* Battery after on_connected: the engine hears of the pen first. */
+	if (link->state == PEN_LINK_READY && link->battery_path) {
+		pen_gatt_read(link, link->battery_path, battery_read);
+		pen_gatt_start_notify(link, link->battery_path, battery_notify_started);
+	}
 }
 
 static void depth_notify_started(struct pen_link *link, const GError *error)
@@ -87,10 +92,6 @@ static void depth_notify_started(struct pen_link *link, const GError *error)
 	if (error) {
 		setup_failed(link, "StartNotify Depth", error);
 		return;
-	}
-	if (link->battery_path) {
-		pen_gatt_read(link, link->battery_path, battery_read);
-		pen_gatt_start_notify(link, link->battery_path, battery_notify_started);
 	}
 	pen_gatt_read(link, link->char_paths[PEN_CHAR_STATUS], status_read);
 }

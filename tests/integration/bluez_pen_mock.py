@@ -1,0 +1,416 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+'''bluetoothd mock with a penctl pen: python-dbusmock's bluez5 template plus
+a device that offers the pen GATT profile (docs/pen-protocol.md).
+
+Run it on a private bus that the code under test sees as its system bus:
+
+    DBUS_SYSTEM_BUS_ADDRESS=$addr /usr/bin/python3 -m dbusmock \
+        --template tests/integration/bluez_pen_mock.py
+
+Everything of bluez5 is there (org.bluez.Mock on "/": AddAdapter(name,
+alias), AddDevice, PairDevice(adapter, address, class), RemoveAdapter, ...;
+Adapter1 SetDiscoveryFilter/StartDiscovery/StopDiscovery/RemoveDevice;
+AgentManager1 RegisterAgent/RequestDefaultAgent/UnregisterAgent).  Every
+call is in the called object's log: org.freedesktop.DBus.Mock GetCalls() /
+GetMethodCalls(name) on that object path (e.g. the adapter's
+SetDiscoveryFilter, a characteristic's WriteValue).
+
+Test helpers, interface org.penctl.PenMock on object "/":
+
+  AddPen(adapter s, address s, name s, options a{sv}) -> o
+      A pen device under /org/bluez/<adapter> (AddAdapter first), with the
+      pen service UUID in its UUIDs.  Its GATT objects exist only while it
+      is connected, as with bluetoothd.  options (all optional):
+        ServiceName s   last path element of the service ("service0010")
+        CharNames a{ss} UUID -> last path element of that characteristic
+                        (default char0011, char0012, ... in profile order)
+        Omit as         characteristic UUIDs the pen lacks
+        Values a{sv}    UUID -> ay: initial value of a characteristic
+                        (defaults: ProtocolInfo 1.0, a cartridge, a stopped
+                        Status, Depth 500, Speed 100, Battery Level 80)
+        Battery b       offer the Battery service (default true)
+        Paired b, Trusted b   initial state (default false)
+        ConnectError s  Connect fails with this D-Bus error name
+  EmitValue(address s, uuid s, value ay)
+      Sets a characteristic's Value and emits PropertiesChanged(Value) on it:
+      a notification.  The pen must be connected.
+  SetValue(address s, uuid s, value ay)
+      What later ReadValue calls return (kept over reconnects), no signal.
+  SetWriteError(address s, uuid s, error s)
+      WriteValue on that characteristic fails with D-Bus error `error`
+      ('' = succeed again).
+  SetConnectError(address s, error s)   ('' = Connect works again)
+  DropConnection(address s)
+      The pen goes away: ServicesResolved=false, GATT objects removed
+      (InterfacesRemoved), Connected=false.
+  RemovePen(address s)
+      Removes the device object (InterfacesRemoved Device1), then its GATT
+      objects, without a Connected=false first.
+  GetWrites(address s, uuid s) -> a(ays)
+      Every WriteValue to that characteristic since AddPen, over all
+      connections: (bytes, options["type"] or "").
+  GetJournal(address s) -> as
+      What was done to the pen, in order: "Pair", "Set Trusted=True",
+      "Connect", "Disconnect", "ReadValue <uuid>", "WriteValue <uuid>",
+      "StartNotify <uuid>", "StopNotify <uuid>".
+  CharPath(address s, uuid s) -> s
+      The characteristic's current object path ('' while disconnected).
+  IsConnected(address s) -> b
+'''
+
+import dbus
+
+from dbusmock import OBJECT_MANAGER_IFACE, mockobject
+from dbusmock.templates import bluez5
+# Re-export bluez5's D-Bus methods: dbusmock attaches every decorated
+# function found in the template module.
+from dbusmock.templates.bluez5 import *  # noqa: F401,F403 pylint: disable=wildcard-import,unused-wildcard-import
+
+BUS_NAME = bluez5.BUS_NAME
+MAIN_OBJ = bluez5.MAIN_OBJ
+SYSTEM_BUS = True
+IS_OBJECT_MANAGER = True
+
+PEN_MOCK_IFACE = 'org.penctl.PenMock'
+DEVICE_IFACE = 'org.bluez.Device1'
+GATT_SERVICE_IFACE = 'org.bluez.GattService1'
+GATT_CHAR_IFACE = 'org.bluez.GattCharacteristic1'
+
+# The pen GATT profile, version 1 (include/penctl/pen_protocol.h).
+PEN_SERVICE_UUID = '7d1e0001-4c2b-4f6a-9a51-5e3c0d8f1a20'
+CONTROL_UUID = '7d1e0002-4c2b-4f6a-9a51-5e3c0d8f1a20'
+DEPTH_UUID = '7d1e0003-4c2b-4f6a-9a51-5e3c0d8f1a20'
+SPEED_UUID = '7d1e0004-4c2b-4f6a-9a51-5e3c0d8f1a20'
+STATUS_UUID = '7d1e0005-4c2b-4f6a-9a51-5e3c0d8f1a20'
+HEARTBEAT_UUID = '7d1e0006-4c2b-4f6a-9a51-5e3c0d8f1a20'
+CARTRIDGE_UUID = '7d1e0007-4c2b-4f6a-9a51-5e3c0d8f1a20'
+WATCHDOG_UUID = '7d1e0008-4c2b-4f6a-9a51-5e3c0d8f1a20'
+PROTOCOL_INFO_UUID = '7d1e0009-4c2b-4f6a-9a51-5e3c0d8f1a20'
+BATTERY_SERVICE_UUID = '0000180f-0000-1000-8000-00805f9b34fb'
+BATTERY_LEVEL_UUID = '00002a19-0000-1000-8000-00805f9b34fb'
+
+PEN_CHARACTERISTICS = [
+    (CONTROL_UUID, ['write']),
+    (DEPTH_UUID, ['read', 'write', 'notify']),
+    (SPEED_UUID, ['read', 'write', 'notify']),
+    (STATUS_UUID, ['read', 'notify']),
+    (HEARTBEAT_UUID, ['write-without-response']),
+    (CARTRIDGE_UUID, ['read']),
+    (WATCHDOG_UUID, ['read', 'write']),
+    (PROTOCOL_INFO_UUID, ['read']),
+]
+
+# Defaults: a well-formed pen, stopped, with a cartridge.
+DEFAULT_VALUES = {
+    PROTOCOL_INFO_UUID: [1, 0, 0, 0],
+    # id 0x1122334455667788, 12 needles, 2500 um
+    CARTRIDGE_UUID: [0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, 12, 0, 0xc4, 0x09],
+    # not running, never ran, seq 0, depth 500, speed 0, no faults, 80 %, 0 strokes
+    STATUS_UUID: [0, 0, 0, 0, 0xf4, 0x01, 0, 0, 0, 0, 80, 0, 0, 0, 0, 0],
+    DEPTH_UUID: [0xf4, 0x01],
+    SPEED_UUID: [100, 0],
+    WATCHDOG_UUID: [0xf4, 0x01],
+    CONTROL_UUID: [],
+    HEARTBEAT_UUID: [],
+    BATTERY_LEVEL_UUID: [80],
+}
+
+# device path -> pen state (dict)
+pens = {}
+
+
+def _bytes(value):
+    return dbus.Array([dbus.Byte(int(b)) for b in value], signature='y')
+
+
+def _manager():
+    return mockobject.objects['/']
+
+
+def _device_path(adapter, address):
+    return '/org/bluez/' + adapter + '/dev_' + address.replace(':', '_').upper()
+
+
+def _pen_by_address(address):
+    for pen in pens.values():
+        if pen['address'].upper() == str(address).upper():
+            return pen
+    raise dbus.exceptions.DBusException('no pen ' + address, name=PEN_MOCK_IFACE + '.NoSuchPen')
+
+
+def _set_props(obj, iface, changes):
+    for name, value in changes.items():
+        obj.props[iface][name] = value
+    obj.EmitSignal(dbus.PROPERTIES_IFACE, 'PropertiesChanged', 'sa{sv}as', [
+        iface, changes, dbus.Array([], signature='s')])
+
+
+def _emit_added(path, iface, props):
+    _manager().EmitSignal(OBJECT_MANAGER_IFACE, 'InterfacesAdded', 'oa{sa{sv}}', [
+        dbus.ObjectPath(path), {iface: props}])
+
+
+def _emit_removed(path, ifaces):
+    _manager().EmitSignal(OBJECT_MANAGER_IFACE, 'InterfacesRemoved', 'oas', [
+        dbus.ObjectPath(path), dbus.Array(ifaces, signature='s')])
+
+
+def _char_pen(char):
+    return pens[char.pen_device]
+
+
+def CharReadValue(char, _options):
+    pen = _char_pen(char)
+    pen['journal'].append('ReadValue ' + char.uuid)
+    return _bytes(pen['values'][char.uuid])
+
+
+def CharWriteValue(char, value, options):
+    pen = _char_pen(char)
+    pen['journal'].append('WriteValue ' + char.uuid)
+    kind = str(options.get('type', ''))
+    pen['writes'].setdefault(char.uuid, []).append((bytes(bytearray(value)), kind))
+    error = pen['write_errors'].get(char.uuid)
+    if error:
+        raise dbus.exceptions.DBusException('write refused by the mock', name=error)
+
+
+def CharStartNotify(char):
+    pen = _char_pen(char)
+    pen['journal'].append('StartNotify ' + char.uuid)
+    _set_props(char, GATT_CHAR_IFACE, {'Notifying': dbus.Boolean(True, variant_level=1)})
+
+
+def CharStopNotify(char):
+    pen = _char_pen(char)
+    pen['journal'].append('StopNotify ' + char.uuid)
+    _set_props(char, GATT_CHAR_IFACE, {'Notifying': dbus.Boolean(False, variant_level=1)})
+
+
+def _add_object(path, iface, props, methods):
+    _manager().AddObject(path, iface, props, methods)
+    _emit_added(path, iface, props)
+    return mockobject.objects[path]
+
+
+def _add_service(pen, name, uuid, chars):
+    service_path = pen['path'] + '/' + name
+    _add_object(service_path, GATT_SERVICE_IFACE, {
+        'UUID': dbus.String(uuid, variant_level=1),
+        'Device': dbus.ObjectPath(pen['path'], variant_level=1),
+        'Primary': dbus.Boolean(True, variant_level=1),
+        'Includes': dbus.Array([], signature='o', variant_level=1),
+    }, [])
+    pen['gatt'].append((service_path, GATT_SERVICE_IFACE))
+    for uuid_, flags, char_name in chars:
+        path = service_path + '/' + char_name
+        char = _add_object(path, GATT_CHAR_IFACE, {
+            'UUID': dbus.String(uuid_, variant_level=1),
+            'Service': dbus.ObjectPath(service_path, variant_level=1),
+            'Value': dbus.Array(pen['values'][uuid_], signature='y', variant_level=1),
+            'Notifying': dbus.Boolean(False, variant_level=1),
+            'Flags': dbus.Array(flags, signature='s', variant_level=1),
+        }, [
+            ('ReadValue', 'a{sv}', 'ay', CharReadValue),
+            ('WriteValue', 'aya{sv}', '', CharWriteValue),
+            ('StartNotify', '', '', CharStartNotify),
+            ('StopNotify', '', '', CharStopNotify),
+        ])
+        char.pen_device = pen['path']
+        char.uuid = uuid_
+        pen['chars'][uuid_] = path
+        pen['gatt'].append((path, GATT_CHAR_IFACE))
+
+
+def _add_gatt(pen):
+    chars = []
+    number = 0x11
+    for uuid, flags in PEN_CHARACTERISTICS:
+        name = pen['char_names'].get(uuid, f'char{number:04x}')
+        number += 1
+        if uuid not in pen['omit']:
+            chars.append((uuid, flags, name))
+    _add_service(pen, pen['service_name'], PEN_SERVICE_UUID, chars)
+    if pen['battery']:
+        _add_service(pen, 'service0030', BATTERY_SERVICE_UUID,
+                     [(BATTERY_LEVEL_UUID, ['read', 'notify'], 'char0031')])
+
+
+def _remove_gatt(pen):
+    # Characteristics first, then services, as bluetoothd does.
+    for path, iface in reversed(pen['gatt']):
+        _manager().RemoveObject(path)
+        _emit_removed(path, [iface])
+    pen['gatt'] = []
+    pen['chars'] = {}
+
+
+def _drop(pen):
+    device = mockobject.objects[pen['path']]
+    if not device.props[DEVICE_IFACE]['Connected']:
+        return
+    _set_props(device, DEVICE_IFACE, {'ServicesResolved': dbus.Boolean(False, variant_level=1)})
+    _remove_gatt(pen)
+    _set_props(device, DEVICE_IFACE, {'Connected': dbus.Boolean(False, variant_level=1)})
+
+
+def PenConnect(device):
+    pen = pens[device.path]
+    pen['journal'].append('Connect')
+    if pen['connect_error']:
+        raise dbus.exceptions.DBusException('connect refused by the mock',
+                                            name=pen['connect_error'])
+    if device.props[DEVICE_IFACE]['Connected']:
+        raise dbus.exceptions.DBusException('Already Connected',
+                                            name='org.bluez.Error.AlreadyConnected')
+    _set_props(device, DEVICE_IFACE, {'Connected': dbus.Boolean(True, variant_level=1)})
+    _add_gatt(pen)
+    _set_props(device, DEVICE_IFACE, {'ServicesResolved': dbus.Boolean(True, variant_level=1)})
+
+
+def PenDisconnect(device):
+    pen = pens[device.path]
+    pen['journal'].append('Disconnect')
+    if not device.props[DEVICE_IFACE]['Connected']:
+        raise dbus.exceptions.DBusException('Not Connected', name='org.bluez.Error.NotConnected')
+    _drop(pen)
+
+
+def PenPair(device):
+    pen = pens[device.path]
+    pen['journal'].append('Pair')
+    if device.props[DEVICE_IFACE]['Paired']:
+        raise dbus.exceptions.DBusException('Device already paired',
+                                            name='org.bluez.Error.AlreadyExists')
+    _set_props(device, DEVICE_IFACE, {'Paired': dbus.Boolean(True, variant_level=1),
+                                      'Bonded': dbus.Boolean(True, variant_level=1)})
+
+
+def PenSetProperty(device, iface, name, value):
+    pen = pens[device.path]
+    pen['journal'].append(f'Set {name}={value}')
+    if iface != DEVICE_IFACE or name not in ('Trusted', 'Blocked', 'Alias'):
+        raise dbus.exceptions.DBusException('read-only property ' + name,
+                                            name='org.freedesktop.DBus.Error.PropertyReadOnly')
+    _set_props(device, DEVICE_IFACE, {name: value})
+
+
+@dbus.service.method(PEN_MOCK_IFACE, in_signature='sssa{sv}', out_signature='o')
+def AddPen(self, adapter, address, name, options):
+    '''Add a pen device; see the module documentation.'''
+    path = bluez5.AddDevice(self, adapter, address, name)
+    device = mockobject.objects[path]
+    values = {uuid: list(value) for uuid, value in DEFAULT_VALUES.items()}
+    for uuid, value in dict(options.get('Values', {})).items():
+        values[str(uuid).lower()] = [int(b) for b in value]
+    pens[path] = {
+        'path': path,
+        'address': str(address),
+        'service_name': str(options.get('ServiceName', 'service0010')),
+        'char_names': {str(k).lower(): str(v) for k, v in dict(options.get('CharNames', {})).items()},
+        'omit': [str(u).lower() for u in options.get('Omit', [])],
+        'battery': bool(options.get('Battery', True)),
+        'connect_error': str(options.get('ConnectError', '')),
+        'values': values,
+        'writes': {},
+        'write_errors': {},
+        'journal': [],
+        'gatt': [],
+        'chars': {},
+    }
+    device.AddMethods(DEVICE_IFACE, [
+        ('Connect', '', '', PenConnect),
+        ('Disconnect', '', '', PenDisconnect),
+        ('Pair', '', '', PenPair),
+    ])
+    device.AddMethod(dbus.PROPERTIES_IFACE, 'Set', 'ssv', '', PenSetProperty)
+    device.props[DEVICE_IFACE]['Bonded'] = dbus.Boolean(False, variant_level=1)
+    _set_props(device, DEVICE_IFACE, {
+        'UUIDs': dbus.Array([PEN_SERVICE_UUID, BATTERY_SERVICE_UUID], signature='s',
+                            variant_level=1),
+        'Paired': dbus.Boolean(bool(options.get('Paired', False)), variant_level=1),
+        'Trusted': dbus.Boolean(bool(options.get('Trusted', False)), variant_level=1),
+        'Icon': dbus.String('', variant_level=1),
+    })
+    return dbus.ObjectPath(path)
+
+
+@dbus.service.method(PEN_MOCK_IFACE, in_signature='ssay', out_signature='')
+def EmitValue(_self, address, uuid, value):
+    '''A notification: set Value and emit PropertiesChanged on the characteristic.'''
+    pen = _pen_by_address(address)
+    uuid = str(uuid).lower()
+    if uuid not in pen['chars']:
+        raise dbus.exceptions.DBusException('not connected or no such characteristic',
+                                            name=PEN_MOCK_IFACE + '.NoSuchCharacteristic')
+    pen['values'][uuid] = [int(b) for b in value]
+    char = mockobject.objects[pen['chars'][uuid]]
+    _set_props(char, GATT_CHAR_IFACE, {
+        'Value': dbus.Array(pen['values'][uuid], signature='y', variant_level=1)})
+
+
+@dbus.service.method(PEN_MOCK_IFACE, in_signature='ssay', out_signature='')
+def SetValue(_self, address, uuid, value):
+    '''What ReadValue returns from now on.'''
+    _pen_by_address(address)['values'][str(uuid).lower()] = [int(b) for b in value]
+
+
+@dbus.service.method(PEN_MOCK_IFACE, in_signature='sss', out_signature='')
+def SetWriteError(_self, address, uuid, error):
+    '''Make WriteValue on uuid fail with D-Bus error `error` ('' = succeed).'''
+    _pen_by_address(address)['write_errors'][str(uuid).lower()] = str(error)
+
+
+@dbus.service.method(PEN_MOCK_IFACE, in_signature='ss', out_signature='')
+def SetConnectError(_self, address, error):
+    '''Make Connect fail with D-Bus error `error` ('' = succeed).'''
+    _pen_by_address(address)['connect_error'] = str(error)
+
+
+@dbus.service.method(PEN_MOCK_IFACE, in_signature='s', out_signature='')
+def DropConnection(_self, address):
+    '''The pen goes out of range or off.'''
+    _drop(_pen_by_address(address))
+
+
+@dbus.service.method(PEN_MOCK_IFACE, in_signature='s', out_signature='')
+def RemovePen(_self, address):
+    '''bluetoothd forgets the pen (its device object goes away).'''
+    pen = _pen_by_address(address)
+    # The device object goes first, as when bluetoothd forgets a device
+    # it is connected to: clients must cope without Connected=false.
+    _manager().RemoveObject(pen['path'])
+    _emit_removed(pen['path'], [DEVICE_IFACE])
+    _remove_gatt(pen)
+    del pens[pen['path']]
+
+
+@dbus.service.method(PEN_MOCK_IFACE, in_signature='ss', out_signature='a(ays)')
+def GetWrites(_self, address, uuid):
+    '''(bytes, type) of every WriteValue to uuid.'''
+    writes = _pen_by_address(address)['writes'].get(str(uuid).lower(), [])
+    return dbus.Array([dbus.Struct((_bytes(data), kind), signature='ays') for data, kind in writes],
+                      signature='(ays)')
+
+
+@dbus.service.method(PEN_MOCK_IFACE, in_signature='s', out_signature='as')
+def GetJournal(_self, address):
+    '''What was done to the pen, in order.'''
+    return dbus.Array(_pen_by_address(address)['journal'], signature='s')
+
+
+@dbus.service.method(PEN_MOCK_IFACE, in_signature='ss', out_signature='s')
+def CharPath(_self, address, uuid):
+    '''The characteristic's object path now ('' while disconnected).'''
+    return _pen_by_address(address)['chars'].get(str(uuid).lower(), '')
+
+
+@dbus.service.method(PEN_MOCK_IFACE, in_signature='s', out_signature='b')
+def IsConnected(_self, address):
+    '''Whether the pen is connected.'''
+    pen = _pen_by_address(address)
+    return bool(mockobject.objects[pen['path']].props[DEVICE_IFACE]['Connected'])
+
+
+def load(mock, parameters):
+    bluez5.load(mock, parameters)

@@ -1,0 +1,408 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+'''pen_link against a mock bluetoothd (bluez_pen_mock.py) on a private bus.
+
+Each test starts its own dbus-daemon, runs the mock on it as "the system
+bus" (DBUS_SYSTEM_BUS_ADDRESS) and drives pen-link-probe ($PENCTL_PROBE)
+through its stdin; the probe prints one JSON line per pen_link callback.
+What pen_link sent to bluetoothd is read back from the mock.
+'''
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+import dbus
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TEMPLATE = os.path.join(HERE, 'bluez_pen_mock.py')
+PROBE = os.environ.get('PENCTL_PROBE', '')
+
+PEN = 'AA:BB:CC:DD:EE:01'
+PEN_SERVICE_UUID = '7d1e0001-4c2b-4f6a-9a51-5e3c0d8f1a20'
+CONTROL_UUID = '7d1e0002-4c2b-4f6a-9a51-5e3c0d8f1a20'
+DEPTH_UUID = '7d1e0003-4c2b-4f6a-9a51-5e3c0d8f1a20'
+SPEED_UUID = '7d1e0004-4c2b-4f6a-9a51-5e3c0d8f1a20'
+STATUS_UUID = '7d1e0005-4c2b-4f6a-9a51-5e3c0d8f1a20'
+HEARTBEAT_UUID = '7d1e0006-4c2b-4f6a-9a51-5e3c0d8f1a20'
+CARTRIDGE_UUID = '7d1e0007-4c2b-4f6a-9a51-5e3c0d8f1a20'
+WATCHDOG_UUID = '7d1e0008-4c2b-4f6a-9a51-5e3c0d8f1a20'
+PROTOCOL_INFO_UUID = '7d1e0009-4c2b-4f6a-9a51-5e3c0d8f1a20'
+BATTERY_LEVEL_UUID = '00002a19-0000-1000-8000-00805f9b34fb'
+
+ENOTCONN = 107
+WAIT = 10.0
+
+
+def status_bytes(running, cause, seq, depth, speed, faults, battery, strokes):
+    return (bytes([1 if running else 0, cause]) + seq.to_bytes(2, 'little') +
+            depth.to_bytes(2, 'little') + speed.to_bytes(2, 'little') +
+            faults.to_bytes(2, 'little') + bytes([battery, 0]) + strokes.to_bytes(4, 'little'))
+
+
+class PenLinkTest(unittest.TestCase):
+    '''One private bus, one mock bluetoothd with hci0, one probe per test.'''
+
+    def setUp(self):
+        self.assertTrue(PROBE and os.access(PROBE, os.X_OK), 'set PENCTL_PROBE')
+        self.daemon = subprocess.Popen(
+            ['dbus-daemon', '--session', '--nofork', '--print-address=1'],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True)
+        self.address = self.daemon.stdout.readline().strip()
+        self.assertTrue(self.address, 'dbus-daemon gave no address')
+        self.env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.address)
+        self.env.pop('DBUS_SESSION_BUS_ADDRESS', None)
+        self.bus = dbus.bus.BusConnection(self.address)
+        self.mock_proc = None
+        self.probe = None
+        self.start_mock()
+
+    def tearDown(self):
+        if self.probe:
+            try:
+                self.probe.stdin.close()
+            except BrokenPipeError:
+                pass
+            try:
+                self.probe.wait(5)
+            except subprocess.TimeoutExpired:
+                self.probe.kill()
+                self.probe.wait()
+        self.stop_mock()
+        self.bus.close()
+        self.daemon.terminate()
+        self.daemon.wait()
+        self.daemon.stdout.close()
+        if self.probe:
+            self.probe.stdout.close()
+
+    # ---- the mock ----
+
+    def start_mock(self, adapter=True):
+        self.mock_log = open(os.devnull, 'w')  # pylint: disable=consider-using-with
+        self.mock_proc = subprocess.Popen(
+            ['/usr/bin/python3', '-m', 'dbusmock', '--template', TEMPLATE],
+            env=self.env, stdout=self.mock_log, stderr=sys.stderr)
+        deadline = time.monotonic() + WAIT
+        while not self.bus.name_has_owner('org.bluez'):
+            self.assertIsNone(self.mock_proc.poll(), 'mock bluetoothd died')
+            self.assertLess(time.monotonic(), deadline, 'mock bluetoothd did not start')
+            time.sleep(0.05)
+        if adapter:
+            self.mock().AddAdapter('hci0', 'host', dbus_interface='org.bluez.Mock')
+
+    def stop_mock(self):
+        if self.mock_proc:
+            self.mock_proc.terminate()
+            self.mock_proc.wait()
+            self.mock_proc = None
+            self.mock_log.close()
+
+    def mock(self, path='/'):
+        return self.bus.get_object('org.bluez', path)
+
+    def pen_mock(self):
+        return dbus.Interface(self.mock(), 'org.penctl.PenMock')
+
+    def add_pen(self, address=PEN, **options):
+        return self.pen_mock().AddPen('hci0', address, 'Pen', dbus.Dictionary(options, signature='sv'))
+
+    def calls(self, path, method):
+        return self.mock(path).GetMethodCalls(method, dbus_interface='org.freedesktop.DBus.Mock')
+
+    def writes(self, uuid, address=PEN):
+        return [(bytes(bytearray(data)), str(kind))
+                for data, kind in self.pen_mock().GetWrites(address, uuid)]
+
+    def journal(self, address=PEN):
+        return [str(s) for s in self.pen_mock().GetJournal(address)]
+
+    def notify(self, uuid, data, address=PEN):
+        self.pen_mock().EmitValue(address, uuid, dbus.ByteArray(data), signature='ssay')
+
+    # ---- the probe ----
+
+    def start_probe(self, *args):
+        self.events = queue.Queue()
+        self.seen = []
+        self.probe = subprocess.Popen(
+            [PROBE, *args], env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            universal_newlines=True, bufsize=1)
+
+        def read():
+            for line in self.probe.stdout:
+                self.events.put(json.loads(line))
+            self.events.put(None)
+        threading.Thread(target=read, daemon=True).start()
+        self.wait_event('started')
+
+    def command(self, line):
+        self.probe.stdin.write(line + '\n')
+        self.probe.stdin.flush()
+
+    def wait_event(self, name, timeout=WAIT, **fields):
+        '''The next event called name with these fields (others skipped).'''
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.fail(f'no {name} {fields} within {timeout} s; seen: {self.seen}')
+            try:
+                event = self.events.get(timeout=left)
+            except queue.Empty:
+                continue
+            if event is None:
+                self.fail(f'probe exited (rc {self.probe.wait()}) waiting for {name}; '
+                          f'seen: {self.seen}')
+            self.seen.append(event)
+            if event['event'] == name and all(event.get(k) == v for k, v in fields.items()):
+                return event
+
+    def result(self, command):
+        self.command(command)
+        return self.wait_event('result', command=command.split()[0])['rc']
+
+    def no_event(self, name, seconds):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                event = self.events.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                return
+            if event is None:
+                return
+            self.seen.append(event)
+            self.assertNotEqual(event['event'], name, f'unexpected {event}')
+
+    def connect_pen(self, *probe_args, **pen_options):
+        pen_options.setdefault('Paired', True)
+        pen_options.setdefault('Trusted', True)
+        self.add_pen(**pen_options)
+        self.start_probe('--address', PEN, *probe_args)
+        return self.wait_event('connected')
+
+    # ---- the tests ----
+
+    def test_scan_sets_le_discovery_filter_for_the_pen_service(self):
+        self.add_pen()
+        self.start_probe()
+        self.wait_event('adapter', present=True, powered=True)
+        self.command('scan 1')
+        found = self.wait_event('discovered', address=PEN)
+        self.assertEqual(found['name'], 'Pen')
+        done = self.wait_event('scan_done')
+        self.assertTrue(done['ok'], done)
+        self.assertEqual([d['address'] for d in done['found']], [PEN])
+        (_, (filt,)), = self.calls('/org/bluez/hci0', 'SetDiscoveryFilter')
+        self.assertEqual(dict(filt), {'Transport': 'le', 'UUIDs': [PEN_SERVICE_UUID],
+                                      'DuplicateData': False})
+        self.assertEqual(len(self.calls('/org/bluez/hci0', 'StartDiscovery')), 1)
+        self.assertEqual(len(self.calls('/org/bluez/hci0', 'StopDiscovery')), 1)
+
+    def test_agent_registered_as_default_no_input_no_output(self):
+        self.start_probe()
+        self.wait_event('adapter', present=True, powered=True)
+        deadline = time.monotonic() + WAIT
+        while not self.calls('/org/bluez', 'RequestDefaultAgent'):
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        (_, (path, capability)), = self.calls('/org/bluez', 'RegisterAgent')
+        self.assertEqual(str(capability), 'NoInputNoOutput')
+        (_, (default,)), = self.calls('/org/bluez', 'RequestDefaultAgent')
+        self.assertEqual(default, path)
+
+    def test_pair_then_trust_then_connect(self):
+        self.add_pen()
+        self.start_probe()
+        self.wait_event('adapter', present=True, powered=True)
+        self.command('pair ' + PEN.lower())
+        done = self.wait_event('pair_done')
+        self.assertTrue(done['ok'], done)
+        connected = self.wait_event('connected')
+        self.assertEqual(connected['address'], PEN)
+        self.assertTrue(connected['compatible'])
+        journal = self.journal()
+        self.assertIn('Pair', journal)
+        self.assertIn('Set Trusted=1', journal)
+        self.assertIn('Connect', journal)
+        self.assertLess(journal.index('Pair'), journal.index('Set Trusted=1'))
+        self.assertLess(journal.index('Set Trusted=1'), journal.index('Connect'))
+
+    def test_pair_unknown_device_refused(self):
+        self.start_probe()
+        self.wait_event('adapter', present=True, powered=True)
+        self.command('pair 11:22:33:44:55:66')
+        done = self.wait_event('pair_done')
+        self.assertFalse(done['ok'])
+        self.assertIn('scan first', done['error'])
+
+    def test_characteristics_found_by_uuid_at_unusual_paths(self):
+        names = {CONTROL_UUID: 'char00ab', DEPTH_UUID: 'char0003', SPEED_UUID: 'zz',
+                 STATUS_UUID: 'char0001', HEARTBEAT_UUID: 'char0100',
+                 CARTRIDGE_UUID: 'x7', WATCHDOG_UUID: 'char0042', PROTOCOL_INFO_UUID: 'a'}
+        connected = self.connect_pen(ServiceName='service0042',
+                                     CharNames=dbus.Dictionary(names, signature='ss'))
+        self.assertTrue(connected['compatible'], connected)
+        self.assertEqual(str(self.pen_mock().CharPath(PEN, DEPTH_UUID)),
+                         '/org/bluez/hci0/dev_AA_BB_CC_DD_EE_01/service0042/char0003')
+        self.assertEqual(self.result('depth 700'), 0)
+        self.wait_for(lambda: self.writes(DEPTH_UUID) == [(b'\xbc\x02', 'request')])
+
+    def test_connect_sequence_and_watchdog_bytes(self):
+        connected = self.connect_pen('--watchdog-ms', '750')
+        self.assertTrue(connected['compatible'])
+        self.assertEqual(connected['cartridge'], {'id': '1122334455667788', 'needle_count': 12,
+                                                  'max_depth_um': 2500})
+        self.assertEqual(self.writes(WATCHDOG_UUID), [(b'\xee\x02', 'request')])
+        # The battery is reported after the pen itself.
+        self.wait_event('battery', percent=80)
+        journal = [e for e in self.journal() if e != 'Connect']
+        self.assertEqual(journal, [
+            'ReadValue ' + PROTOCOL_INFO_UUID, 'WriteValue ' + WATCHDOG_UUID,
+            'ReadValue ' + CARTRIDGE_UUID, 'StartNotify ' + STATUS_UUID,
+            'StartNotify ' + DEPTH_UUID, 'ReadValue ' + STATUS_UUID,
+            'ReadValue ' + BATTERY_LEVEL_UUID, 'StartNotify ' + BATTERY_LEVEL_UUID])
+
+    def test_exact_bytes_of_control_depth_speed_heartbeat(self):
+        self.connect_pen()
+        self.assertEqual(self.result('run 5'), 0)
+        self.assertEqual(self.result('stop 6'), 0)
+        self.assertEqual(self.result('depth 500'), 0)
+        self.assertEqual(self.result('speed 120'), 0)
+        self.assertEqual(self.result('heartbeat 258'), 0)
+        self.assertEqual(self.result('heartbeat 259'), 0)
+        self.wait_for(lambda: len(self.writes(HEARTBEAT_UUID)) == 2)
+        self.assertEqual(self.writes(CONTROL_UUID), [(b'\x01\x00\x05\x00', 'request'),
+                                                     (b'\x00\x00\x06\x00', 'request')])
+        self.assertEqual(self.writes(DEPTH_UUID), [(b'\xf4\x01', 'request')])
+        self.assertEqual(self.writes(SPEED_UUID), [(b'\x78\x00', 'request')])
+        self.assertEqual(self.writes(HEARTBEAT_UUID), [(b'\x02\x01', 'command'),
+                                                       (b'\x03\x01', 'command')])
+
+    def test_out_of_range_depth_is_not_written(self):
+        self.connect_pen()
+        self.assertLess(self.result('depth 5000'), 0)
+        self.assertEqual(self.writes(DEPTH_UUID), [])
+
+    def test_writes_refused_without_a_pen(self):
+        self.start_probe()
+        self.assertEqual(self.result('run 1'), -ENOTCONN)
+        self.assertEqual(self.result('stop 1'), -ENOTCONN)
+        self.assertEqual(self.result('heartbeat 1'), -ENOTCONN)
+
+    def test_status_notification_decoded(self):
+        self.connect_pen()
+        self.wait_event('status', control_seq=0)  # the status read at connect
+        self.notify(STATUS_UUID, status_bytes(True, 0, 5, 800, 120, 0, 70, 1000))
+        status = self.wait_event('status', control_seq=5)
+        self.assertEqual(status, {'event': 'status', 'motor_running': True, 'stop_cause': 'none',
+                                  'control_seq': 5, 'depth_um': 800, 'speed': 120,
+                                  'fault_bits': 0, 'battery_percent': 70, 'strokes': 1000})
+        self.notify(DEPTH_UUID, b'\x20\x03')
+        self.wait_event('depth', depth_um=800)
+
+    def test_malformed_status_reported_and_survived(self):
+        self.connect_pen()
+        self.notify(STATUS_UUID, status_bytes(True, 0, 5, 800, 120, 0, 70, 1000)[:15])
+        bad = self.wait_event('malformed', what='status')
+        self.assertIn('15 bytes', bad['error'])
+        self.notify(STATUS_UUID, status_bytes(True, 0, 9, 800, 120, 0, 70, 1000) + b'\x00')
+        self.wait_event('malformed', what='status')
+        self.notify(STATUS_UUID, status_bytes(False, 1, 7, 800, 0, 0, 70, 1000))
+        self.wait_event('status', control_seq=7, stop_cause='command')
+
+    def test_control_write_failure_reported(self):
+        self.connect_pen()
+        self.pen_mock().SetWriteError(PEN, CONTROL_UUID, 'org.bluez.Error.Failed')
+        self.assertEqual(self.result('stop 3'), 0)
+        failed = self.wait_event('write_failed', what='control')
+        self.assertIn('refused', failed['error'])
+
+    def test_disconnect_mid_run_reported_then_reconnected_and_resubscribed(self):
+        self.connect_pen()
+        self.assertEqual(self.result('run 5'), 0)
+        self.pen_mock().DropConnection(PEN)
+        lost = self.wait_event('disconnected')
+        # bluetoothd drops ServicesResolved before Connected: either is the loss.
+        self.assertIn(lost['reason'], ('services unresolved', 'disconnected'))
+        self.assertEqual(self.result('run 6'), -ENOTCONN)
+        again = self.wait_event('connected')
+        self.assertTrue(again['compatible'])
+        self.assertEqual(self.journal().count('StartNotify ' + STATUS_UUID), 2)
+        self.notify(STATUS_UUID, status_bytes(False, 5, 5, 500, 0, 0, 70, 10))
+        self.wait_event('status', stop_cause='disconnect')
+
+    def test_device_removed_reported(self):
+        self.connect_pen()
+        self.pen_mock().RemovePen(PEN)
+        lost = self.wait_event('disconnected')
+        self.assertEqual(lost['reason'], 'device removed')
+        self.no_event('disconnected', 1.5)
+
+    def test_bluetoothd_vanishing_and_returning(self):
+        self.connect_pen()
+        self.stop_mock()
+        lost = self.wait_event('disconnected')
+        self.assertEqual(lost['reason'], 'bluetoothd stopped')
+        self.wait_event('adapter', present=False)
+        self.start_mock()
+        self.add_pen(Paired=True, Trusted=True)
+        again = self.wait_event('connected')
+        self.assertTrue(again['compatible'])
+        self.assertIn('StartNotify ' + STATUS_UUID, self.journal())
+        self.wait_for(lambda: self.calls('/org/bluez', 'RegisterAgent'))
+        self.notify(STATUS_UUID, status_bytes(False, 0, 42, 500, 0, 0, 70, 10))
+        self.wait_event('status', control_seq=42)
+
+    def test_pen_lacking_characteristic_is_incompatible(self):
+        connected = self.connect_pen(Omit=dbus.Array([HEARTBEAT_UUID], signature='s'))
+        self.assertFalse(connected['compatible'])
+        self.assertIn(HEARTBEAT_UUID, connected['incompatibility'])
+        self.assertIn('Heartbeat', connected['incompatibility'])
+        self.assertEqual(self.result('run 1'), -ENOTCONN)
+        # A stop still goes out to a pen we refused.
+        self.assertEqual(self.result('stop 2'), 0)
+        self.wait_for(lambda: self.writes(CONTROL_UUID) == [(b'\x00\x00\x02\x00', 'request')])
+
+    def test_unsupported_protocol_version_is_incompatible(self):
+        values = dbus.Dictionary({PROTOCOL_INFO_UUID: dbus.ByteArray(b'\x02\x00\x00\x00')},
+                                 signature='sv')
+        connected = self.connect_pen(Values=values)
+        self.assertFalse(connected['compatible'])
+        self.assertIn('2.0', connected['incompatibility'])
+        self.assertEqual(self.writes(WATCHDOG_UUID), [])
+
+    def test_connect_retried_with_backoff(self):
+        self.add_pen(Paired=True, Trusted=True, ConnectError='org.bluez.Error.Failed')
+        self.start_probe('--address', PEN)
+        time.sleep(3.6)  # attempts at about 0, 1 and 3 s
+        attempts = self.journal().count('Connect')
+        self.assertEqual(attempts, 3, self.journal())
+        self.pen_mock().SetConnectError(PEN, '')
+        self.wait_event('connected', timeout=WAIT)
+
+    def test_forget_removes_device_and_disconnects(self):
+        self.connect_pen()
+        self.command('forget')
+        self.wait_event('disconnected')
+        done = self.wait_event('forget_done')
+        self.assertTrue(done['ok'], done)
+        (_, (path,)), = self.calls('/org/bluez/hci0', 'RemoveDevice')
+        self.assertEqual(str(path), '/org/bluez/hci0/dev_AA_BB_CC_DD_EE_01')
+
+    def wait_for(self, predicate, timeout=WAIT):
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            self.assertLess(time.monotonic(), deadline, 'condition not met in time')
+            time.sleep(0.05)
+
+
+if __name__ == '__main__':
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    unittest.main(verbosity=2)
