@@ -1,0 +1,811 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The daemon's glue.  penctld_step() is the only way into the engine: it
+ * stamps the event with the monotonic time, steps the engine and carries out
+ * every action at once (a STOP is on the bus before it returns).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+#include <glib-unix.h>
+
+#include "penctl/control_service.h"
+#include "penctl/engine.h"
+#include "penctl/journal_engine_record.h"
+#include "penctl/journal_record.h"
+#include "penctl/pedal.h"
+#include "penctl/pen_link.h"
+#include "penctl/state_store.h"
+#include "penctld.h"
+#include "sd_notify.h"
+
+#define PAIR_SCAN_SECONDS 5
+
+struct penctld {
+	struct penctld_options options;
+	struct penctl_config *config;
+	struct engine *engine;
+	GMainLoop *loop;
+	int exit_status;
+
+	GDBusConnection *system_bus;
+	struct pen_link *pen;
+	struct pedal *pedal;
+	struct control_service *control;
+
+	char *state_dir;
+	struct penctl_state *state;
+
+	GSource *engine_timer;   /* ready time = the engine's ARM_TIMER deadline */
+	guint watchdog_source;
+	guint signal_sources[3];
+	bool ready_sent;
+
+	/* The D-Bus caller of the step being carried out, for the records. */
+	const struct control_caller *caller;
+	/* The REPLY of the last step, copied for the control service. */
+	struct engine_reply last_reply;
+	bool have_reply;
+};
+
+/* ---- persistent state ---- */
+
+static void log_state_problem(const char *event, const char *what, const GError *error)
+{
+	g_autofree char *message = g_strdup_printf("%s: %s", what, error->message);
+	struct journal_record_input in = {
+		.event = event,
+		.priority = LOG_ERR,
+		.message = message,
+		.detail = error->message,
+	};
+
+	journal_record_log(&in);
+}
+
+static void save_state(struct penctld *d)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!state_store_save(d->state_dir, d->state, &error))
+		log_state_problem("state-write-failed",
+				  "Could not save the paired pen and the used cartridges", error);
+}
+
+static void load_state(struct penctld *d)
+{
+	g_autoptr(GError) warning = NULL;
+
+	d->state_dir = penctl_state_dir();
+	if (!state_store_load(d->state_dir, &d->state, &warning))
+		log_state_problem("state-corrupt", "The saved state could not be read", warning);
+	if (!d->state)
+		d->state = penctl_state_new();
+	for (guint i = 0; i < d->state->used_cartridges->len; i++)
+		engine_mark_cartridge_used(d->engine,
+					   g_array_index(d->state->used_cartridges, uint64_t, i));
+}
+
+/* The configured pen wins over the paired one: a technician's explicit choice. */
+static const char *pen_address(const struct penctld *d)
+{
+	return d->config->pen_address[0] ? d->config->pen_address : d->state->pen_address;
+}
+
+/* ---- carrying out the engine's actions ---- */
+
+static void log_record(struct penctld *d, const struct engine_record *record)
+{
+	struct engine_snapshot snapshot;
+	struct journal_caller caller = { 0 };
+
+	engine_get_snapshot(d->engine, g_get_monotonic_time(), &snapshot);
+	if (d->caller) {
+		caller.name = d->caller->description;
+		caller.uid = JOURNAL_NUMBER(d->caller->uid);
+	}
+	journal_log_engine_record(record, &snapshot, d->caller ? &caller : NULL);
+}
+
+static void write_failed(const char *what, int err)
+{
+	/* No pen to write to is normal (the engine was told, or is about to be). */
+	if (err != -ENOTCONN)
+		g_warning("Could not write %s to the pen: %s", what, g_strerror(-err));
+}
+
+static void carry_out(struct penctld *d, const struct engine_action *a)
+{
+	int err = 0;
+
+	switch (a->kind) {
+	case ENGINE_ACTION_MOTOR_RUN:
+		err = pen_link_write_control(d->pen, true, a->motor.seq);
+		if (err)
+			write_failed("RUN", err);
+		break;
+	case ENGINE_ACTION_MOTOR_STOP:
+		err = pen_link_write_control(d->pen, false, a->motor.seq);
+		if (err)
+			write_failed("STOP", err);
+		break;
+	case ENGINE_ACTION_SET_DEPTH:
+		err = pen_link_write_depth(d->pen, a->depth_um);
+		if (err)
+			write_failed("the depth", err);
+		break;
+	case ENGINE_ACTION_SET_SPEED:
+		err = pen_link_write_speed(d->pen, a->speed);
+		if (err)
+			write_failed("the speed", err);
+		break;
+	case ENGINE_ACTION_HEARTBEAT:
+		err = pen_link_write_heartbeat(d->pen, a->heartbeat);
+		if (err)
+			write_failed("a heartbeat", err);
+		break;
+	case ENGINE_ACTION_ARM_TIMER:
+		g_source_set_ready_time(d->engine_timer, a->deadline_us);
+		break;
+	case ENGINE_ACTION_RECORD:
+		log_record(d, &a->record);
+		break;
+	case ENGINE_ACTION_REPLY:
+		d->last_reply = a->reply;
+		d->have_reply = true;
+		break;
+	case ENGINE_ACTION_CARTRIDGE_USED:
+		penctl_state_add_cartridge(d->state, a->cartridge);
+		save_state(d);
+		break;
+	}
+}
+
+static void penctld_step(struct penctld *d, struct engine_event *ev)
+{
+	struct engine_output out;
+
+	ev->time_us = ev->time_us ? MIN(ev->time_us, g_get_monotonic_time())
+				  : g_get_monotonic_time();
+	d->have_reply = false;
+	engine_step(d->engine, ev, &out);
+	/* Motor commands first: nothing may delay a STOP. */
+	for (unsigned i = 0; i < out.n_actions; i++)
+		if (out.actions[i].kind == ENGINE_ACTION_MOTOR_STOP ||
+		    out.actions[i].kind == ENGINE_ACTION_MOTOR_RUN)
+			carry_out(d, &out.actions[i]);
+	for (unsigned i = 0; i < out.n_actions; i++)
+		if (out.actions[i].kind != ENGINE_ACTION_MOTOR_STOP &&
+		    out.actions[i].kind != ENGINE_ACTION_MOTOR_RUN)
+			carry_out(d, &out.actions[i]);
+	if (d->control)
+		control_service_notify_changed(d->control);
+}
+
+static void step_simple(struct penctld *d, enum engine_event_kind kind, int64_t time_us,
+			const char *reason)
+{
+	struct engine_event ev = { .kind = kind, .time_us = time_us };
+
+	ev.lost.reason = reason;
+	penctld_step(d, &ev);
+}
+
+static gboolean on_engine_timer(gpointer user_data)
+{
+	struct penctld *d = user_data;
+
+	g_source_set_ready_time(d->engine_timer, -1);
+	step_simple(d, ENGINE_EVENT_TICK, 0, NULL);
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean engine_timer_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
+{
+	(void)source;
+	return callback(user_data);
+}
+
+static GSourceFuncs engine_timer_funcs = {
+	.dispatch = engine_timer_dispatch,
+};
+
+/* ---- the pen ---- */
+
+static void pen_connected(void *user_data, const char *address, bool compatible,
+			  const char *incompatibility, const struct pen_cartridge *cartridge)
+{
+	struct engine_event ev = { .kind = ENGINE_EVENT_PEN_CONNECTED };
+
+	ev.pen_connected.address = address;
+	ev.pen_connected.compatible = compatible;
+	ev.pen_connected.incompatibility = incompatibility;
+	if (cartridge)
+		ev.pen_connected.cartridge = *cartridge;
+	penctld_step(user_data, &ev);
+}
+
+static void pen_disconnected(void *user_data, const char *reason)
+{
+	step_simple(user_data, ENGINE_EVENT_PEN_DISCONNECTED, 0, reason);
+}
+
+static void pen_status(void *user_data, const struct pen_status *status)
+{
+	struct engine_event ev = { .kind = ENGINE_EVENT_PEN_STATUS, .pen_status = *status };
+
+	penctld_step(user_data, &ev);
+}
+
+static void pen_cartridge(void *user_data, const struct pen_cartridge *cartridge)
+{
+	struct engine_event ev = { .kind = ENGINE_EVENT_PEN_CARTRIDGE, .pen_cartridge = *cartridge };
+
+	penctld_step(user_data, &ev);
+}
+
+static void pen_battery(void *user_data, uint8_t percent)
+{
+	struct engine_event ev = { .kind = ENGINE_EVENT_PEN_BATTERY, .pen_battery_percent = percent };
+
+	penctld_step(user_data, &ev);
+}
+
+static void pen_protocol_error(struct penctld *d, const char *what, const char *verb,
+			       const GError *error)
+{
+	g_autofree char *why = g_strdup_printf("%s %s: %s", what, verb,
+					       error ? error->message : "unknown error");
+
+	step_simple(d, ENGINE_EVENT_PEN_PROTOCOL_ERROR, 0, why);
+}
+
+static void pen_malformed(void *user_data, const char *what, const GError *error)
+{
+	pen_protocol_error(user_data, what, "value malformed", error);
+}
+
+static void pen_write_failed(void *user_data, const char *what, const GError *error)
+{
+	pen_protocol_error(user_data, what, "write refused", error);
+}
+
+static void pen_adapter_changed(void *user_data, bool present, bool powered)
+{
+	(void)user_data;
+	if (!present)
+		g_warning("No Bluetooth adapter: the pen cannot connect (check `penctl doctor`)");
+	else if (!powered)
+		g_warning("The Bluetooth adapter is powered off: the pen cannot connect");
+	else
+		g_message("Bluetooth adapter present and powered");
+}
+
+static void pen_pairing_passkey(void *user_data, const char *address, uint32_t passkey)
+{
+	(void)user_data;
+	g_message("Pairing with %s: passkey %06u confirmed", address, passkey);
+}
+
+static const struct pen_link_callbacks pen_callbacks = {
+	.on_connected = pen_connected,
+	.on_disconnected = pen_disconnected,
+	.on_status = pen_status,
+	.on_cartridge = pen_cartridge,
+	.on_battery = pen_battery,
+	.on_malformed = pen_malformed,
+	.on_write_failed = pen_write_failed,
+	.on_adapter_changed = pen_adapter_changed,
+	.on_pairing_passkey = pen_pairing_passkey,
+};
+
+/* ---- the pedal ---- */
+
+static void pedal_pressed(int64_t time_us, bool held_at_start, void *user_data)
+{
+	if (held_at_start)
+		g_message("The pedal is held down: it is ignored until released");
+	step_simple(user_data, ENGINE_EVENT_PEDAL_DOWN, time_us, NULL);
+}
+
+static void pedal_released(int64_t time_us, void *user_data)
+{
+	step_simple(user_data, ENGINE_EVENT_PEDAL_UP, time_us, NULL);
+}
+
+static void pedal_lost(const char *reason, void *user_data)
+{
+	step_simple(user_data, ENGINE_EVENT_PEDAL_LOST, 0, reason);
+}
+
+static void pedal_unavailable(const GError *error, void *user_data)
+{
+	struct journal_record_input in = {
+		.event = "pedal-unavailable",
+		.priority = LOG_ERR,
+		.message = error->message,
+		.reason = "pedal-unavailable",
+	};
+
+	(void)user_data;
+	journal_record_log(&in);
+}
+
+static const struct pedal_callbacks pedal_callbacks = {
+	.on_pressed = pedal_pressed,
+	.on_released = pedal_released,
+	.on_lost = pedal_lost,
+	.on_unavailable = pedal_unavailable,
+};
+
+static void start_pedal(struct penctld *d)
+{
+	g_autoptr(GError) error = NULL;
+
+	d->pedal = pedal_new(d->config, &pedal_callbacks, d);
+	/* The daemon runs on without a pedal (the motor never does); the
+	 * pedal module keeps trying to open the line. */
+	if (!pedal_start(d->pedal, &error))
+		pedal_unavailable(error, d);
+}
+
+/* ---- the D-Bus control service ---- */
+
+static void control_name_acquired(void *user_data)
+{
+	struct penctld *d = user_data;
+
+	if (d->ready_sent)
+		return;
+	d->ready_sent = true;
+	sd_notify_send("READY=1\nSTATUS=Ready: waiting for the pen and the pedal");
+}
+
+static void control_name_lost(void *user_data)
+{
+	struct penctld *d = user_data;
+
+	g_critical("Lost the D-Bus name " PENCTL_DBUS_NAME " (another penctld, or no system "
+		   "bus): penctld cannot be controlled and stops");
+	d->exit_status = 1;
+	g_main_loop_quit(d->loop);
+}
+
+static void control_submit(void *user_data, const struct control_caller *caller,
+			   const struct engine_event *event, struct engine_reply *reply_out)
+{
+	struct penctld *d = user_data;
+	struct engine_event ev = *event;
+
+	ev.time_us = 0;
+	d->caller = caller;
+	penctld_step(d, &ev);
+	d->caller = NULL;
+	if (d->have_reply) {
+		*reply_out = d->last_reply;
+	} else {
+		reply_out->refusal = ENGINE_REASON_NO_SESSION;
+		reply_out->summary = NULL;
+		g_strlcpy(reply_out->message, "The request was not answered", sizeof(reply_out->message));
+	}
+}
+
+static void control_snapshot(void *user_data, struct engine_snapshot *out)
+{
+	struct penctld *d = user_data;
+
+	engine_get_snapshot(d->engine, g_get_monotonic_time(), out);
+}
+
+static const struct penctl_config *control_config(void *user_data)
+{
+	return ((struct penctld *)user_data)->config;
+}
+
+static GError *control_error_from(const GError *error)
+{
+	if (g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
+	    g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER) ||
+	    g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+		return g_error_new(CONTROL_ERROR, CONTROL_ERROR_BLUETOOTH_UNAVAILABLE,
+				   "Bluetooth is not available: %s (is bluetoothd running and an "
+				   "adapter powered? see `penctl doctor`)", error->message);
+	if (error->domain == CONTROL_ERROR)
+		return g_error_copy(error);
+	return g_error_new(CONTROL_ERROR, CONTROL_ERROR_FAILED, "%s", error->message);
+}
+
+static GPtrArray *found_pens_from_variant(GVariant *pens)
+{
+	GPtrArray *found = g_ptr_array_new_with_free_func((GDestroyNotify)control_found_pen_free);
+	const char *address, *name;
+	GVariantIter iter;
+	gint16 rssi;
+
+	g_variant_iter_init(&iter, pens);
+	while (g_variant_iter_next(&iter, "(&s&sn)", &address, &name, &rssi))
+		g_ptr_array_add(found, control_found_pen_new(address, name, rssi));
+	return found;
+}
+
+static GTask *new_task(struct penctld *d, GAsyncReadyCallback callback, gpointer data)
+{
+	/* GTask wants a GObject source; the daemon is not one, so the task
+	 * data carries it. */
+	GTask *task = g_task_new(NULL, NULL, callback, data);
+
+	g_task_set_task_data(task, d, NULL);
+	return task;
+}
+
+static struct penctld *task_daemon(GTask *task)
+{
+	return g_task_get_task_data(task);
+}
+
+static void scan_done_task(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(GTask) task = user_data;
+	struct penctld *d = task_daemon(task);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) pens = pen_link_scan_finish(d->pen, result, &error);
+
+	(void)source;
+	if (!pens)
+		g_task_return_error(task, control_error_from(error));
+	else
+		g_task_return_pointer(task, found_pens_from_variant(pens),
+				      (GDestroyNotify)g_ptr_array_unref);
+}
+
+static void control_scan(void *user_data, const struct control_caller *caller, unsigned seconds,
+			 GAsyncReadyCallback callback, gpointer callback_data)
+{
+	struct penctld *d = user_data;
+	GTask *task = new_task(d, callback, callback_data);
+
+	g_message("Scanning for pens for %u s (asked by %s)", seconds, caller->description);
+	pen_link_scan(d->pen, seconds, NULL, scan_done_task, task);
+}
+
+static GPtrArray *control_scan_finish(void *user_data, GAsyncResult *result, GError **error)
+{
+	(void)user_data;
+	return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+static void pair_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(GTask) task = user_data;
+	struct penctld *d = task_daemon(task);
+	const char *address = g_object_get_data(G_OBJECT(task), "address");
+	g_autoptr(GError) error = NULL;
+
+	(void)source;
+	if (!pen_link_pair_finish(d->pen, result, &error)) {
+		g_task_return_error(task, control_error_from(error));
+		return;
+	}
+	penctl_state_set_pen_address(d->state, address);
+	save_state(d);
+	g_message("Paired with the pen %s; it is remembered in %s", address, d->state_dir);
+	g_task_return_pointer(task, g_strdup(address), g_free);
+}
+
+static void pair_address(GTask *task, const char *address)
+{
+	struct penctld *d = task_daemon(task);
+
+	g_object_set_data_full(G_OBJECT(task), "address", g_strdup(address), g_free);
+	pen_link_pair(d->pen, address, NULL, pair_done, task);
+}
+
+/* Pair(""): the only pen a short scan finds. */
+static void pair_scan_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	GTask *task = user_data;
+	struct penctld *d = task_daemon(task);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) pens = pen_link_scan_finish(d->pen, result, &error);
+	const char *address;
+	gsize n;
+
+	(void)source;
+	if (!pens) {
+		g_task_return_error(task, control_error_from(error));
+		g_object_unref(task);
+		return;
+	}
+	n = g_variant_n_children(pens);
+	if (n != 1) {
+		g_task_return_new_error(task, CONTROL_ERROR,
+					n ? CONTROL_ERROR_SEVERAL_PENS_FOUND
+					  : CONTROL_ERROR_NO_PEN_FOUND,
+					n ? "%zu pens found: name the one to pair (penctl pair "
+					    "ADDRESS; penctl scan lists them)"
+					  : "No pen found in %zu s: is it switched on and near?",
+					n ? n : (gsize)PAIR_SCAN_SECONDS);
+		g_object_unref(task);
+		return;
+	}
+	g_variant_get_child(pens, 0, "(&s&sn)", &address, NULL, NULL);
+	pair_address(task, address);
+}
+
+static void control_pair(void *user_data, const struct control_caller *caller,
+			 const char *address, GAsyncReadyCallback callback, gpointer callback_data)
+{
+	struct penctld *d = user_data;
+	GTask *task = new_task(d, callback, callback_data);
+	struct engine_snapshot s;
+
+	engine_get_snapshot(d->engine, g_get_monotonic_time(), &s);
+	if (s.session_open) {
+		g_task_return_new_error(task, CONTROL_ERROR, CONTROL_ERROR_SESSION_OPEN,
+					"A session is open: stop it before pairing another pen");
+		g_object_unref(task);
+		return;
+	}
+	g_message("Pairing %s (asked by %s)", address ? address : "the only pen nearby",
+		  caller->description);
+	if (address)
+		pair_address(task, address);
+	else
+		pen_link_scan(d->pen, PAIR_SCAN_SECONDS, NULL, pair_scan_done, task);
+}
+
+static char *control_pair_finish(void *user_data, GAsyncResult *result, GError **error)
+{
+	(void)user_data;
+	return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+static void forget_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(GTask) task = user_data;
+	struct penctld *d = task_daemon(task);
+	g_autoptr(GError) error = NULL;
+
+	(void)source;
+	if (!pen_link_forget_finish(d->pen, result, &error)) {
+		g_task_return_error(task, control_error_from(error));
+		return;
+	}
+	penctl_state_set_pen_address(d->state, "");
+	save_state(d);
+	g_task_return_boolean(task, TRUE);
+}
+
+static void control_forget(void *user_data, const struct control_caller *caller,
+			   GAsyncReadyCallback callback, gpointer callback_data)
+{
+	struct penctld *d = user_data;
+	GTask *task = new_task(d, callback, callback_data);
+	struct engine_snapshot s;
+
+	engine_get_snapshot(d->engine, g_get_monotonic_time(), &s);
+	if (s.session_open) {
+		g_task_return_new_error(task, CONTROL_ERROR, CONTROL_ERROR_SESSION_OPEN,
+					"A session is open: stop it before forgetting the pen");
+		g_object_unref(task);
+		return;
+	}
+	if (!pen_address(d)[0]) {
+		g_task_return_new_error(task, CONTROL_ERROR, CONTROL_ERROR_NO_PEN_PAIRED,
+					"No pen is paired");
+		g_object_unref(task);
+		return;
+	}
+	if (d->config->pen_address[0])
+		g_message("The pen %s is set in the configuration ([Pen] Address): it will be "
+			  "connected again after a restart until that key is removed",
+			  d->config->pen_address);
+	g_message("Forgetting the pen %s (asked by %s)", pen_address(d), caller->description);
+	pen_link_forget(d->pen, NULL, forget_done, task);
+}
+
+static bool control_forget_finish(void *user_data, GAsyncResult *result, GError **error)
+{
+	(void)user_data;
+	return g_task_propagate_boolean(G_TASK(result), error);
+}
+
+static const struct control_service_ops control_ops = {
+	.name_acquired = control_name_acquired,
+	.name_lost = control_name_lost,
+	.submit = control_submit,
+	.snapshot = control_snapshot,
+	.config = control_config,
+	.scan = control_scan,
+	.scan_finish = control_scan_finish,
+	.pair = control_pair,
+	.pair_finish = control_pair_finish,
+	.forget = control_forget,
+	.forget_finish = control_forget_finish,
+};
+
+/* ---- signals, reload, watchdog ---- */
+
+static bool pedal_settings_differ(const struct penctl_config *a, const struct penctl_config *b)
+{
+	return g_strcmp0(a->pedal_chip, b->pedal_chip) || g_strcmp0(a->pedal_line, b->pedal_line) ||
+	       a->pedal_active_low != b->pedal_active_low || a->pedal_bias != b->pedal_bias ||
+	       a->pedal_debounce_ms != b->pedal_debounce_ms;
+}
+
+static void reload_config(struct penctld *d)
+{
+	g_autoptr(GError) error = NULL;
+	struct penctl_config *fresh;
+	struct penctl_config *old = d->config;
+	struct engine_event ev = { .kind = ENGINE_EVENT_CONFIG_RELOAD };
+
+	sd_notify_send("RELOADING=1");
+	fresh = penctl_config_load(d->options.config_path, NULL, &error);
+	if (!fresh) {
+		struct journal_record_input in = {
+			.event = "config-rejected",
+			.priority = LOG_ERR,
+			.message = error->message,
+			.reason = "invalid-config",
+			.detail = error->message,
+		};
+		g_autofree char *message = g_strdup_printf("Configuration not reloaded, the "
+							   "previous one stays in force: %s",
+							   error->message);
+
+		in.message = message;
+		journal_record_log(&in);
+		sd_notify_send("READY=1");
+		return;
+	}
+	ev.config = fresh;
+	d->config = fresh;
+	penctld_step(d, &ev);
+	if (pedal_settings_differ(old, fresh)) {
+		/* The engine forgets the old line's state: a new one reports its level. */
+		pedal_free(g_steal_pointer(&d->pedal));
+		step_simple(d, ENGINE_EVENT_PEDAL_LOST, 0, "the pedal settings changed");
+		start_pedal(d);
+	}
+	if (g_strcmp0(old->pen_address, fresh->pen_address) ||
+	    g_strcmp0(old->pen_adapter, fresh->pen_adapter) ||
+	    old->pen_watchdog_ms != fresh->pen_watchdog_ms)
+		g_warning("[Pen] settings and PenWatchdogMs take effect at the next restart");
+	else if (!pen_link_get_address(d->pen)[0] && pen_address(d)[0])
+		pen_link_set_address(d->pen, pen_address(d), NULL);
+	penctl_config_free(old);
+	sd_notify_send("READY=1");
+}
+
+static gboolean on_sighup(gpointer user_data)
+{
+	reload_config(user_data);
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_terminate(gpointer user_data)
+{
+	struct penctld *d = user_data;
+	struct engine_snapshot s;
+
+	sd_notify_send("STOPPING=1");
+	engine_get_snapshot(d->engine, g_get_monotonic_time(), &s);
+	if (s.session_open) {
+		/* Stops the motor and writes the session's summary: nothing is lost. */
+		struct control_caller self = { .uid = (uint32_t)getuid(),
+					       .description = "penctld (stopping)" };
+		struct engine_event ev = { .kind = ENGINE_EVENT_SESSION_STOP };
+
+		d->caller = &self;
+		penctld_step(d, &ev);
+		d->caller = NULL;
+	}
+	g_main_loop_quit(d->loop);
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_watchdog(gpointer user_data)
+{
+	(void)user_data;
+	sd_notify_send("WATCHDOG=1");
+	return G_SOURCE_CONTINUE;
+}
+
+/* ---- life cycle ---- */
+
+struct penctld *penctld_new(const struct penctld_options *options, struct penctl_config *config,
+			    GError **error)
+{
+	g_autofree struct penctld *d = g_new0(struct penctld, 1);
+	struct pen_link_config link_config = { 0 };
+	uint64_t watchdog_usec;
+
+	d->options = *options;
+	d->config = config;
+	d->system_bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, error);
+	if (!d->system_bus) {
+		penctl_config_free(config);
+		return NULL;
+	}
+	d->loop = g_main_loop_new(NULL, FALSE);
+	d->engine = engine_new(config, g_get_monotonic_time());
+	load_state(d);
+
+	d->engine_timer = g_source_new(&engine_timer_funcs, sizeof(GSource));
+	g_source_set_callback(d->engine_timer, on_engine_timer, d, NULL);
+	g_source_set_ready_time(d->engine_timer, -1);
+	g_source_set_priority(d->engine_timer, G_PRIORITY_HIGH);
+	g_source_attach(d->engine_timer, NULL);
+
+	link_config.address = pen_address(d);
+	link_config.adapter = config->pen_adapter;
+	link_config.watchdog_ms = config->pen_watchdog_ms;
+	d->pen = pen_link_new(d->system_bus, &link_config, &pen_callbacks, d, error);
+	if (!d->pen) {
+		penctld_free(g_steal_pointer(&d));
+		return NULL;
+	}
+
+	d->signal_sources[0] = g_unix_signal_add(SIGHUP, on_sighup, d);
+	d->signal_sources[1] = g_unix_signal_add(SIGTERM, on_terminate, d);
+	d->signal_sources[2] = g_unix_signal_add(SIGINT, on_terminate, d);
+	watchdog_usec = sd_notify_watchdog_usec();
+	if (watchdog_usec)
+		d->watchdog_source = g_timeout_add_full(G_PRIORITY_HIGH,
+							(guint)MAX(watchdog_usec / 2000, 1),
+							on_watchdog, d, NULL);
+	d->control = control_service_new(&control_ops, d);
+	return g_steal_pointer(&d);
+}
+
+int penctld_run(struct penctld *d)
+{
+	struct journal_record_input started = {
+		.event = "daemon-started",
+		.priority = LOG_INFO,
+		.pen = pen_address(d),
+	};
+	g_autofree char *message = g_strdup_printf(
+		"penctld started: pen %s, pedal %s line %s (%s)",
+		pen_address(d)[0] ? pen_address(d) : "not paired", d->config->pedal_chip,
+		d->config->pedal_line, penctl_pedal_mode_to_string(d->config->pedal_mode));
+
+	started.message = message;
+	journal_record_log(&started);
+	start_pedal(d);
+	pen_link_start(d->pen);
+	control_service_own_name(d->control, G_BUS_TYPE_SYSTEM);
+	g_main_loop_run(d->loop);
+	/* Whatever the last step wrote to the pen leaves before we do. */
+	g_dbus_connection_flush_sync(d->system_bus, NULL, NULL);
+	return d->exit_status;
+}
+
+void penctld_free(struct penctld *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < G_N_ELEMENTS(d->signal_sources); i++)
+		if (d->signal_sources[i])
+			g_source_remove(d->signal_sources[i]);
+	if (d->watchdog_source)
+		g_source_remove(d->watchdog_source);
+	g_clear_pointer(&d->control, control_service_free);
+	g_clear_pointer(&d->pedal, pedal_free);
+	g_clear_pointer(&d->pen, pen_link_free);
+	if (d->engine_timer) {
+		g_source_destroy(d->engine_timer);
+		g_source_unref(d->engine_timer);
+	}
+	g_clear_pointer(&d->engine, engine_free);
+	g_clear_pointer(&d->state, penctl_state_free);
+	g_free(d->state_dir);
+	g_clear_object(&d->system_bus);
+	g_clear_pointer(&d->loop, g_main_loop_unref);
+	penctl_config_free(d->config);
+	g_free(d);
+}

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The sd_notify(3) protocol without libsystemd: one datagram to
+ * $NOTIFY_SOCKET.  Without that variable (not under systemd) it does nothing.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Send STATE ("READY=1", "WATCHDOG=1", ...).  0, or a negative errno. */
+int sd_notify_send(const char *state);
+
+/* The watchdog interval systemd asked for ($WATCHDOG_USEC, for this
+ * process per $WATCHDOG_PID), or 0 when none. */
+uint64_t sd_notify_watchdog_usec(void);
