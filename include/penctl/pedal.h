@@ -11,7 +11,7 @@
  * No threads and no polling: the line's event fd is a g_unix_fd_add() source
  * and the debounce deadline a GSource with a ready time on the monotonic
  * clock.  All callbacks run from the main loop, never from inside
- * pedal_start() or pedal_free().
+ * pedal_start() or pedal_free(); a callback must not call pedal_free().
  *
  * Faults never end the daemon: a line that cannot be opened is reported
  * unavailable, a line that fails while open is reported lost; in both cases
