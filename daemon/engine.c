@@ -51,10 +51,6 @@ struct engine {
 	bool session_open;
 	bool locked;
 	enum engine_reason lock_reason;
-	char operator_name[64];
-	char role[40];
-	char area[40];
-	char client_ref[64];
 	int64_t session_start;
 	int64_t needling_before_run; /* accumulated, excluding the current run */
 	uint32_t depth_um;
@@ -140,12 +136,12 @@ static void reply(struct engine_output *out, enum engine_reason refusal, const c
 
 static const struct penctl_limit *session_role(const struct engine *e)
 {
-	return penctl_config_find_role(e->config, e->role);
+	return penctl_config_find_role(e->config, e->summary.role);
 }
 
 static const struct penctl_limit *session_area(const struct engine *e)
 {
-	return penctl_config_find_area(e->config, e->area);
+	return penctl_config_find_area(e->config, e->summary.area);
 }
 
 static bool cartridge_limits(const struct engine *e)
@@ -663,7 +659,7 @@ static bool operator_name_ok(const char *name)
 {
 	size_t len = name ? strlen(name) : 0;
 
-	if (len == 0 || len >= sizeof(((struct engine *)NULL)->operator_name))
+	if (len == 0 || len >= sizeof(((struct engine_session_summary *)NULL)->operator_name))
 		return false;
 	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
 		if (*p < 0x20 || *p == 0x7f)
@@ -682,7 +678,7 @@ static enum engine_reason session_start_refusal(struct engine *e, struct engine_
 	if (e->session_open) {
 		reply(out, ENGINE_REASON_SESSION_OPEN,
 		      "Session %s is already open (operator %s): stop it first",
-		      e->summary.session_id, e->operator_name);
+		      e->summary.session_id, e->summary.operator_name);
 		return ENGINE_REASON_SESSION_OPEN;
 	}
 	if (!operator_name_ok(ev->session_start.operator_name)) {
@@ -736,12 +732,13 @@ static void on_session_start(struct engine *e, struct engine_output *out,
 	g_strlcpy(e->summary.session_id,
 		  ev->session_start.session_id ? ev->session_start.session_id : "",
 		  sizeof(e->summary.session_id));
-	g_strlcpy(e->operator_name, ev->session_start.operator_name, sizeof(e->operator_name));
-	g_strlcpy(e->role, ev->session_start.role, sizeof(e->role));
-	g_strlcpy(e->area, ev->session_start.area, sizeof(e->area));
-	g_strlcpy(e->client_ref,
+	g_strlcpy(e->summary.operator_name, ev->session_start.operator_name,
+		  sizeof(e->summary.operator_name));
+	g_strlcpy(e->summary.role, ev->session_start.role, sizeof(e->summary.role));
+	g_strlcpy(e->summary.area, ev->session_start.area, sizeof(e->summary.area));
+	g_strlcpy(e->summary.client_ref,
 		  ev->session_start.client_ref ? ev->session_start.client_ref : "",
-		  sizeof(e->client_ref));
+		  sizeof(e->summary.client_ref));
 	e->session_open = true;
 	e->locked = false;
 	e->session_start = e->now;
@@ -830,10 +827,10 @@ static void describe_limit(const struct engine *e, char *buf, size_t len)
 	penctl_format_depth_mm(area ? area->max_depth_um : 0, a);
 	if (cartridge_limits(e)) {
 		penctl_format_depth_mm(e->cartridge.max_depth_um, c);
-		g_snprintf(buf, len, "role %s %s mm, area %s %s mm, cartridge %s mm", e->role, r,
-			   e->area, a, c);
+		g_snprintf(buf, len, "role %s %s mm, area %s %s mm, cartridge %s mm", e->summary.role, r,
+			   e->summary.area, a, c);
 	} else {
-		g_snprintf(buf, len, "role %s %s mm, area %s %s mm", e->role, r, e->area, a);
+		g_snprintf(buf, len, "role %s %s mm, area %s %s mm", e->summary.role, r, e->summary.area, a);
 	}
 }
 
@@ -1009,10 +1006,10 @@ void engine_get_snapshot(const struct engine *e, int64_t now_us, struct engine_s
 	s->pedal_latched = e->pedal_latched;
 	s->session_open = e->session_open;
 	s->session_id = e->session_open ? e->summary.session_id : "";
-	s->operator_name = e->session_open ? e->operator_name : "";
-	s->role = e->session_open ? e->role : "";
-	s->area = e->session_open ? e->area : "";
-	s->client_ref = e->session_open ? e->client_ref : "";
+	s->operator_name = e->session_open ? e->summary.operator_name : "";
+	s->role = e->session_open ? e->summary.role : "";
+	s->area = e->session_open ? e->summary.area : "";
+	s->client_ref = e->session_open ? e->summary.client_ref : "";
 	s->depth_um = e->session_open ? e->depth_um : 0;
 	s->measured_depth_um = e->measured_depth_um;
 	s->limit_um = effective_limit(e);

@@ -471,10 +471,11 @@ struct journal_record *journal_record_from_engine(const struct engine_record *re
 		.reason = record->reason != ENGINE_REASON_NONE ?
 			  engine_reason_to_string(record->reason) : NULL,
 		.session = record_session_id(record, snapshot),
-		.operator_name = snapshot->operator_name,
-		.role = snapshot->role,
-		.area = snapshot->area,
-		.client_ref = snapshot->client_ref,
+		/* After session-end the snapshot has no session any more. */
+		.operator_name = summary ? summary->operator_name : snapshot->operator_name,
+		.role = summary ? summary->role : snapshot->role,
+		.area = summary ? summary->area : snapshot->area,
+		.client_ref = summary ? summary->client_ref : snapshot->client_ref,
 		.pen = snapshot->pen_address,
 		.cartridge = record_cartridge(record, snapshot),
 		.detail = record->detail,

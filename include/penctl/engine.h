@@ -140,6 +140,10 @@ enum engine_record_kind {
 
 struct engine_session_summary {
 	char session_id[64];
+	char operator_name[64];
+	char role[40];
+	char area[40];
+	char client_ref[64];
 	int64_t wall_us;
 	int64_t needling_us;
 	uint32_t max_depth_um;
