@@ -70,10 +70,10 @@ class PenLinkTest(unittest.TestCase):
             except BrokenPipeError:
                 pass
             try:
-                self.probe.wait(5)
+                rc = self.probe.wait(5)
             except subprocess.TimeoutExpired:
                 self.probe.kill()
-                self.probe.wait()
+                rc = self.probe.wait()
         self.stop_mock()
         self.bus.close()
         self.daemon.terminate()
@@ -81,6 +81,8 @@ class PenLinkTest(unittest.TestCase):
         self.daemon.stdout.close()
         if self.probe:
             self.probe.stdout.close()
+            # A clean exit: no crash, no sanitizer report, no hang.
+            self.assertEqual(rc, 0, 'pen-link-probe did not exit cleanly')
 
     # ---- the mock ----
 
