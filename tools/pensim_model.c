@@ -3,12 +3,13 @@
  * The simulated pen's behaviour (see pensim_model.h): pure, time passed in.
  *
  * The pen's own rules, as docs/pen-protocol.md asks a pen to behave:
- *  - the motor runs only after an accepted RUN and while no fault bit is
- *    set; a fault, the button, a lost link, a STOP or a missed heartbeat
- *    stops it and Status says which;
- *  - a RUN or a heartbeat opens a fresh watchdog window; while the motor
- *    runs, a window that closes without a heartbeat stops it;
- *  - a refused write changes nothing (not even the echoed seq).
+ *  - the motor runs only after an accepted RUN: a cartridge in, no fault
+ *    bit, the set depth within the cartridge's max, the watchdog armed by a
+ *    heartbeat within the last watchdog_ms (§3.1, §5);
+ *  - a fault, the button, a lost link, a STOP, a refused Control write or a
+ *    missed heartbeat stops it, and Status says which;
+ *  - a refused write changes nothing else (not even the echoed seq: the
+ *    seq reports the last write the pen applied).
  */
 
 #include <errno.h>
@@ -39,6 +40,11 @@ static uint16_t effective_faults(const struct pensim_model *model)
 static int64_t watchdog_deadline_us(const struct pensim_model *model)
 {
 	return model->last_heartbeat_us + (int64_t)model->watchdog_ms * 1000;
+}
+
+static bool watchdog_armed(const struct pensim_model *model)
+{
+	return model->heartbeat_seen && model->now_us < watchdog_deadline_us(model);
 }
 
 /* When the battery loses its next percent, if the motor keeps running. */
@@ -112,7 +118,7 @@ static void apply_due(struct pensim_model *model)
 	}
 	if (effective_faults(model))
 		motor_stop(model, PEN_STOP_FAULT);
-	else if (model->now_us >= watchdog_deadline_us(model))
+	else if (!watchdog_armed(model))
 		motor_stop(model, PEN_STOP_WATCHDOG);
 }
 
@@ -130,8 +136,10 @@ void pensim_model_advance(struct pensim_model *model, int64_t now_us)
 				t = wd;
 			if (bat < t)
 				t = bat;
-			if (t < model->now_us)
-				t = model->now_us;
+			/* apply_due() has handled what was due at now_us;
+			 * whatever happens, time must move on. */
+			if (t <= model->now_us)
+				t = now_us;
 			accumulate_running(model, t - model->now_us);
 		}
 		model->now_us = t;
@@ -192,6 +200,7 @@ int pensim_model_init(struct pensim_model *model, const struct pensim_model_conf
 	model->battery_drain_us = config->battery_drain_us;
 	model->cartridge = config->cartridge;
 	model->watchdog_ms = PENSIM_DEFAULT_WATCHDOG_MS;
+	model->heartbeat_seen = false;
 	model->last_heartbeat_us = now_us;
 	model->last_status_us = now_us;
 	pensim_model_get_status(model, &model->last_sent);
@@ -203,32 +212,46 @@ static uint8_t att_error_from_parse(int err)
 	switch (err) {
 	case -EBADMSG:
 		return PENSIM_ATT_INVALID_LENGTH;
-	case -ERANGE:
-		return PENSIM_ATT_OUT_OF_RANGE;
 	default:
-		return PENSIM_ATT_MALFORMED;
+		/* -ERANGE out of range, -EPROTO unknown op or reserved != 0 */
+		return PENSIM_ATT_VALUE_NOT_ALLOWED;
 	}
+}
+
+/* Why a RUN cannot be applied now, most specific first. */
+static uint8_t run_refusal(const struct pensim_model *model)
+{
+	if (model->cartridge.id == 0)
+		return PENSIM_ATT_NO_CARTRIDGE;
+	if (effective_faults(model))
+		return PENSIM_ATT_FAULT_ACTIVE;
+	if (model->depth_um > model->cartridge.max_depth_um)
+		return PENSIM_ATT_DEPTH_ABOVE_CARTRIDGE;
+	if (!watchdog_armed(model))
+		return PENSIM_ATT_NO_HEARTBEAT;
+	return PENSIM_ATT_OK;
 }
 
 uint8_t pensim_model_write_control(struct pensim_model *model, const uint8_t *value,
 				   size_t len, int64_t now_us)
 {
 	struct pen_control control;
+	uint8_t refusal;
 	int err;
 
 	pensim_model_advance(model, now_us);
 	err = pen_codec_parse_control(value, len, &control);
-	if (err < 0)
-		return att_error_from_parse(err);
+	if (err < 0) {
+		refusal = att_error_from_parse(err);
+		goto refused;
+	}
 
 	switch (control.op) {
 	case PEN_CONTROL_RUN:
-		if (effective_faults(model))
-			return PENSIM_ATT_FAULT_ACTIVE;
+		refusal = run_refusal(model);
+		if (refusal != PENSIM_ATT_OK)
+			goto refused;
 		model->control_seq = control.seq;
-		/* A RUN proves the central alive: without a fresh window a RUN
-		 * sent just before the next heartbeat would stop at once. */
-		model->last_heartbeat_us = model->now_us;
 		motor_start(model);
 		break;
 	case PEN_CONTROL_STOP:
@@ -236,7 +259,13 @@ uint8_t pensim_model_write_control(struct pensim_model *model, const uint8_t *va
 		motor_stop(model, PEN_STOP_COMMAND);
 		break;
 	}
+	model->status_forced = true;
 	return PENSIM_ATT_OK;
+
+refused:
+	/* A confused client must not leave the motor running (§3.1). */
+	motor_stop(model, PEN_STOP_COMMAND);
+	return refusal;
 }
 
 uint8_t pensim_model_write_depth(struct pensim_model *model, const uint8_t *value,
@@ -250,7 +279,7 @@ uint8_t pensim_model_write_depth(struct pensim_model *model, const uint8_t *valu
 	if (err < 0)
 		return att_error_from_parse(err);
 	if (model->cartridge.id != 0 && depth_um > model->cartridge.max_depth_um)
-		return PENSIM_ATT_ABOVE_CARTRIDGE_MAX;
+		return PENSIM_ATT_DEPTH_ABOVE_CARTRIDGE;
 	model->depth_um = depth_um;
 	return PENSIM_ATT_OK;
 }
@@ -279,7 +308,8 @@ uint8_t pensim_model_write_heartbeat(struct pensim_model *model, const uint8_t *
 	pensim_model_advance(model, now_us);
 	err = pen_codec_parse_heartbeat(value, len, &counter);
 	if (err < 0)
-		return att_error_from_parse(err);
+		return att_error_from_parse(err); /* ignored: does not re-arm */
+	model->heartbeat_seen = true;
 	model->last_heartbeat_us = model->now_us;
 	return PENSIM_ATT_OK;
 }
@@ -294,16 +324,28 @@ uint8_t pensim_model_write_watchdog(struct pensim_model *model, const uint8_t *v
 	err = pen_codec_parse_watchdog(value, len, &watchdog_ms);
 	if (err < 0)
 		return att_error_from_parse(err);
+	/* "The running timer is restarted with the new time" (§3.7); a
+	 * watchdog that is not armed stays disarmed: only heartbeats arm it. */
+	if (watchdog_armed(model))
+		model->last_heartbeat_us = model->now_us;
 	model->watchdog_ms = watchdog_ms;
-	/* A shorter window may already have closed. */
-	apply_due(model);
 	return PENSIM_ATT_OK;
+}
+
+void pensim_model_link_up(struct pensim_model *model, int64_t now_us)
+{
+	pensim_model_advance(model, now_us);
+	/* A new central must not inherit a window it never opened (§3.7). */
+	model->watchdog_ms = PENSIM_DEFAULT_WATCHDOG_MS;
+	model->heartbeat_seen = false;
+	apply_due(model);
 }
 
 void pensim_model_link_lost(struct pensim_model *model, int64_t now_us)
 {
 	pensim_model_advance(model, now_us);
 	motor_stop(model, PEN_STOP_DISCONNECT);
+	model->heartbeat_seen = false;
 }
 
 void pensim_model_press_button(struct pensim_model *model, int64_t now_us)
@@ -337,10 +379,13 @@ int pensim_model_set_cartridge(struct pensim_model *model, const struct pen_cart
 	if (!cartridge || !cartridge_valid(cartridge))
 		return -EINVAL;
 	pensim_model_advance(model, now_us);
+	/* A swap takes the old cartridge out first: cartridge-missing, if
+	 * only for a moment, which stops a running motor. */
+	if (model->cartridge.id != cartridge->id ||
+	    model->cartridge.needle_count != cartridge->needle_count ||
+	    model->cartridge.max_depth_um != cartridge->max_depth_um)
+		motor_stop(model, PEN_STOP_FAULT);
 	model->cartridge = *cartridge;
-	if (cartridge->id != 0 && model->depth_um > cartridge->max_depth_um)
-		model->depth_um = cartridge->max_depth_um;
-	apply_due(model);
 	return 0;
 }
 
@@ -373,8 +418,9 @@ bool pensim_model_take_status_notify(struct pensim_model *model)
 	pensim_model_get_status(model, &now);
 	periodic = model->running &&
 		   model->now_us >= model->last_status_us + PENSIM_STATUS_PERIOD_US;
-	if (!periodic && !status_changed(&now, &model->last_sent))
+	if (!periodic && !model->status_forced && !status_changed(&now, &model->last_sent))
 		return false;
+	model->status_forced = false;
 	model->last_sent = now;
 	model->last_status_us = model->now_us;
 	return true;

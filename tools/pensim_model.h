@@ -26,14 +26,15 @@
 
 #include "penctl/pen_protocol.h"
 
-/* ATT error codes the pen answers writes with (Core spec Vol 3 Part F
- * 3.4.1.1; 0x80..0x9f are application errors, docs/pen-protocol.md). */
-#define PENSIM_ATT_OK                   0x00
-#define PENSIM_ATT_INVALID_LENGTH       0x0d
-#define PENSIM_ATT_OUT_OF_RANGE         0x80 /* value outside the protocol's range */
-#define PENSIM_ATT_ABOVE_CARTRIDGE_MAX  0x81 /* depth above the cartridge's limit */
-#define PENSIM_ATT_FAULT_ACTIVE         0x82 /* RUN refused: a fault bit is set */
-#define PENSIM_ATT_MALFORMED            0x83 /* unknown op, reserved bits set */
+/* ATT error codes the pen answers writes with (docs/pen-protocol.md §3, §9;
+ * Core spec Vol 3 Part F 3.4.1.1). */
+#define PENSIM_ATT_OK                      0x00
+#define PENSIM_ATT_INVALID_LENGTH          0x0d
+#define PENSIM_ATT_VALUE_NOT_ALLOWED       0x13 /* out of range, unknown op, reserved != 0 */
+#define PENSIM_ATT_DEPTH_ABOVE_CARTRIDGE   0x80
+#define PENSIM_ATT_FAULT_ACTIVE            0x81
+#define PENSIM_ATT_NO_CARTRIDGE            0x82
+#define PENSIM_ATT_NO_HEARTBEAT            0x83
 
 #define PENSIM_STATUS_PERIOD_US        1000000  /* Status every 1 s while running */
 #define PENSIM_DEFAULT_WATCHDOG_MS        1000u
@@ -75,9 +76,11 @@ struct pensim_model {
 	uint64_t stroke_us_accum;        /* speed * running us not yet a whole stroke */
 	struct pen_cartridge cartridge;
 	uint16_t watchdog_ms;
+	bool heartbeat_seen;             /* since the connection started */
 	int64_t last_heartbeat_us;
 	int64_t last_status_us;          /* when the caller last sent Status */
 	struct pen_status last_sent;     /* what that Status said */
+	bool status_forced;              /* an applied Control write owes a Status */
 	struct pensim_motor_event events[PENSIM_MOTOR_EVENT_QUEUE];
 	size_t n_events;
 };
@@ -89,7 +92,10 @@ void pensim_model_config_defaults(struct pensim_model_config *config);
 int pensim_model_init(struct pensim_model *model, const struct pensim_model_config *config,
 		      int64_t now_us);
 
-/* Writes from the central.  Return PENSIM_ATT_OK or an ATT error code. */
+/* Writes from the central.  Return PENSIM_ATT_OK or an ATT error code; a
+ * refused write changes nothing, except that a refused Control write stops a
+ * running motor (§3.1).  A Heartbeat has no error reply on the air; its
+ * return value is only for the caller's log. */
 uint8_t pensim_model_write_control(struct pensim_model *model, const uint8_t *value,
 				   size_t len, int64_t now_us);
 uint8_t pensim_model_write_depth(struct pensim_model *model, const uint8_t *value,
@@ -102,6 +108,9 @@ uint8_t pensim_model_write_watchdog(struct pensim_model *model, const uint8_t *v
 				    size_t len, int64_t now_us);
 
 /* Things that happen to the pen itself. */
+/* A central connected: the watchdog is back to 1000 ms and disarmed. */
+void pensim_model_link_up(struct pensim_model *model, int64_t now_us);
+/* The link dropped: a running motor stops (cause disconnect). */
 void pensim_model_link_lost(struct pensim_model *model, int64_t now_us);
 void pensim_model_press_button(struct pensim_model *model, int64_t now_us);
 /* Any bit set stops the motor (cause fault) and makes RUN refused.
@@ -110,9 +119,10 @@ int pensim_model_set_faults(struct pensim_model *model, uint16_t fault_bits, int
 /* 0 removes the manual dial; otherwise the measured depth, up to
  * PEN_STATUS_DEPTH_MAX_UM (-ERANGE above). */
 int pensim_model_set_dial(struct pensim_model *model, uint16_t dial_um, int64_t now_us);
-/* A cartridge swap.  -EINVAL for one the codec would not encode.  A set depth
- * above the new cartridge's max is lowered to it.  Removing the cartridge
- * (id 0) raises the cartridge-missing fault. */
+/* A cartridge swap.  -EINVAL for one the codec would not encode.  Taking
+ * the cartridge out stops a running motor (cause fault); while none is in,
+ * cartridge-missing is raised.  The set depth is kept even if above the new
+ * cartridge's max: the next RUN is refused for it (0x80). */
 int pensim_model_set_cartridge(struct pensim_model *model, const struct pen_cartridge *cartridge,
 			       int64_t now_us);
 /* -ERANGE above 100.  0 % raises battery-critical. */
