@@ -31,6 +31,9 @@ Test helpers, interface org.penctl.PenMock on object "/":
         Battery b       offer the Battery service (default true)
         Paired b, Trusted b   initial state (default false)
         ConnectError s  Connect fails with this D-Bus error name
+        PairPasskey u   Pair asks the default agent RequestConfirmation(
+                        device, passkey) first and fails with
+                        org.bluez.Error.AuthenticationRejected if it refuses
   EmitValue(address s, uuid s, value ay)
       Sets a characteristic's Value and emits PropertiesChanged(Value) on it:
       a notification.  The pen must be connected.
@@ -56,7 +59,13 @@ Test helpers, interface org.penctl.PenMock on object "/":
   CharPath(address s, uuid s) -> s
       The characteristic's current object path ('' while disconnected).
   IsConnected(address s) -> b
+  AgentCall(method s, address s, extra av) -> s
+      Calls org.bluez.Agent1.<method>(device path of address, *extra) on
+      the registered default agent, from bluetoothd's own connection as
+      the real one does; returns '' on success, else the D-Bus error name.
 '''
+
+import time
 
 import dbus
 
@@ -276,9 +285,32 @@ def PenDisconnect(device):
     _drop(pen)
 
 
+def _call_agent(method, device_path, extra):
+    manager = mockobject.objects['/org/bluez']
+    owner = getattr(manager, 'agent_owner', None)
+    if not owner or not manager.default_agent:
+        return 'org.bluez.Error.NoAgent'
+    signature = 'o' + {'RequestConfirmation': 'u', 'DisplayPasskey': 'uq',
+                       'DisplayPinCode': 's', 'AuthorizeService': 's'}.get(method, '')
+    try:
+        manager.connection.call_blocking(owner, manager.default_agent, 'org.bluez.Agent1',
+                                         method, signature,
+                                         [dbus.ObjectPath(device_path), *extra], timeout=10)
+    except dbus.exceptions.DBusException as e:
+        return e.get_dbus_name()
+    return ''
+
+
 def PenPair(device):
     pen = pens[device.path]
     pen['journal'].append('Pair')
+    if pen['pair_passkey'] is not None:
+        error = _call_agent('RequestConfirmation', device.path,
+                            [dbus.UInt32(pen['pair_passkey'])])
+        pen['journal'].append('RequestConfirmation ' + (error or 'accepted'))
+        if error:
+            raise dbus.exceptions.DBusException('agent refused: ' + error,
+                                                name='org.bluez.Error.AuthenticationRejected')
     if device.props[DEVICE_IFACE]['Paired']:
         raise dbus.exceptions.DBusException('Device already paired',
                                             name='org.bluez.Error.AlreadyExists')
@@ -311,6 +343,7 @@ def AddPen(self, adapter, address, name, options):
         'omit': [str(u).lower() for u in options.get('Omit', [])],
         'battery': bool(options.get('Battery', True)),
         'connect_error': str(options.get('ConnectError', '')),
+        'pair_passkey': int(options['PairPasskey']) if 'PairPasskey' in options else None,
         'values': values,
         'writes': {},
         'write_errors': {},
@@ -412,5 +445,28 @@ def IsConnected(_self, address):
     return bool(mockobject.objects[pen['path']].props[DEVICE_IFACE]['Connected'])
 
 
+@dbus.service.method(PEN_MOCK_IFACE, in_signature='ssav', out_signature='s')
+def AgentCall(_self, method, address, extra):
+    '''Call the default agent about address; '' or the error name.'''
+    path = None
+    for pen in pens.values():
+        if pen['address'].upper() == str(address).upper():
+            path = pen['path']
+    return _call_agent(str(method), path or _device_path('hci0', str(address)), list(extra))
+
+
+@dbus.service.method(bluez5.AGENT_MANAGER_IFACE, in_signature='os', out_signature='',
+                     sender_keyword='sender')
+def RegisterAgentRecordingOwner(manager, agent_path, capability, sender=None):
+    '''bluez5's RegisterAgent, also remembering who registered (to call it).'''
+    manager.call_log.append((int(time.time()), 'RegisterAgent', [agent_path, capability]))
+    bluez5.RegisterAgent(manager, agent_path, capability)
+    manager.agent_owner = sender
+
+
 def load(mock, parameters):
     bluez5.load(mock, parameters)
+    # dbusmock's own methods get no sender; this one does.
+    manager = mockobject.objects['/org/bluez']
+    manager.methods[bluez5.AGENT_MANAGER_IFACE]['RegisterAgent'] = (
+        'os', '', '', RegisterAgentRecordingOwner)

@@ -236,6 +236,31 @@ class PenLinkTest(unittest.TestCase):
         self.assertLess(journal.index('Pair'), journal.index('Set Trusted=1'))
         self.assertLess(journal.index('Set Trusted=1'), journal.index('Connect'))
 
+    def test_agent_confirms_passkey_only_for_the_device_being_paired(self):
+        self.add_pen(PairPasskey=dbus.UInt32(123456))
+        self.add_pen('AA:BB:CC:DD:EE:02')
+        self.start_probe()
+        self.wait_event('adapter', present=True, powered=True)
+        self.wait_for(lambda: self.calls('/org/bluez', 'RequestDefaultAgent'))
+        # Nobody is being paired: a stranger's confirmation is refused.
+        self.assertEqual(self.pen_mock().AgentCall('RequestConfirmation', 'AA:BB:CC:DD:EE:02',
+                                                   [dbus.UInt32(1)], signature='ssav'),
+                         'org.bluez.Error.Rejected')
+        self.assertEqual(self.pen_mock().AgentCall('AuthorizeService', 'AA:BB:CC:DD:EE:02',
+                                                   [PEN_SERVICE_UUID], signature='ssav'),
+                         'org.bluez.Error.Rejected')
+        self.command('pair ' + PEN)
+        self.wait_event('passkey', address=PEN, passkey=123456)
+        done = self.wait_event('pair_done')
+        self.assertTrue(done['ok'], done)
+        self.assertIn('RequestConfirmation accepted', self.journal())
+        self.wait_event('connected')
+        # The adopted pen may use its services; PIN entry is impossible.
+        self.assertEqual(self.pen_mock().AgentCall('AuthorizeService', PEN, [PEN_SERVICE_UUID],
+                                                   signature='ssav'), '')
+        self.assertEqual(self.pen_mock().AgentCall('RequestPinCode', PEN, [], signature='ssav'),
+                         'org.bluez.Error.Rejected')
+
     def test_pair_unknown_device_refused(self):
         self.start_probe()
         self.wait_event('adapter', present=True, powered=True)
@@ -383,9 +408,16 @@ class PenLinkTest(unittest.TestCase):
     def test_connect_retried_with_backoff(self):
         self.add_pen(Paired=True, Trusted=True, ConnectError='org.bluez.Error.Failed')
         self.start_probe('--address', PEN)
-        time.sleep(3.6)  # attempts at about 0, 1 and 3 s
-        attempts = self.journal().count('Connect')
-        self.assertEqual(attempts, 3, self.journal())
+        seen_at = []
+        deadline = time.monotonic() + WAIT
+        while len(seen_at) < 3:
+            self.assertLess(time.monotonic(), deadline, self.journal())
+            count = self.journal().count('Connect')
+            seen_at += [time.monotonic()] * (count - len(seen_at))
+            time.sleep(0.02)
+        # 1 s, then 2 s between attempts (doubling up to 30 s).
+        self.assertAlmostEqual(seen_at[1] - seen_at[0], 1.0, delta=0.35)
+        self.assertAlmostEqual(seen_at[2] - seen_at[1], 2.0, delta=0.35)
         self.pen_mock().SetConnectError(PEN, '')
         self.wait_event('connected', timeout=WAIT)
 
