@@ -71,7 +71,11 @@ struct pen_link *pen_link_new(GDBusConnection *system_bus, const struct pen_link
 void pen_link_start(struct pen_link *link);
 
 /* Cancels everything pending, unregisters the agent.  Never calls a
- * callback.  A write already sent stays sent. */
+ * pen_link_callbacks member (no on_disconnected: tell the engine yourself).
+ * A pending scan, pair or forget completes with G_IO_ERROR_CANCELLED; its
+ * GAsyncReadyCallback may run during this call and must not use the link
+ * except for the _finish function.  A write already sent stays sent; flush
+ * the connection (g_dbus_connection_flush_sync) before exiting. */
 void pen_link_free(struct pen_link *link);
 typedef struct pen_link pen_link;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(pen_link, pen_link_free)
