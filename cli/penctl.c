@@ -280,15 +280,11 @@ static int cmd_pair(struct penctl *p, int argc, char **argv)
 		return code;
 	if (!p->json)
 		fprintf(stderr, "Pairing %s...\n", address[0] ? address : "the only pen in range");
-	reply = penctl_call(p->bus, "Pair", g_variant_new("(s)", address), NULL,
+	reply = penctl_call(p->bus, "Pair", g_variant_new("(s)", address), G_VARIANT_TYPE("(s)"),
 			    PENCTL_PAIR_TIMEOUT_MS, &error);
 	if (!reply)
 		return report_error(p, error);
-	paired = read_string_property(p, "PenAddress");
-	if (!paired[0] && address[0]) {
-		g_free(paired);
-		paired = g_ascii_strup(address, -1);
-	}
+	g_variant_get(reply, "(s)", &paired);
 	if (p->json) {
 		struct json_out json;
 
@@ -298,7 +294,7 @@ static int cmd_pair(struct penctl *p, int argc, char **argv)
 		json_out_end_object(&json);
 		print_json(&json);
 	} else {
-		printf("Paired %s.\n", paired[0] ? paired : "the pen");
+		printf("Paired %s.\n", paired);
 	}
 	return PENCTL_EXIT_OK;
 }

@@ -412,7 +412,7 @@ static void on_pair_done(GObject *source, GAsyncResult *result, gpointer data)
 		return_operation_error(call->invocation, error);
 		return;
 	}
-	g_dbus_method_invocation_return_value(call->invocation, NULL);
+	g_dbus_method_invocation_return_value(call->invocation, g_variant_new("(s)", address));
 	control_service_notify_changed(call->service);
 }
 

@@ -1,0 +1,635 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+'''penctld driven through penctl, on a private system-like bus.
+
+Each test starts a dbus-daemon of <type>system</type> whose configuration
+includes the shipped policy (systemd/io.penctld.Penctl1.conf), the mock
+bluetoothd (bluez_pen_mock.py) with one adapter and one pen, and penctld
+($PENCTLD) as root with a private config and state directory.  Then it runs
+penctl ($PENCTL_CLI) the way a practitioner would and checks the text, the
+--json output and the exit status; a second uid checks the policy.
+
+Exit statuses: 0 ok, 1 refused, 2 usage, 69 unreachable, 77 denied.
+'''
+
+import grp
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import dbus
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.path.dirname(os.path.dirname(HERE))
+TEMPLATE = os.path.join(HERE, 'bluez_pen_mock.py')
+POLICY = os.path.join(SOURCE, 'systemd', 'io.penctld.Penctl1.conf')
+SHIPPED_CONFIG = os.path.join(SOURCE, 'daemon', 'penctld.conf')
+PENCTLD = os.environ.get('PENCTLD', '')
+PENCTL = os.environ.get('PENCTL_CLI', '')
+
+NAME = 'io.penctld.Penctl1'
+PATH = '/io/penctld/Penctl1'
+PEN = 'AA:BB:CC:DD:EE:01'
+OTHER_PEN = 'AA:BB:CC:DD:EE:02'
+NOBODY = 65534
+WAIT = 15.0
+
+OK, REFUSED, USAGE, UNAVAILABLE, DENIED = 0, 1, 2, 69, 77
+
+# A system bus in miniature: the rules of Debian's system.conf, a test-only
+# allowance for the mock bluetoothd, and our policy file, included as
+# dbus-daemon would include it from system.d.
+BUS_CONFIG = '''<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path={socket}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus.Introspectable"/>
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus.Properties"/>
+    <allow send_destination="org.bluez"/>
+  </policy>
+  <policy user="root">
+    <allow own="org.bluez"/>
+  </policy>
+  <include>{policy}</include>
+</busconfig>
+'''
+
+
+def config_text(pen_address=''):
+    '''The shipped config with a pedal chip that does not exist here (the
+    daemon runs without a pedal) and the given pen.'''
+    with open(SHIPPED_CONFIG, encoding='utf-8') as f:
+        text = f.read()
+    text = text.replace('Chip=gpiochip0', 'Chip=/nonexistent/gpiochip-test')
+    return text.replace('\nAddress=\n', f'\nAddress={pen_address}\n')
+
+
+class DaemonCliTest(unittest.TestCase):
+    '''One private bus, mock bluetoothd, penctld; penctl per step.'''
+
+    pen_in_config = True
+    pen_paired = True
+
+    def setUp(self):
+        self.assertTrue(PENCTLD and os.access(PENCTLD, os.X_OK), 'set PENCTLD')
+        self.assertTrue(PENCTL and os.access(PENCTL, os.X_OK), 'set PENCTL_CLI')
+        self.tmp = tempfile.mkdtemp(prefix='penctl-it-')
+        os.chmod(self.tmp, 0o755)  # the second uid must reach the socket
+        self.socket = os.path.join(self.tmp, 'system_bus_socket')
+        bus_config = os.path.join(self.tmp, 'system.conf')
+        with open(bus_config, 'w', encoding='utf-8') as f:
+            f.write(BUS_CONFIG.format(socket=self.socket, policy=POLICY))
+        self.bus_proc = subprocess.Popen(
+            ['dbus-daemon', '--config-file', bus_config, '--nofork', '--print-address=1'],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+        self.address = self.bus_proc.stdout.readline().strip()
+        self.assertTrue(self.address, 'dbus-daemon gave no address: ' +
+                        (self.bus_proc.stderr.read() if self.bus_proc.poll() is not None else ''))
+        self.env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.address, LC_ALL='C.UTF-8')
+        self.env.pop('DBUS_SESSION_BUS_ADDRESS', None)
+        self.bus = dbus.bus.BusConnection(self.address)
+        self.mock_proc = None
+        self.daemon = None
+        self.start_mock()
+        self.start_daemon()
+
+    def tearDown(self):
+        self.stop_daemon()
+        if self.mock_proc:
+            self.mock_proc.terminate()
+            self.mock_proc.wait()
+            self.mock_log.close()
+        self.bus.close()
+        self.bus_proc.terminate()
+        self.bus_proc.wait()
+        self.bus_proc.stdout.close()
+        self.bus_proc.stderr.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # ---- the world ----
+
+    def wait_for(self, what, predicate, timeout=WAIT):
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            self.assertLess(time.monotonic(), deadline, f'timed out waiting for {what}')
+            time.sleep(0.05)
+
+    def start_mock(self):
+        self.mock_log = open(os.path.join(self.tmp, 'mock.log'), 'w')  # pylint: disable=consider-using-with
+        self.mock_proc = subprocess.Popen(
+            ['/usr/bin/python3', '-m', 'dbusmock', '--template', TEMPLATE],
+            env=self.env, stdout=self.mock_log, stderr=subprocess.STDOUT)
+        self.wait_for('the mock bluetoothd', lambda: self.bus.name_has_owner('org.bluez'))
+        mock = self.bus.get_object('org.bluez', '/')
+        mock.AddAdapter('hci0', 'host', dbus_interface='org.bluez.Mock')
+        pens = dbus.Interface(mock, 'org.penctl.PenMock')
+        pens.AddPen('hci0', PEN, 'Pen', dbus.Dictionary(
+            {'Paired': self.pen_paired, 'Trusted': self.pen_paired}, signature='sv'))
+
+    def start_daemon(self):
+        config = os.path.join(self.tmp, 'penctld.conf')
+        with open(config, 'w', encoding='utf-8') as f:
+            f.write(config_text(PEN if self.pen_in_config else ''))
+        state = os.path.join(self.tmp, 'state')
+        os.makedirs(state, exist_ok=True)
+        self.daemon_log_path = os.path.join(self.tmp, 'penctld.log')
+        self.daemon_log = open(self.daemon_log_path, 'w')  # pylint: disable=consider-using-with
+        env = dict(self.env, STATE_DIRECTORY=state)
+        env.pop('NOTIFY_SOCKET', None)
+        env.pop('JOURNAL_STREAM', None)
+        self.daemon = subprocess.Popen([PENCTLD, '--config', config], env=env,
+                                       stdout=self.daemon_log, stderr=subprocess.STDOUT)
+
+        def up():
+            self.assertIsNone(self.daemon.poll(), 'penctld exited:\n' + self.daemon_output())
+            return self.bus.name_has_owner(NAME)
+        self.wait_for('penctld on the bus', up)
+
+    def stop_daemon(self):
+        if self.daemon:
+            if self.daemon.poll() is None:
+                self.daemon.send_signal(signal.SIGTERM)
+                try:
+                    self.daemon.wait(10)
+                except subprocess.TimeoutExpired:
+                    self.daemon.kill()
+                    self.daemon.wait()
+            self.daemon = None
+            self.daemon_log.close()
+
+    def daemon_output(self):
+        with open(self.daemon_log_path, encoding='utf-8', errors='replace') as f:
+            return f.read()
+
+    def prop(self, name):
+        obj = self.bus.get_object(NAME, PATH)
+        return obj.Get(NAME, name, dbus_interface=dbus.PROPERTIES_IFACE)
+
+    def wait_pen_connected(self):
+        self.wait_for('the pen to connect', lambda: bool(self.prop('PenConnected')))
+
+    # ---- penctl ----
+
+    def penctl(self, *args, prefix=(), env=None, timeout=60):
+        '''(exit status, stdout, stderr) of one penctl run.'''
+        proc = subprocess.run([*prefix, PENCTL, *args], env=env or self.env, capture_output=True,
+                              universal_newlines=True, timeout=timeout, check=False)
+        return proc.returncode, proc.stdout, proc.stderr
+
+    def ok(self, *args):
+        rc, out, err = self.penctl(*args)
+        self.assertEqual(rc, OK, f'penctl {" ".join(args)}: {out}{err}\n{self.daemon_output()}')
+        return out
+
+    def ok_json(self, *args):
+        return json.loads(self.ok('--json', *args))
+
+    def refused(self, error, *args, status=REFUSED):
+        '''Runs penctl --json ARGS, expects STATUS and the error named ERROR;
+        returns the message.  Also checks the text form says it on stderr.'''
+        rc, out, err = self.penctl('--json', *args)
+        self.assertEqual(rc, status, f'penctl {" ".join(args)}: {out}{err}')
+        doc = json.loads(out)
+        self.assertEqual(doc['error'], error, doc)
+        self.assertEqual(doc['exit'], status)
+        rc, out, err = self.penctl(*args)
+        self.assertEqual(rc, status)
+        self.assertIn(doc['message'], err)
+        return doc['message']
+
+    def start_session(self, *extra, role='home', area='face'):
+        return self.ok_json('session', 'start', '--operator', 'alice', '--role', role,
+                            '--area', area, '--client', 'C-17', '--contraindications-checked',
+                            *extra)['session_id']
+
+
+class SessionTest(DaemonCliTest):
+    '''A treatment from start to stop, with the refusals on the way.'''
+
+    def test_status_shows_the_idle_daemon_and_the_pen(self):
+        self.wait_pen_connected()
+        status = self.ok_json('status')
+        self.assertEqual(status['State'], 'idle')
+        self.assertEqual(status['PenAddress'], PEN)
+        self.assertTrue(status['PenConnected'])
+        self.assertEqual(status['SessionId'], '')
+        self.assertIn('Pedal', status)
+        text = self.ok('status')
+        self.assertIn('State:     idle', text)
+        self.assertIn(PEN, text)
+        self.assertIn('Session:   none', text)
+
+    def test_a_whole_session_start_depth_speed_stop(self):
+        self.wait_pen_connected()
+        session_id = self.start_session()
+        self.assertTrue(session_id)
+
+        status = self.ok_json('status')
+        self.assertEqual(status['SessionId'], session_id)
+        self.assertEqual(status['Operator'], 'alice')
+        self.assertEqual(status['Role'], 'home')
+        self.assertEqual(status['Area'], 'face')
+        self.assertEqual(status['ClientRef'], 'C-17')
+        self.assertEqual(status['LimitUm'], 500)
+        self.assertIn(status['State'], ('ready', 'running'))
+
+        self.assertEqual(self.ok_json('depth', '0.4'), {'depth_um': 400})
+        self.assertEqual(self.ok('depth', '0.45').strip(), 'Depth set to 0.45 mm.')
+        self.assertEqual(self.ok_json('status')['DepthUm'], 450)
+        self.assertEqual(self.ok_json('speed', '120'), {'speed': 120})
+        self.assertEqual(self.ok_json('status')['Speed'], 120)
+        text = self.ok('status')
+        self.assertIn('0.45 mm (limit 0.50 mm', text)
+        self.assertRegex(text, r'Wall: +\d\d:\d\d used, \d\d:\d\d left')
+
+        stop = self.ok_json('session', 'stop')
+        self.assertEqual(stop['summary']['session-id'], session_id)
+        self.assertIn('wall-ms', stop['summary'])
+        self.assertIn('sunscreen', stop['aftercare'])
+        self.assertIsNone(stop['advisory'])  # 0.45 mm is below the 0.5 mm threshold
+        self.assertEqual(self.ok_json('status')['State'], 'idle')
+
+    def test_session_stop_prints_summary_and_after_care(self):
+        self.wait_pen_connected()
+        session_id = self.start_session()
+        out = self.ok('session', 'stop')
+        self.assertIn(f'Session {session_id} ended.', out)
+        self.assertRegex(out, r'Wall time: +\d\d:\d\d')
+        self.assertRegex(out, r'Deepest: +\d\.\d\d mm')
+        self.assertIn('Strokes:', out)
+        self.assertIn('Motor stops:', out)
+        self.assertIn('sunscreen every day', out)
+        self.assertIn('no make-up for 24 hours', out)
+
+    def test_depth_above_the_limit_is_refused_with_the_numbers(self):
+        self.wait_pen_connected()
+        self.start_session()
+        message = self.refused('DepthAboveLimit', 'depth', '1.2')
+        self.assertIn('1.20 mm', message)
+        self.assertIn('0.50 mm', message)
+        self.assertIn('home', message)
+        self.assertNotEqual(self.ok_json('status')['DepthUm'], 1200)
+
+    def test_depth_and_speed_out_of_range_are_refused(self):
+        self.wait_pen_connected()
+        self.start_session(role='dermatologist', area='body')
+        self.refused('DepthOutOfRange', 'depth', '0.05')
+        self.refused('SpeedOutOfRange', 'speed', '5')
+
+    def test_requests_without_a_session_are_refused(self):
+        self.refused('NoSession', 'session', 'stop')
+        self.refused('NoSession', 'depth', '0.3')
+
+    def test_a_second_session_is_refused(self):
+        self.wait_pen_connected()
+        self.start_session()
+        self.refused('SessionOpen', 'session', 'start', '--operator', 'bob', '--role', 'home',
+                     '--area', 'face', '--contraindications-checked')
+
+    def test_session_start_refusals_name_what_is_wrong(self):
+        self.wait_pen_connected()
+        base = ['session', 'start', '--operator', 'alice']
+        message = self.refused('UnknownRole', *base, '--role', 'wizard', '--area', 'face',
+                               '--contraindications-checked')
+        self.assertIn('wizard', message)
+        message = self.refused('UnknownArea', *base, '--role', 'home', '--area', 'elbow',
+                               '--contraindications-checked')
+        self.assertIn('elbow', message)
+        self.refused('ContraindicationsNotChecked', *base, '--role', 'home', '--area', 'face')
+        self.refused('NoOperator', 'session', 'start', '--operator', '', '--role', 'home',
+                     '--area', 'face', '--contraindications-checked')
+        self.assertEqual(self.ok_json('status')['SessionId'], '')
+
+    def test_the_caller_is_named_in_the_record_of_a_change(self):
+        self.wait_pen_connected()
+        self.start_session()
+        self.wait_for('the session-start record',
+                      lambda: 'session-start' in self.daemon_output())
+        record = [line for line in self.daemon_output().splitlines()
+                  if 'session-start' in line][0]
+        self.assertIn('uid=0', record.replace('"', ''))
+        self.assertIn('alice', record)
+
+    def test_property_changes_are_signalled_time_at_most_once_a_second(self):
+        from dbus.mainloop.glib import DBusGMainLoop  # pylint: disable=import-outside-toplevel
+        from gi.repository import GLib  # pylint: disable=import-outside-toplevel
+
+        self.wait_pen_connected()
+        listener = dbus.bus.BusConnection(self.address, mainloop=DBusGMainLoop())
+        changes = []
+
+        def on_changed(interface, changed, _invalidated):
+            if interface == NAME:
+                changes.append((time.monotonic(), dict(changed)))
+        listener.add_signal_receiver(on_changed, 'PropertiesChanged', dbus.PROPERTIES_IFACE,
+                                     NAME, PATH)
+        loop = GLib.MainLoop()
+        GLib.timeout_add(300, lambda: self.start_session() and False)
+        GLib.timeout_add(3800, loop.quit)
+        loop.run()
+        listener.close()
+
+        self.assertTrue(any('SessionId' in c for _, c in changes), changes)
+        # Only what changed is sent: the roles never do.
+        self.assertFalse(any('Roles' in c for _, c in changes))
+        wall = [(t, int(c['WallUsedMs'])) for t, c in changes if 'WallUsedMs' in c]
+        self.assertGreaterEqual(len(wall), 2, changes)
+        self.assertLessEqual(len(wall), 5, wall)
+        for (t0, v0), (t1, v1) in zip(wall, wall[1:]):
+            self.assertGreater(v1, v0)
+            self.assertEqual(v1 % 1000, 0)
+            self.assertGreater(t1 - t0, 0.5)
+
+    def test_limits_come_from_the_daemon(self):
+        limits = self.ok_json('limits')
+        self.assertEqual(limits['source'], 'daemon')
+        table = {(l['role'], l['area']): l['max_depth_um'] for l in limits['Limits']}
+        self.assertEqual(table[('home', 'face')], 500)
+        self.assertEqual(table[('dermatologist', 'body')], 3000)
+        self.assertEqual(table[('physiotherapist', 'neck')], 1000)
+        self.assertIn('home', limits['Roles'])
+        self.assertEqual(limits['AnestheticAdvisoryUm'], 500)
+        text = self.ok('limits')
+        self.assertRegex(text, r'dermatologist +body +3\.00 mm')
+
+    def test_usage_errors_exit_2(self):
+        for args in (['depth', 'deep'], ['depth'], ['speed', '-3'], ['speed', '70000'],
+                     ['session'], ['session', 'pause'], ['frobnicate'], [],
+                     ['session', 'start', '--operator', 'alice'],
+                     ['scan', '--seconds', '0'], ['status', 'extra']):
+            rc, out, err = self.penctl(*args)
+            self.assertEqual(rc, USAGE, f'penctl {args}: {out}{err}')
+        rc, out, _ = self.penctl('--json', 'depth', 'deep')
+        self.assertEqual(rc, USAGE)
+        self.assertEqual(json.loads(out)['error'], 'Usage')
+
+
+class PenTest(DaemonCliTest):
+    '''scan, pair and forget, starting with no pen configured.'''
+
+    pen_in_config = False
+    pen_paired = False
+
+    def test_scan_lists_the_pen(self):
+        found = self.ok_json('scan', '--seconds', '1')['pens']
+        self.assertIn(PEN, [p['address'] for p in found])
+        pen = [p for p in found if p['address'] == PEN][0]
+        self.assertEqual(pen['name'], 'Pen')
+        self.assertIsInstance(pen['rssi'], int)
+        text = self.ok('scan', '--seconds', '1')
+        self.assertIn(PEN, text)
+
+    def test_pair_the_only_pen_then_forget_it(self):
+        self.assertEqual(self.ok_json('status')['PenAddress'], '')
+        self.assertEqual(self.ok_json('pair')['address'], PEN)
+        self.wait_pen_connected()
+        self.assertEqual(self.ok_json('status')['PenAddress'], PEN)
+        self.assertEqual(self.ok_json('forget'), {'forgotten': True})
+        self.wait_for('the pen to disconnect', lambda: not self.prop('PenConnected'))
+        self.assertFalse(self.ok_json('status')['PenConnected'])
+
+    def test_pair_by_address(self):
+        self.assertIn(f'Paired {PEN}.', self.ok('pair', PEN.lower()))
+        self.wait_pen_connected()
+        self.assertEqual(self.ok_json('status')['PenAddress'], PEN)
+
+    def test_forget_without_a_pen_is_refused(self):
+        self.refused('NoPenPaired', 'forget')
+
+    def test_pair_refuses_what_is_not_an_address(self):
+        message = self.refused('InvalidArgument', 'pair', 'AA:BB')
+        self.assertIn('AA:BB', message)
+
+    def test_pair_refuses_when_several_pens_are_in_range(self):
+        pens = dbus.Interface(self.bus.get_object('org.bluez', '/'), 'org.penctl.PenMock')
+        pens.AddPen('hci0', OTHER_PEN, 'Pen 2', dbus.Dictionary({}, signature='sv'))
+        self.refused('SeveralPensFound', 'pair')
+
+    def test_settings_need_a_connected_pen(self):
+        self.start_session()
+        message = self.refused('PenNotConnected', 'depth', '0.3')
+        self.assertIn('not connected', message)
+        self.refused('PenNotConnected', 'speed', '100')
+
+
+class UsedCartridgeTest(DaemonCliTest):
+    '''The pen's cartridge (the mock's default, id 1122334455667788) is in
+    the daemon's record of used cartridges.'''
+
+    def start_daemon(self):
+        state = os.path.join(self.tmp, 'state')
+        os.makedirs(state, exist_ok=True)
+        with open(os.path.join(state, 'state'), 'w', encoding='utf-8') as f:
+            f.write('[Pen]\nAddress=\n[Cartridges]\nUsed=1122334455667788;\n')
+        super().start_daemon()
+
+    def test_a_used_cartridge_is_refused(self):
+        self.wait_pen_connected()
+        message = self.refused('CartridgeUsed', 'session', 'start', '--operator', 'alice',
+                               '--role', 'home', '--area', 'face', '--contraindications-checked')
+        self.assertIn('1122334455667788', message)
+
+
+class ReachabilityTest(DaemonCliTest):
+    '''Exit 69 without a daemon; doctor and log work without one too.'''
+
+    def test_no_daemon_exits_69(self):
+        self.stop_daemon()
+        for args in (['status'], ['session', 'stop'], ['depth', '0.3'], ['scan']):
+            rc, out, err = self.penctl(*args)
+            self.assertEqual(rc, UNAVAILABLE, f'penctl {args}: {out}{err}')
+        rc, out, _ = self.penctl('--json', 'status')
+        self.assertEqual(rc, UNAVAILABLE)
+        self.assertIn(json.loads(out)['error'], ('org.freedesktop.DBus.Error.ServiceUnknown',
+                                                 'org.freedesktop.DBus.Error.NameHasNoOwner'))
+
+    def test_no_bus_exits_69(self):
+        env = dict(self.env, DBUS_SYSTEM_BUS_ADDRESS='unix:path=' +
+                   os.path.join(self.tmp, 'no-such-socket'))
+        rc, _, _ = self.penctl('status', env=env)
+        self.assertEqual(rc, UNAVAILABLE)
+
+    def test_limits_without_daemon_read_the_config(self):
+        self.stop_daemon()
+        limits = self.ok_json('--config', SHIPPED_CONFIG, 'limits')
+        self.assertEqual(limits['source'], 'config')
+        self.assertIn({'role': 'home', 'area': 'face', 'max_depth_um': 500}, limits['Limits'])
+
+    def test_doctor_checks_each_thing_with_a_fix(self):
+        rc, out, _ = self.penctl('--json', '--config', os.path.join(self.tmp, 'penctld.conf'),
+                                 'doctor')
+        doc = json.loads(out)
+        checks = {c['check']: c for c in doc['checks']}
+        self.assertEqual(set(checks), {
+            'bluetoothd running', 'adapter present and powered', 'pen paired and trusted',
+            'GPIO chip and line reachable', 'config valid', 'service running',
+            'caller in group penctl'})
+        self.assertTrue(checks['bluetoothd running']['ok'])
+        self.assertTrue(checks['adapter present and powered']['ok'], checks)
+        self.assertTrue(checks['pen paired and trusted']['ok'], checks)
+        self.assertTrue(checks['config valid']['ok'])
+        self.assertTrue(checks['service running']['ok'])
+        gpio = checks['GPIO chip and line reachable']
+        self.assertFalse(gpio['ok'])
+        self.assertTrue(gpio['fix'])
+        self.assertEqual(rc, REFUSED)  # one check failed
+        self.assertFalse(doc['ok'])
+        text = self.penctl('--config', os.path.join(self.tmp, 'penctld.conf'), 'doctor')[1]
+        self.assertEqual(len(text.splitlines()), 7)
+        self.assertRegex(text, r'FAIL +GPIO chip and line reachable: .*; fix: ')
+
+    def test_doctor_without_bluetoothd_says_start_it(self):
+        self.mock_proc.terminate()
+        self.mock_proc.wait()
+        self.mock_proc = None
+        self.mock_log.close()
+        self.wait_for('org.bluez to go', lambda: not self.bus.name_has_owner('org.bluez'))
+        out = self.penctl('doctor')[1]
+        self.assertRegex(out, r'FAIL +bluetoothd running: .*fix: systemctl start bluetooth')
+
+    def test_log_prints_the_session_timeline_from_the_journal(self):
+        # A journalctl that answers like the real one for this session.
+        fake = os.path.join(self.tmp, 'bin')
+        os.makedirs(fake)
+        records = os.path.join(self.tmp, 'records.export')
+        with open(records, 'wb') as f:
+            for event, reason, depth, message in (
+                    ('session-start', '', '300', 'Session S1 started by alice'),
+                    ('depth-refused', 'depth-above-limit', '1200',
+                     '1.20 mm is above the limit 0.50 mm for role home'),
+                    ('session-end', '', '', 'Session S1 ended')):
+                f.write(b'__REALTIME_TIMESTAMP=1769250605000000\n')
+                f.write(b'PENCTL_SESSION=S1\nPENCTL_EVENT=' + event.encode() + b'\n')
+                if reason:
+                    f.write(b'PENCTL_REASON=' + reason.encode() + b'\n')
+                if depth:
+                    f.write(b'PENCTL_DEPTH_UM=' + depth.encode() + b'\n')
+                msg = message.encode()
+                f.write(b'MESSAGE\n' + len(msg).to_bytes(8, 'little') + msg + b'\n\n')
+        argv_file = os.path.join(self.tmp, 'journalctl.argv')
+        with open(os.path.join(fake, 'journalctl'), 'w', encoding='utf-8') as f:
+            f.write(f'#!/bin/sh\nprintf "%s\\n" "$@" > {argv_file}\ncat {records}\n')
+        os.chmod(os.path.join(fake, 'journalctl'), 0o755)
+        env = dict(self.env, PATH=fake + ':' + self.env.get('PATH', '/usr/bin:/bin'))
+
+        rc, out, err = self.penctl('log', '--session', 'S1', env=env)
+        self.assertEqual(rc, OK, err)
+        with open(argv_file, encoding='utf-8') as f:
+            argv = f.read().split('\n')
+        self.assertIn('PENCTL_SESSION=S1', argv)
+        self.assertIn('export', argv)
+        lines = out.splitlines()
+        self.assertEqual(len(lines), 3)
+        self.assertRegex(lines[1], r'depth-refused +depth-above-limit +1\.20 mm +1\.20 mm is above')
+
+        rc, out, _ = self.penctl('--json', 'log', '--session', 'S1', '--follow', env=env)
+        self.assertEqual(rc, OK)
+        with open(argv_file, encoding='utf-8') as f:
+            self.assertIn('--follow', f.read().split('\n'))
+        entries = [json.loads(line) for line in out.splitlines()]
+        self.assertEqual([e['event'] for e in entries],
+                         ['session-start', 'depth-refused', 'session-end'])
+        self.assertEqual(entries[1]['depth_um'], 1200)
+        self.assertEqual(entries[1]['reason'], 'depth-above-limit')
+
+
+@unittest.skipUnless(os.geteuid() == 0, 'needs root to run penctl as other users')
+class PolicyTest(DaemonCliTest):
+    '''Only root and group penctl may talk to penctld.'''
+
+    CHANGES = (['session', 'start', '--operator', 'mallory', '--role', 'home', '--area', 'face',
+                '--contraindications-checked'],
+               ['session', 'stop'], ['depth', '0.3'], ['speed', '100'], ['scan', '--seconds', '1'],
+               ['pair'], ['forget'])
+
+    def setUp(self):
+        self.created_group = False
+        try:
+            self.penctl_gid = grp.getgrnam('penctl').gr_gid
+        except KeyError:
+            # dbus-daemon resolves the policy's group name when it starts.
+            subprocess.run(['groupadd', '--system', 'penctl'], check=True)
+            self.created_group = True
+            self.penctl_gid = grp.getgrnam('penctl').gr_gid
+        super().setUp()
+
+    def tearDown(self):
+        super().tearDown()
+        if self.created_group:
+            subprocess.run(['groupdel', 'penctl'], check=False)
+
+    def as_user(self, groups):
+        return ['setpriv', f'--reuid={NOBODY}', f'--regid={NOBODY}',
+                '--clear-groups' if not groups else '--groups=' + ','.join(map(str, groups))]
+
+    def test_a_stranger_cannot_change_or_read_anything(self):
+        stranger = self.as_user([])
+        for args in self.CHANGES + (['status'],):
+            rc, out, err = self.penctl(*args, prefix=stranger)
+            self.assertEqual(rc, DENIED, f'penctl {args} as a stranger: {out}{err}')
+        rc, out, _ = self.penctl('--json', 'depth', '0.3', prefix=stranger)
+        self.assertEqual(rc, DENIED)
+        self.assertEqual(json.loads(out)['error'], 'org.freedesktop.DBus.Error.AccessDenied')
+        rc, _, err = self.penctl('status', prefix=stranger)
+        self.assertIn('permission denied', err)
+        # ...and nothing happened.
+        self.assertEqual(str(self.prop('SessionId')), '')
+
+    def test_a_member_of_group_penctl_may_treat(self):
+        member = self.as_user([self.penctl_gid])
+        self.wait_pen_connected()
+        rc, out, err = self.penctl('--json', 'session', 'start', '--operator', 'alice',
+                                   '--role', 'home', '--area', 'face',
+                                   '--contraindications-checked', prefix=member)
+        self.assertEqual(rc, OK, out + err + self.daemon_output())
+        rc, out, err = self.penctl('--json', 'status', prefix=member)
+        self.assertEqual(rc, OK, err)
+        self.assertEqual(json.loads(out)['Operator'], 'alice')
+        rc, out, err = self.penctl('depth', '0.3', prefix=member)
+        self.assertEqual(rc, OK, err)
+        rc, out, err = self.penctl('session', 'stop', prefix=member)
+        self.assertEqual(rc, OK, err)
+        # The record names the member's uid.
+        self.assertIn(f'uid={NOBODY}', self.daemon_output().replace('"', ''))
+
+    def test_only_root_or_penctld_may_own_the_name(self):
+        stranger = self.as_user([self.penctl_gid])
+        script = ('import dbus, sys\n'
+                  'bus = dbus.bus.BusConnection(sys.argv[1])\n'
+                  'try:\n'
+                  '    bus.request_name("io.penctld.Penctl1.Test")\n'
+                  '    bus.request_name("io.penctld.Penctl1")\n'
+                  'except dbus.exceptions.DBusException as e:\n'
+                  '    print(e.get_dbus_name()); sys.exit(77)\n')
+        proc = subprocess.run([*stranger, '/usr/bin/python3', '-c', script, self.address],
+                              capture_output=True, universal_newlines=True, check=False,
+                              env=self.env)
+        self.assertEqual(proc.returncode, 77, proc.stdout + proc.stderr)
+        self.assertIn('AccessDenied', proc.stdout)
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)
