@@ -69,10 +69,13 @@ static int consume_one(struct journal_export_parser *parser, GError **error)
 {
 	const guint8 *data = parser->pending->data;
 	size_t len = parser->pending->len;
-	const guint8 *newline = memchr(data, '\n', len);
+	const guint8 *newline;
 	size_t line_len;
 	const guint8 *equals;
 
+	if (len == 0)
+		return 0;
+	newline = memchr(data, '\n', len);
 	if (!newline)
 		return 0;
 	line_len = (size_t)(newline - data);

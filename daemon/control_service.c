@@ -29,6 +29,10 @@ struct control_service {
 	guint owner_id;
 	GVariant *last_properties; /* what was last signalled (or exported) */
 	guint tick_id;             /* 1 s timer while a session is open */
+	/* Properties.GetAll asks for each property in turn: build them once
+	 * per main-loop iteration, and again after any engine step. */
+	GVariant *get_cache;
+	guint get_cache_idle_id;
 };
 
 /* One method call on its way: waits for the caller's uid, then maybe for a
@@ -48,6 +52,7 @@ static struct control_service *service_ref(struct control_service *service)
 static void service_clear(struct control_service *service)
 {
 	g_clear_pointer(&service->last_properties, g_variant_unref);
+	g_clear_pointer(&service->get_cache, g_variant_unref);
 	g_clear_pointer(&service->node_info, g_dbus_node_info_unref);
 	g_clear_object(&service->connection);
 }
@@ -142,6 +147,21 @@ static void update_tick(struct control_service *service, bool session_open)
 	}
 }
 
+static void drop_get_cache(struct control_service *service)
+{
+	g_clear_pointer(&service->get_cache, g_variant_unref);
+	g_clear_handle_id(&service->get_cache_idle_id, g_source_remove);
+}
+
+static gboolean on_get_cache_idle(gpointer data)
+{
+	struct control_service *service = data;
+
+	service->get_cache_idle_id = 0;
+	g_clear_pointer(&service->get_cache, g_variant_unref);
+	return G_SOURCE_REMOVE;
+}
+
 void control_service_notify_changed(struct control_service *service)
 {
 	g_autoptr(GVariant) properties = NULL;
@@ -151,6 +171,7 @@ void control_service_notify_changed(struct control_service *service)
 
 	if (!service || service->closed)
 		return;
+	drop_get_cache(service);
 	properties = current_properties(service, &session_open);
 	update_tick(service, session_open);
 	changed = control_properties_diff(service->last_properties, properties);
@@ -575,7 +596,6 @@ static GVariant *on_get_property(GDBusConnection *connection, const char *sender
 				 const char *property_name, GError **error, gpointer data)
 {
 	struct control_service *service = data;
-	g_autoptr(GVariant) properties = NULL;
 	GVariant *value;
 
 	(void)connection;
@@ -587,8 +607,11 @@ static GVariant *on_get_property(GDBusConnection *connection, const char *sender
 				    "penctld is shutting down");
 		return NULL;
 	}
-	properties = current_properties(service, NULL);
-	value = g_variant_lookup_value(properties, property_name, NULL);
+	if (!service->get_cache) {
+		service->get_cache = current_properties(service, NULL);
+		service->get_cache_idle_id = g_idle_add(on_get_cache_idle, service);
+	}
+	value = g_variant_lookup_value(service->get_cache, property_name, NULL);
 	if (!value)
 		g_set_error(error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_PROPERTY,
 			    "no property %s", property_name);
@@ -696,6 +719,7 @@ void control_service_free(struct control_service *service)
 	if (!service)
 		return;
 	service->closed = true;
+	drop_get_cache(service);
 	if (service->tick_id) {
 		g_source_remove(service->tick_id);
 		service->tick_id = 0;

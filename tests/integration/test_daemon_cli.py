@@ -117,17 +117,19 @@ class DaemonCliTest(unittest.TestCase):
         self.start_daemon()
 
     def tearDown(self):
-        self.stop_daemon()
-        if self.mock_proc:
-            self.mock_proc.terminate()
-            self.mock_proc.wait()
-            self.mock_log.close()
-        self.bus.close()
-        self.bus_proc.terminate()
-        self.bus_proc.wait()
-        self.bus_proc.stdout.close()
-        self.bus_proc.stderr.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        try:
+            self.stop_daemon()
+        finally:
+            if self.mock_proc:
+                self.mock_proc.terminate()
+                self.mock_proc.wait()
+                self.mock_log.close()
+            self.bus.close()
+            self.bus_proc.terminate()
+            self.bus_proc.wait()
+            self.bus_proc.stdout.close()
+            self.bus_proc.stderr.close()
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
     # ---- the world ----
 
@@ -169,16 +171,24 @@ class DaemonCliTest(unittest.TestCase):
         self.wait_for('penctld on the bus', up)
 
     def stop_daemon(self):
-        if self.daemon:
-            if self.daemon.poll() is None:
-                self.daemon.send_signal(signal.SIGTERM)
-                try:
-                    self.daemon.wait(10)
-                except subprocess.TimeoutExpired:
-                    self.daemon.kill()
-                    self.daemon.wait()
-            self.daemon = None
-            self.daemon_log.close()
+        '''SIGTERM: penctld must stop cleanly (status 0, and under the
+        sanitizers without a report).'''
+        if not self.daemon:
+            return
+        status = self.daemon.poll()
+        if status is None:
+            self.daemon.send_signal(signal.SIGTERM)
+            try:
+                status = self.daemon.wait(10)
+            except subprocess.TimeoutExpired:
+                self.daemon.kill()
+                status = self.daemon.wait()
+        self.daemon = None
+        self.daemon_log.close()
+        output = self.daemon_output()
+        self.assertEqual(status, 0, 'penctld did not stop cleanly:\n' + output)
+        for report in ('runtime error:', 'AddressSanitizer', 'LeakSanitizer'):
+            self.assertNotIn(report, output)
 
     def daemon_output(self):
         with open(self.daemon_log_path, encoding='utf-8', errors='replace') as f:
@@ -577,9 +587,11 @@ class PolicyTest(DaemonCliTest):
         super().setUp()
 
     def tearDown(self):
-        super().tearDown()
-        if self.created_group:
-            subprocess.run(['groupdel', 'penctl'], check=False)
+        try:
+            super().tearDown()
+        finally:
+            if self.created_group:
+                subprocess.run(['groupdel', 'penctl'], check=False)
 
     def as_user(self, groups):
         return ['setpriv', f'--reuid={NOBODY}', f'--regid={NOBODY}',
