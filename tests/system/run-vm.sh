@@ -1,0 +1,156 @@
+#!/bin/bash
+# run-vm.sh [options] SCENARIO...
+#
+# Boots the whole-system test VM once and runs SCENARIOs (names of
+# tests/system/scenarios/*.sh without .sh, e.g. 00-smoke) inside it, in order.
+#
+#   --cache DIR      what setup-host.sh prepared (default: _build/system-cache)
+#   --build DIR      a CMake build: installed with `cmake --install --prefix /usr`
+#                    into a staging DESTDIR that the guest copies into its root
+#   --results DIR    results of this run (default: <build or cache>/system-results/<first scenario>)
+#   --timeout SEC    hard limit of the whole VM run (default 240)
+#   --scenario-timeout SEC  limit per scenario inside the guest (default 150)
+#   --verbose        show the guest console while it runs
+#
+# Prints a PASS/FAIL/SKIP line per scenario.  Exit 0 when all passed, 77 when
+# none failed but some were skipped, 1 otherwise; on failure also the tail of
+# the guest journal and where the btmon trace is.
+set -u
+SYSDIR=$(cd "$(dirname "$0")" && pwd)
+SRCDIR=$(cd "$SYSDIR/../.." && pwd)
+CACHE=$SRCDIR/_build/system-cache
+BUILD=
+RESULTS=
+TIMEOUT=240
+SCENARIO_TIMEOUT=150
+VERBOSE=
+
+die() { echo "run-vm: $*" >&2; exit 1; }
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--cache) CACHE=$2; shift 2 ;;
+	--build) BUILD=$2; shift 2 ;;
+	--results) RESULTS=$2; shift 2 ;;
+	--timeout) TIMEOUT=$2; shift 2 ;;
+	--scenario-timeout) SCENARIO_TIMEOUT=$2; shift 2 ;;
+	--verbose) VERBOSE=1; shift ;;
+	-*) die "unknown option $1" ;;
+	*) break ;;
+	esac
+done
+[ $# -gt 0 ] || die "usage: $0 [--cache DIR] [--build DIR] [--results DIR] SCENARIO..."
+SCENARIOS="$*"
+
+CACHE=$(cd "$CACHE" 2>/dev/null && pwd) || die "no cache $CACHE: run tests/system/setup-host.sh first"
+[ -r "$CACHE/kernel-version" ] || die "$CACHE is incomplete: run tests/system/setup-host.sh $CACHE"
+KV=$(cat "$CACHE/kernel-version")
+KERNEL=/boot/vmlinuz-$KV
+INITRD=$CACHE/initramfs-$KV.cpio.gz
+GPIOSIM_KO=$CACHE/gpio-sim/$KV/gpio-sim.ko
+for f in "$KERNEL" "$INITRD" "$GPIOSIM_KO"; do
+	[ -r "$f" ] || die "missing $f: run tests/system/setup-host.sh $CACHE"
+done
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: run setup-host.sh"
+
+for s in $SCENARIOS; do
+	[ -f "$SYSDIR/scenarios/$s.sh" ] || die "no scenario $SYSDIR/scenarios/$s.sh"
+done
+
+first=${SCENARIOS%% *}
+if [ -n "$BUILD" ]; then
+	BUILD=$(cd "$BUILD" && pwd) || die "no build directory $BUILD"
+	RESULTS=${RESULTS:-$BUILD/system-results/$first}
+else
+	RESULTS=${RESULTS:-$CACHE/../system-results/$first}
+fi
+rm -rf "$RESULTS"
+mkdir -p "$RESULTS"
+RESULTS=$(cd "$RESULTS" && pwd)
+
+STAGE=
+if [ -n "$BUILD" ]; then
+	# The same files a package would carry: cmake --install with the real
+	# prefix into a DESTDIR; the guest copies them into its overlay root.
+	STAGE=$RESULTS/stage
+	if ! DESTDIR=$STAGE cmake --install "$BUILD" --prefix /usr >"$RESULTS/install.log" 2>&1; then
+		cat "$RESULTS/install.log"
+		die "cmake --install $BUILD failed"
+	fi
+fi
+
+cat >"$RESULTS/test.env" <<ENV
+PENCTL_SRCDIR=$SRCDIR
+PENCTL_GUESTDIR=$SYSDIR/guest
+PENCTL_BUILD=$BUILD
+PENCTL_STAGE=$STAGE
+PENCTL_GPIOSIM_KO=$GPIOSIM_KO
+PENCTL_SCENARIOS="$SCENARIOS"
+PENCTL_SCENARIO_TIMEOUT=$SCENARIO_TIMEOUT
+ENV
+
+CMDLINE="console=ttyS0 panic=-1 quiet loglevel=4 systemd.show_status=false"
+CMDLINE="$CMDLINE systemd.unit=penctl-test.target penctl.guestdir=$SYSDIR/guest"
+# Modules udev would load for the emulated CPU and board, useless here and
+# slow to load under TCG.
+CMDLINE="$CMDLINE module_blacklist=kvm,kvm_amd,kvm_intel,powernow_k8,pcspkr,floppy"
+
+# TCG: KVM cannot run a stock guest on these hosts (see ../shared/VM-TESTBED.md).
+qemu=(qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m 2048
+	-nographic -no-reboot -nodefaults -nic none -serial stdio -monitor none
+	-kernel "$KERNEL" -initrd "$INITRD" -append "$CMDLINE"
+	-fsdev "local,id=fsroot,path=/,readonly=on,security_model=none,multidevs=remap"
+	-device "virtio-9p-pci,fsdev=fsroot,mount_tag=hostroot"
+	-fsdev "local,id=fsresults,path=$RESULTS,security_model=none,multidevs=remap"
+	-device "virtio-9p-pci,fsdev=fsresults,mount_tag=results")
+
+echo "run-vm: booting $KV for: $SCENARIOS (results in $RESULTS)"
+start=$(date +%s%N)
+if [ -n "$VERBOSE" ]; then
+	timeout -k 5 "$TIMEOUT" "${qemu[@]}" </dev/null 2>&1 | tee "$RESULTS/console.log"
+	rc=${PIPESTATUS[0]}
+else
+	timeout -k 5 "$TIMEOUT" "${qemu[@]}" </dev/null >"$RESULTS/console.log" 2>&1
+	rc=$?
+fi
+elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+echo "run-vm: VM ran $((elapsed / 1000)).$(printf '%03d' $((elapsed % 1000))) s"
+[ -r "$RESULTS/boot-figures" ] && sed 's/^/run-vm: /' "$RESULTS/boot-figures"
+
+status=0
+if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+	echo "FAIL vm: no power-off within the hard limit of $TIMEOUT s"
+	status=1
+elif [ "$rc" -ne 0 ]; then
+	echo "FAIL vm: qemu exited with $rc"
+	status=1
+fi
+
+summary=$RESULTS/summary
+for s in $SCENARIOS; do
+	line=$(grep -E "^(PASS|FAIL|SKIP) $s([ :]|$)" "$summary" 2>/dev/null | tail -n 1)
+	if [ -z "$line" ]; then
+		line="FAIL $s: no result (the guest did not finish it)"
+	fi
+	echo "$line"
+	case "$line" in
+	PASS*) ;;
+	SKIP*) [ "$status" -eq 0 ] && status=77 ;;
+	*) status=1 ;;
+	esac
+done
+
+if [ "$status" -eq 1 ]; then
+	echo "---- guest journal (tail) ----"
+	if [ -s "$RESULTS/journal.txt" ]; then
+		tail -n 60 "$RESULTS/journal.txt"
+	else
+		echo "(no journal came back; guest console:)"
+		tail -n 60 "$RESULTS/console.log"
+	fi
+	echo "----"
+	echo "full journal: $RESULTS/journal.json (journalctl --file is not possible: use jq)"
+	echo "guest console: $RESULTS/console.log"
+	[ -e "$RESULTS/btmon.snoop" ] && echo "btmon trace: $RESULTS/btmon.snoop (btmon -r; btmon -a counts packets)"
+fi
+exit "$status"
