@@ -299,12 +299,14 @@ static int cmd_pair(struct penctl *p, int argc, char **argv)
 	return PENCTL_EXIT_OK;
 }
 
-/* A method without arguments or results; prints DONE. */
+/* A method whose reply is nothing or a message for a person: prints the
+ * message, else DONE; with --json, JSON_RESULT plus the message. */
 static int simple_call(struct penctl *p, const char *method, GVariant *parameters,
 		       const char *done, struct json_out *json_result)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) reply = NULL;
+	const char *message = NULL;
 	int code = 0;
 
 	if (!connect_bus(p, &code)) {
@@ -315,10 +317,17 @@ static int simple_call(struct penctl *p, const char *method, GVariant *parameter
 	reply = penctl_call(p->bus, method, parameters, NULL, PENCTL_CALL_TIMEOUT_MS, &error);
 	if (!reply)
 		return report_error(p, error);
-	if (p->json)
+	if (g_variant_is_of_type(reply, G_VARIANT_TYPE("(s)")))
+		g_variant_get(reply, "(&s)", &message);
+	if (p->json) {
+		if (message) {
+			json_out_member_string(json_result, "message", message);
+		}
+		json_out_end_object(json_result);
 		print_json(json_result);
-	else
-		printf("%s\n", done);
+	} else {
+		printf("%s\n", message && message[0] ? message : done);
+	}
 	return PENCTL_EXIT_OK;
 }
 
@@ -333,7 +342,6 @@ static int cmd_forget(struct penctl *p, int argc, char **argv)
 	json_out_init(&json);
 	json_out_begin_object(&json);
 	json_out_member_bool(&json, "forgotten", true);
-	json_out_end_object(&json);
 	ret = simple_call(p, "Forget", NULL, "Pen forgotten.", &json);
 	g_free(json_out_finish(&json));
 	return ret;
@@ -459,7 +467,6 @@ static int cmd_depth(struct penctl *p, int argc, char **argv)
 	json_out_init(&json);
 	json_out_begin_object(&json);
 	json_out_member_uint(&json, "depth_um", depth_um);
-	json_out_end_object(&json);
 	ret = simple_call(p, "SetDepth", g_variant_new("(u)", depth_um), done, &json);
 	g_free(json_out_finish(&json));
 	return ret;
@@ -483,7 +490,6 @@ static int cmd_speed(struct penctl *p, int argc, char **argv)
 	json_out_init(&json);
 	json_out_begin_object(&json);
 	json_out_member_uint(&json, "speed", speed);
-	json_out_end_object(&json);
 	ret = simple_call(p, "SetSpeed", g_variant_new("(q)", (guint16)speed), done, &json);
 	g_free(json_out_finish(&json));
 	return ret;

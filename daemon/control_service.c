@@ -203,6 +203,17 @@ static void submit(struct control_call *call, const struct engine_event *event,
 	memset(reply, 0, sizeof(*reply));
 	reply->refusal = ENGINE_REASON_NONE;
 	call->service->ops->submit(call->service->user_data, &caller, event, reply);
+	/* It goes on the bus as a string: terminated and valid UTF-8 (the
+	 * engine quotes what callers sent, possibly cut mid-character). */
+	reply->message[sizeof(reply->message) - 1] = '\0';
+	if (!g_utf8_validate(reply->message, -1, NULL)) {
+		g_autofree char *valid = g_utf8_make_valid(reply->message, -1);
+
+		g_strlcpy(reply->message, valid, sizeof(reply->message));
+		/* A cut may leave a partial character again: drop it. */
+		while (!g_utf8_validate(reply->message, -1, NULL))
+			reply->message[strlen(reply->message) - 1] = '\0';
+	}
 }
 
 /* True when the engine agreed; otherwise the call has been answered. */
@@ -314,7 +325,8 @@ static void handle_set_depth(struct control_call *call, GVariant *parameters)
 	g_variant_get(parameters, "(u)", &event.depth_um);
 	submit(call, &event, &reply);
 	if (reply_accepted(call, &reply))
-		g_dbus_method_invocation_return_value(call->invocation, NULL);
+		g_dbus_method_invocation_return_value(call->invocation,
+						      g_variant_new("(s)", reply.message));
 }
 
 static void handle_set_speed(struct control_call *call, GVariant *parameters)
@@ -326,7 +338,8 @@ static void handle_set_speed(struct control_call *call, GVariant *parameters)
 	g_variant_get(parameters, "(q)", &event.speed);
 	submit(call, &event, &reply);
 	if (reply_accepted(call, &reply))
-		g_dbus_method_invocation_return_value(call->invocation, NULL);
+		g_dbus_method_invocation_return_value(call->invocation,
+						      g_variant_new("(s)", reply.message));
 }
 
 /* ---- pen operations ---- */

@@ -266,10 +266,10 @@ class SessionTest(DaemonCliTest):
         self.assertEqual(status['LimitUm'], 500)
         self.assertIn(status['State'], ('ready', 'running'))
 
-        self.assertEqual(self.ok_json('depth', '0.4'), {'depth_um': 400})
-        self.assertEqual(self.ok('depth', '0.45').strip(), 'Depth set to 0.45 mm.')
+        self.assertEqual(self.ok_json('depth', '0.4')['depth_um'], 400)
+        self.assertIn('0.45 mm', self.ok('depth', '0.45'))
         self.assertEqual(self.ok_json('status')['DepthUm'], 450)
-        self.assertEqual(self.ok_json('speed', '120'), {'speed': 120})
+        self.assertEqual(self.ok_json('speed', '120')['speed'], 120)
         self.assertEqual(self.ok_json('status')['Speed'], 120)
         text = self.ok('status')
         self.assertIn('0.45 mm (limit 0.50 mm', text)
@@ -293,6 +293,17 @@ class SessionTest(DaemonCliTest):
         self.assertIn('Motor stops:', out)
         self.assertIn('sunscreen every day', out)
         self.assertIn('no make-up for 24 hours', out)
+
+    def test_above_the_anesthetic_threshold_penctl_advises(self):
+        self.wait_pen_connected()
+        self.start_session(role='dermatologist', area='body')
+        answer = self.ok_json('depth', '0.8')
+        self.assertEqual(answer['depth_um'], 800)
+        self.assertIn('anesthetic ointment may be advisable', answer['message'])
+        out = self.ok('session', 'stop')
+        self.assertIn('no make-up for 24 hours', out)
+        self.assertRegex(out, r'Advisory: .*deeper than 0\.50 mm')
+        self.assertIn('physiotherapist or beautician', out)
 
     def test_depth_above_the_limit_is_refused_with_the_numbers(self):
         self.wait_pen_connected()
