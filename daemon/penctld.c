@@ -477,6 +477,20 @@ static GPtrArray *control_scan_finish(void *user_data, GAsyncResult *result, GEr
 	return g_task_propagate_pointer(G_TASK(result), error);
 }
 
+/* The pen may not change under an open session: answer TASK and say so. */
+static bool refused_while_session_open(struct penctld *d, GTask *task, const char *doing)
+{
+	struct engine_snapshot s;
+
+	engine_get_snapshot(d->engine, g_get_monotonic_time(), &s);
+	if (!s.session_open)
+		return false;
+	g_task_return_new_error(task, CONTROL_ERROR, CONTROL_ERROR_SESSION_OPEN,
+				"A session is open: stop it before %s", doing);
+	g_object_unref(task);
+	return true;
+}
+
 static void pair_done(GObject *source, GAsyncResult *result, gpointer user_data)
 {
 	g_autoptr(GTask) task = user_data;
@@ -540,15 +554,9 @@ static void control_pair(void *user_data, const struct control_caller *caller,
 {
 	struct penctld *d = user_data;
 	GTask *task = new_task(d, callback, callback_data);
-	struct engine_snapshot s;
 
-	engine_get_snapshot(d->engine, g_get_monotonic_time(), &s);
-	if (s.session_open) {
-		g_task_return_new_error(task, CONTROL_ERROR, CONTROL_ERROR_SESSION_OPEN,
-					"A session is open: stop it before pairing another pen");
-		g_object_unref(task);
+	if (refused_while_session_open(d, task, "pairing another pen"))
 		return;
-	}
 	g_message("Pairing %s (asked by %s)", address ? address : "the only pen nearby",
 		  caller->description);
 	if (address)
@@ -584,15 +592,9 @@ static void control_forget(void *user_data, const struct control_caller *caller,
 {
 	struct penctld *d = user_data;
 	GTask *task = new_task(d, callback, callback_data);
-	struct engine_snapshot s;
 
-	engine_get_snapshot(d->engine, g_get_monotonic_time(), &s);
-	if (s.session_open) {
-		g_task_return_new_error(task, CONTROL_ERROR, CONTROL_ERROR_SESSION_OPEN,
-					"A session is open: stop it before forgetting the pen");
-		g_object_unref(task);
+	if (refused_while_session_open(d, task, "forgetting the pen"))
 		return;
-	}
 	if (!pen_address(d)[0]) {
 		g_task_return_new_error(task, CONTROL_ERROR, CONTROL_ERROR_NO_PEN_PAIRED,
 					"No pen is paired");
