@@ -466,6 +466,11 @@ uint16_t pensim_model_get_watchdog_ms(const struct pensim_model *model)
 	return model->watchdog_ms;
 }
 
+bool pensim_model_watchdog_armed(const struct pensim_model *model)
+{
+	return watchdog_armed(model);
+}
+
 uint8_t pensim_model_get_battery(const struct pensim_model *model)
 {
 	return model->battery_percent;

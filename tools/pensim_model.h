@@ -146,6 +146,8 @@ void pensim_model_get_status(const struct pensim_model *model, struct pen_status
 uint16_t pensim_model_get_depth(const struct pensim_model *model);
 uint16_t pensim_model_get_speed(const struct pensim_model *model);
 uint16_t pensim_model_get_watchdog_ms(const struct pensim_model *model);
+/* A heartbeat arrived within the last watchdog time (RUN would not get 0x83). */
+bool pensim_model_watchdog_armed(const struct pensim_model *model);
 uint8_t pensim_model_get_battery(const struct pensim_model *model);
 void pensim_model_get_cartridge(const struct pensim_model *model, struct pen_cartridge *out);
 /* Faults raised from outside plus those the pen raises itself (no
