@@ -141,7 +141,6 @@ static bool parse_options(struct penctl *p, const char *command, const GOptionEn
 	g_autofree char *name = g_strdup_printf("penctl %s", command);
 
 	g_set_prgname(name);
-	g_option_context_set_summary(context, usage_text);
 	if (entries)
 		g_option_context_add_main_entries(context, entries, NULL);
 	if (!g_option_context_parse(context, argc, argv, &error)) {

@@ -39,8 +39,10 @@ if(BUILD_TESTING)
               sh ${CMAKE_SOURCE_DIR}/docs/penctl.1)
     set_tests_properties(unit/penctl-man-page PROPERTIES LABELS unit)
   endif()
-  # The completion script is valid bash.
+  # The completion script offers the commands and options (plain bash, no
+  # bash-completion package needed).
   add_test(NAME unit/penctl-bash-completion
-    COMMAND bash -n ${CMAKE_CURRENT_SOURCE_DIR}/penctl.bash-completion)
+    COMMAND bash ${CMAKE_SOURCE_DIR}/tests/unit/test_penctl_completion.sh
+            ${CMAKE_CURRENT_SOURCE_DIR}/penctl.bash-completion)
   set_tests_properties(unit/penctl-bash-completion PROPERTIES LABELS unit)
 endif()
