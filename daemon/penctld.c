@@ -398,6 +398,10 @@ static void control_snapshot(void *user_data, struct engine_snapshot *out)
 	struct penctld *d = user_data;
 
 	engine_get_snapshot(d->engine, g_get_monotonic_time(), out);
+	/* The engine knows the connected pen; a paired one not (yet) connected
+	 * is still the pen penctl should show. */
+	if (!out->pen_address[0])
+		out->pen_address = pen_address(d);
 }
 
 static const struct penctl_config *control_config(void *user_data)

@@ -13,7 +13,7 @@
 set -eu
 
 build_pkgs="cmake gcc make pkg-config libglib2.0-dev libglib2.0-bin libbluetooth-dev libgpiod-dev"
-test_pkgs="libcmocka-dev dbus python3-dbusmock python3-dbus python3-gi bluez systemd groff-base man-db util-linux"
+test_pkgs="libcmocka-dev dbus python3-dbusmock python3-dbus python3-gi bluez systemd groff-base man-db util-linux libxml2-utils dpkg-dev"
 
 case "${1:-build}" in
 build) want="$build_pkgs" ;;
