@@ -84,6 +84,7 @@ struct pensim {
 	bool adv_registered;
 	bool adv_busy;          /* a (un)register call is on its way */
 	bool adv_with_name;
+	bool adv_announced;     /* "advertising" was logged */
 	guint readvertise_id;
 	guint tick_id;
 	char *central_path;
@@ -463,9 +464,11 @@ static void adv_register_done(GObject *source, GAsyncResult *res, gpointer user_
 
 	app->adv_busy = false;
 	if (reply) {
-		if (!app->adv_registered)
+		/* Once, not at every periodic re-registration. */
+		if (!app->adv_announced)
 			log_line("advertising %s as \"%s\"", PEN_SERVICE_UUID,
 				 app->adv_with_name ? app->opt.name : "(no name)");
+		app->adv_announced = true;
 		app->adv_registered = true;
 		/* Connected while the call was on its way: take it back. */
 		if (app->central_path || app->shutting_down)
@@ -483,6 +486,7 @@ static void adv_register_done(GObject *source, GAsyncResult *res, gpointer user_
 		return;
 	}
 	log_line("RegisterAdvertisement failed: %s (retrying)", error->message);
+	app->adv_announced = false;
 }
 
 static void advertise(struct pensim *app)
@@ -694,7 +698,7 @@ static void managed_objects_done(GObject *source, GAsyncResult *res, gpointer us
 	g_autoptr(GVariant) objects = NULL;
 	g_autoptr(GPtrArray) adapters = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *chosen = NULL;
-	bool chosen_powered = false;
+	bool chosen_powered = false, chosen_has_gatt = false;
 	GVariantIter iter;
 	const char *path;
 	GVariant *ifaces;
@@ -711,13 +715,13 @@ static void managed_objects_done(GObject *source, GAsyncResult *res, gpointer us
 		g_autoptr(GVariant) props = g_variant_lookup_value(ifaces, ADAPTER_IFACE,
 								   G_VARIANT_TYPE("a{sv}"));
 
-		if (props && has_interface(ifaces, GATT_MANAGER_IFACE))
+		if (props)
 			g_ptr_array_add(adapters, g_strdup(path));
 		g_variant_unref(ifaces);
 	}
 	g_ptr_array_sort(adapters, (GCompareFunc)g_strcmp0);
 	if (adapters->len == 0) {
-		fatal(app, "bluetoothd has no Bluetooth adapter (none with GattManager1)");
+		fatal(app, "bluetoothd has no Bluetooth adapter");
 		return;
 	}
 
@@ -733,6 +737,7 @@ static void managed_objects_done(GObject *source, GAsyncResult *res, gpointer us
 				     : props && bool_property(props, "Powered")) {
 			chosen = g_strdup(a);
 			chosen_powered = props && bool_property(props, "Powered");
+			chosen_has_gatt = a_ifaces && has_interface(a_ifaces, GATT_MANAGER_IFACE);
 		}
 	}
 	if (!chosen) {
@@ -741,6 +746,13 @@ static void managed_objects_done(GObject *source, GAsyncResult *res, gpointer us
 		else
 			fatal(app, "no powered Bluetooth adapter (power one on, or pick one "
 			      "with --adapter)");
+		return;
+	}
+	if (!chosen_has_gatt) {
+		/* bluetoothd adds GattManager1 and LEAdvertisingManager1 only
+		 * to an adapter that can do LE. */
+		fatal(app, "adapter %s has no org.bluez.GattManager1 (no LE support, or "
+		      "bluetoothd too old)", chosen);
 		return;
 	}
 	app->adapter_path = g_steal_pointer(&chosen);
