@@ -79,6 +79,9 @@ struct pensim {
 	guint name_watch;
 	bool bluez_seen;
 	bool bluez_present;
+	bool waiting_for_adapter; /* lost one; wait instead of failing */
+	bool listing;           /* GetManagedObjects on its way */
+	bool list_again;        /* and bluetoothd changed meanwhile */
 	char *adapter_path;
 	bool app_registered;
 	bool adv_registered;
@@ -227,6 +230,25 @@ static void central_gone(struct pensim *app, const char *why);
 static void advertise(struct pensim *app);
 static void stop_advertising(struct pensim *app);
 
+static void list_bluez_objects(struct pensim *app);
+static bool has_interface(GVariant *ifaces, const char *iface);
+
+/* bluetoothd left, or took our adapter away: what was registered on it is
+ * gone with it.  A central on it is gone too (the motor stops), and we wait
+ * for an adapter to come back rather than exit: a bluetoothd restart is a
+ * normal event. */
+static void adapter_lost(struct pensim *app, const char *why)
+{
+	log_line("%s; waiting for an adapter", why);
+	g_clear_pointer(&app->adapter_path, g_free);
+	app->app_registered = false;
+	app->adv_registered = false;
+	app->adv_busy = false;
+	app->adv_announced = false;
+	app->waiting_for_adapter = true;
+	central_gone(app, "lost with the adapter");
+}
+
 static bool path_on_adapter(struct pensim *app, const char *path)
 {
 	size_t n;
@@ -313,6 +335,11 @@ static void on_interfaces_added(GDBusConnection *bus, const char *sender, const 
 	if (!g_variant_is_of_type(params, G_VARIANT_TYPE("(oa{sa{sv}})")))
 		return;
 	g_variant_get(params, "(&o@a{sa{sv}})", &object, &ifaces);
+	if (app->waiting_for_adapter && !app->adapter_path &&
+	    (has_interface(ifaces, ADAPTER_IFACE) || has_interface(ifaces, GATT_MANAGER_IFACE))) {
+		list_bluez_objects(app);
+		return;
+	}
 	device = g_variant_lookup_value(ifaces, DEVICE_IFACE, G_VARIANT_TYPE("a{sv}"));
 	if (device)
 		device_props_seen(app, object, device);
@@ -336,8 +363,7 @@ static void on_interfaces_removed(GDBusConnection *bus, const char *sender, cons
 	if (g_strcmp0(object, app->central_path) == 0)
 		central_gone(app, "removed");
 	else if (g_strcmp0(object, app->adapter_path) == 0)
-		log_line("adapter %s removed; waiting for bluetoothd to bring it back",
-			 app->adapter_path);
+		adapter_lost(app, "the adapter was removed");
 }
 
 static void subscribe_signals(struct pensim *app)
@@ -703,8 +729,17 @@ static void managed_objects_done(GObject *source, GAsyncResult *res, gpointer us
 	const char *path;
 	GVariant *ifaces;
 
+	app->listing = false;
 	if (!reply) {
+		if (!app->bluez_present)
+			return; /* it left meanwhile; its return lists again */
 		fatal(app, "cannot list bluetoothd's objects: %s", error->message);
+		return;
+	}
+	if (app->adapter_path)
+		return; /* an earlier listing found one */
+	if (app->list_again) {
+		list_bluez_objects(app);
 		return;
 	}
 	objects = g_variant_get_child_value(reply, 0);
@@ -720,6 +755,10 @@ static void managed_objects_done(GObject *source, GAsyncResult *res, gpointer us
 		g_variant_unref(ifaces);
 	}
 	g_ptr_array_sort(adapters, (GCompareFunc)g_strcmp0);
+	if (adapters->len == 0 && app->waiting_for_adapter) {
+		log_line("no adapter yet");
+		return;
+	}
 	if (adapters->len == 0) {
 		fatal(app, "bluetoothd has no Bluetooth adapter");
 		return;
@@ -740,12 +779,20 @@ static void managed_objects_done(GObject *source, GAsyncResult *res, gpointer us
 			chosen_has_gatt = a_ifaces && has_interface(a_ifaces, GATT_MANAGER_IFACE);
 		}
 	}
+	if (!chosen && app->waiting_for_adapter) {
+		log_line("adapter not back yet");
+		return;
+	}
 	if (!chosen) {
 		if (app->opt.adapter)
 			fatal(app, "adapter %s not found", app->opt.adapter);
 		else
 			fatal(app, "no powered Bluetooth adapter (power one on, or pick one "
 			      "with --adapter)");
+		return;
+	}
+	if (!chosen_has_gatt && app->waiting_for_adapter) {
+		log_line("%s has no GattManager1 yet", chosen);
 		return;
 	}
 	if (!chosen_has_gatt) {
@@ -756,7 +803,7 @@ static void managed_objects_done(GObject *source, GAsyncResult *res, gpointer us
 		return;
 	}
 	app->adapter_path = g_steal_pointer(&chosen);
-	subscribe_signals(app);
+	app->waiting_for_adapter = false;
 
 	/* A central may already be connected (pensim restarted). */
 	g_variant_iter_init(&iter, objects);
@@ -780,6 +827,22 @@ static void managed_objects_done(GObject *source, GAsyncResult *res, gpointer us
 			       NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, power_on_done, app);
 }
 
+static void list_bluez_objects(struct pensim *app)
+{
+	/* One listing at a time; a change seen meanwhile asks for another. */
+	if (app->listing) {
+		app->list_again = true;
+		return;
+	}
+	app->listing = true;
+	app->list_again = false;
+	/* Signals first, so nothing between the list and them is missed. */
+	subscribe_signals(app);
+	g_dbus_connection_call(app->bus, BLUEZ, "/", OBJECT_MANAGER_IFACE, "GetManagedObjects",
+			       NULL, G_VARIANT_TYPE("(a{oa{sa{sv}}})"), G_DBUS_CALL_FLAGS_NONE, -1,
+			       NULL, managed_objects_done, app);
+}
+
 static void bluez_appeared(GDBusConnection *bus, const char *name, const char *owner,
 			   gpointer user_data)
 {
@@ -788,10 +851,9 @@ static void bluez_appeared(GDBusConnection *bus, const char *name, const char *o
 	(void)name;
 	app->bluez_seen = true;
 	app->bluez_present = true;
+	(void)bus;
 	log_line("org.bluez is %s", owner);
-	g_dbus_connection_call(bus, BLUEZ, "/", OBJECT_MANAGER_IFACE, "GetManagedObjects", NULL,
-			       G_VARIANT_TYPE("(a{oa{sa{sv}}})"), G_DBUS_CALL_FLAGS_NONE, -1,
-			       NULL, managed_objects_done, app);
+	list_bluez_objects(app);
 }
 
 static void bluez_vanished(GDBusConnection *bus, const char *name, gpointer user_data)
@@ -806,12 +868,7 @@ static void bluez_vanished(GDBusConnection *bus, const char *name, gpointer user
 	if (!app->bluez_present)
 		return;
 	app->bluez_present = false;
-	log_line("org.bluez left the bus; waiting for it to come back");
-	central_gone(app, "lost with bluetoothd");
-	app->app_registered = false;
-	app->adv_registered = false;
-	app->adv_busy = false;
-	g_clear_pointer(&app->adapter_path, g_free);
+	adapter_lost(app, "org.bluez left the bus");
 	if (app->shutting_down)
 		g_main_loop_quit(app->loop);
 }

@@ -122,10 +122,11 @@ class Harness:
 
     def start_mock(self):
         template = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'pensim_mock.py')
-        mock = subprocess.Popen(['/usr/bin/python3', '-m', 'dbusmock', '--system',
+        self.mock_proc = subprocess.Popen(['/usr/bin/python3', '-m', 'dbusmock', '--system',
                                  '--template', template],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.procs.append(mock)
+                                          stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.DEVNULL)
+        self.procs.append(self.mock_proc)
         wait_for(lambda: self.name_has_owner('org.bluez'), 'org.bluez on the bus')
 
     def run_pensim_once(self, *args):
@@ -406,6 +407,22 @@ def button_stops_motor(h):
     check(ev['reason'] == 'button', f'record {ev}')
 
 
+def bluetoothd_restart_is_survived(h):
+    h.run_motor(12)
+    h.wait_record(9, 'motor-start seq 12')
+    h.mock_proc.terminate()
+    h.mock_proc.wait(5)
+    ev = h.wait_record(10, 'motor-stop when bluetoothd leaves')
+    check(ev['reason'] == 'disconnect', f'record {ev}')
+    check(h.pensim.poll() is None, 'pensim keeps running without bluetoothd')
+    h.start_mock()
+    h.mock('AddGattAdapter', '(ss)', 'hci0', 'pensim-test')
+    wait_for(lambda: h.mock_calls(ADAPTER, 'RegisterApplication'),
+             'RegisterApplication with the new bluetoothd')
+    wait_for(lambda: h.mock_calls(ADAPTER, 'RegisterAdvertisement'),
+             'RegisterAdvertisement with the new bluetoothd')
+
+
 def sigterm_unregisters_and_exits_zero(h):
     h.pensim.send_signal(signal.SIGTERM)
     rc = h.pensim.wait(10)
@@ -428,6 +445,7 @@ STEPS = [
     fault_command_stops_motor_and_refuses_run,
     disconnect_command_drops_link_and_stops_motor,
     button_stops_motor,
+    bluetoothd_restart_is_survived,
     sigterm_unregisters_and_exits_zero,
 ]
 
@@ -452,6 +470,9 @@ def main():
         h.stop_all()
         if failed and os.path.exists(h.log):
             print('--- pensim stderr ---')
+            with open(h.log) as f:
+                sys.stdout.write(f.read())
+        if os.environ.get("PENSIM_TEST_SHOW_LOG") and os.path.exists(h.log):
             with open(h.log) as f:
                 sys.stdout.write(f.read())
         h.tmp.cleanup()
