@@ -583,6 +583,15 @@ static void managed_objects_done(GObject *source, GAsyncResult *res, gpointer us
 			chosen = g_strdup(a);
 			chosen_powered = props && bool_property(props, "Powered");
 			chosen_has_gatt = a_ifaces && has_interface(a_ifaces, GATT_MANAGER_IFACE);
+			if (props) {
+				g_autoptr(GVariant) address = g_variant_lookup_value(
+					props, "Address", G_VARIANT_TYPE_STRING);
+
+				/* The pen's address, for whoever pairs with it. */
+				if (address)
+					pensim_log("adapter %s has address %s", a,
+						   g_variant_get_string(address, NULL));
+			}
 		}
 	}
 	if (!chosen && app->waiting_for_adapter) {
