@@ -45,19 +45,19 @@ test: test-deps
 	$(MAKE) --no-print-directory test-unit test-integration test-systemd test-asan test-gpiod2 test-system
 
 test-unit:
-	cd $(BUILD) && $(CTEST) -L unit -j$(JOBS)
+	cd $(BUILD) && $(CTEST) -L '^unit$$' -j$(JOBS)
 
 test-integration:
-	cd $(BUILD) && $(CTEST) -L integration
+	cd $(BUILD) && $(CTEST) -L '^integration$$'
 
 test-systemd:
-	cd $(BUILD) && $(CTEST) -L systemd
+	cd $(BUILD) && $(CTEST) -L '^systemd$$'
 
 # The unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
 test-asan:
 	cmake -S . -B $(BUILD_ASAN) -DPENCTL_WERROR=ON -DPENCTL_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	cmake --build $(BUILD_ASAN) -j$(JOBS)
-	cd $(BUILD_ASAN) && $(CTEST) -L unit -j$(JOBS)
+	cd $(BUILD_ASAN) && $(CTEST) -L '^unit$$' -j$(JOBS)
 
 # A second configuration against libgpiod 2 (bookworm-backports, unpacked
 # into a private prefix; the system's libgpiod 1.6 stays as it is).
@@ -66,12 +66,12 @@ test-gpiod2:
 	PKG_CONFIG_PATH=$$(echo $(GPIOD2_PREFIX)/usr/lib/*/pkgconfig) \
 		cmake -S . -B $(BUILD_GPIOD2) -DPENCTL_WERROR=ON >/dev/null
 	cmake --build $(BUILD_GPIOD2) -j$(JOBS)
-	cd $(BUILD_GPIOD2) && $(CTEST) -L unit -j$(JOBS)
+	cd $(BUILD_GPIOD2) && $(CTEST) -L '^unit$$' -j$(JOBS)
 
 test-system:
 	@if [ -x tests/system/setup-host.sh ]; then \
 		tests/system/setup-host.sh $(SYSTEM_CACHE) && \
-		cd $(BUILD) && PENCTL_SYSTEM_CACHE=$(SYSTEM_CACHE) $(CTEST) -L system; \
+		cd $(BUILD) && PENCTL_SYSTEM_CACHE=$(SYSTEM_CACHE) $(CTEST) -L '^system$$'; \
 	fi
 
 install: build
