@@ -4,9 +4,14 @@
 # Boots the whole-system test VM once and runs SCENARIOs (names of
 # tests/system/scenarios/*.sh without .sh, e.g. 00-smoke) inside it, in order.
 #
-#   --cache DIR      what setup-host.sh prepared (default: _build/system-cache)
+#   --cache DIR      what setup-host.sh prepared (default: $PENCTL_SYSTEM_CACHE,
+#                    else <source>/_system-cache)
 #   --build DIR      a CMake build: installed with `cmake --install --prefix /usr`
-#                    into a staging DESTDIR that the guest copies into its root
+#                    into a staging DESTDIR that the guest copies into its root.
+#                    A build configured for another prefix than /usr has
+#                    paths compiled in (ExecStart=, the config file) that a
+#                    --prefix override does not change: then a private build
+#                    with -DCMAKE_INSTALL_PREFIX=/usr is made beside it.
 #   --results DIR    results of this run (default: <build or cache>/system-results/<first scenario>)
 #   --timeout SEC    hard limit of the whole VM run (default 240)
 #   --scenario-timeout SEC  limit per scenario inside the guest (default 150)
@@ -18,7 +23,7 @@
 set -u
 SYSDIR=$(cd "$(dirname "$0")" && pwd)
 SRCDIR=$(cd "$SYSDIR/../.." && pwd)
-CACHE=$SRCDIR/_build/system-cache
+CACHE=${PENCTL_SYSTEM_CACHE:-$SRCDIR/_system-cache}
 BUILD=
 RESULTS=
 TIMEOUT=240
@@ -68,14 +73,35 @@ rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
 RESULTS=$(cd "$RESULTS" && pwd)
 
+# The build whose files go into the guest: a system install needs paths
+# compiled for /usr (/etc/penctld, /usr/sbin/penctld in the unit).
+install_build_for_usr() {
+	local prefix
+	prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:[A-Z]*=//p' "$BUILD/CMakeCache.txt" 2>/dev/null)
+	if [ "$prefix" = /usr ]; then
+		echo "$BUILD"
+		return
+	fi
+	local usr_build=$BUILD/system-usr-build
+	echo "run-vm: $BUILD is configured for prefix '${prefix:-?}'; building for /usr in $usr_build" >&2
+	cmake -S "$SRCDIR" -B "$usr_build" -DCMAKE_INSTALL_PREFIX=/usr -DBUILD_TESTING=OFF \
+		-DCMAKE_BUILD_TYPE=RelWithDebInfo >"$RESULTS/usr-build.log" 2>&1 &&
+		cmake --build "$usr_build" -j"$(nproc)" >>"$RESULTS/usr-build.log" 2>&1 || {
+		tail -n 30 "$RESULTS/usr-build.log" >&2
+		return 1
+	}
+	echo "$usr_build"
+}
+
 STAGE=
 if [ -n "$BUILD" ]; then
 	# The same files a package would carry: cmake --install with the real
 	# prefix into a DESTDIR; the guest copies them into its overlay root.
+	INSTALL_FROM=$(install_build_for_usr) || die "building $SRCDIR for /usr failed"
 	STAGE=$RESULTS/stage
-	if ! DESTDIR=$STAGE cmake --install "$BUILD" --prefix /usr >"$RESULTS/install.log" 2>&1; then
+	if ! DESTDIR=$STAGE cmake --install "$INSTALL_FROM" --prefix /usr >"$RESULTS/install.log" 2>&1; then
 		cat "$RESULTS/install.log"
-		die "cmake --install $BUILD failed"
+		die "cmake --install $INSTALL_FROM failed"
 	fi
 fi
 

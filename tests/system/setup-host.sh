@@ -1,5 +1,5 @@
 #!/bin/sh
-# setup-host.sh CACHEDIR
+# setup-host.sh [CACHEDIR]   (default: $PENCTL_SYSTEM_CACHE)
 #
 # Prepares everything the whole-system test VM needs, on a Debian 12 host:
 #   - packages: QEMU, Debian's 6.1 kernel image + headers (the guest kernel,
@@ -14,9 +14,10 @@ set -eu
 
 die() { echo "setup-host: $*" >&2; exit 1; }
 
-[ $# -eq 1 ] || die "usage: $0 CACHEDIR"
-mkdir -p "$1"
-CACHE=$(cd "$1" && pwd)
+CACHE=${1:-${PENCTL_SYSTEM_CACHE:-}}
+[ -n "$CACHE" ] && [ $# -le 1 ] || die "usage: $0 CACHEDIR (or PENCTL_SYSTEM_CACHE=CACHEDIR $0)"
+mkdir -p "$CACHE"
+CACHE=$(cd "$CACHE" && pwd)
 HERE=$(cd "$(dirname "$0")" && pwd)
 LOG="$CACHE/setup.log"
 : >"$LOG"

@@ -9,13 +9,14 @@
 # The scenarios are tests/system/scenarios/NN-name.sh; a new file is a new
 # test at the next configure.
 
-set(PENCTL_SYSTEM_CACHE "${CMAKE_BINARY_DIR}/system-cache" CACHE PATH
-	"Where tests/system/setup-host.sh keeps the VM's kernel module and initramfs")
+# The cache (gpio-sim.ko, initramfs) is $PENCTL_SYSTEM_CACHE at test time,
+# else <source>/_system-cache: the scripts resolve it themselves, so that
+# `PENCTL_SYSTEM_CACHE=... ctest -L system` works without reconfiguring.
 set(_penctl_system_dir "${CMAKE_CURRENT_SOURCE_DIR}/system")
 
 # Idempotent and quick once cached; a scenario does not run without it.
 add_test(NAME system/setup-host
-	COMMAND "${_penctl_system_dir}/setup-host.sh" "${PENCTL_SYSTEM_CACHE}")
+	COMMAND sh -c "exec '${_penctl_system_dir}/setup-host.sh' \"\${PENCTL_SYSTEM_CACHE:-${CMAKE_SOURCE_DIR}/_system-cache}\"")
 set_tests_properties(system/setup-host PROPERTIES
 	LABELS system TIMEOUT 900 RUN_SERIAL TRUE FIXTURES_SETUP penctl_system_vm)
 
@@ -28,7 +29,6 @@ foreach(_script IN LISTS _penctl_system_scenarios)
 	# DESTDIR staging directory, which the guest copies into its root.
 	add_test(NAME system/${_scenario}
 		COMMAND "${_penctl_system_dir}/run-vm.sh"
-			--cache "${PENCTL_SYSTEM_CACHE}"
 			--build "${CMAKE_BINARY_DIR}"
 			--results "${CMAKE_BINARY_DIR}/system-results/${_scenario}"
 			"${_scenario}")

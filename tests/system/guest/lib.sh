@@ -106,12 +106,14 @@ need_penctld() {
 	[ -n "${PENCTLD_INSTALLED:-}" ] || skip "penctld is not installed from the build (${PENCTLD_MISSING:-no stage})"
 }
 
-# penctld_write_config [EXTRA_TEXT]: the test configuration; EXTRA_TEXT is
-# appended as a drop-in (later wins).
+# penctld_write_config [EXTRA_TEXT]: the shipped configuration as installed
+# (or, if it is missing, penctld's identical built-in defaults), plus drop-ins: 10-testbed.conf points the pedal and the pen at
+# the test bed's devices, 50-scenario.conf holds EXTRA_TEXT (later wins).
+PENCTLD_CONF_DIR=/etc/penctld
 penctld_write_config() {
-	mkdir -p /etc/penctld/penctld.conf.d
-	cat >/etc/penctld/penctld.conf <<CONF
-# Written by tests/system (guest/lib.sh).
+	mkdir -p "$PENCTLD_CONF_DIR/penctld.conf.d"
+	cat >"$PENCTLD_CONF_DIR/penctld.conf.d/10-testbed.conf" <<CONF
+# Written by tests/system (guest/lib.sh): the test VM's devices.
 [Pedal]
 Chip=$PEDAL_CHIP_LABEL
 Line=$PEDAL_LINE_NAME
@@ -121,37 +123,93 @@ Bias=pull-up
 [Pen]
 Adapter=$PENCTLD_ADAPTER
 CONF
-	rm -f /etc/penctld/penctld.conf.d/test.conf
+	rm -f "$PENCTLD_CONF_DIR/penctld.conf.d/50-scenario.conf"
 	if [ -n "${1:-}" ]; then
-		printf '%s\n' "$1" >/etc/penctld/penctld.conf.d/test.conf
+		printf '%s\n' "$1" >"$PENCTLD_CONF_DIR/penctld.conf.d/50-scenario.conf"
 	fi
 }
 
-# pensim_start [ARGS...]: the simulated pen on the other controller.
+# pensim_start [ARGS...]: the simulated pen on the other controller, with
+# its motor record and a control FIFO (pen_command disconnect, ...).
+PEN_CONTROL=/run/penctl-test/pen.ctl
 pensim_start() {
-	rm -f "$PEN_RECORD"
+	rm -f "$PEN_RECORD" "$PEN_CONTROL"
 	systemd-run --quiet --unit=pensim --collect \
 		-p StandardOutput=journal -p StandardError=journal \
-		"$PENSIM" --adapter "$PENSIM_ADAPTER" --record "$PEN_RECORD" "$@" ||
-		fail "pensim did not start"
+		"$PENSIM" --adapter "$PENSIM_ADAPTER" --record "$PEN_RECORD" \
+		--control "$PEN_CONTROL" "$@" || fail "pensim did not start"
+	wait_until 20 test -p "$PEN_CONTROL" || fail "pensim made no control FIFO"
 }
 pensim_stop() { systemctl stop pensim.service 2>/dev/null || true; }
+pen_command() { timeout 5 sh -c 'printf "%s\n" "$1" >"$2"' - "$*" "$PEN_CONTROL"; }
 
 # penctld_start: start the service, wait until it is active (READY=1).
 penctld_start() {
-	timeout 30 systemctl start penctld.service || {
+	timeout 60 systemctl start penctld.service || {
 		systemctl --no-pager status penctld.service
 		fail "penctld did not start"
 	}
 }
+penctld_pid() { systemctl show -p MainPID --value penctld.service; }
 
-# pair_pen: scan, pair and trust the simulated pen through penctl; waits
-# until penctld reports it connected.
+# status_field NAME: one property of `penctl --json status`.
+status_field() { penctl_as_operator --json status | jq -r ".$1"; }
+status_is() { [ "$(status_field "$1")" = "$2" ]; }
+
+# pair_pen: scan (long enough for btvirt's one-shot advertisement, see
+# VM-TESTBED.md), pair and trust the simulated pen through penctl, then wait
+# until penctld has it connected.
 pair_pen() {
-	penctl_as_operator scan --timeout 20 >"$SCENARIO_DIR/scan.txt" 2>&1 ||
+	local t0
+	t0=$(date +%s%N)
+	penctl_as_operator scan --seconds 15 >"$SCENARIO_DIR/scan.txt" 2>&1 ||
 		fail "penctl scan failed: $(cat "$SCENARIO_DIR/scan.txt")"
 	grep -qi "$PEN_ADDRESS" "$SCENARIO_DIR/scan.txt" ||
 		fail "penctl scan did not list the pen $PEN_ADDRESS: $(cat "$SCENARIO_DIR/scan.txt")"
 	penctl_as_operator pair "$PEN_ADDRESS" >"$SCENARIO_DIR/pair.txt" 2>&1 ||
 		fail "penctl pair failed: $(cat "$SCENARIO_DIR/pair.txt")"
+	wait_until 30 status_is PenConnected true ||
+		fail "penctld did not connect to the paired pen: $(penctl_as_operator status)"
+	figure scan-pair-connect $(( ($(date +%s%N) - t0) / 1000000 )) ms
+}
+
+# session_start ROLE AREA: open a session as the operator; prints its id.
+session_start() {
+	local out
+	out=$(penctl_as_operator --json session start --operator tester --role "$1" \
+		--area "$2" --client system-test --contraindications-checked) ||
+		fail "session start $1/$2 refused: $out"
+	jq -r .session_id <<<"$out"
+}
+
+# treatment_ready [CONFIG_DROPIN]: pen running, penctld running with the test
+# configuration, pen paired and connected.
+treatment_ready() {
+	need_penctld
+	penctld_write_config "${1:-}"
+	# penctld first: both register a default pairing agent with the one
+	# bluetoothd that serves both controllers here, and the pen's side of
+	# the pairing must reach pensim's agent (the last one registered), as it
+	# would on a real pen.  penctld's agent answers for its own Pair() calls.
+	penctld_start
+	pensim_start
+	pair_pen
+}
+
+# press_and_expect_motor NAME: press the pedal and wait for the pen's
+# motor-start; records the latency as figure NAME.
+press_and_expect_motor() {
+	local n t0 line
+	n=$(pen_count motor-start)
+	t0=$(pedal_press)
+	line=$(pen_expect_event motor-start 10 "$n") || fail "pen motor did not start after the pedal press"
+	figure "$1" $(( $(jq .t_us <<<"$line") - t0 )) us
+}
+# release_and_expect_stop NAME: release and wait for the pen's motor-stop.
+release_and_expect_stop() {
+	local n t0 line
+	n=$(pen_count motor-stop)
+	t0=$(pedal_release)
+	line=$(pen_expect_event motor-stop 10 "$n") || fail "pen motor did not stop after the pedal release"
+	figure "$1" $(( $(jq .t_us <<<"$line") - t0 )) us
 }

@@ -76,7 +76,7 @@ setup_bluetooth() {
 		wait_until 10 test ! -e /sys/class/bluetooth/hci0
 	done
 	both_controllers_registered || prepare_failed "btvirt made no working hci0 and hci1"
-	systemd-run --quiet --unit=btmon /usr/bin/btmon -w "$RESULTS/btmon.snoop" ||
+	systemd-run --quiet --unit=btmon -p StandardOutput=null /usr/bin/btmon -w "$RESULTS/btmon.snoop" ||
 		prepare_failed "btmon"
 	systemctl start bluetooth.service || prepare_failed "bluetooth.service did not start"
 	wait_until 20 busctl get-property org.bluez /org/bluez/hci1 org.bluez.Adapter1 Address ||
@@ -120,7 +120,7 @@ setup_gpio_sim() {
 install_penctld() {
 	PENCTLD_INSTALLED=
 	PENCTLD_MISSING=
-	PENSIM=$(command -v penctl-pensim || echo "$PENCTL_BUILD/tools/penctl-pensim")
+	PENSIM=
 	if [ -z "$PENCTL_STAGE" ] || [ ! -d "$PENCTL_STAGE" ]; then
 		PENCTLD_MISSING="no install stage"
 		return
@@ -138,11 +138,15 @@ install_penctld() {
 	getent group penctl >/dev/null || groupadd --system penctl
 	useradd --no-create-home --groups penctl "$OPERATOR" || prepare_failed "useradd $OPERATOR"
 	useradd --no-create-home "$OUTSIDER" || prepare_failed "useradd $OUTSIDER"
+	PENSIM=$(command -v penctl-pensim)
 	local missing=
 	command -v penctld >/dev/null || [ -x /usr/sbin/penctld ] || missing="$missing penctld"
 	command -v penctl >/dev/null || missing="$missing penctl"
 	systemctl cat penctld.service >/dev/null 2>&1 || missing="$missing penctld.service"
-	[ -x "$PENSIM" ] || missing="$missing penctl-pensim"
+	[ -n "$PENSIM" ] || missing="$missing penctl-pensim"
+	# Not fatal here (the built-in defaults are the same): 09-config asserts it.
+	[ -f /etc/penctld/penctld.conf ] ||
+		log "WARNING: the stage has no etc/penctld/penctld.conf: $(cd "$PENCTL_STAGE" && find . -name penctld.conf -path '*etc*' | tr '\n' ' ')"
 	if [ -n "$missing" ]; then
 		PENCTLD_MISSING="missing:$missing"
 	else
@@ -172,6 +176,7 @@ for s in $PENCTL_SCENARIOS; do
 	script="$PENCTL_SRCDIR/tests/system/scenarios/$s.sh"
 	dir="$RESULTS/$s"
 	mkdir -p "$dir"
+	: >"$dir/figures"
 	if [ ! -f "$script" ]; then
 		echo "FAIL $s: no scenario $script" >>"$RESULTS/summary"
 		overall=1
