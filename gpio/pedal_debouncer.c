@@ -125,8 +125,11 @@ void pedal_debouncer_feed(struct pedal_debouncer *d, enum pedal_level level, int
 {
 	output_clear(out);
 	time_us = advance_time(d, time_us);
-	confirm_if_due(d, time_us, out);
 
+	/* An edge never confirms a pending press, even an overdue one (the
+	 * main loop ran late): an up edge says the pedal is up now, a second
+	 * down edge says it went up in between.  Reporting the press then
+	 * would start the motor for a pedal that is no longer held. */
 	switch (level) {
 	case PEDAL_LEVEL_DOWN:
 		line_went_down(d, time_us, out);

@@ -14,8 +14,11 @@
  *    time: a contact that bounces, or a short knock, must not start the
  *    motor (or toggle it in latching mode).  The caller arms a timer for
  *    pedal_debouncer_next_deadline() and calls pedal_debouncer_on_deadline().
- *    A line down for exactly the debounce time counts, whether the timer or
- *    the release edge is handled first (the output is the same).
+ *    Only the timer (or a resync that reads the line down) confirms a
+ *    press: an edge handled after an overdue deadline (a late main loop)
+ *    drops the pending press, because an up edge, or a second down edge,
+ *    says the pedal is not held now, and a press reported then would only
+ *    start the motor for a pedal already released.
  *  - A release is passed on at once: the stop must never wait.  The bounces
  *    after it are swallowed because each down pulse is shorter than the
  *    debounce time and so never becomes a press.
@@ -57,8 +60,8 @@ struct pedal_debounce_event {
 	bool held_at_start; /* PRESSED reported by pedal_debouncer_start() */
 };
 
-/* The most one call can emit: a press confirmed by an edge arriving after
- * its deadline, then the release that edge carries. */
+/* The most one call emits is one event; two leaves room for a mistake to
+ * be caught by the tests rather than by a write past the array. */
 #define PEDAL_DEBOUNCER_MAX_EVENTS 2
 
 struct pedal_debouncer_output {
