@@ -13,8 +13,8 @@
 #                    --prefix override does not change: then a private build
 #                    with -DCMAKE_INSTALL_PREFIX=/usr is made beside it.
 #   --results DIR    results of this run (default: <build or cache>/system-results/<first scenario>)
-#   --timeout SEC    hard limit of the whole VM run (default 240)
-#   --scenario-timeout SEC  limit per scenario inside the guest (default 150)
+#   --timeout SEC    hard limit of the whole VM run (default 300)
+#   --scenario-timeout SEC  limit per scenario inside the guest (default 180)
 #   --verbose        show the guest console while it runs
 #
 # Prints a PASS/FAIL/SKIP line per scenario.  Exit 0 when all passed, 77 when
@@ -26,8 +26,8 @@ SRCDIR=$(cd "$SYSDIR/../.." && pwd)
 CACHE=${PENCTL_SYSTEM_CACHE:-$SRCDIR/_system-cache}
 BUILD=
 RESULTS=
-TIMEOUT=240
-SCENARIO_TIMEOUT=150
+TIMEOUT=300
+SCENARIO_TIMEOUT=180
 VERBOSE=
 
 die() { echo "run-vm: $*" >&2; exit 1; }

@@ -1,38 +1,79 @@
-# Whole-system tests: each scenario boots a QEMU VM with Debian's kernel,
-# systemd, bluetoothd, two virtual BLE controllers (btvirt) and a gpio-sim
-# pedal, installs this build into it and drives the real service.
+# Whole-system tests: a QEMU VM with Debian's kernel, systemd, bluetoothd,
+# two virtual BLE controllers (btvirt) and a gpio-sim pedal; this build is
+# installed into it and the real service is driven from inside.
 # Included from tests/CMakeLists.txt (CMAKE_CURRENT_SOURCE_DIR is tests/).
 #
-#   tests/system/setup-host.sh <cache>   packages, gpio-sim.ko, initramfs
-#   ctest -L system                      every scenario, one fresh VM each
+#   tests/system/setup-host.sh [CACHE]    packages, gpio-sim.ko, initramfs
+#   ctest -L system                       every scenario
+#   tests/system/run-vm.sh --build B S... one VM for scenarios S (by hand)
 #
-# The scenarios are tests/system/scenarios/NN-name.sh; a new file is a new
-# test at the next configure.
-
-# The cache (gpio-sim.ko, initramfs) is $PENCTL_SYSTEM_CACHE at test time,
-# else <source>/_system-cache: the scripts resolve it themselves, so that
-# `PENCTL_SYSTEM_CACHE=... ctest -L system` works without reconfiguring.
+# The cache is $PENCTL_SYSTEM_CACHE at test time, else <source>/_system-cache;
+# the scripts resolve it themselves, so `PENCTL_SYSTEM_CACHE=... ctest -L
+# system` works without reconfiguring.
+#
+# A boot with its Bluetooth and pedal set-up costs about as much as a
+# scenario, so scenarios that leave the machine as they found it share one
+# boot ("group|scenario..."), in the order given.  A scenario file
+# (scenarios/NN-name.sh) in no group gets a VM of its own.
 set(_penctl_system_dir "${CMAKE_CURRENT_SOURCE_DIR}/system")
+set(_penctl_system_groups
+	"service|00-smoke 10-access-denied 09-config"
+	"pen-basics|01-pairing 02-pedal 03-depth 07-pedal-held-at-start"
+	"pen-limits|04-time-limit 05-link-loss"
+	"failures|06-daemon-crash 11-watchdog 08-bluetoothd-restart")
 
-# Idempotent and quick once cached; a scenario does not run without it.
+# Idempotent and quick once cached; no scenario runs without it.
 add_test(NAME system/setup-host
 	COMMAND sh -c "exec '${_penctl_system_dir}/setup-host.sh' \"\${PENCTL_SYSTEM_CACHE:-${CMAKE_SOURCE_DIR}/_system-cache}\"")
 set_tests_properties(system/setup-host PROPERTIES
 	LABELS system TIMEOUT 900 RUN_SERIAL TRUE FIXTURES_SETUP penctl_system_vm)
+
+function(_penctl_add_system_test name)
+	list(LENGTH ARGN count)
+	# The VM's own hard limit: boot and set-up, then 100 s a scenario; ctest
+	# allows for the install (and a /usr build, see run-vm.sh) on top.
+	math(EXPR vm_timeout "120 + 100 * ${count}")
+	math(EXPR ctest_timeout "${vm_timeout} + 120")
+	if(ctest_timeout LESS 600)
+		set(ctest_timeout 600)
+	endif()
+	# run-vm.sh first runs `cmake --install <build> --prefix /usr` into a
+	# DESTDIR staging directory, which the guest copies into its root.
+	add_test(NAME system/${name}
+		COMMAND "${_penctl_system_dir}/run-vm.sh"
+			--build "${CMAKE_BINARY_DIR}"
+			--results "${CMAKE_BINARY_DIR}/system-results/${name}"
+			--timeout ${vm_timeout}
+			${ARGN})
+	set_tests_properties(system/${name} PROPERTIES
+		LABELS system TIMEOUT ${ctest_timeout} RUN_SERIAL TRUE SKIP_RETURN_CODE 77
+		FIXTURES_REQUIRED penctl_system_vm)
+endfunction()
+
+set(_penctl_grouped "")
+foreach(_group IN LISTS _penctl_system_groups)
+	string(REPLACE "|" ";" _parts "${_group}")
+	list(GET _parts 0 _name)
+	list(GET _parts 1 _members)
+	separate_arguments(_members UNIX_COMMAND "${_members}")
+	set(_present "")
+	foreach(_s IN LISTS _members)
+		if(EXISTS "${_penctl_system_dir}/scenarios/${_s}.sh")
+			list(APPEND _present ${_s})
+		endif()
+	endforeach()
+	list(APPEND _penctl_grouped ${_present})
+	if(_present)
+		_penctl_add_system_test(${_name} ${_present})
+	endif()
+endforeach()
 
 file(GLOB _penctl_system_scenarios CONFIGURE_DEPENDS
 	"${_penctl_system_dir}/scenarios/[0-9][0-9]-*.sh")
 list(SORT _penctl_system_scenarios)
 foreach(_script IN LISTS _penctl_system_scenarios)
 	get_filename_component(_scenario "${_script}" NAME_WE)
-	# run-vm.sh first runs `cmake --install <build> --prefix /usr` into a
-	# DESTDIR staging directory, which the guest copies into its root.
-	add_test(NAME system/${_scenario}
-		COMMAND "${_penctl_system_dir}/run-vm.sh"
-			--build "${CMAKE_BINARY_DIR}"
-			--results "${CMAKE_BINARY_DIR}/system-results/${_scenario}"
-			"${_scenario}")
-	set_tests_properties(system/${_scenario} PROPERTIES
-		LABELS system TIMEOUT 600 RUN_SERIAL TRUE SKIP_RETURN_CODE 77
-		FIXTURES_REQUIRED penctl_system_vm)
+	if(NOT _scenario IN_LIST _penctl_grouped)
+		_penctl_add_system_test(${_scenario} ${_scenario})
+	endif()
 endforeach()

@@ -24,13 +24,13 @@ uptime_s() { cut -d' ' -f1 /proc/uptime; }
 # and of pensim's t_us).
 mono_us() { "$PENCTL_GUESTDIR/monotonic-us"; }
 
-# wait_until SECONDS COMMAND...: retry COMMAND every 0.1 s; 1 on timeout.
+# wait_until SECONDS COMMAND...: retry COMMAND every 0.2 s; 1 on timeout.
 wait_until() {
 	local deadline=$(($(date +%s%N) + ${1%.*} * 1000000000))
 	shift
 	until "$@" >/dev/null 2>&1; do
 		[ "$(date +%s%N)" -lt "$deadline" ] || return 1
-		sleep 0.1
+		sleep 0.2
 	done
 }
 
@@ -64,13 +64,16 @@ pedal_value() { cat "$PEDAL_VALUE"; }
 
 # ---- The pen (pensim's motor record) -----------------------------------------
 # JSON lines {"t_us":..,"event":"motor-start"|"motor-stop","reason":..}.
-pen_record() { cat "$PEN_RECORD" 2>/dev/null || true; }
+# One pensim runs for the whole boot; a scenario sees the lines written
+# since it began (PEN_RECORD_OFFSET, set by run-scenario.sh).
+pen_record() { tail -n "+$((${PEN_RECORD_OFFSET:-0} + 1))" "$PEN_RECORD" 2>/dev/null || true; }
 pen_count() { pen_record | jq -c --arg e "$1" 'select(.event == $e)' | wc -l; }
+pen_count_above() { [ "$(pen_count "$1")" -gt "$2" ]; }
 # pen_expect_event EVENT SECONDS [AFTER_COUNT]: wait for the (AFTER_COUNT+1)th
-# EVENT; prints its JSON line.
+# EVENT of this scenario; prints its JSON line.
 pen_expect_event() {
 	local n=${3:-$(pen_count "$1")}
-	wait_until "$2" test "$(pen_count "$1")" -gt "$n" || return 1
+	wait_until "$2" pen_count_above "$1" "$n" || return 1
 	pen_record | jq -c --arg e "$1" 'select(.event == $e)' | sed -n "$((n + 1))p"
 }
 pen_motor_running() {
@@ -93,13 +96,17 @@ penctl_as_operator() { runuser -u "$OPERATOR" -- timeout 60 penctl "$@"; }
 penctl_as_outsider() { runuser -u "$OUTSIDER" -- timeout 60 penctl "$@"; }
 
 # journal_events EVENT: penctld's records of kind EVENT, as JSON lines.
+# Only this scenario's records: those after JOURNAL_CURSOR (run-scenario.sh).
 journal_events() {
-	journalctl --no-pager -q -u penctld.service -o json PENCTL_EVENT="$1" 2>/dev/null
+	journalctl --no-pager -q -u penctld.service -o json ${JOURNAL_CURSOR:+--after-cursor="$JOURNAL_CURSOR"} \
+		PENCTL_EVENT="$1" 2>/dev/null
 }
 journal_event_count() { journal_events "$1" | wc -l; }
+journal_count_above() { [ "$(journal_event_count "$1")" -gt "$2" ]; }
+# journal_expect_event EVENT SECONDS [AFTER_COUNT]
 journal_expect_event() {
 	local n=${3:-$(journal_event_count "$1")}
-	wait_until "$2" test "$(journal_event_count "$1")" -gt "$n"
+	wait_until "$2" journal_count_above "$1" "$n"
 }
 
 need_penctld() {
@@ -130,10 +137,12 @@ CONF
 }
 
 # pensim_start [ARGS...]: the simulated pen on the other controller, with
-# its motor record and a control FIFO (pen_command disconnect, ...).
+# its motor record and a control FIFO (pen_command disconnect, ...).  One
+# pensim serves every scenario of a boot; started once.
 PEN_CONTROL=/run/penctl-test/pen.ctl
 pensim_start() {
-	rm -f "$PEN_RECORD" "$PEN_CONTROL"
+	systemctl is-active --quiet pensim.service && return 0
+	rm -f "$PEN_CONTROL"
 	systemd-run --quiet --unit=pensim --collect \
 		-p StandardOutput=journal -p StandardError=journal \
 		"$PENSIM" --adapter "$PENSIM_ADAPTER" --record "$PEN_RECORD" \
@@ -183,17 +192,30 @@ session_start() {
 }
 
 # treatment_ready [CONFIG_DROPIN]: pen running, penctld running with the test
-# configuration, pen paired and connected.
+# configuration (+ CONFIG_DROPIN), pen paired and connected.  What an earlier
+# scenario of the same boot set up is reused: a changed configuration
+# restarts penctld, a pen penctld already knows is not paired again.
 treatment_ready() {
 	need_penctld
+	local before after
+	before=$(cat "$PENCTLD_CONF_DIR/penctld.conf.d/"*.conf 2>/dev/null)
 	penctld_write_config "${1:-}"
-	# penctld first: both register a default pairing agent with the one
-	# bluetoothd that serves both controllers here, and the pen's side of
-	# the pairing must reach pensim's agent (the last one registered), as it
-	# would on a real pen.  penctld's agent answers for its own Pair() calls.
-	penctld_start
+	after=$(cat "$PENCTLD_CONF_DIR/penctld.conf.d/"*.conf 2>/dev/null)
+	if ! systemctl is-active --quiet penctld.service; then
+		# penctld first: both register a default pairing agent with the one
+		# bluetoothd that serves both controllers here, and the pen's side of
+		# the pairing must reach pensim's agent (the last one registered), as
+		# it would on a real pen.  penctld's agent answers its own Pair().
+		penctld_start
+	elif [ "$before" != "$after" ]; then
+		timeout 60 systemctl restart penctld.service || fail "restart with the new configuration failed"
+	fi
 	pensim_start
-	pair_pen
+	if [ "$(status_field PenAddress)" = "$PEN_ADDRESS" ]; then
+		wait_until 40 status_is PenConnected true || fail "penctld did not reconnect to its pen"
+	else
+		pair_pen
+	fi
 }
 
 # press_and_expect_motor NAME: press the pedal and wait for the pen's
@@ -212,4 +234,44 @@ release_and_expect_stop() {
 	t0=$(pedal_release)
 	line=$(pen_expect_event motor-stop 10 "$n") || fail "pen motor did not stop after the pedal release"
 	figure "$1" $(( $(jq .t_us <<<"$line") - t0 )) us
+}
+
+# ensure_session ROLE AREA: the open session, or a new one when a restart
+# closed it (prints the id).
+ensure_session() {
+	local id
+	id=$(status_field SessionId)
+	if [ -z "$id" ] || [ "$id" = null ]; then
+		session_start "$1" "$2"
+	else
+		echo "$id"
+	fi
+}
+
+# pen_set_depth_um: the depth the pen itself is set to, from pensim's
+# "status" line (... depth_um=M (set S) ...).
+pen_set_depth_um() {
+	local n
+	n=$(journalctl -q --no-pager -u pensim.service -o cat | grep -c ' status: ')
+	pen_command status
+	wait_until 5 sh -c "[ \$(journalctl -q --no-pager -u pensim.service -o cat | grep -c ' status: ') -gt $n ]" ||
+		fail "pensim did not answer the status command"
+	journalctl -q --no-pager -u pensim.service -o cat | grep ' status: ' | tail -n 1 |
+		sed -n 's/.*(set \([0-9]*\)).*/\1/p'
+}
+
+pen_depth_is() { [ "$(pen_set_depth_um)" = "$1" ]; }
+
+# assert_no_motor_while_held SECONDS: the pedal is down, the pen stays off.
+assert_no_motor_while_held() {
+	[ "$(pedal_value)" = 0 ] || fail "the pedal is not held (line reads $(pedal_value))"
+	pen_assert_motor_stays_off "$1"
+	pen_motor_running && fail "the pen motor runs while it should be off"
+	status_is MotorOn false || fail "penctld says MotorOn=true while the held pedal must be ignored"
+	return 0
+}
+
+# penctld_wait_restarted OLD_PID SECONDS: systemd started a new penctld.
+penctld_wait_restarted() {
+	wait_until "$2" sh -c "p=\$(systemctl show -p MainPID --value penctld.service); [ \"\$p\" != 0 ] && [ \"\$p\" != $1 ] && systemctl is-active --quiet penctld.service"
 }

@@ -155,9 +155,10 @@ install_penctld() {
 	log "penctld install: ${PENCTLD_INSTALLED:+complete}${PENCTLD_MISSING}"
 }
 
+PEN_RECORD=$RESULTS/pen.jsonl
 write_env() {
 	{
-		for v in PENCTLD_ADAPTER PENSIM_ADAPTER PEN_ADDRESS PEDAL_CHIP PEDAL_CHIP_LABEL \
+		for v in PEN_RECORD PENCTLD_ADAPTER PENSIM_ADAPTER PEN_ADDRESS PEDAL_CHIP PEDAL_CHIP_LABEL \
 			PEDAL_LINE_NAME PEDAL_PULL PEDAL_VALUE PENCTLD_INSTALLED PENCTLD_MISSING PENSIM; do
 			printf '%s=%q\n' "$v" "${!v}"
 		done
@@ -184,8 +185,11 @@ for s in $PENCTL_SCENARIOS; do
 	fi
 	log "=== scenario $s"
 	start=$(date +%s%N)
-	SCENARIO=$s SCENARIO_DIR=$dir PEN_RECORD="$dir/pen.jsonl" \
-		timeout -k 5 "${PENCTL_SCENARIO_TIMEOUT:-150}" bash "$script" 2>&1 | tee "$dir/log"
+	# This scenario's view of the shared pen record and journal.
+	PEN_RECORD_OFFSET=$(cat "$PEN_RECORD" 2>/dev/null | wc -l)
+	JOURNAL_CURSOR=$(journalctl -q -n 0 --show-cursor | sed -n 's/^-- cursor: //p')
+	SCENARIO=$s SCENARIO_DIR=$dir PEN_RECORD_OFFSET=$PEN_RECORD_OFFSET \
+		JOURNAL_CURSOR=$JOURNAL_CURSOR timeout -k 5 "${PENCTL_SCENARIO_TIMEOUT:-150}" bash "$script" 2>&1 | tee "$dir/log"
 	rc=${PIPESTATUS[0]}
 	secs=$(( ($(date +%s%N) - start) / 1000000 ))
 	figures=$(tr '\n' ' ' <"$dir/figures" 2>/dev/null)
@@ -195,8 +199,13 @@ for s in $PENCTL_SCENARIOS; do
 	124|137) echo "FAIL $s: timed out after ${PENCTL_SCENARIO_TIMEOUT:-150} s" >>"$RESULTS/summary"; overall=1 ;;
 	*) echo "FAIL $s: $(sed -n 's/^FAIL: //p' "$dir/log" | tail -n 1)" >>"$RESULTS/summary"; overall=1 ;;
 	esac
-	# A scenario may leave things running; the next one starts clean.
-	systemctl stop penctld.service pensim.service 2>/dev/null
+	# The next scenario starts with the pedal up and no session; penctld and
+	# the paired pen stay (treatment_ready reuses them).
+	echo pull-up >"$PEDAL_PULL"
+	if systemctl is-active --quiet penctld.service; then
+		timeout 30 penctl session stop >/dev/null 2>&1
+	fi
+	systemctl reset-failed penctld.service 2>/dev/null
 	log "=== scenario $s: rc $rc"
 done
 

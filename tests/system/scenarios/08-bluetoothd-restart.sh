@@ -1,0 +1,26 @@
+#!/bin/bash
+# Issue 7, scenario 8 — bluetoothd restarted mid-session: the pen stops,
+# penctld reconnects by itself, and the motor stays off until a fresh press.
+. "$PENCTL_GUESTDIR/lib.sh"
+
+treatment_ready
+session=$(ensure_session home face)
+press_and_expect_motor pedal-to-motor-start
+pid=$(penctld_pid)
+
+n=$(pen_count motor-stop)
+t0=$(date +%s%N)
+systemctl restart bluetooth.service || fail "systemctl restart bluetooth failed"
+pen_expect_event motor-stop 10 "$n" >/dev/null || fail "the pen motor did not stop when bluetoothd went away"
+journal_expect_event pen-disconnected 15 0 || fail "no pen-disconnected record"
+wait_until 60 status_is PenConnected true || fail "penctld did not reconnect after bluetoothd restarted"
+figure bluetoothd-restart-to-reconnected $(( ($(date +%s%N) - t0) / 1000000 )) ms
+[ "$(penctld_pid)" = "$pid" ] || fail "penctld was restarted too: it must survive bluetoothd"
+
+assert_no_motor_while_held 3
+pedal_release >/dev/null
+sleep 0.5
+ensure_session home face >/dev/null
+press_and_expect_motor pedal-to-motor-start-after-reconnect
+release_and_expect_stop pedal-to-motor-stop
+echo "bluetoothd restart: penctld survived and reconnected; no motor until a fresh press"
