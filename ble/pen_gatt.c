@@ -268,16 +268,23 @@ int pen_link_write_heartbeat(struct pen_link *link, uint16_t counter)
 static void cartridge_reread(struct pen_link *link, const uint8_t *value, size_t len,
 			     const GError *error)
 {
-	g_autoptr(GVariant) bytes = NULL;
+	struct pen_cartridge cartridge;
+	int err;
 
 	if (error) {
 		g_warning("pen %s: reading Cartridge failed: %s", link->address_text,
 			  error->message);
 		return;
 	}
-	bytes = g_variant_ref_sink(g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, value, len,
-							     sizeof(uint8_t)));
-	pen_gatt_value_changed(link, link->char_paths[PEN_CHAR_CARTRIDGE], bytes);
+	err = pen_codec_parse_cartridge(value, len, &cartridge);
+	if (err < 0) {
+		report_malformed(link, "cartridge", err, len);
+		return;
+	}
+	/* Reported even when unchanged: the engine waits for this answer. */
+	link->cartridge = cartridge;
+	if (link->cb.on_cartridge)
+		link->cb.on_cartridge(link->user_data, &cartridge);
 }
 
 int pen_link_read_cartridge(struct pen_link *link)

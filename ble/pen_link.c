@@ -166,20 +166,35 @@ void pen_link_lost(struct pen_link *link, const char *reason)
 	if (link->state == PEN_LINK_IDLE && !link->connect_pending)
 		return;
 	g_info("pen %s: link lost: %s", link->address_text, reason);
+	/* Tell the daemon while the characteristics are still known: the STOP
+	 * it sends then reaches a pen whose services went away but whose radio
+	 * link is still up ("services unresolved", "pen service removed"). */
+	link->connected_reported = false;
+	if (was_reported && link->cb.on_disconnected)
+		link->cb.on_disconnected(link->user_data, reason);
 	/* Replies to calls of the old link must not touch the new one. */
 	g_cancellable_cancel(link->conn_cancellable);
 	g_object_unref(link->conn_cancellable);
 	link->conn_cancellable = g_cancellable_new();
 	link->connect_pending = false;
 	link->state = PEN_LINK_IDLE;
-	link->connected_reported = false;
 	link_forget_characteristics(link);
 	g_clear_pointer(&link->device_path, g_free);
 	memset(&link->cartridge, 0, sizeof(link->cartridge));
 	if (link->has_address)
 		pen_link_schedule_retry(link);
-	if (was_reported && link->cb.on_disconnected)
-		link->cb.on_disconnected(link->user_data, reason);
+}
+
+void pen_link_drop(struct pen_link *link, const char *reason)
+{
+	if (link->state == PEN_LINK_IDLE && !link->connect_pending)
+		return;
+	if (link->device_path && link->bluez_up)
+		g_dbus_connection_call(link->bus, BLUEZ_BUS_NAME, link->device_path,
+				       BLUEZ_DEVICE_INTERFACE, "Disconnect", NULL, NULL,
+				       G_DBUS_CALL_FLAGS_NONE, PEN_LINK_CALL_TIMEOUT_MS, NULL, NULL,
+				       NULL);
+	pen_link_lost(link, reason);
 }
 
 void pen_link_bluez_gone(struct pen_link *link)
@@ -340,14 +355,7 @@ bool pen_link_set_address(struct pen_link *link, const char *address, GError **e
 
 	/* Another pen (or none): the old link ends here. */
 	if (link->state != PEN_LINK_IDLE || link->connect_pending) {
-		const char *old = link->device_path;
-
-		if (old && link->bluez_up)
-			g_dbus_connection_call(link->bus, BLUEZ_BUS_NAME, old,
-					       BLUEZ_DEVICE_INTERFACE, "Disconnect", NULL, NULL,
-					       G_DBUS_CALL_FLAGS_NONE, PEN_LINK_CALL_TIMEOUT_MS,
-					       NULL, NULL, NULL);
-		pen_link_lost(link, "pen changed");
+		pen_link_drop(link, "pen changed");
 	}
 	if (link->retry_source)
 		g_source_remove(link->retry_source);

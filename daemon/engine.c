@@ -15,6 +15,8 @@
 
 #define US_PER_MS INT64_C(1000)
 #define US_PER_MIN INT64_C(60000000)
+/* How long a STOP may take to reach the pen and be applied. */
+#define RUNAWAY_GRACE_US INT64_C(1000000)
 
 struct engine {
 	const struct penctl_config *config;
@@ -32,6 +34,8 @@ struct engine {
 	char pen_address[18];
 	char pen_incompatibility[128];
 	struct pen_cartridge cartridge;
+	bool cartridge_unverified;  /* taken out and put back: read it again first */
+	bool pen_distrusted;        /* protocol error or runaway: no heartbeats, no RUN */
 	uint8_t battery;
 	uint16_t pen_faults;
 	bool depth_fault_recorded; /* only for fault/fault-cleared records */
@@ -43,6 +47,7 @@ struct engine {
 	bool motor_on;
 	uint16_t next_seq;
 	int64_t motor_started;
+	int64_t last_stop_sent;   /* or the connect time: since then the motor is off */
 	uint16_t heartbeat_counter;
 	int64_t next_heartbeat;
 	int64_t armed_deadline;
@@ -219,13 +224,17 @@ static enum engine_reason machine_blocking_reason(const struct engine *e)
 		return e->lock_reason;
 	if (!e->pen_connected)
 		return ENGINE_REASON_PEN_DISCONNECTED;
-	if (!e->pen_compatible)
+	if (!e->pen_compatible || e->pen_distrusted)
 		return ENGINE_REASON_PEN_INCOMPATIBLE;
 	if (e->pen_faults)
 		return ENGINE_REASON_PEN_FAULT;
 	if (measured_depth_above_limit(e))
 		return ENGINE_REASON_PEN_DEPTH_ABOVE_LIMIT;
-	if (e->cartridge.id == 0)
+	if (e->cartridge.id == 0 || e->cartridge_unverified)
+		return ENGINE_REASON_NO_CARTRIDGE;
+	/* The session's list of cartridges is full: a new one cannot be bound. */
+	if (!cartridge_in_session(e, e->cartridge.id) &&
+	    e->summary.n_cartridges >= ENGINE_MAX_CARTRIDGES)
 		return ENGINE_REASON_NO_CARTRIDGE;
 	if (cartridge_used_before(e, e->cartridge.id))
 		return ENGINE_REASON_CARTRIDGE_USED;
@@ -253,8 +262,9 @@ static void bind_cartridge(struct engine *e, struct engine_output *out)
 
 	if (cartridge_in_session(e, id))
 		return;
-	if (e->summary.n_cartridges < ENGINE_MAX_CARTRIDGES)
-		e->summary.cartridges[e->summary.n_cartridges++] = id;
+	/* machine_blocking_reason() keeps a full list from reaching here. */
+	g_assert(e->summary.n_cartridges < ENGINE_MAX_CARTRIDGES);
+	e->summary.cartridges[e->summary.n_cartridges++] = id;
 	engine_mark_cartridge_used(e, id);
 	emit(out, ENGINE_ACTION_CARTRIDGE_USED)->cartridge = id;
 }
@@ -293,6 +303,7 @@ static void stop_motor(struct engine *e, struct engine_output *out, enum engine_
 	a = emit(out, ENGINE_ACTION_MOTOR_STOP);
 	a->motor.seq = e->next_seq++;
 	a->motor.reason = reason;
+	e->last_stop_sent = e->now;
 	e->needling_before_run += e->now - e->motor_started;
 	e->motor_on = false;
 	if (e->session_open)
@@ -367,9 +378,17 @@ static void stop_if_any_condition_lost(struct engine *e, struct engine_output *o
 	}
 }
 
+/* Heartbeats keep the pen's motor allowed: only a pen we can drive and
+ * trust gets them.  Without them its own watchdog stops it, which is the
+ * fail-safe when a STOP may not have arrived. */
+static bool pen_gets_heartbeats(const struct engine *e)
+{
+	return e->pen_connected && e->pen_compatible && !e->pen_distrusted;
+}
+
 static void send_heartbeat_if_due(struct engine *e, struct engine_output *out)
 {
-	if (!e->pen_connected || e->now < e->next_heartbeat)
+	if (!pen_gets_heartbeats(e) || e->now < e->next_heartbeat)
 		return;
 	emit(out, ENGINE_ACTION_HEARTBEAT)->heartbeat = e->heartbeat_counter++;
 	e->next_heartbeat = e->now + (int64_t)e->config->heartbeat_interval_ms * US_PER_MS;
@@ -395,7 +414,7 @@ static void arm_timer(struct engine *e, struct engine_output *out)
 {
 	int64_t deadline = -1;
 
-	if (e->pen_connected)
+	if (pen_gets_heartbeats(e))
 		consider_deadline(&deadline, e->next_heartbeat);
 	if (e->session_open && !e->locked) {
 		budget_deadlines(e, &deadline, e->session_start, 0, wall_budget(e), e->wall_warned);
@@ -526,6 +545,9 @@ static void on_pen_connected(struct engine *e, struct engine_output *out,
 		  ev->pen_connected.incompatibility ? ev->pen_connected.incompatibility : "",
 		  sizeof(e->pen_incompatibility));
 	e->cartridge = ev->pen_connected.cartridge;
+	e->cartridge_unverified = false;
+	e->pen_distrusted = false;
+	e->last_stop_sent = e->now;
 	e->pen_faults = 0;
 	e->measured_depth_um = 0;
 	e->strokes_known = false;
@@ -556,20 +578,33 @@ static void on_pen_disconnected(struct engine *e, struct engine_output *out, con
 		why;
 }
 
-/* The pen said something we cannot trust (or did not take a write): treat it
- * as incompatible until it reconnects, which re-reads everything. */
-static void on_pen_protocol_error(struct engine *e, struct engine_output *out, const char *why)
+/* The pen said something we cannot trust, did not take a write, or runs
+ * when told to stop: its state is unknown.  Stop it (again, even if we
+ * think it is off), send no more heartbeats so its own watchdog stops it
+ * if the STOP is lost, and drop the link: a reconnect starts afresh. */
+static void distrust_pen(struct engine *e, struct engine_output *out, enum engine_reason reason,
+			 const char *why)
 {
 	struct engine_record *r;
+	struct engine_action *a;
 
-	if (!e->pen_connected)
+	if (!e->pen_connected || e->pen_distrusted)
 		return;
-	e->pen_compatible = false;
-	g_strlcpy(e->pen_incompatibility, why ? why : "protocol error",
+	e->pen_distrusted = true;
+	g_strlcpy(e->pen_incompatibility, why ? why : engine_reason_to_string(reason),
 		  sizeof(e->pen_incompatibility));
-	r = emit_record(out, ENGINE_RECORD_FAULT, ENGINE_REASON_PEN_INCOMPATIBLE);
+	r = emit_record(out, ENGINE_RECORD_FAULT, reason);
 	r->detail = e->pen_incompatibility;
-	stop_motor(e, out, ENGINE_REASON_PEN_INCOMPATIBLE, true);
+	if (e->motor_on) {
+		stop_motor(e, out, reason, true);
+	} else {
+		lock_out_pedal(e);
+		a = emit(out, ENGINE_ACTION_MOTOR_STOP);
+		a->motor.seq = e->next_seq++;
+		a->motor.reason = reason;
+		e->last_stop_sent = e->now;
+	}
+	emit(out, ENGINE_ACTION_DROP_LINK);
 }
 
 static void track_strokes(struct engine *e, uint32_t strokes)
@@ -590,6 +625,13 @@ static void track_pen_faults(struct engine *e, struct engine_output *out, uint16
 	r = emit_record(out, faults ? ENGINE_RECORD_FAULT : ENGINE_RECORD_FAULT_CLEARED,
 			ENGINE_REASON_PEN_FAULT);
 	r->pen_faults = faults ? faults : e->pen_faults;
+	/* A cartridge taken out and put back may be another one (a used one,
+	 * or one with a lower limit): read it before the motor may run. */
+	if ((e->pen_faults & PEN_FAULT_CARTRIDGE_MISSING) &&
+	    !(faults & PEN_FAULT_CARTRIDGE_MISSING)) {
+		e->cartridge_unverified = true;
+		emit(out, ENGINE_ACTION_READ_CARTRIDGE);
+	}
 	e->pen_faults = faults;
 }
 
@@ -601,23 +643,21 @@ static void track_measured_depth(struct engine *e, uint32_t depth)
 }
 
 /* The pen echoes the seq of the last Control it applied; a status that
- * carries the newest seq tells what the pen really did with it. */
+ * carries the newest seq tells what the pen really did with it.  A pen that
+ * runs although our newest command is a STOP it has applied, or that still
+ * runs a grace time after a STOP (or after connecting, when we never told it
+ * to run), is a runaway. */
 static void check_pen_motor(struct engine *e, struct engine_output *out,
 			    const struct pen_status *st)
 {
-	uint16_t last_sent = (uint16_t)(e->next_seq - 1);
-	struct engine_action *a;
+	bool newest = st->control_seq == (uint16_t)(e->next_seq - 1);
 
-	if (st->control_seq != last_sent)
-		return;
-	if (e->motor_on && !st->motor_running) {
+	if (e->motor_on && !st->motor_running && newest)
 		stop_motor(e, out, ENGINE_REASON_PEN_STOPPED, true);
-	} else if (!e->motor_on && st->motor_running) {
-		emit_record(out, ENGINE_RECORD_FAULT, ENGINE_REASON_PEN_RUNAWAY);
-		a = emit(out, ENGINE_ACTION_MOTOR_STOP);
-		a->motor.seq = e->next_seq++;
-		a->motor.reason = ENGINE_REASON_PEN_RUNAWAY;
-	}
+	else if (!e->motor_on && st->motor_running &&
+		 (newest || e->now - e->last_stop_sent >= RUNAWAY_GRACE_US))
+		distrust_pen(e, out, ENGINE_REASON_PEN_RUNAWAY,
+			     "the pen runs its motor although told to stop");
 }
 
 static void on_pen_status(struct engine *e, struct engine_output *out, const struct pen_status *st)
@@ -635,12 +675,19 @@ static void on_pen_status(struct engine *e, struct engine_output *out, const str
 static void on_pen_cartridge(struct engine *e, struct engine_output *out,
 			     const struct pen_cartridge *cartridge)
 {
-	if (!e->pen_connected || cartridge->id == e->cartridge.id)
+	bool same = cartridge->id == e->cartridge.id;
+
+	if (!e->pen_connected)
+		return;
+	e->cartridge_unverified = false;
+	if (same && cartridge->max_depth_um == e->cartridge.max_depth_um)
 		return;
 	e->cartridge = *cartridge;
-	record_cartridge_refusal(e, out);
-	/* A running motor never carries on with a cartridge it was not started with. */
-	stop_motor(e, out, ENGINE_REASON_NO_CARTRIDGE, true);
+	if (!same) {
+		record_cartridge_refusal(e, out);
+		/* A running motor never carries on with a cartridge it was not started with. */
+		stop_motor(e, out, ENGINE_REASON_NO_CARTRIDGE, true);
+	}
 	apply_session_depth(e, out, ENGINE_REASON_NONE);
 }
 
@@ -723,8 +770,10 @@ static void on_session_start(struct engine *e, struct engine_output *out,
 	char depth[16], limit[16];
 
 	if (refusal != ENGINE_REASON_NONE) {
-		rec = emit_record(out, ENGINE_RECORD_SESSION_REFUSED, refusal);
-		rec->detail = out->actions[out->n_actions - 2].reply.message;
+		const char *why = out->actions[out->n_actions - 1].reply.message;
+
+		/* session_start_refusal() replied last; the record quotes it. */
+		emit_record(out, ENGINE_RECORD_SESSION_REFUSED, refusal)->detail = why;
 		return;
 	}
 
@@ -914,6 +963,9 @@ static void on_config_reload(struct engine *e, struct engine_output *out,
 	r->limit_um = effective_limit(e);
 	if (e->motor_on && e->depth_um > effective_limit(e))
 		stop_motor(e, out, ENGINE_REASON_LIMIT_LOWERED, true);
+	/* And the pen's needle goes back within the new limit. */
+	if (e->session_open && e->depth_um > effective_limit(e))
+		apply_session_depth(e, out, ENGINE_REASON_LIMIT_LOWERED);
 	/* A pedal that held the motor in one mode means something else in the other. */
 	if (mode_changed)
 		stop_motor(e, out, ENGINE_REASON_PEDAL_LATCHED_OFF, true);
@@ -967,9 +1019,11 @@ void engine_step(struct engine *e, const struct engine_event *ev, struct engine_
 			on_config_reload(e, out, ev->config);
 		break;
 	case ENGINE_EVENT_PEN_PROTOCOL_ERROR:
-		on_pen_protocol_error(e, out, ev->lost.reason);
+		distrust_pen(e, out, ENGINE_REASON_PEN_INCOMPATIBLE, ev->lost.reason);
 		break;
 	case ENGINE_EVENT_TICK:
+		/* The timer fired and is disarmed: whatever is due next must be armed again. */
+		e->armed_deadline = -1;
 		break;
 	}
 	engine_settle(e, out);

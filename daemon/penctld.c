@@ -41,6 +41,7 @@ struct penctld {
 
 	GSource *engine_timer;   /* ready time = the engine's ARM_TIMER deadline */
 	guint watchdog_source;
+	guint drop_source;
 	guint signal_sources[3];
 	bool ready_sent;
 
@@ -117,6 +118,15 @@ static void write_failed(const char *what, int err)
 		g_warning("Could not write %s to the pen: %s", what, g_strerror(-err));
 }
 
+static gboolean drop_pen_link(gpointer user_data)
+{
+	struct penctld *d = user_data;
+
+	d->drop_source = 0;
+	pen_link_drop(d->pen, "the pen's state cannot be trusted");
+	return G_SOURCE_REMOVE;
+}
+
 static void carry_out(struct penctld *d, const struct engine_action *a)
 {
 	int err = 0;
@@ -160,6 +170,17 @@ static void carry_out(struct penctld *d, const struct engine_action *a)
 	case ENGINE_ACTION_CARTRIDGE_USED:
 		penctl_state_add_cartridge(d->state, a->cartridge);
 		save_state(d);
+		break;
+	case ENGINE_ACTION_READ_CARTRIDGE:
+		err = pen_link_read_cartridge(d->pen);
+		if (err)
+			write_failed("(read) the cartridge", err);
+		break;
+	case ENGINE_ACTION_DROP_LINK:
+		/* After this step: dropping reports the loss, which is an engine
+		 * event of its own, and a step never runs inside another. */
+		if (!d->drop_source)
+			d->drop_source = g_idle_add_full(G_PRIORITY_HIGH, drop_pen_link, d, NULL);
 		break;
 	}
 }
@@ -800,6 +821,8 @@ void penctld_free(struct penctld *d)
 			g_source_remove(d->signal_sources[i]);
 	if (d->watchdog_source)
 		g_source_remove(d->watchdog_source);
+	if (d->drop_source)
+		g_source_remove(d->drop_source);
 	g_clear_pointer(&d->control, control_service_free);
 	g_clear_pointer(&d->pedal, pedal_free);
 	g_clear_pointer(&d->pen, pen_link_free);

@@ -56,7 +56,7 @@ struct engine_event {
 			struct pen_cartridge cartridge;
 		} pen_connected;
 		struct pen_status pen_status;
-		struct pen_cartridge pen_cartridge;
+		struct pen_cartridge pen_cartridge; /* PEN_CARTRIDGE: every read, changed or not */
 		uint8_t pen_battery_percent;
 		struct {
 			const char *reason;          /* free text for the record */
@@ -136,7 +136,7 @@ enum engine_record_kind {
 };
 #define ENGINE_RECORD_KIND_COUNT (ENGINE_RECORD_CONFIG_RELOADED + 1)
 
-#define ENGINE_MAX_CARTRIDGES 8
+#define ENGINE_MAX_CARTRIDGES 32
 
 struct engine_session_summary {
 	char session_id[64];
@@ -178,6 +178,9 @@ enum engine_action_kind {
 	ENGINE_ACTION_RECORD,
 	ENGINE_ACTION_REPLY,         /* to the request event of this step */
 	ENGINE_ACTION_CARTRIDGE_USED,/* persist: this id may never start a session again */
+	ENGINE_ACTION_READ_CARTRIDGE,/* read the Cartridge again; a PEN_CARTRIDGE event follows */
+	ENGINE_ACTION_DROP_LINK,     /* disconnect the pen: its state is unknown; the
+				      * link reconnects by itself and starts afresh */
 };
 
 struct engine_reply {

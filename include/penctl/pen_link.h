@@ -106,8 +106,14 @@ int pen_link_write_depth(struct pen_link *link, uint16_t depth_um);
 int pen_link_write_speed(struct pen_link *link, uint16_t speed);
 int pen_link_write_heartbeat(struct pen_link *link, uint16_t counter);
 
-/* Reads Cartridge again; on_cartridge follows when it changed. */
+/* Reads Cartridge again; on_cartridge follows with the value read, changed
+ * or not (a cartridge put back must be seen to be the same one). */
 int pen_link_read_cartridge(struct pen_link *link);
+
+/* Disconnects the pen (Device1.Disconnect) and reports on_disconnected at
+ * once; reconnecting starts by itself and sets the pen up afresh.  For a
+ * pen whose state can no longer be trusted. */
+void pen_link_drop(struct pen_link *link, const char *reason);
 
 /*
  * Scanning: sets the discovery filter {Transport: le, UUIDs: [pen service],

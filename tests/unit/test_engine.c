@@ -136,6 +136,77 @@ static void rule1_pen_protocol_error_stops_until_reconnect(void **state)
 	assert_true(harness_motor_ran(h));
 }
 
+static void rule1_distrusted_pen_gets_stop_and_no_heartbeats(void **state)
+{
+	struct harness *h = *state;
+	struct engine_event ev = { .kind = ENGINE_EVENT_PEN_PROTOCOL_ERROR };
+
+	harness_ready(h, "home", "face");
+	harness_pedal(h, true);
+	harness_pedal(h, false);
+	/* The STOP was refused: the motor state is unknown. */
+	ev.lost.reason = "control write refused";
+	harness_step(h, &ev);
+	assert_int_equal(harness_stop_reason(h), ENGINE_REASON_PEN_INCOMPATIBLE);
+	assert_non_null(harness_find(h, ENGINE_ACTION_DROP_LINK));
+	for (int i = 0; i < 10; i++) {
+		harness_advance(h, 200000);
+		assert_null(harness_find(h, ENGINE_ACTION_HEARTBEAT));
+	}
+	/* A fresh connection is trusted again. */
+	harness_disconnect(h);
+	harness_connect(h, 0x1111, 3000);
+	assert_non_null(harness_find(h, ENGINE_ACTION_HEARTBEAT));
+}
+
+static void rule1_pen_running_unasked_is_a_runaway(void **state)
+{
+	struct harness *h = *state;
+	struct pen_status st = { .motor_running = true, .control_seq = 4242, .battery_percent = 90 };
+
+	harness_ready(h, "home", "face");
+	/* Right after connecting the pen may still report an old state... */
+	harness_status(h, &st);
+	assert_null(harness_find(h, ENGINE_ACTION_DROP_LINK));
+	/* ...but not a second later. */
+	harness_advance(h, 1000000);
+	harness_status(h, &st);
+	assert_int_equal(harness_find_record(h, ENGINE_RECORD_FAULT)->reason,
+			 ENGINE_REASON_PEN_RUNAWAY);
+	assert_int_equal(harness_stop_reason(h), ENGINE_REASON_PEN_RUNAWAY);
+	assert_non_null(harness_find(h, ENGINE_ACTION_DROP_LINK));
+}
+
+static void rule8_cartridge_put_back_is_read_before_the_motor_runs(void **state)
+{
+	struct harness *h = *state;
+	struct pen_status st = { .battery_percent = 90, .depth_um = 300 };
+	struct engine_event ev = { .kind = ENGINE_EVENT_PEN_CARTRIDGE };
+
+	engine_mark_cartridge_used(h->engine, 0x7777);
+	harness_ready(h, "home", "face");
+	st.control_seq = (uint16_t)0;
+	st.fault_bits = PEN_FAULT_CARTRIDGE_MISSING;
+	harness_status(h, &st);
+	st.fault_bits = 0;
+	harness_status(h, &st);
+	assert_non_null(harness_find(h, ENGINE_ACTION_READ_CARTRIDGE));
+	harness_pedal(h, true);
+	assert_false(harness_motor_ran(h));
+	assert_int_equal(harness_find_record(h, ENGINE_RECORD_MOTOR_REFUSED)->reason,
+			 ENGINE_REASON_NO_CARTRIDGE);
+	/* The read shows yesterday's cartridge: refused. */
+	ev.pen_cartridge.id = 0x7777;
+	ev.pen_cartridge.needle_count = 12;
+	ev.pen_cartridge.max_depth_um = 3000;
+	harness_step(h, &ev);
+	assert_non_null(harness_find_record(h, ENGINE_RECORD_CARTRIDGE_REFUSED));
+	harness_pedal(h, false);
+	harness_pedal(h, true);
+	assert_int_equal(harness_find_record(h, ENGINE_RECORD_MOTOR_REFUSED)->reason,
+			 ENGINE_REASON_CARTRIDGE_USED);
+}
+
 /* Rule 2: a condition lost -> stop in the same step, with the reason. */
 static void rule2_pedal_release_stops_at_once(void **state)
 {
@@ -693,10 +764,13 @@ static void rule9_reload_lowering_the_limit_stops_the_motor(void **state)
 	harness_step(h, &ev);
 	assert_int_equal(harness_stop_reason(h), ENGINE_REASON_LIMIT_LOWERED);
 	assert_non_null(harness_find_record(h, ENGINE_RECORD_CONFIG_RELOADED));
-	harness_pedal(h, false);
+	/* The needle goes back within the new limit, and says why. */
+	assert_int_equal(harness_find(h, ENGINE_ACTION_SET_DEPTH)->depth_um, 800);
+	assert_int_equal(harness_find_record(h, ENGINE_RECORD_DEPTH_SET)->reason,
+			 ENGINE_REASON_LIMIT_LOWERED);
+	/* Still held: ignored until released. */
 	harness_pedal(h, true);
 	assert_false(harness_motor_ran(h));
-	assert_int_equal(harness_depth(h, 800)->refusal, ENGINE_REASON_NONE);
 	harness_pedal(h, false);
 	harness_pedal(h, true);
 	assert_true(harness_motor_ran(h));
@@ -854,6 +928,12 @@ int main(void)
 		NAMED("/safety/rule1/incompatible-pen-never-runs", rule1_incompatible_pen_never_runs),
 		NAMED("/safety/rule1/pen-protocol-error-stops-until-reconnect",
 		      rule1_pen_protocol_error_stops_until_reconnect),
+		NAMED("/safety/rule1/distrusted-pen-gets-stop-and-no-heartbeats",
+		      rule1_distrusted_pen_gets_stop_and_no_heartbeats),
+		NAMED("/safety/rule1/pen-running-unasked-is-a-runaway",
+		      rule1_pen_running_unasked_is_a_runaway),
+		NAMED("/safety/rule8/cartridge-put-back-is-read-first",
+		      rule8_cartridge_put_back_is_read_before_the_motor_runs),
 		NAMED("/safety/rule2/pedal-release-stops-at-once", rule2_pedal_release_stops_at_once),
 		NAMED("/safety/rule2/pen-disconnect-stops", rule2_pen_disconnect_stops),
 		NAMED("/safety/rule2/pedal-lost-stops", rule2_pedal_lost_stops),

@@ -34,6 +34,8 @@ struct world {
 	/* what the test told the engine */
 	bool pedal_known, pedal_down;
 	bool pen_connected, pen_compatible;
+	bool pen_trusted;         /* no DROP_LINK since the last connect */
+	bool cartridge_unverified; /* READ_CARTRIDGE asked, no PEN_CARTRIDGE since */
 	struct pen_cartridge cartridge;
 	uint16_t pen_faults;
 	uint32_t measured_um;
@@ -150,8 +152,17 @@ static void absorb_actions(struct world *w, struct harness *h, const struct engi
 					g_hash_table_add(w->used_before_session, g_memdup2(key, 8));
 			}
 			break;
-		case ENGINE_ACTION_SET_SPEED:
 		case ENGINE_ACTION_HEARTBEAT:
+			CHECK_WHY(w->pen_connected && w->pen_compatible && w->pen_trusted,
+				  "a heartbeat keeps alive a pen we cannot drive or trust");
+			break;
+		case ENGINE_ACTION_DROP_LINK:
+			w->pen_trusted = false;
+			break;
+		case ENGINE_ACTION_READ_CARTRIDGE:
+			w->cartridge_unverified = true;
+			break;
+		case ENGINE_ACTION_SET_SPEED:
 		case ENGINE_ACTION_RECORD:
 		case ENGINE_ACTION_CARTRIDGE_USED:
 			break;
@@ -167,6 +178,8 @@ static void check_rule1(const struct world *w, const struct harness *h)
 	CHECK(w->session_open);
 	CHECK(w->pen_connected);
 	CHECK(w->pen_compatible);
+	CHECK(w->pen_trusted);
+	CHECK(!w->cartridge_unverified);
 	CHECK(w->pen_faults == 0);
 	CHECK(w->cartridge.id != 0);
 	CHECK(!g_hash_table_contains(w->used_before_session, &w->cartridge.id));
@@ -222,6 +235,8 @@ static void random_event(struct world *w, struct harness *h, GRand *rng,
 			ev->pen_connected.cartridge.id ? (uint16_t)g_rand_int_range(rng, 100, 3001) : 0;
 		w->pen_connected = true;
 		w->pen_compatible = ev->pen_connected.compatible;
+		w->pen_trusted = true;
+		w->cartridge_unverified = false;
 		w->cartridge = ev->pen_connected.cartridge;
 		w->pen_faults = 0;
 		w->measured_um = 0;
@@ -237,7 +252,8 @@ static void random_event(struct world *w, struct harness *h, GRand *rng,
 		st->control_seq = g_rand_int_range(rng, 0, 5) ? w->last_seq : (uint16_t)(w->last_seq - 1);
 		st->depth_um = g_rand_int_range(rng, 0, 8) ? (uint16_t)w->depth_um
 							     : (uint16_t)g_rand_int_range(rng, 0, 4000);
-		st->fault_bits = g_rand_int_range(rng, 0, 12) ? 0 : PEN_FAULT_OVERTEMP;
+		st->fault_bits = g_rand_int_range(rng, 0, 12) ? 0
+				 : g_rand_boolean(rng) ? PEN_FAULT_OVERTEMP : PEN_FAULT_CARTRIDGE_MISSING;
 		st->battery_percent = 50;
 		st->strokes = g_rand_int(rng);
 		ev->pen_status = *st;
@@ -250,8 +266,10 @@ static void random_event(struct world *w, struct harness *h, GRand *rng,
 		ev->pen_cartridge.id = random_cartridge(rng);
 		ev->pen_cartridge.max_depth_um =
 			ev->pen_cartridge.id ? (uint16_t)g_rand_int_range(rng, 100, 3001) : 0;
-		if (w->pen_connected && ev->pen_cartridge.id != w->cartridge.id)
+		if (w->pen_connected) {
 			w->cartridge = ev->pen_cartridge;
+			w->cartridge_unverified = false;
+		}
 	} else if (pick < 66) {
 		ev->kind = ENGINE_EVENT_SESSION_START;
 		ev->session_start.session_id = "random";
@@ -308,6 +326,7 @@ static void run_random(uint64_t run_seed, bool latching)
 			h->now = at;
 			memset(&ev, 0, sizeof(ev));
 			ev.kind = ENGINE_EVENT_TICK;
+			w.deadline = -1; /* a fired timer is disarmed, as the daemon's is */
 			harness_step(h, &ev);
 			absorb_actions(&w, h, &ev);
 			check_rule1(&w, h);
