@@ -54,6 +54,7 @@ struct engine {
 
 	/* session */
 	bool session_open;
+	char session_pen[18];     /* the pen the session treats with ("" until one connects) */
 	bool locked;
 	enum engine_reason lock_reason;
 	int64_t session_start;
@@ -544,6 +545,17 @@ static void on_pen_connected(struct engine *e, struct engine_output *out,
 	g_strlcpy(e->pen_incompatibility,
 		  ev->pen_connected.incompatibility ? ev->pen_connected.incompatibility : "",
 		  sizeof(e->pen_incompatibility));
+	/* A session treats with one pen: another one (paired meanwhile) waits
+	 * for the next session. */
+	if (e->session_open && e->pen_compatible && e->session_pen[0] &&
+	    g_ascii_strcasecmp(e->session_pen, e->pen_address)) {
+		e->pen_compatible = false;
+		g_snprintf(e->pen_incompatibility, sizeof(e->pen_incompatibility),
+			   "not the pen of this session (%s): stop the session first",
+			   e->session_pen);
+	}
+	if (e->session_open && !e->session_pen[0])
+		g_strlcpy(e->session_pen, e->pen_address, sizeof(e->session_pen));
 	e->cartridge = ev->pen_connected.cartridge;
 	e->cartridge_unverified = false;
 	e->pen_distrusted = false;
@@ -789,6 +801,7 @@ static void on_session_start(struct engine *e, struct engine_output *out,
 		  ev->session_start.client_ref ? ev->session_start.client_ref : "",
 		  sizeof(e->summary.client_ref));
 	e->session_open = true;
+	g_strlcpy(e->session_pen, e->pen_connected ? e->pen_address : "", sizeof(e->session_pen));
 	e->locked = false;
 	e->session_start = e->now;
 	e->needling_before_run = 0;

@@ -207,6 +207,34 @@ static void rule8_cartridge_put_back_is_read_before_the_motor_runs(void **state)
 			 ENGINE_REASON_CARTRIDGE_USED);
 }
 
+static void rule1_another_pen_waits_for_the_next_session(void **state)
+{
+	struct harness *h = *state;
+	struct engine_event ev = { .kind = ENGINE_EVENT_PEN_CONNECTED };
+	const struct engine_record *r;
+
+	harness_ready(h, "home", "face");
+	harness_disconnect(h);
+	ev.pen_connected.address = "AA:BB:CC:DD:EE:02";
+	ev.pen_connected.compatible = true;
+	ev.pen_connected.cartridge.id = 0x4444;
+	ev.pen_connected.cartridge.needle_count = 12;
+	ev.pen_connected.cartridge.max_depth_um = 3000;
+	harness_step(h, &ev);
+	r = harness_find_record(h, ENGINE_RECORD_FAULT);
+	assert_non_null(r);
+	assert_int_equal(r->reason, ENGINE_REASON_PEN_INCOMPATIBLE);
+	assert_non_null(strstr(r->detail, "AA:BB:CC:DD:EE:01"));
+	harness_pedal(h, true);
+	assert_false(harness_motor_ran(h));
+	harness_pedal(h, false);
+	harness_stop_session(h);
+	harness_step(h, &ev); /* reconnects: a new session may use it */
+	assert_int_equal(harness_start_session(h, "home", "face")->refusal, ENGINE_REASON_NONE);
+	harness_pedal(h, true);
+	assert_true(harness_motor_ran(h));
+}
+
 /* Rule 2: a condition lost -> stop in the same step, with the reason. */
 static void rule2_pedal_release_stops_at_once(void **state)
 {
@@ -934,6 +962,8 @@ int main(void)
 		      rule1_pen_running_unasked_is_a_runaway),
 		NAMED("/safety/rule8/cartridge-put-back-is-read-first",
 		      rule8_cartridge_put_back_is_read_before_the_motor_runs),
+		NAMED("/safety/rule1/another-pen-waits-for-the-next-session",
+		      rule1_another_pen_waits_for_the_next_session),
 		NAMED("/safety/rule2/pedal-release-stops-at-once", rule2_pedal_release_stops_at_once),
 		NAMED("/safety/rule2/pen-disconnect-stops", rule2_pen_disconnect_stops),
 		NAMED("/safety/rule2/pedal-lost-stops", rule2_pedal_lost_stops),
