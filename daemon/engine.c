@@ -199,14 +199,25 @@ static int64_t needling_budget(const struct engine *e)
 	return (int64_t)e->config->max_needling_minutes * US_PER_MIN;
 }
 
+/* Time used by NOW (the engine's own time, or a later reading for views). */
+static int64_t wall_used_at(const struct engine *e, int64_t now)
+{
+	return e->session_open ? now - e->session_start : 0;
+}
+
+static int64_t needling_used_at(const struct engine *e, int64_t now)
+{
+	return e->needling_before_run + (e->motor_on ? now - e->motor_started : 0);
+}
+
 static int64_t wall_used(const struct engine *e)
 {
-	return e->session_open ? e->now - e->session_start : 0;
+	return wall_used_at(e, e->now);
 }
 
 static int64_t needling_used(const struct engine *e)
 {
-	return e->needling_before_run + (e->motor_on ? e->now - e->motor_started : 0);
+	return needling_used_at(e, e->now);
 }
 
 /* Derived, not stored: a session, a cartridge or a reload can move the limit
@@ -830,8 +841,8 @@ const struct engine_session_summary *engine_session_summary(struct engine *e, in
 
 	if (!e->session_open)
 		return NULL;
-	e->summary.wall_us = now - e->session_start;
-	e->summary.needling_us = e->needling_before_run + (e->motor_on ? now - e->motor_started : 0);
+	e->summary.wall_us = wall_used_at(e, now);
+	e->summary.needling_us = needling_used_at(e, now);
 	return &e->summary;
 }
 
@@ -1083,9 +1094,6 @@ void engine_get_snapshot(const struct engine *e, int64_t now_us, struct engine_s
 	s->speed = e->session_open ? e->speed : 0;
 	s->wall_budget_us = wall_budget(e);
 	s->needling_budget_us = needling_budget(e);
-	if (e->session_open) {
-		s->wall_used_us = now - e->session_start;
-		s->needling_used_us =
-			e->needling_before_run + (e->motor_on ? now - e->motor_started : 0);
-	}
+	s->wall_used_us = wall_used_at(e, now);
+	s->needling_used_us = e->session_open ? needling_used_at(e, now) : 0;
 }
