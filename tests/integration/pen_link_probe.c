@@ -323,6 +323,9 @@ static void run_command(struct probe *probe, const char *line)
 			    pen_link_write_heartbeat(probe->link, (uint16_t)n));
 	} else if (strcmp(cmd, "cartridge") == 0) {
 		emit_result(cmd, pen_link_read_cartridge(probe->link));
+	} else if (strcmp(cmd, "drop") == 0) {
+		pen_link_drop(probe->link, "dropped by the probe");
+		emit_result(cmd, 0);
 	} else if (strcmp(cmd, "scan") == 0) {
 		pen_link_scan(probe->link, n < 0 ? 0 : (unsigned)n, NULL, scan_done, probe);
 	} else if (strcmp(cmd, "pair") == 0) {

@@ -365,6 +365,23 @@ class PenLinkTest(unittest.TestCase):
         self.notify(STATUS_UUID, status_bytes(False, 5, 5, 500, 0, 0, 70, 10))
         self.wait_event('status', stop_cause='disconnect')
 
+    def test_cartridge_read_again_is_reported_even_unchanged(self):
+        # A cartridge put back after the cartridge-missing fault must be seen
+        # to be the same one: every explicit read is reported.
+        self.connect_pen()
+        self.command('cartridge')
+        event = self.wait_event('cartridge')
+        self.assertEqual(event['cartridge']['id'], '1122334455667788')
+
+    def test_drop_disconnects_reports_and_reconnects(self):
+        self.connect_pen()
+        self.command('drop')
+        lost = self.wait_event('disconnected')
+        self.assertEqual(lost['reason'], 'dropped by the probe')
+        self.wait_for(lambda: 'Disconnect' in self.journal())
+        again = self.wait_event('connected')
+        self.assertTrue(again['compatible'])
+
     def test_device_removed_reported(self):
         self.connect_pen()
         self.pen_mock().RemovePen(PEN)
