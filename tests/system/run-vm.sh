@@ -14,7 +14,7 @@
 #                    with -DCMAKE_INSTALL_PREFIX=/usr is made beside it.
 #   --results DIR    results of this run (default: <build or cache>/system-results/<first scenario>)
 #   --timeout SEC    hard limit of the whole VM run (default 300)
-#   --scenario-timeout SEC  limit per scenario inside the guest (default 180)
+#   --scenario-timeout SEC  limit per scenario inside the guest (default 240)
 #   --verbose        show the guest console while it runs
 #
 # Prints a PASS/FAIL/SKIP line per scenario.  Exit 0 when all passed, 77 when
@@ -27,7 +27,7 @@ CACHE=${PENCTL_SYSTEM_CACHE:-$SRCDIR/_system-cache}
 BUILD=
 RESULTS=
 TIMEOUT=300
-SCENARIO_TIMEOUT=180
+SCENARIO_TIMEOUT=240
 VERBOSE=
 
 die() { echo "run-vm: $*" >&2; exit 1; }
@@ -167,9 +167,15 @@ for s in $SCENARIOS; do
 done
 
 if [ "$status" -eq 1 ]; then
+	for s in $SCENARIOS; do
+		grep -q "^PASS $s" "$summary" 2>/dev/null && continue
+		[ -s "$RESULTS/$s/log" ] || continue
+		echo "---- $s: scenario output (tail) ----"
+		tail -n 25 "$RESULTS/$s/log"
+	done
 	echo "---- guest journal (tail) ----"
 	if [ -s "$RESULTS/journal.txt" ]; then
-		tail -n 60 "$RESULTS/journal.txt"
+		tail -n 50 "$RESULTS/journal.txt"
 	else
 		echo "(no journal came back; guest console:)"
 		tail -n 60 "$RESULTS/console.log"

@@ -30,9 +30,9 @@ set_tests_properties(system/setup-host PROPERTIES
 
 function(_penctl_add_system_test name)
 	list(LENGTH ARGN count)
-	# The VM's own hard limit: boot and set-up, then 100 s a scenario; ctest
+	# The VM's own hard limit: boot and set-up, then 2 min a scenario; ctest
 	# allows for the install (and a /usr build, see run-vm.sh) on top.
-	math(EXPR vm_timeout "120 + 100 * ${count}")
+	math(EXPR vm_timeout "150 + 120 * ${count}")
 	math(EXPR ctest_timeout "${vm_timeout} + 120")
 	if(ctest_timeout LESS 600)
 		set(ctest_timeout 600)

@@ -10,8 +10,20 @@ TEST_ENV=/run/penctl-test/env
 [ -r "$TEST_ENV" ] && . "$TEST_ENV"
 
 log() { printf '[%8.3f] %s\n' "$(uptime_s)" "$*"; }
-fail() { printf 'FAIL: %s\n' "$*"; exit 1; }
-skip() { printf 'SKIP: %s\n' "$*"; exit 77; }
+# To stderr: also seen when called inside $(...), whose caller must then
+# add `|| exit 1` (the exit leaves only the command substitution).
+fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
+# fail_later MSG: a failure that does not stop the checks after it (also
+# from inside $(...)): run-scenario.sh fails the scenario at its end.
+fail_later() {
+	printf 'FAIL: %s\n' "$*" >&2
+	printf '%s\n' "$*" >>"$SCENARIO_DIR/deferred-failures"
+}
+finish() {
+	[ -s "$SCENARIO_DIR/deferred-failures" ] && exit 1
+	echo "$*"
+}
+skip() { printf 'SKIP: %s\n' "$*" >&2; exit 77; }
 # figure NAME VALUE UNIT: a measured number, collected into the summary.
 figure() {
 	printf 'FIGURE %s=%s %s\n' "$1" "$2" "$3"
@@ -96,10 +108,13 @@ penctl_as_operator() { runuser -u "$OPERATOR" -- timeout 60 penctl "$@"; }
 penctl_as_outsider() { runuser -u "$OUTSIDER" -- timeout 60 penctl "$@"; }
 
 # journal_events EVENT: penctld's records of kind EVENT, as JSON lines.
-# Only this scenario's records: those after JOURNAL_CURSOR (run-scenario.sh).
+# Only this scenario's records: those logged after SCENARIO_START_US
+# (CLOCK_MONOTONIC, set by run-scenario.sh), filtered by jq on the record's
+# own fields (journalctl -u UNIT FIELD=x does not AND the two).
 journal_events() {
-	journalctl --no-pager -q -u penctld.service -o json ${JOURNAL_CURSOR:+--after-cursor="$JOURNAL_CURSOR"} \
-		PENCTL_EVENT="$1" 2>/dev/null
+	journalctl --no-pager -q -o json _SYSTEMD_UNIT=penctld.service 2>/dev/null |
+		jq -c --arg e "$1" --argjson t "${SCENARIO_START_US:-0}" \
+			'select(.PENCTL_EVENT == $e and (.__MONOTONIC_TIMESTAMP | tonumber) > $t)'
 }
 journal_event_count() { journal_events "$1" | wc -l; }
 journal_count_above() { [ "$(journal_event_count "$1")" -gt "$2" ]; }
@@ -125,7 +140,10 @@ penctld_write_config() {
 Chip=$PEDAL_CHIP_LABEL
 Line=$PEDAL_LINE_NAME
 ActiveLow=true
-Bias=pull-up
+# as-is, not the shipped pull-up: gpio-sim applies a requested bias to its
+# simulated pull, so a (re)starting penctld would "release" a held pedal.
+# Here the sim's pull attribute is the pedal circuit, pull-up resistor included.
+Bias=as-is
 
 [Pen]
 Adapter=$PENCTLD_ADAPTER
@@ -182,11 +200,45 @@ pair_pen() {
 	figure scan-pair-connect $(( ($(date +%s%N) - t0) / 1000000 )) ms
 }
 
+# insert_fresh_cartridge: cartridges are single-use, so every session gets a
+# new one (pensim's "cartridge" command), and penctld must have seen it.
+insert_fresh_cartridge() {
+	local seq_file=/run/penctl-test/cartridge-seq seq id
+	seq=$(( $(cat "$seq_file" 2>/dev/null || echo 256) + 1 ))
+	echo "$seq" >"$seq_file"
+	id=$(printf '00c0ffee%08x' "$seq")
+	# A swap as a hand does it: out (Status shows cartridge-missing), then in;
+	# penctld reads the Cartridge again when cartridge-missing clears.
+	pen_command cartridge none
+	wait_until 10 sh -c "penctl --json status | jq -r '.Faults[]?' | grep -q cartridge-missing" ||
+		log "penctld showed no cartridge-missing fault (Faults=$(status_field Faults | tr -d '\n '))"
+	pen_command cartridge "$id"
+	wait_until 15 cartridge_is "$id" && return 0
+	# docs/pen-protocol.md 3.6: the daemon reads Cartridge again when
+	# cartridge-missing clears.  Record that it did not, then reconnect (it
+	# reads Cartridge at connect) so that the rest of the scenario still runs.
+	fail_later "penctld did not read the new cartridge $id after cartridge-missing cleared (Cartridge=$(status_field Cartridge))"
+	pen_command disconnect
+	wait_until 10 status_is PenConnected false
+	wait_until 40 status_is PenConnected true || fail "penctld did not reconnect to the pen"
+	wait_until 15 cartridge_is "$id" || fail "penctld did not see the new cartridge $id even after a reconnect"
+}
+cartridge_is() { status_field Cartridge | grep -qi "$1"; }
+
 # session_start ROLE AREA: open a session as the operator; prints its id.
+# Cartridges are single-use: when the pen's was used by an earlier session
+# of this boot, a fresh one goes in first.  Use as id=$(session_start ...) || exit 1.
 session_start() {
 	local out
 	out=$(penctl_as_operator --json session start --operator tester --role "$1" \
-		--area "$2" --client system-test --contraindications-checked) ||
+		--area "$2" --client system-test --contraindications-checked)
+	if [ $? -ne 0 ] && grep -qi cartridge <<<"$out"; then
+		log "session refused for the used cartridge; inserting a fresh one" >&2
+		insert_fresh_cartridge >&2 || exit 1
+		out=$(penctl_as_operator --json session start --operator tester --role "$1" \
+			--area "$2" --client system-test --contraindications-checked)
+	fi
+	[ "$(jq -r .session_id <<<"$out" 2>/dev/null)" != null ] && [ -n "$out" ] ||
 		fail "session start $1/$2 refused: $out"
 	jq -r .session_id <<<"$out"
 }

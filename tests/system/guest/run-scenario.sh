@@ -187,17 +187,21 @@ for s in $PENCTL_SCENARIOS; do
 	start=$(date +%s%N)
 	# This scenario's view of the shared pen record and journal.
 	PEN_RECORD_OFFSET=$(cat "$PEN_RECORD" 2>/dev/null | wc -l)
-	JOURNAL_CURSOR=$(journalctl -q -n 0 --show-cursor | sed -n 's/^-- cursor: //p')
+	SCENARIO_START_US=$(mono_us)
 	SCENARIO=$s SCENARIO_DIR=$dir PEN_RECORD_OFFSET=$PEN_RECORD_OFFSET \
-		JOURNAL_CURSOR=$JOURNAL_CURSOR timeout -k 5 "${PENCTL_SCENARIO_TIMEOUT:-150}" bash "$script" 2>&1 | tee "$dir/log"
+		SCENARIO_START_US=$SCENARIO_START_US timeout -k 5 "${PENCTL_SCENARIO_TIMEOUT:-150}" bash "$script" 2>&1 | tee "$dir/log"
 	rc=${PIPESTATUS[0]}
 	secs=$(( ($(date +%s%N) - start) / 1000000 ))
 	figures=$(tr '\n' ' ' <"$dir/figures" 2>/dev/null)
+	# Failures recorded without stopping the scenario (fail_later).
+	if [ "$rc" -eq 0 ] && [ -s "$dir/deferred-failures" ]; then
+		rc=1
+	fi
 	case $rc in
 	0) echo "PASS $s (${secs} ms) $figures" >>"$RESULTS/summary" ;;
 	77) echo "SKIP $s: $(sed -n 's/^SKIP: //p' "$dir/log" | tail -n 1)" >>"$RESULTS/summary" ;;
 	124|137) echo "FAIL $s: timed out after ${PENCTL_SCENARIO_TIMEOUT:-150} s" >>"$RESULTS/summary"; overall=1 ;;
-	*) echo "FAIL $s: $(sed -n 's/^FAIL: //p' "$dir/log" | tail -n 1)" >>"$RESULTS/summary"; overall=1 ;;
+	*) echo "FAIL $s: $(sed -n 's/^FAIL: //p' "$dir/log" | tr '\n' ';' | sed 's/;$//; s/;/; /g')" >>"$RESULTS/summary"; overall=1 ;;
 	esac
 	# The next scenario starts with the pedal up and no session; penctld and
 	# the paired pen stay (treatment_ready reuses them).

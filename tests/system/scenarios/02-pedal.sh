@@ -5,7 +5,7 @@
 . "$PENCTL_GUESTDIR/lib.sh"
 
 treatment_ready
-session=$(session_start home face)
+session=$(session_start home face) || exit 1
 log "session $session"
 
 # No session, no motor is scenario-independent; here: every press runs it.

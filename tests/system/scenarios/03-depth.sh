@@ -5,7 +5,7 @@
 . "$PENCTL_GUESTDIR/lib.sh"
 
 treatment_ready
-session=$(session_start home face)   # limit: min(home 0.50, face 1.50) = 0.50 mm
+session=$(session_start home face) || exit 1  # limit: min(home 0.50, face 1.50) = 0.50 mm
 [ "$(status_field LimitUm)" = 500 ] || fail "LimitUm for home/face is $(status_field LimitUm), expected 500"
 
 # Within the limit the pen follows: the pen path works, so "unchanged" below
@@ -32,7 +32,7 @@ rec=$(journal_events depth-refused | tail -n 1)
 
 # The area limit binds a dermatologist on the forehead (3.0 vs 0.5).
 penctl_as_operator session stop >/dev/null || fail "session stop failed"
-session_start dermatologist forehead >/dev/null
+session_start dermatologist forehead >/dev/null || exit 1
 out=$(penctl_as_operator depth 1.0 2>&1) && fail "depth 1.0 on the forehead was accepted: $out"
 grep -q '1\.00' <<<"$out" && grep -q '0\.50' <<<"$out" ||
 	fail "the area refusal does not name 1.00 and 0.50: $out"

@@ -8,8 +8,7 @@ BUDGET_S=60
 treatment_ready "[Session]
 MaxNeedlingMinutes=1"
 [ "$(status_field MaxNeedlingMinutes)" = 1 ] || fail "MaxNeedlingMinutes is $(status_field MaxNeedlingMinutes)"
-session=$(session_start home face)
-
+session=$(session_start home face) || exit 1
 press_and_expect_motor pedal-to-motor-start
 start=$(pen_record | jq -c 'select(.event == "motor-start")' | tail -n 1)
 log "holding the pedal for the ${BUDGET_S} s budget"

@@ -5,7 +5,7 @@
 . "$PENCTL_GUESTDIR/lib.sh"
 
 treatment_ready
-session=$(ensure_session home face)
+session=$(ensure_session home face) || exit 1
 press_and_expect_motor pedal-to-motor-start
 
 n=$(pen_count motor-stop)
@@ -24,7 +24,7 @@ figure reconnect $(( ($(date +%s%N) - t1) / 1000000 )) ms
 assert_no_motor_while_held 3
 pedal_release >/dev/null
 sleep 0.5
-ensure_session home face >/dev/null
+ensure_session home face >/dev/null || exit 1
 press_and_expect_motor pedal-to-motor-start-after-reconnect
 release_and_expect_stop pedal-to-motor-stop
 echo "link loss: pen stopped, no motor until a fresh press after reconnection"

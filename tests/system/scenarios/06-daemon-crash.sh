@@ -10,7 +10,7 @@ WATCHDOG_MS=1000   # PenWatchdogMs of the shipped configuration
 TOLERANCE_MS=500
 
 treatment_ready
-ensure_session home face >/dev/null
+ensure_session home face >/dev/null || exit 1
 press_and_expect_motor pedal-to-motor-start
 
 pid=$(penctld_pid)
@@ -31,7 +31,7 @@ wait_until 40 status_is PenConnected true || fail "the restarted penctld did not
 assert_no_motor_while_held 3
 pedal_release >/dev/null
 sleep 0.5
-ensure_session home face >/dev/null
+ensure_session home face >/dev/null || exit 1
 press_and_expect_motor pedal-to-motor-start-after-restart
 release_and_expect_stop pedal-to-motor-stop
 echo "daemon crash: the pen stopped by itself in ${ms} ms; no motor until a fresh press"

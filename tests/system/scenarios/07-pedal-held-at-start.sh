@@ -8,7 +8,7 @@ systemctl stop penctld.service || fail "systemctl stop penctld failed"
 pedal_press >/dev/null
 penctld_start
 wait_until 40 status_is PenConnected true || fail "penctld did not reconnect to the pen"
-ensure_session home face >/dev/null
+ensure_session home face >/dev/null || exit 1
 assert_no_motor_while_held 3
 pedal_release >/dev/null
 sleep 0.5

@@ -4,7 +4,7 @@
 . "$PENCTL_GUESTDIR/lib.sh"
 
 treatment_ready
-session=$(ensure_session home face)
+session=$(ensure_session home face) || exit 1
 press_and_expect_motor pedal-to-motor-start
 pid=$(penctld_pid)
 
@@ -20,7 +20,7 @@ figure bluetoothd-restart-to-reconnected $(( ($(date +%s%N) - t0) / 1000000 )) m
 assert_no_motor_while_held 3
 pedal_release >/dev/null
 sleep 0.5
-ensure_session home face >/dev/null
+ensure_session home face >/dev/null || exit 1
 press_and_expect_motor pedal-to-motor-start-after-reconnect
 release_and_expect_stop pedal-to-motor-stop
 echo "bluetoothd restart: penctld survived and reconnected; no motor until a fresh press"

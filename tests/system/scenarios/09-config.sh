@@ -7,7 +7,7 @@
 
 need_penctld
 conf=/etc/penctld/penctld.conf
-[ -f "$conf" ] || fail "the shipped configuration is not installed at $conf (stage has: $(cd "$PENCTL_STAGE" && find . -path '*penctld/penctld.conf' | tr '\n' ' '))"
+[ -f "$conf" ] || fail_later "the shipped configuration is not installed at $conf (stage has: $(cd "$PENCTL_STAGE" && find . -path '*penctld/penctld.conf' | tr '\n' ' '))"
 penctld --check-config >"$SCENARIO_DIR/check-config.txt" 2>&1 ||
 	fail "penctld --check-config refuses the shipped configuration: $(cat "$SCENARIO_DIR/check-config.txt")"
 
@@ -54,4 +54,4 @@ journal_events config-rejected | tail -n 1 | jq -r '.MESSAGE, .PENCTL_DETAIL' | 
 systemctl is-active --quiet penctld.service || fail "penctld stopped after a rejected reload"
 [ "$(penctld_pid)" = "$pid" ] || fail "penctld was restarted by a rejected reload"
 status_is MaxMinutes 40 || fail "a rejected reload changed MaxMinutes to $(status_field MaxMinutes)"
-echo "config: exit 78 naming the key, no restart loop, reload applies good and keeps old on bad"
+finish "config: exit 78 naming the key, no restart loop, reload applies good and keeps old on bad"

@@ -8,7 +8,7 @@ need_penctld
 penctld_write_config
 penctld_start
 
-id -nG "$OUTSIDER" | grep -qw penctl && fail "$OUTSIDER is in group penctl"
+id -nG "$OUTSIDER" | tr ' ' '\n' | grep -qx penctl && fail "$OUTSIDER is in group penctl"
 denied=0
 while read -r cmd; do
 	out=$(penctl_as_outsider --json $cmd 2>/dev/null)
