@@ -149,6 +149,44 @@ static void log_status(struct pensim *app)
 
 /* ---- control input ---- */
 
+struct cartridge_insertion {
+	struct pensim *app;
+	struct pen_cartridge cartridge;
+};
+
+static gboolean insert_cartridge(gpointer user_data)
+{
+	struct cartridge_insertion *ins = user_data;
+
+	pensim_model_set_cartridge(&ins->app->model, &ins->cartridge, g_get_monotonic_time());
+	pensim_model_changed(ins->app);
+	return G_SOURCE_REMOVE;
+}
+
+/* A real swap takes the old cartridge out before the new one goes in: the
+ * pen reports cartridge-missing in between, which is what tells the daemon
+ * to read the Cartridge again.  The new one goes in 300 ms later. */
+static int swap_cartridge(struct pensim *app, const struct pen_cartridge *cartridge, int64_t now)
+{
+	static const struct pen_cartridge none = { 0 };
+	struct cartridge_insertion *ins;
+	struct pen_cartridge current;
+	int err;
+
+	pensim_model_get_cartridge(&app->model, &current);
+	if (current.id == 0 || cartridge->id == 0 ||
+	    !memcmp(&current, cartridge, sizeof(current)))
+		return pensim_model_set_cartridge(&app->model, cartridge, now);
+	err = pensim_model_set_cartridge(&app->model, &none, now);
+	if (err < 0)
+		return err;
+	ins = g_new(struct cartridge_insertion, 1);
+	ins->app = app;
+	ins->cartridge = *cartridge;
+	g_timeout_add_full(G_PRIORITY_DEFAULT, 300, insert_cartridge, ins, g_free);
+	return 0;
+}
+
 static void apply_command(struct pensim *app, const struct pensim_command *cmd)
 {
 	int64_t now = g_get_monotonic_time();
@@ -179,7 +217,7 @@ static void apply_command(struct pensim *app, const struct pensim_command *cmd)
 				err = -EINVAL;
 		}
 		if (!err)
-			err = pensim_model_set_cartridge(&app->model, &cartridge, now);
+			err = swap_cartridge(app, &cartridge, now);
 		break;
 	case PENSIM_COMMAND_BATTERY:
 		err = pensim_model_set_battery(&app->model, cmd->battery_percent, now);

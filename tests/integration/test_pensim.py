@@ -396,6 +396,21 @@ def fault_command_stops_motor_and_refuses_run(h):
     wait_for(lambda: h.read('status')[8] == 0, 'fault bits cleared')
 
 
+def cartridge_swap_passes_through_cartridge_missing(h):
+    # A daemon learns of a swap from the cartridge-missing fault (it has no
+    # notification of its own): the old cartridge goes out, the new one in.
+    h.notified.clear()
+    h.control('cartridge 00000000000000ff')
+    missing = wait_for(lambda: [v for (_, v) in h.notified
+                                if int.from_bytes(v[8:10], 'little') & 0x10],
+                       'a Status notification with cartridge-missing')[0]
+    check(missing[0] & 1 == 0, f'no motor while the cartridge is out: {missing.hex()}')
+    wait_for(lambda: h.read('cartridge')[:8] == bytes.fromhex('ff00000000000000'),
+             'the new cartridge is read')
+    wait_for(lambda: int.from_bytes(h.read('status')[8:10], 'little') == 0,
+             'cartridge-missing cleared')
+
+
 def disconnect_command_drops_link_and_stops_motor(h):
     h.run_motor(10)
     h.wait_record(5, 'motor-start seq 10')
@@ -450,6 +465,7 @@ STEPS = [
     status_notified_on_run,
     watchdog_stops_motor_without_heartbeats,
     fault_command_stops_motor_and_refuses_run,
+    cartridge_swap_passes_through_cartridge_missing,
     disconnect_command_drops_link_and_stops_motor,
     button_stops_motor,
     bluetoothd_restart_is_survived,
