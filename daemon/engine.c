@@ -1073,7 +1073,8 @@ void engine_get_snapshot(const struct engine *e, int64_t now_us, struct engine_s
 	s->motor_on = e->motor_on;
 	s->pen_connected = e->pen_connected;
 	s->pen_compatible = e->pen_connected && e->pen_compatible;
-	s->pen_address = e->pen_connected ? e->pen_address : "";
+	/* The last pen connected, so a disconnect record still names it. */
+	s->pen_address = e->pen_address;
 	s->battery_percent = e->pen_connected ? e->battery : PEN_BATTERY_UNKNOWN;
 	s->cartridge = e->pen_connected ? e->cartridge.id : 0;
 	s->pen_faults = e->pen_faults;

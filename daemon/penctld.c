@@ -419,9 +419,9 @@ static void control_snapshot(void *user_data, struct engine_snapshot *out)
 	struct penctld *d = user_data;
 
 	engine_get_snapshot(d->engine, g_get_monotonic_time(), out);
-	/* The engine knows the connected pen; a paired one not (yet) connected
-	 * is still the pen penctl should show. */
-	if (!out->pen_address[0])
+	/* The pen penctl shows is the paired (or configured) one, connected or
+	 * not; the engine only knows the last one that connected. */
+	if (pen_address(d)[0])
 		out->pen_address = pen_address(d);
 }
 

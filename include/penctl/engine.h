@@ -227,7 +227,7 @@ struct engine_snapshot {
 	bool motor_on;
 	bool pen_connected;
 	bool pen_compatible;
-	const char *pen_address;     /* "" when none */
+	const char *pen_address;     /* the last pen connected; "" before any */
 	uint8_t battery_percent;     /* PEN_BATTERY_UNKNOWN when unknown */
 	uint64_t cartridge;
 	uint16_t pen_faults;
