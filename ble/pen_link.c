@@ -116,6 +116,8 @@ void pen_link_free(struct pen_link *link)
 	g_cancellable_cancel(link->conn_cancellable);
 	if (link->retry_source)
 		g_source_remove(link->retry_source);
+	if (link->settle_source)
+		g_source_remove(link->settle_source);
 	link_forget_characteristics(link);
 	g_free(link->device_path);
 	g_free(link->pairing_path);
@@ -178,6 +180,9 @@ void pen_link_lost(struct pen_link *link, const char *reason)
 	link->conn_cancellable = g_cancellable_new();
 	link->connect_pending = false;
 	link->state = PEN_LINK_IDLE;
+	if (link->settle_source)
+		g_source_remove(link->settle_source);
+	link->settle_source = 0;
 	link_forget_characteristics(link);
 	g_clear_pointer(&link->device_path, g_free);
 	memset(&link->cartridge, 0, sizeof(link->cartridge));
@@ -235,6 +240,10 @@ static void connect_done(GObject *source, GAsyncResult *result, gpointer user_da
 			pen_link_schedule_retry(link);
 			return;
 		}
+		/* bluetoothd may say so while its Connected property says not:
+		 * without a retry pending, the update below would call Connect
+		 * again at once, and again. */
+		pen_link_schedule_retry(link);
 	}
 	pen_link_update(link);
 }
@@ -289,6 +298,19 @@ static const char *link_loss_reason(struct pen_link *link, const char *adapter, 
 	return NULL;
 }
 
+static gboolean settle_timed_out(gpointer user_data)
+{
+	struct pen_link *link = user_data;
+
+	link->settle_source = 0;
+	if (link->state == PEN_LINK_RESOLVING || link->state == PEN_LINK_SETUP) {
+		g_warning("pen %s: connected, but not set up within %u s: reconnecting",
+			  link->address_text, PEN_LINK_SETTLE_TIMEOUT_MS / 1000);
+		pen_link_drop(link, "not set up in time");
+	}
+	return G_SOURCE_REMOVE;
+}
+
 void pen_link_update(struct pen_link *link)
 {
 	const char *adapter = bluez_objects_find_adapter(link->objects, link->adapter_name);
@@ -321,6 +343,10 @@ void pen_link_update(struct pen_link *link)
 			g_free(link->device_path);
 			link->device_path = g_strdup(device);
 			link->state = PEN_LINK_RESOLVING;
+			if (link->settle_source)
+				g_source_remove(link->settle_source);
+			link->settle_source = g_timeout_add(PEN_LINK_SETTLE_TIMEOUT_MS,
+							    settle_timed_out, link);
 		} else {
 			if (!link->connect_pending && !link->retry_source)
 				link_connect(link, device);

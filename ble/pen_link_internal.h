@@ -23,6 +23,9 @@
 #define PEN_LINK_PAIR_TIMEOUT_MS      120000
 #define PEN_LINK_BACKOFF_FIRST_MS       1000u
 #define PEN_LINK_BACKOFF_MAX_MS        30000u
+/* Connected but services never resolved (seen with bluetoothd 5.66 after a
+ * remote disconnect and the kernel's auto-reconnect): disconnect and retry. */
+#define PEN_LINK_SETTLE_TIMEOUT_MS     15000u
 
 /* The pen service's characteristics, all required by protocol version 1. */
 enum pen_char {
@@ -81,6 +84,7 @@ struct pen_link {
 	bool connected_reported;
 	bool connect_pending;
 	guint retry_source;
+	guint settle_source;   /* connected, but not set up yet: give up after a while */
 	unsigned backoff_ms;
 	struct pen_cartridge cartridge;
 
