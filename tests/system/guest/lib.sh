@@ -183,14 +183,20 @@ penctld_pid() { systemctl show -p MainPID --value penctld.service; }
 status_field() { penctl_as_operator --json status | jq -r ".$1"; }
 status_is() { [ "$(status_field "$1")" = "$2" ]; }
 
-# pair_pen: scan (long enough for btvirt's one-shot advertisement, see
-# VM-TESTBED.md), pair and trust the simulated pen through penctl, then wait
+# pair_pen: scan, pair and trust the simulated pen through penctl, then wait
 # until penctld has it connected.
 pair_pen() {
 	local t0
 	t0=$(date +%s%N)
-	penctl_as_operator scan --seconds 15 >"$SCENARIO_DIR/scan.txt" 2>&1 ||
+	# pensim re-advertises every 3 s, so 6 s normally find it; a second,
+	# longer scan covers btvirt's missed-first-advertisement case.
+	penctl_as_operator scan --seconds 6 >"$SCENARIO_DIR/scan.txt" 2>&1 ||
 		fail "penctl scan failed: $(cat "$SCENARIO_DIR/scan.txt")"
+	if ! grep -qi "$PEN_ADDRESS" "$SCENARIO_DIR/scan.txt"; then
+		log "the pen was not found in 6 s; scanning 15 s"
+		penctl_as_operator scan --seconds 15 >"$SCENARIO_DIR/scan.txt" 2>&1 ||
+			fail "penctl scan failed: $(cat "$SCENARIO_DIR/scan.txt")"
+	fi
 	grep -qi "$PEN_ADDRESS" "$SCENARIO_DIR/scan.txt" ||
 		fail "penctl scan did not list the pen $PEN_ADDRESS: $(cat "$SCENARIO_DIR/scan.txt")"
 	penctl_as_operator pair "$PEN_ADDRESS" >"$SCENARIO_DIR/pair.txt" 2>&1 ||
