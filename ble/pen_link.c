@@ -221,6 +221,26 @@ static void report_adapter(struct pen_link *link, bool present, bool powered)
 		link->cb.on_adapter_changed(link->user_data, present, powered);
 }
 
+/* A Connect that failed, or "succeeded" without the Connected property
+ * following, can mean bluetoothd holds a stale connection (seen with 5.66
+ * after the pen dropped the link and the kernel reconnected at once): a
+ * Disconnect before the next attempt clears it.  Harmless otherwise. */
+static void reset_stale_connection(struct pen_link *link)
+{
+	bool connected = false;
+
+	if (!link->device_path || !link->bluez_up)
+		return;
+	bluez_objects_get_bool(link->objects, link->device_path, BLUEZ_DEVICE_INTERFACE,
+			       "Connected", &connected);
+	if (connected)
+		return;
+	g_info("pen %s: clearing a stale connection before retrying", link->address_text);
+	g_dbus_connection_call(link->bus, BLUEZ_BUS_NAME, link->device_path,
+			       BLUEZ_DEVICE_INTERFACE, "Disconnect", NULL, NULL,
+			       G_DBUS_CALL_FLAGS_NONE, PEN_LINK_CALL_TIMEOUT_MS, NULL, NULL, NULL);
+}
+
 static void connect_done(GObject *source, GAsyncResult *result, gpointer user_data)
 {
 	g_autoptr(GError) error = NULL;
@@ -237,14 +257,17 @@ static void connect_done(GObject *source, GAsyncResult *result, gpointer user_da
 
 		if (g_strcmp0(remote, "org.bluez.Error.AlreadyConnected") != 0) {
 			g_info("pen %s: Connect failed: %s", link->address_text, error->message);
+			reset_stale_connection(link);
 			pen_link_schedule_retry(link);
 			return;
 		}
-		/* bluetoothd may say so while its Connected property says not:
-		 * without a retry pending, the update below would call Connect
-		 * again at once, and again. */
-		pen_link_schedule_retry(link);
+		reset_stale_connection(link);
 	}
+	/* bluetoothd may answer (AlreadyConnected, or even success) while its
+	 * Connected property says not: without a retry pending, the update
+	 * below would call Connect again at once, and again.  A retry that
+	 * finds the pen connected does nothing. */
+	pen_link_schedule_retry(link);
 	pen_link_update(link);
 }
 
