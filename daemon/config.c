@@ -24,6 +24,7 @@ G_DEFINE_QUARK(penctl-config-error-quark, penctl_config_error)
 
 enum key_type {
 	KEY_COUNT,   /* whole number within [min, max] */
+	KEY_MINUTES, /* minutes with up to two decimals, within [min, max] ms */
 	KEY_DEPTH,   /* mm with up to three decimals, within [min, max] µm */
 	KEY_BOOL,
 	KEY_TEXT,    /* free text, no control characters */
@@ -46,9 +47,9 @@ struct key_spec {
 #define FIELD(f) offsetof(struct penctl_config, f)
 
 static const struct key_spec scalar_keys[] = {
-	{ "Session", "MaxMinutes", KEY_COUNT, 1, 480, "minutes", FIELD(max_minutes) },
-	{ "Session", "MaxNeedlingMinutes", KEY_COUNT, 1, 480, "minutes",
-	  FIELD(max_needling_minutes) },
+	{ "Session", "MaxMinutes", KEY_MINUTES, 6000, 480 * 60000, "minutes", FIELD(max_wall_ms) },
+	{ "Session", "MaxNeedlingMinutes", KEY_MINUTES, 6000, 480 * 60000, "minutes",
+	  FIELD(max_needling_ms) },
 	{ "Session", "WarnPercent", KEY_COUNT, 1, 99, "percent", FIELD(warn_percent) },
 	{ "Session", "StartDepthMm", KEY_DEPTH, 100, PENCTL_DEPTH_CEILING_UM, "mm",
 	  FIELD(start_depth_um) },
@@ -125,6 +126,30 @@ bool penctl_parse_depth_mm(const char *text, uint32_t *depth_um)
 		fraction *= 10;
 	*depth_um = (uint32_t)(whole * 1000 + fraction);
 	return true;
+}
+
+/* The same grammar as depths: "0.25" is 25 hundredths, as "0.250" is 250 µm. */
+bool penctl_parse_minutes(const char *text, uint32_t *ms)
+{
+	uint32_t thousandths;
+
+	if (!penctl_parse_depth_mm(text, &thousandths) || thousandths % 10 ||
+	    thousandths > 1000u * 100000u)
+		return false;
+	*ms = thousandths * 60; /* a thousandth of a minute is 60 ms */
+	return true;
+}
+
+void penctl_format_minutes(uint32_t ms, char out[16])
+{
+	uint32_t hundredths = ms / 600;
+
+	if (hundredths % 100 == 0)
+		g_snprintf(out, 16, "%u", hundredths / 100);
+	else if (hundredths % 10 == 0)
+		g_snprintf(out, 16, "%u.%u", hundredths / 100, (hundredths % 100) / 10);
+	else
+		g_snprintf(out, 16, "%u.%02u", hundredths / 100, hundredths % 100);
 }
 
 void penctl_format_depth_mm(uint32_t depth_um, char out[16])
@@ -397,6 +422,16 @@ static bool parse_value(const struct merged *m, const char *group, const struct 
 		}
 		*(uint32_t *)field = u;
 		return true;
+	case KEY_MINUTES:
+		if (!penctl_parse_minutes(value, &u) || u < spec->min || u > spec->max) {
+			penctl_format_minutes(spec->min, lo);
+			penctl_format_minutes(spec->max, hi);
+			allowed = g_strdup_printf("minutes from %s to %s, at most two decimals",
+						  lo, hi);
+			return refuse_value(m, group, spec, value, allowed, error);
+		}
+		*(uint32_t *)field = u;
+		return true;
 	case KEY_DEPTH:
 		if (!penctl_parse_depth_mm(value, &u) || u < spec->min || u > spec->max) {
 			penctl_format_depth_mm(spec->min, lo);
@@ -564,11 +599,12 @@ static bool check_consistency(const struct merged *m, const struct penctl_config
 			    (const char *)m->sources->pdata[0], c->roles->len ? "Area" : "Role");
 		return false;
 	}
-	if (c->max_needling_minutes > c->max_minutes) {
+	if (c->max_needling_ms > c->max_wall_ms) {
+		penctl_format_minutes(c->max_needling_ms, a);
+		penctl_format_minutes(c->max_wall_ms, b);
 		g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_INCONSISTENT,
-			    "%s: [Session] MaxNeedlingMinutes=%u is not allowed: at most "
-			    "MaxMinutes (%u)", origin_of(m, "Session", "MaxNeedlingMinutes"),
-			    c->max_needling_minutes, c->max_minutes);
+			    "%s: [Session] MaxNeedlingMinutes=%s is not allowed: at most "
+			    "MaxMinutes (%s)", origin_of(m, "Session", "MaxNeedlingMinutes"), a, b);
 		return false;
 	}
 	if (c->pen_watchdog_ms < 2 * c->heartbeat_interval_ms) {

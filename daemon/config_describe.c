@@ -50,8 +50,10 @@ static void describe_table(GString *out, const struct penctl_config *c)
 char *penctl_config_describe(const struct penctl_config *c)
 {
 	g_autoptr(GString) out = g_string_new(NULL);
-	char start[16], advisory[16];
+	char start[16], advisory[16], wall[16], needling[16];
 
+	penctl_format_minutes(c->max_wall_ms, wall);
+	penctl_format_minutes(c->max_needling_ms, needling);
 	penctl_format_depth_mm(c->start_depth_um, start);
 	penctl_format_depth_mm(c->anesthetic_advisory_above_um, advisory);
 	g_string_append(out, "Configuration read from:\n");
@@ -59,8 +61,8 @@ char *penctl_config_describe(const struct penctl_config *c)
 		g_string_append_printf(out, "  %s\n", (const char *)c->sources->pdata[i]);
 	g_string_append_printf(out,
 			       "\nTime limits per session:\n"
-			       "  wall time (from session start)   %u min\n"
-			       "  needling time (motor running)    %u min\n"
+			       "  wall time (from session start)   %s min\n"
+			       "  needling time (motor running)    %s min\n"
 			       "  warning at                       %u %% of either\n"
 			       "\nDepth:\n"
 			       "  at session start                 %s mm (or the limit, if lower)\n"
@@ -71,7 +73,7 @@ char *penctl_config_describe(const struct penctl_config *c)
 			       "\nSession start requires the contraindications check: %s\n"
 			       "\nPedal: chip %s, line %s, %s, bias %s, debounce %u ms, %s\n"
 			       "Pen: %s, adapter %s\n\n",
-			       c->max_minutes, c->max_needling_minutes, c->warn_percent, start,
+			       wall, needling, c->warn_percent, start,
 			       advisory, c->heartbeat_interval_ms, c->pen_watchdog_ms,
 			       c->require_contraindication_check ? "yes" : "no", c->pedal_chip,
 			       c->pedal_line, c->pedal_active_low ? "active-low" : "active-high",

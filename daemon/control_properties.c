@@ -127,8 +127,9 @@ GVariant *control_properties_build(const struct engine_snapshot *snapshot,
 					  snapshot->needling_budget_us));
 	ADD("Pedal", "s", control_pedal_state(snapshot));
 	ADD("AnestheticAdvisoryUm", "u", config->anesthetic_advisory_above_um);
-	ADD("MaxMinutes", "u", config->max_minutes);
-	ADD("MaxNeedlingMinutes", "u", config->max_needling_minutes);
+	/* Whole minutes, rounded up (the exact budgets: Wall/NeedlingRemainingMs). */
+	ADD("MaxMinutes", "u", (config->max_wall_ms + 59999) / 60000);
+	ADD("MaxNeedlingMinutes", "u", (config->max_needling_ms + 59999) / 60000);
 #undef ADD
 	g_variant_builder_add(&builder, "{sv}", "Faults", faults_variant(snapshot));
 	g_variant_builder_add(&builder, "{sv}", "Roles", names_variant(config->roles));

@@ -191,12 +191,12 @@ static bool cartridge_used_before(const struct engine *e, uint64_t id)
 
 static int64_t wall_budget(const struct engine *e)
 {
-	return (int64_t)e->config->max_minutes * US_PER_MIN;
+	return (int64_t)e->config->max_wall_ms * US_PER_MS;
 }
 
 static int64_t needling_budget(const struct engine *e)
 {
-	return (int64_t)e->config->max_needling_minutes * US_PER_MIN;
+	return (int64_t)e->config->max_needling_ms * US_PER_MS;
 }
 
 /* Time used by NOW (the engine's own time, or a later reading for views). */

@@ -42,8 +42,8 @@ struct penctl_limit {
 
 struct penctl_config {
 	/* [Session] */
-	uint32_t max_minutes;
-	uint32_t max_needling_minutes;
+	uint32_t max_wall_ms;      /* MaxMinutes: decimal minutes, kept in ms */
+	uint32_t max_needling_ms;  /* MaxNeedlingMinutes */
 	uint32_t warn_percent;
 	uint32_t start_depth_um;
 	/* [Safety] */
@@ -98,6 +98,10 @@ const struct penctl_limit *penctl_config_find_area(const struct penctl_config *c
 
 /* Parse "1.25" (at most three decimals, no sign, no exponent) into micrometres. */
 bool penctl_parse_depth_mm(const char *text, uint32_t *depth_um);
+/* Minutes with at most two decimals ("20", "0.25") into milliseconds. */
+bool penctl_parse_minutes(const char *text, uint32_t *ms);
+/* "20" or "0.25": minutes, as few decimals as needed; out must hold 16 bytes. */
+void penctl_format_minutes(uint32_t ms, char out[16]);
 /* "1.25" style: at least two decimals; out must hold 16 bytes. */
 void penctl_format_depth_mm(uint32_t depth_um, char out[16]);
 

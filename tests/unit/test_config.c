@@ -90,8 +90,8 @@ static const char minimal[] = "[Role home]\nMaxDepthMm=0.5\n[Area face]\nMaxDept
 
 static void assert_same_config(const struct penctl_config *a, const struct penctl_config *b)
 {
-	assert_int_equal(a->max_minutes, b->max_minutes);
-	assert_int_equal(a->max_needling_minutes, b->max_needling_minutes);
+	assert_int_equal(a->max_wall_ms, b->max_wall_ms);
+	assert_int_equal(a->max_needling_ms, b->max_needling_ms);
 	assert_int_equal(a->warn_percent, b->warn_percent);
 	assert_int_equal(a->start_depth_um, b->start_depth_um);
 	assert_int_equal(a->anesthetic_advisory_above_um, b->anesthetic_advisory_above_um);
@@ -141,8 +141,8 @@ static void test_defaults_follow_the_clinical_source(void **state)
 	g_autoptr(penctl_config) c = penctl_config_new_default();
 
 	(void)state;
-	assert_int_equal(c->max_minutes, 60);
-	assert_int_equal(c->max_needling_minutes, 20);
+	assert_int_equal(c->max_wall_ms, 60 * 60000);
+	assert_int_equal(c->max_needling_ms, 20 * 60000);
 	assert_int_equal(c->warn_percent, 80);
 	assert_int_equal(c->start_depth_um, 300);
 	assert_int_equal(c->anesthetic_advisory_above_um, 500);
@@ -178,10 +178,10 @@ static void test_dropins_apply_in_lexical_order(void **state)
 	write_file(t->dropins, "15-roles.conf", "[Role student]\nMaxDepthMm=0.35\n");
 	c = penctl_config_load_layered(t->main_path, true, t->dropins, &error);
 	assert_non_null(c);
-	assert_int_equal(c->max_minutes, 40);
+	assert_int_equal(c->max_wall_ms, 40 * 60000);
 	assert_int_equal(c->warn_percent, 70);
 	/* Keys no file sets keep the shipped defaults. */
-	assert_int_equal(c->max_needling_minutes, 20);
+	assert_int_equal(c->max_needling_ms, 20 * 60000);
 	assert_int_equal(penctl_config_find_role(c, "student")->max_depth_um, 350);
 	assert_int_equal(c->roles->len, 2);
 	assert_int_equal(c->sources->len, 4);
@@ -196,7 +196,7 @@ static void test_missing_main_file_means_defaults_plus_dropins(void **state)
 	write_file(t->dropins, "50-short.conf", "[Session]\nMaxNeedlingMinutes=5\n");
 	c = penctl_config_load_layered(t->main_path, false, t->dropins, &error);
 	assert_non_null(c);
-	assert_int_equal(c->max_needling_minutes, 5);
+	assert_int_equal(c->max_needling_ms, 5 * 60000);
 	assert_int_equal(c->roles->len, 4);
 }
 
@@ -252,7 +252,7 @@ static void test_refuses_values_that_do_not_parse(void **state)
 	(void)state;
 	expect_refusal("[Session]\nMaxMinutes=abc\n[Role home]\nMaxDepthMm=0.5\n"
 		       "[Area face]\nMaxDepthMm=1.5\n",
-		       PENCTL_CONFIG_ERROR_VALUE, "[Session] MaxMinutes=abc", "1 to 480", NULL);
+		       PENCTL_CONFIG_ERROR_VALUE, "[Session] MaxMinutes=abc", "0.1 to 480", NULL);
 	expect_refusal("[Safety]\nRequireContraindicationCheck=maybe\n[Role home]\n"
 		       "MaxDepthMm=0.5\n[Area face]\nMaxDepthMm=1.5\n",
 		       PENCTL_CONFIG_ERROR_VALUE, "maybe", "true or false", NULL);
@@ -311,6 +311,12 @@ static void test_refuses_contradicting_times(void **state)
 		       "MaxDepthMm=0.5\n[Area face]\nMaxDepthMm=1.5\n",
 		       PENCTL_CONFIG_ERROR_INCONSISTENT, "MaxNeedlingMinutes=20", "MaxMinutes (10)",
 		       NULL);
+	expect_refusal("[Session]\nMaxNeedlingMinutes=0.05\n[Role home]\n"
+		       "MaxDepthMm=0.5\n[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_VALUE, "MaxNeedlingMinutes=0.05", "0.1 to 480", NULL);
+	expect_refusal("[Session]\nMaxNeedlingMinutes=0.255\n[Role home]\n"
+		       "MaxDepthMm=0.5\n[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_VALUE, "0.255", "two decimals", NULL);
 	expect_refusal("[Safety]\nHeartbeatIntervalMs=600\nPenWatchdogMs=1000\n[Role home]\n"
 		       "MaxDepthMm=0.5\n[Area face]\nMaxDepthMm=1.5\n",
 		       PENCTL_CONFIG_ERROR_INCONSISTENT, "PenWatchdogMs=1000", "1200", NULL);
@@ -347,6 +353,26 @@ static void test_refusal_names_the_dropin_that_said_it(void **state)
 	c = penctl_config_load_layered(t->main_path, true, t->dropins, &error);
 	assert_null(c);
 	assert_non_null(strstr(error->message, bad));
+}
+
+static void test_minutes_may_be_fractional(void **state)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(penctl_config) c = penctl_config_load_from_data(
+		"[Session]\nMaxMinutes=2.5\nMaxNeedlingMinutes=0.25\n[Role home]\n"
+		"MaxDepthMm=0.5\n[Area face]\nMaxDepthMm=1.5\n", "test", &error);
+	char out[16];
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(c->max_wall_ms, 150000);
+	assert_int_equal(c->max_needling_ms, 15000);
+	penctl_format_minutes(15000, out);
+	assert_string_equal(out, "0.25");
+	penctl_format_minutes(150000, out);
+	assert_string_equal(out, "2.5");
+	penctl_format_minutes(20 * 60000, out);
+	assert_string_equal(out, "20");
 }
 
 static void test_parse_depth_mm(void **state)
@@ -428,6 +454,7 @@ int main(void)
 		cmocka_unit_test(test_pen_address_is_validated_and_normalised),
 		cmocka_unit_test_setup_teardown(test_refusal_names_the_dropin_that_said_it,
 						tmp_setup, tmp_teardown),
+		cmocka_unit_test(test_minutes_may_be_fractional),
 		cmocka_unit_test(test_parse_depth_mm),
 		cmocka_unit_test(test_describe_prints_the_effective_limits_table),
 	};

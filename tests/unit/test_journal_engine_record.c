@@ -360,7 +360,7 @@ static void whole_treatment_leaves_a_structured_record_of_each_event(void **stat
 	treatment_step(&t, ev);
 
 	/* Far past the needling budget: the engine stops and locks. */
-	t.now += MINUTES_US(config->max_needling_minutes) + G_USEC_PER_SEC;
+	t.now += (int64_t)config->max_needling_ms * 1000 + G_USEC_PER_SEC;
 	ev = (struct engine_event){ .kind = ENGINE_EVENT_TICK };
 	treatment_step(&t, ev);
 
