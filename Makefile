@@ -25,7 +25,9 @@ test-deps:
 	@tools/install-deps.sh test
 
 build: deps
-	cmake -S . -B $(BUILD) -DPENCTL_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	# Prefix /usr: the paths compiled in (config, unit ExecStart) must match
+	# where the VM test bed and a Raspberry Pi install put things.
+	cmake -S . -B $(BUILD) -DPENCTL_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr >/dev/null
 	cmake --build $(BUILD) -j$(JOBS)
 
 check-config: build
