@@ -141,6 +141,8 @@ const char *pen_link_get_address(const struct pen_link *link)
 	return link->address_text;
 }
 
+static void reset_stale_connection(struct pen_link *link);
+
 static gboolean retry_fired(gpointer user_data)
 {
 	struct pen_link *link = user_data;
@@ -148,6 +150,17 @@ static gboolean retry_fired(gpointer user_data)
 	link->retry_source = 0;
 	if (link->state == PEN_LINK_SETUP_FAILED)
 		link->state = PEN_LINK_IDLE;
+	if (link->connect_unseen && link->state == PEN_LINK_IDLE) {
+		/* bluetoothd said the last Connect worked, yet the device never
+		 * showed Connected=true (its state went stale when the pen
+		 * dropped the link and the kernel reconnected at once):
+		 * disconnect it, and connect afresh next time. */
+		link->connect_unseen = false;
+		reset_stale_connection(link);
+		pen_link_schedule_retry(link);
+		return G_SOURCE_REMOVE;
+	}
+	link->connect_unseen = false;
 	pen_link_update(link);
 	return G_SOURCE_REMOVE;
 }
@@ -156,7 +169,7 @@ void pen_link_schedule_retry(struct pen_link *link)
 {
 	if (link->retry_source)
 		return;
-	g_info("pen %s: next attempt in %u ms", link->address_text, link->backoff_ms);
+	g_message("pen %s: next attempt in %u ms", link->address_text, link->backoff_ms);
 	link->retry_source = g_timeout_add(link->backoff_ms, retry_fired, link);
 	link->backoff_ms = MIN(link->backoff_ms * 2, PEN_LINK_BACKOFF_MAX_MS);
 }
@@ -235,7 +248,7 @@ static void reset_stale_connection(struct pen_link *link)
 			       "Connected", &connected);
 	if (connected)
 		return;
-	g_info("pen %s: clearing a stale connection before retrying", link->address_text);
+	g_message("pen %s: clearing a stale connection before retrying", link->address_text);
 	g_dbus_connection_call(link->bus, BLUEZ_BUS_NAME, link->device_path,
 			       BLUEZ_DEVICE_INTERFACE, "Disconnect", NULL, NULL,
 			       G_DBUS_CALL_FLAGS_NONE, PEN_LINK_CALL_TIMEOUT_MS, NULL, NULL, NULL);
@@ -256,7 +269,7 @@ static void connect_done(GObject *source, GAsyncResult *result, gpointer user_da
 		g_autofree char *remote = g_dbus_error_get_remote_error(error);
 
 		if (g_strcmp0(remote, "org.bluez.Error.AlreadyConnected") != 0) {
-			g_info("pen %s: Connect failed: %s", link->address_text, error->message);
+			g_message("pen %s: Connect failed: %s", link->address_text, error->message);
 			reset_stale_connection(link);
 			pen_link_schedule_retry(link);
 			return;
@@ -269,11 +282,12 @@ static void connect_done(GObject *source, GAsyncResult *result, gpointer user_da
 	 * finds the pen connected does nothing. */
 	pen_link_schedule_retry(link);
 	pen_link_update(link);
+	link->connect_unseen = reply && link->state == PEN_LINK_IDLE;
 }
 
 static void link_connect(struct pen_link *link, const char *device)
 {
-	g_info("pen %s: connecting (%s)", link->address_text, device);
+	g_message("pen %s: connecting (%s)", link->address_text, device);
 	g_free(link->device_path);
 	link->device_path = g_strdup(device);
 	link->connect_pending = true;

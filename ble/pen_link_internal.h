@@ -85,6 +85,7 @@ struct pen_link {
 	bool connect_pending;
 	guint retry_source;
 	guint settle_source;   /* connected, but not set up yet: give up after a while */
+	bool connect_unseen;   /* Connect said yes, Connected never said true */
 	unsigned backoff_ms;
 	struct pen_cartridge cartridge;
 
