@@ -4,7 +4,8 @@
  * pen_link_update() compares what is (adapter, device, Connected,
  * ServicesResolved) with what the link believes, reports a lost link once,
  * and moves towards a set-up link to the configured pen: Connect (retried
- * with capped exponential backoff), wait for ServicesResolved, set up.
+ * with capped exponential backoff), wait for ServicesResolved and the pen
+ * service, set up.
  */
 #include <errno.h>
 #include <string.h>
@@ -97,13 +98,6 @@ void pen_link_start(struct pen_link *link)
 	bluez_client_start(link);
 }
 
-static void link_forget_characteristics(struct pen_link *link)
-{
-	for (unsigned i = 0; i < PEN_CHAR_COUNT; i++)
-		g_clear_pointer(&link->char_paths[i], g_free);
-	g_clear_pointer(&link->battery_path, g_free);
-}
-
 void pen_link_free(struct pen_link *link)
 {
 	if (!link)
@@ -118,7 +112,9 @@ void pen_link_free(struct pen_link *link)
 		g_source_remove(link->retry_source);
 	if (link->settle_source)
 		g_source_remove(link->settle_source);
-	link_forget_characteristics(link);
+	if (link->gatt_wait_source)
+		g_source_remove(link->gatt_wait_source);
+	pen_link_forget_gatt(link);
 	g_free(link->device_path);
 	g_free(link->pairing_path);
 	g_free(link->bluez_owner);
@@ -196,7 +192,11 @@ void pen_link_lost(struct pen_link *link, const char *reason)
 	if (link->settle_source)
 		g_source_remove(link->settle_source);
 	link->settle_source = 0;
-	link_forget_characteristics(link);
+	if (link->gatt_wait_source)
+		g_source_remove(link->gatt_wait_source);
+	link->gatt_wait_source = 0;
+	link->gatt_incomplete = false;
+	pen_link_forget_gatt(link);
 	g_clear_pointer(&link->device_path, g_free);
 	memset(&link->cartridge, 0, sizeof(link->cartridge));
 	if (link->has_address)
@@ -297,6 +297,15 @@ static void link_connect(struct pen_link *link, const char *device)
 			       link);
 }
 
+/* A pen refused for a missing service or characteristic that has it now
+ * (bluetoothd added it on the pen's Service Changed) is set up afresh. */
+static bool pen_gatt_now_complete(struct pen_link *link)
+{
+	g_autoptr(GString) missing = g_string_new(NULL);
+
+	return pen_link_find_gatt(link, missing);
+}
+
 /* Why the link we hold is no longer there, or NULL while it is. */
 static const char *link_loss_reason(struct pen_link *link, const char *adapter, bool powered,
 				    const char *device)
@@ -330,6 +339,9 @@ static const char *link_loss_reason(struct pen_link *link, const char *adapter, 
 			    !bluez_objects_has_interface(link->objects, link->char_paths[i],
 							 BLUEZ_GATT_CHAR_INTERFACE))
 				return "pen service removed";
+		if (link->state == PEN_LINK_INCOMPATIBLE && link->gatt_incomplete &&
+		    pen_gatt_now_complete(link))
+			return "pen services changed";
 		return NULL;
 	}
 	return NULL;
@@ -346,6 +358,56 @@ static gboolean settle_timed_out(gpointer user_data)
 		pen_link_drop(link, "not set up in time");
 	}
 	return G_SOURCE_REMOVE;
+}
+
+static gboolean gatt_wait_expired(gpointer user_data)
+{
+	struct pen_link *link = user_data;
+	g_autoptr(GString) missing = g_string_new(NULL);
+	bool resolved = false;
+
+	link->gatt_wait_source = 0;
+	if (link->state != PEN_LINK_RESOLVING || !link->device_path)
+		return G_SOURCE_REMOVE;
+	/* Unresolved again: the settle timeout decides. */
+	bluez_objects_get_bool(link->objects, link->device_path, BLUEZ_DEVICE_INTERFACE,
+			       "ServicesResolved", &resolved);
+	if (!resolved)
+		return G_SOURCE_REMOVE;
+	if (pen_link_find_gatt(link, missing)) {
+		link->state = PEN_LINK_SETUP;
+		pen_link_setup_begin(link);
+		return G_SOURCE_REMOVE;
+	}
+	link->gatt_incomplete = true;
+	pen_link_report_incompatible(link, missing->str);
+	return G_SOURCE_REMOVE;
+}
+
+/* ServicesResolved is true: set up if the pen service is complete.
+ * bluetoothd can say so before it has every service: after it restarts over
+ * a link that outlived it, it may discover the pen before the pen has
+ * registered its services again, and add them on the pen's Service Changed
+ * a moment later.  So a pen lacking something gets a short grace period
+ * before it is called incompatible. */
+static void link_setup_when_complete(struct pen_link *link)
+{
+	g_autoptr(GString) missing = g_string_new(NULL);
+
+	if (!pen_link_find_gatt(link, missing)) {
+		if (!link->gatt_wait_source) {
+			g_info("pen %s: services resolved, but %s: waiting up to %u ms",
+			       link->address_text, missing->str, PEN_LINK_GATT_GRACE_MS);
+			link->gatt_wait_source = g_timeout_add(PEN_LINK_GATT_GRACE_MS,
+							       gatt_wait_expired, link);
+		}
+		return;
+	}
+	if (link->gatt_wait_source)
+		g_source_remove(link->gatt_wait_source);
+	link->gatt_wait_source = 0;
+	link->state = PEN_LINK_SETUP;
+	pen_link_setup_begin(link);
 }
 
 void pen_link_update(struct pen_link *link)
@@ -391,10 +453,8 @@ void pen_link_update(struct pen_link *link)
 		}
 		/* fall through */
 	case PEN_LINK_RESOLVING:
-		if (resolved) {
-			link->state = PEN_LINK_SETUP;
-			pen_link_setup_begin(link);
-		}
+		if (resolved)
+			link_setup_when_complete(link);
 		return;
 	case PEN_LINK_SETUP:
 	case PEN_LINK_READY:

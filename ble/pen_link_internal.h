@@ -26,6 +26,9 @@
 /* Connected but services never resolved (seen with bluetoothd 5.66 after a
  * remote disconnect and the kernel's auto-reconnect): disconnect and retry. */
 #define PEN_LINK_SETTLE_TIMEOUT_MS     15000u
+/* ServicesResolved, but the pen service (or part of it) not there yet: how
+ * long to wait for it before the pen is reported incompatible. */
+#define PEN_LINK_GATT_GRACE_MS          3000u
 
 /* The pen service's characteristics, all required by protocol version 1. */
 enum pen_char {
@@ -45,7 +48,7 @@ const char *pen_char_uuid(enum pen_char c);
 
 enum pen_link_state {
 	PEN_LINK_IDLE,          /* no link; connecting or waiting to retry */
-	PEN_LINK_RESOLVING,     /* Connected, waiting for ServicesResolved */
+	PEN_LINK_RESOLVING,     /* Connected, waiting for ServicesResolved and the pen service */
 	PEN_LINK_SETUP,         /* the connect-time sequence is running */
 	PEN_LINK_READY,         /* on_connected(compatible) was reported */
 	PEN_LINK_INCOMPATIBLE,  /* on_connected(!compatible) was reported */
@@ -86,6 +89,8 @@ struct pen_link {
 	guint retry_source;
 	guint settle_source;   /* connected, but not set up yet: give up after a while */
 	bool connect_unseen;   /* Connect said yes, Connected never said true */
+	guint gatt_wait_source; /* resolved, pen service incomplete: grace period */
+	bool gatt_incomplete;  /* reported incompatible for a missing service or characteristic */
 	unsigned backoff_ms;
 	struct pen_cartridge cartridge;
 
@@ -113,6 +118,12 @@ void pen_link_lost(struct pen_link *link, const char *reason);
 void pen_link_schedule_retry(struct pen_link *link);
 
 /* pen_link_setup.c */
+/* Finds the pen's characteristics by UUID (forgetting those found before);
+ * false, with what is missing appended to missing, when any is not there. */
+bool pen_link_find_gatt(struct pen_link *link, GString *missing);
+void pen_link_forget_gatt(struct pen_link *link);
+void pen_link_report_incompatible(struct pen_link *link, const char *why);
+/* Runs the connect-time sequence on the characteristics found. */
 void pen_link_setup_begin(struct pen_link *link);
 
 /* pen_gatt.c */

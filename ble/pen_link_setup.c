@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The connect-time sequence, once ServicesResolved is true:
- *   find the pen service and every characteristic by UUID,
+ * The connect-time sequence, once ServicesResolved is true and
+ * pen_link_find_gatt() found the pen service and every characteristic:
  *   read ProtocolInfo (is the major version ours?),
  *   write Watchdog (the pen stops by itself without heartbeats),
  *   read Cartridge, StartNotify Status and Depth,
@@ -23,7 +23,7 @@ static void setup_failed(struct pen_link *link, const char *step, const GError *
 	pen_link_schedule_retry(link);
 }
 
-static void report_incompatible(struct pen_link *link, const char *why)
+void pen_link_report_incompatible(struct pen_link *link, const char *why)
 {
 	static const struct pen_cartridge none;
 
@@ -67,7 +67,7 @@ static void status_read(struct pen_link *link, const uint8_t *value, size_t len,
 		g_autofree char *why = g_strdup_printf("Status value malformed (%zu bytes): %s",
 						       len, g_strerror(-err));
 
-		report_incompatible(link, why);
+		pen_link_report_incompatible(link, why);
 		return;
 	}
 	link->state = PEN_LINK_READY;
@@ -120,7 +120,7 @@ static void cartridge_read(struct pen_link *link, const uint8_t *value, size_t l
 			"Cartridge value malformed (%zu bytes): %s", len, g_strerror(-err));
 
 		memset(&link->cartridge, 0, sizeof(link->cartridge));
-		report_incompatible(link, why);
+		pen_link_report_incompatible(link, why);
 		return;
 	}
 	pen_gatt_start_notify(link, link->char_paths[PEN_CHAR_STATUS], status_notify_started);
@@ -152,7 +152,7 @@ static void protocol_info_read(struct pen_link *link, const uint8_t *value, size
 		g_autofree char *why = g_strdup_printf(
 			"ProtocolInfo value malformed (%zu bytes): %s", len, g_strerror(-err));
 
-		report_incompatible(link, why);
+		pen_link_report_incompatible(link, why);
 		return;
 	}
 	if (!pen_protocol_version_supported(&info)) {
@@ -160,26 +160,32 @@ static void protocol_info_read(struct pen_link *link, const uint8_t *value, size
 			"pen protocol version %u.%u not supported (this daemon speaks %u.x)",
 			info.major, info.minor, PEN_PROTOCOL_VERSION_MAJOR);
 
-		report_incompatible(link, why);
+		pen_link_report_incompatible(link, why);
 		return;
 	}
 	n = pen_codec_encode_watchdog(link->watchdog_ms, buf, sizeof(buf));
 	if (n < 0) {
-		report_incompatible(link, "the configured pen watchdog cannot be encoded");
+		pen_link_report_incompatible(link, "the configured pen watchdog cannot be encoded");
 		return;
 	}
 	pen_gatt_write(link, link->char_paths[PEN_CHAR_WATCHDOG], buf, (size_t)n, true,
 		       "watchdog", watchdog_written);
 }
 
-/* Finds every characteristic by UUID; false (and the reason) when any is
- * missing. */
-static bool resolve_characteristics(struct pen_link *link, GString *missing)
+void pen_link_forget_gatt(struct pen_link *link)
+{
+	for (unsigned i = 0; i < PEN_CHAR_COUNT; i++)
+		g_clear_pointer(&link->char_paths[i], g_free);
+	g_clear_pointer(&link->battery_path, g_free);
+}
+
+bool pen_link_find_gatt(struct pen_link *link, GString *missing)
 {
 	const char *service = bluez_objects_find_service(link->objects, link->device_path,
 							 PEN_SERVICE_UUID);
 	const char *battery_service;
 
+	pen_link_forget_gatt(link);
 	if (!service) {
 		g_string_append_printf(missing, "pen service %s missing", PEN_SERVICE_UUID);
 		return false;
@@ -209,13 +215,7 @@ static bool resolve_characteristics(struct pen_link *link, GString *missing)
 
 void pen_link_setup_begin(struct pen_link *link)
 {
-	g_autoptr(GString) missing = g_string_new(NULL);
-
 	g_info("pen %s: services resolved, setting up", link->address_text);
 	memset(&link->cartridge, 0, sizeof(link->cartridge));
-	if (!resolve_characteristics(link, missing)) {
-		report_incompatible(link, missing->str);
-		return;
-	}
 	pen_gatt_read(link, link->char_paths[PEN_CHAR_PROTOCOL_INFO], protocol_info_read);
 }

@@ -31,6 +31,10 @@ Test helpers, interface org.penctl.PenMock on object "/":
         Battery b       offer the Battery service (default true)
         Paired b, Trusted b   initial state (default false)
         ConnectError s  Connect fails with this D-Bus error name
+        PenServiceLate b  bluetoothd resolves the services without the pen
+                        service (as after a restart over a surviving link,
+                        before the pen registered it again); AddPenService
+                        adds it, as on the pen's Service Changed
         PairPasskey u   Pair asks the default agent RequestConfirmation(
                         device, passkey) first and fails with
                         org.bluez.Error.AuthenticationRejected if it refuses
@@ -43,6 +47,9 @@ Test helpers, interface org.penctl.PenMock on object "/":
       WriteValue on that characteristic fails with D-Bus error `error`
       ('' = succeed again).
   SetConnectError(address s, error s)   ('' = Connect works again)
+  AddPenService(address s)
+      A pen added with PenServiceLate gets its pen service (InterfacesAdded),
+      now if connected, else at its next connection.
   DropConnection(address s)
       The pen goes away: ServicesResolved=false, GATT objects removed
       (InterfacesRemoved), Connected=false.
@@ -231,7 +238,7 @@ def _add_service(pen, name, uuid, chars):
         pen['gatt'].append((path, GATT_CHAR_IFACE))
 
 
-def _add_gatt(pen):
+def _pen_chars(pen):
     chars = []
     number = 0x11
     for uuid, flags in PEN_CHARACTERISTICS:
@@ -239,7 +246,12 @@ def _add_gatt(pen):
         number += 1
         if uuid not in pen['omit']:
             chars.append((uuid, flags, name))
-    _add_service(pen, pen['service_name'], PEN_SERVICE_UUID, chars)
+    return chars
+
+
+def _add_gatt(pen):
+    if not pen['service_late']:
+        _add_service(pen, pen['service_name'], PEN_SERVICE_UUID, _pen_chars(pen))
     if pen['battery']:
         _add_service(pen, 'service0030', BATTERY_SERVICE_UUID,
                      [(BATTERY_LEVEL_UUID, ['read', 'notify'], 'char0031')])
@@ -342,6 +354,7 @@ def AddPen(self, adapter, address, name, options):
         'char_names': {str(k).lower(): str(v) for k, v in dict(options.get('CharNames', {})).items()},
         'omit': [str(u).lower() for u in options.get('Omit', [])],
         'battery': bool(options.get('Battery', True)),
+        'service_late': bool(options.get('PenServiceLate', False)),
         'connect_error': str(options.get('ConnectError', '')),
         'pair_passkey': int(options['PairPasskey']) if 'PairPasskey' in options else None,
         'values': values,
@@ -366,6 +379,15 @@ def AddPen(self, adapter, address, name, options):
         'Icon': dbus.String('', variant_level=1),
     })
     return dbus.ObjectPath(path)
+
+
+@dbus.service.method(PEN_MOCK_IFACE, in_signature='s', out_signature='')
+def AddPenService(_self, address):
+    '''The late pen service arrives; see the module documentation.'''
+    pen = _pen_by_address(address)
+    pen['service_late'] = False
+    if mockobject.objects[pen['path']].props[DEVICE_IFACE]['Connected']:
+        _add_service(pen, pen['service_name'], PEN_SERVICE_UUID, _pen_chars(pen))
 
 
 @dbus.service.method(PEN_MOCK_IFACE, in_signature='ssay', out_signature='')

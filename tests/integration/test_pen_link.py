@@ -414,6 +414,37 @@ class PenLinkTest(unittest.TestCase):
         self.assertEqual(self.result('stop 2'), 0)
         self.wait_for(lambda: self.writes(CONTROL_UUID) == [(b'\x00\x00\x02\x00', 'request')])
 
+    def test_pen_service_added_after_services_resolved_is_waited_for(self):
+        # bluetoothd restarted over a link that outlived it: it resolves the
+        # services before the pen registered its own again, and adds them
+        # on the pen's Service Changed.
+        self.add_pen(Paired=True, Trusted=True, PenServiceLate=True)
+        self.start_probe('--address', PEN)
+        self.wait_for(lambda: self.pen_mock().IsConnected(PEN))
+        self.no_event('connected', 1.0)
+        self.pen_mock().AddPenService(PEN)
+        connected = self.wait_event('connected')
+        self.assertTrue(connected['compatible'], connected)
+        self.assertEqual(len(self.writes(WATCHDOG_UUID)), 1)
+        self.assertEqual(self.result('run 1'), 0)
+
+    def test_pen_service_added_after_the_grace_period_is_set_up_afresh(self):
+        self.add_pen(Paired=True, Trusted=True, PenServiceLate=True)
+        self.start_probe('--address', PEN)
+        self.wait_for(lambda: self.pen_mock().IsConnected(PEN))
+        connected_at = time.monotonic()
+        refused = self.wait_event('connected')
+        self.assertGreater(time.monotonic() - connected_at, 2.5, 'no grace period')
+        self.assertFalse(refused['compatible'])
+        self.assertIn(PEN_SERVICE_UUID + ' missing', refused['incompatibility'])
+        self.assertEqual(self.writes(WATCHDOG_UUID), [])
+        self.pen_mock().AddPenService(PEN)
+        self.wait_event('disconnected', reason='pen services changed')
+        again = self.wait_event('connected')
+        self.assertTrue(again['compatible'], again)
+        self.assertEqual(len(self.writes(WATCHDOG_UUID)), 1)
+        self.assertEqual(self.result('run 1'), 0)
+
     def test_unsupported_protocol_version_is_incompatible(self):
         values = dbus.Dictionary({PROTOCOL_INFO_UUID: dbus.ByteArray(b'\x02\x00\x00\x00')},
                                  signature='sv')
