@@ -50,6 +50,8 @@ struct pensim {
 	bool bluez_seen;
 	bool bluez_present;
 	bool waiting_for_adapter; /* lost one; wait instead of failing */
+	bool had_adapter;       /* used one before: a failure now is passing */
+	guint relist_id;        /* look at bluetoothd's adapters again */
 	bool listing;           /* GetManagedObjects on its way */
 	bool list_again;        /* and bluetoothd changed meanwhile */
 	char *adapter_path;

@@ -29,6 +29,7 @@
 #define OBJECT_MANAGER_IFACE    "org.freedesktop.DBus.ObjectManager"
 #define ADV_PATH                "/org/penctl/pensim/advertisement0"
 #define AGENT_PATH              "/org/penctl/pensim/agent"
+#define PENSIM_RELIST_MS        500u
 
 /* ---- the central's connection ---- */
 
@@ -122,6 +123,11 @@ static void on_properties_changed(GDBusConnection *bus, const char *sender, cons
 	g_variant_get(params, "(&s@a{sv}as)", &changed_iface, &changed, NULL);
 	if (g_strcmp0(changed_iface, DEVICE_IFACE) == 0)
 		device_props_seen(app, path, changed);
+	/* An adapter powered on while we wait for one (bluetoothd restores
+	 * the power state a moment after it starts). */
+	else if (g_strcmp0(changed_iface, ADAPTER_IFACE) == 0 && app->waiting_for_adapter &&
+		 !app->adapter_path)
+		list_bluez_objects(app);
 }
 
 static void on_interfaces_added(GDBusConnection *bus, const char *sender, const char *path,
@@ -177,7 +183,7 @@ static void subscribe_signals(struct pensim *app)
 	if (app->sub_props)
 		return;
 	app->sub_props = g_dbus_connection_signal_subscribe(
-		app->bus, BLUEZ, PROPERTIES_IFACE, "PropertiesChanged", NULL, DEVICE_IFACE,
+		app->bus, BLUEZ, PROPERTIES_IFACE, "PropertiesChanged", NULL, NULL,
 		G_DBUS_SIGNAL_FLAGS_NONE, on_properties_changed, app, NULL);
 	app->sub_added = g_dbus_connection_signal_subscribe(
 		app->bus, BLUEZ, OBJECT_MANAGER_IFACE, "InterfacesAdded", "/", NULL,
@@ -478,11 +484,22 @@ static void app_register_done(GObject *source, GAsyncResult *res, gpointer user_
 static void use_adapter(struct pensim *app)
 {
 	pensim_log("using adapter %s", app->adapter_path);
+	app->had_adapter = true;
 	g_dbus_connection_call(app->bus, BLUEZ, app->adapter_path, GATT_MANAGER_IFACE,
 			       "RegisterApplication",
 			       g_variant_new("(oa{sv})", PENSIM_GATT_APP_PATH, NULL), NULL,
 			       G_DBUS_CALL_FLAGS_NONE, -1, NULL, app_register_done, app);
 	register_agent(app);
+}
+
+static gboolean relist_fired(gpointer user_data)
+{
+	struct pensim *app = user_data;
+
+	app->relist_id = 0;
+	if (app->bluez_present && !app->adapter_path)
+		list_bluez_objects(app);
+	return G_SOURCE_REMOVE;
 }
 
 static void power_on_done(GObject *source, GAsyncResult *res, gpointer user_data)
@@ -491,12 +508,28 @@ static void power_on_done(GObject *source, GAsyncResult *res, gpointer user_data
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source),
 								  res, &error);
+	g_autofree char *remote = NULL;
+	bool busy;
 
-	if (!reply) {
+	if (reply) {
+		use_adapter(app);
+		return;
+	}
+	remote = g_dbus_error_get_remote_error(error);
+	busy = g_strcmp0(remote, "org.bluez.Error.Busy") == 0 ||
+	       g_strcmp0(remote, "org.bluez.Error.InProgress") == 0;
+	if (!busy && !app->had_adapter) {
 		pensim_fatal(app, "cannot power on %s: %s", app->adapter_path, error->message);
 		return;
 	}
-	use_adapter(app);
+	/* A bluetoothd that has just started powers its adapters on itself
+	 * and answers Busy meanwhile: look again in a moment. */
+	pensim_log("cannot power on %s yet: %s; trying again in %u ms", app->adapter_path,
+		   error->message, PENSIM_RELIST_MS);
+	g_clear_pointer(&app->adapter_path, g_free);
+	app->waiting_for_adapter = true;
+	if (!app->relist_id)
+		app->relist_id = g_timeout_add(PENSIM_RELIST_MS, relist_fired, app);
 }
 
 static bool adapter_matches(const char *path, const char *wanted)
@@ -756,6 +789,8 @@ void pensim_bluez_teardown(struct pensim *app)
 		g_bus_unwatch_name(app->name_watch);
 	if (app->readvertise_id)
 		g_source_remove(app->readvertise_id);
+	if (app->relist_id)
+		g_source_remove(app->relist_id);
 	if (app->sub_props) {
 		g_dbus_connection_signal_unsubscribe(app->bus, app->sub_props);
 		g_dbus_connection_signal_unsubscribe(app->bus, app->sub_added);

@@ -5,7 +5,11 @@ python-dbusmock's bluez5 template (0.28.7) models a central: adapters,
 devices, agents.  A GATT server registers through GattManager1 and
 LEAdvertisingManager1 on the adapter, which bluez5 lacks.  This template is
 bluez5 with one more mock method, AddGattAdapter(name, system_name), which
-adds an adapter that also offers those two interfaces.  Their methods only
+adds an adapter that also offers those two interfaces, and
+AddStartingGattAdapter(name, system_name): the same, but powered off and
+answering org.bluez.Error.Busy to Set(Powered), as a bluetoothd that has
+just started and is powering it on itself; the test then sets Powered with
+org.freedesktop.DBus.Mock.UpdateProperties.  Their methods only
 record the call (read them back with GetMethodCalls); the test then talks to
 the registered application itself, as bluetoothd would.
 
@@ -58,4 +62,18 @@ def AddGattAdapter(self, device_name, system_name):
         dbus.ObjectPath(path),
         {GATT_MANAGER_IFACE: {}, ADV_MANAGER_IFACE: {}},
     ])
+    return path
+
+
+@dbus.service.method(bluez5.BLUEZ_MOCK_IFACE,
+                     in_signature='ss', out_signature='s')
+def AddStartingGattAdapter(self, device_name, system_name):
+    '''AddGattAdapter, powered off, and Set(Powered) answers Busy.'''
+    path = AddGattAdapter(self, device_name, system_name)
+    adapter = mockobject.objects[path]
+    # Before this call returns, so nobody lists it powered.
+    adapter.props[bluez5.ADAPTER_IFACE]['Powered'] = dbus.Boolean(False, variant_level=1)
+    adapter.AddMethod(dbus.PROPERTIES_IFACE, 'Set', 'ssv', '',
+                      'raise dbus.exceptions.DBusException("powering on", '
+                      'name="org.bluez.Error.Busy")')
     return path

@@ -263,7 +263,9 @@ def fails_cleanly_without_adapter(h):
 def registers_application_and_advertisement(h):
     h.mock('AddGattAdapter', '(ss)', 'hci0', 'pensim-test')
     h.mock('AddDevice', '(sss)', 'hci0', CENTRAL_ADDR, 'central')
-    h.start_pensim('--cartridge', '1a2b3c4d5e6f7081', '--readvertise-ms', '200')
+    # --adapter, as in the VM: pensim then powers that adapter on itself.
+    h.start_pensim('--adapter', 'hci0', '--cartridge', '1a2b3c4d5e6f7081',
+                   '--readvertise-ms', '200')
     apps = wait_for(lambda: h.mock_calls(ADAPTER, 'RegisterApplication'),
                     'RegisterApplication')
     check(apps[0][0] == APP_PATH, f'application path {apps[0][0]}')
@@ -438,7 +440,15 @@ def bluetoothd_restart_is_survived(h):
     check(ev['reason'] == 'disconnect', f'record {ev}')
     check(h.pensim.poll() is None, 'pensim keeps running without bluetoothd')
     h.start_mock()
-    h.mock('AddGattAdapter', '(ss)', 'hci0', 'pensim-test')
+    # The new bluetoothd is still powering the adapter on: Busy, not an exit.
+    h.mock('AddStartingGattAdapter', '(ss)', 'hci0', 'pensim-test')
+    wait_for(lambda: h.mock_calls(ADAPTER, 'Set'), 'pensim asks to power the adapter on')
+    time.sleep(0.3)
+    check(h.pensim.poll() is None, 'pensim keeps running when power-on answers Busy')
+    check(not h.mock_calls(ADAPTER, 'RegisterApplication'), 'no RegisterApplication unpowered')
+    h.call('org.bluez', ADAPTER, MOCK, 'UpdateProperties',
+           GLib.Variant('(sa{sv})', ('org.bluez.Adapter1', {'Powered': GLib.Variant('b', True)})),
+           None)
     wait_for(lambda: h.mock_calls(ADAPTER, 'RegisterApplication'),
              'RegisterApplication with the new bluetoothd')
     wait_for(lambda: h.mock_calls(ADAPTER, 'RegisterAdvertisement'),
