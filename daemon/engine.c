@@ -27,6 +27,7 @@ struct engine {
 	bool pedal_down;
 	bool pedal_armed;   /* seen released since the last lock-out */
 	bool pedal_latched;
+	bool press_consumed; /* latching: the press that began has stopped the motor */
 
 	/* pen */
 	bool pen_connected;
@@ -478,6 +479,11 @@ static void on_pedal_down(struct engine *e, struct engine_output *out)
 	e->pedal_down = true;
 	if (was_down)
 		return;
+	if (e->press_consumed) {
+		/* The press whose first edge unlatched the motor: not a second toggle. */
+		e->press_consumed = false;
+		return;
+	}
 	if (!e->pedal_armed) {
 		refuse_press(e, out, ENGINE_REASON_PEDAL_NOT_RELEASED);
 		return;
@@ -497,8 +503,22 @@ static void on_pedal_down(struct engine *e, struct engine_output *out)
 	start_motor(e, out);
 }
 
+/* The first edge of a press, before it is debounced.  A latched motor
+ * stops on it: the stop must not wait for the debounce.  The press then
+ * confirmed (if it lasts) is this one, and toggles nothing more. */
+static void on_pedal_press_began(struct engine *e, struct engine_output *out)
+{
+	e->press_consumed = false;
+	if (e->config->pedal_mode != PENCTL_PEDAL_LATCHING || !e->pedal_latched)
+		return;
+	e->pedal_latched = false;
+	e->press_consumed = true;
+	stop_motor(e, out, ENGINE_REASON_PEDAL_LATCHED_OFF, false);
+}
+
 static void on_pedal_up(struct engine *e)
 {
+	e->press_consumed = false;
 	e->pedal_known = true;
 	e->pedal_down = false;
 	e->pedal_armed = true;
@@ -506,6 +526,7 @@ static void on_pedal_up(struct engine *e)
 
 static void on_pedal_lost(struct engine *e, struct engine_output *out, const char *why)
 {
+	e->press_consumed = false;
 	emit_record(out, ENGINE_RECORD_PEDAL_LOST, ENGINE_REASON_PEDAL_LOST)->detail = why;
 	e->pedal_known = false;
 	e->pedal_down = false;
@@ -991,8 +1012,10 @@ static void on_config_reload(struct engine *e, struct engine_output *out,
 	if (e->session_open && e->depth_um > effective_limit(e))
 		apply_session_depth(e, out, ENGINE_REASON_LIMIT_LOWERED);
 	/* A pedal that held the motor in one mode means something else in the other. */
-	if (mode_changed)
+	if (mode_changed) {
+		e->press_consumed = false;
 		stop_motor(e, out, ENGINE_REASON_PEDAL_LATCHED_OFF, true);
+	}
 }
 
 void engine_step(struct engine *e, const struct engine_event *ev, struct engine_output *out)
@@ -1006,6 +1029,9 @@ void engine_step(struct engine *e, const struct engine_event *ev, struct engine_
 		break;
 	case ENGINE_EVENT_PEDAL_UP:
 		on_pedal_up(e);
+		break;
+	case ENGINE_EVENT_PEDAL_PRESS_BEGAN:
+		on_pedal_press_began(e, out);
 		break;
 	case ENGINE_EVENT_PEDAL_LOST:
 		on_pedal_lost(e, out, ev->lost.reason);

@@ -73,6 +73,7 @@ const char *engine_event_kind_to_string(enum engine_event_kind kind)
 	switch (kind) {
 	case ENGINE_EVENT_PEDAL_DOWN: return "pedal-down";
 	case ENGINE_EVENT_PEDAL_UP: return "pedal-up";
+	case ENGINE_EVENT_PEDAL_PRESS_BEGAN: return "pedal-press-began";
 	case ENGINE_EVENT_PEDAL_LOST: return "pedal-lost";
 	case ENGINE_EVENT_PEN_CONNECTED: return "pen-connected";
 	case ENGINE_EVENT_PEN_DISCONNECTED: return "pen-disconnected";

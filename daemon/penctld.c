@@ -337,6 +337,11 @@ static void pedal_released(int64_t time_us, void *user_data)
 	step_simple(user_data, ENGINE_EVENT_PEDAL_UP, time_us, NULL);
 }
 
+static void pedal_press_began(int64_t time_us, void *user_data)
+{
+	step_simple(user_data, ENGINE_EVENT_PEDAL_PRESS_BEGAN, time_us, NULL);
+}
+
 static void pedal_lost(const char *reason, void *user_data)
 {
 	step_simple(user_data, ENGINE_EVENT_PEDAL_LOST, 0, reason);
@@ -358,6 +363,7 @@ static void pedal_unavailable(const GError *error, void *user_data)
 static const struct pedal_callbacks pedal_callbacks = {
 	.on_pressed = pedal_pressed,
 	.on_released = pedal_released,
+	.on_press_began = pedal_press_began,
 	.on_lost = pedal_lost,
 	.on_unavailable = pedal_unavailable,
 };

@@ -61,6 +61,10 @@ static void deliver(struct pedal *p, const struct pedal_debouncer_output *out)
 			if (p->callbacks.on_released)
 				p->callbacks.on_released(e->time_us, p->user_data);
 			break;
+		case PEDAL_DEBOUNCE_PRESS_BEGAN:
+			if (p->callbacks.on_press_began)
+				p->callbacks.on_press_began(e->time_us, p->user_data);
+			break;
 		}
 	}
 }

@@ -47,9 +47,18 @@ static void report_pressed(struct pedal_debouncer *d, int64_t time_us, bool held
 	emit(out, PEDAL_DEBOUNCE_PRESSED, time_us, held_at_start);
 }
 
+static void line_is_up(struct pedal_debouncer *d, int64_t time_us)
+{
+	if (d->line_up)
+		return;
+	d->line_up = true;
+	d->up_since_us = time_us;
+}
+
 static void report_released(struct pedal_debouncer *d, int64_t time_us,
 			    struct pedal_debouncer_output *out)
 {
+	line_is_up(d, time_us);
 	d->pending = false;
 	if (d->reported == PEDAL_REPORTED_RELEASED)
 		return; /* a bounce after the release: swallowed */
@@ -63,8 +72,14 @@ static void report_released(struct pedal_debouncer *d, int64_t time_us,
 static void line_went_down(struct pedal_debouncer *d, int64_t time_us,
 			   struct pedal_debouncer_output *out)
 {
+	bool was_up = d->line_up;
+
+	d->line_up = false;
 	if (d->reported == PEDAL_REPORTED_PRESSED)
 		return; /* a missed up edge shows up in the next resync */
+	/* Up long enough before: not a bounce, a new press. */
+	if (was_up && time_us - d->up_since_us >= d->debounce_us)
+		emit(out, PEDAL_DEBOUNCE_PRESS_BEGAN, time_us, false);
 	if (d->debounce_us == 0) {
 		report_pressed(d, time_us, false, out);
 		return;
@@ -97,6 +112,7 @@ void pedal_debouncer_reset(struct pedal_debouncer *d)
 {
 	d->reported = PEDAL_REPORTED_UNKNOWN;
 	d->pending = false;
+	d->line_up = false;
 }
 
 void pedal_debouncer_start(struct pedal_debouncer *d, enum pedal_level level, int64_t now_us,
@@ -106,6 +122,7 @@ void pedal_debouncer_start(struct pedal_debouncer *d, enum pedal_level level, in
 	now_us = advance_time(d, now_us);
 	d->pending = false;
 	d->reported = PEDAL_REPORTED_UNKNOWN;
+	d->line_up = false;
 
 	switch (level) {
 	case PEDAL_LEVEL_DOWN:
@@ -191,6 +208,8 @@ const char *pedal_debounce_kind_to_string(enum pedal_debounce_kind kind)
 		return "pressed";
 	case PEDAL_DEBOUNCE_RELEASED:
 		return "released";
+	case PEDAL_DEBOUNCE_PRESS_BEGAN:
+		return "press-began";
 	}
 	return "unknown";
 }

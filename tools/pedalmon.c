@@ -11,6 +11,7 @@
  * Output, one line per event on stdout (CLOCK_MONOTONIC microseconds):
  *   <time_us> pressed [held-at-start]
  *   <time_us> released
+ *   <time_us> press-began   (the first down edge of a press, before debouncing)
  *   lost: <reason>
  *   unavailable: <reason>
  */
@@ -44,6 +45,13 @@ static void on_released(int64_t time_us, void *user_data)
 {
 	printf("%" G_GINT64_FORMAT " released\n", time_us);
 	count_event(user_data);
+}
+
+/* Printed, not counted: --count counts presses and releases. */
+static void on_press_began(int64_t time_us, void *user_data)
+{
+	printf("%" G_GINT64_FORMAT " press-began\n", time_us);
+	(void)user_data;
 }
 
 static void on_lost(const char *reason, void *user_data)
@@ -114,6 +122,7 @@ int main(int argc, char **argv)
 	const struct pedal_callbacks callbacks = {
 		.on_pressed = on_pressed,
 		.on_released = on_released,
+		.on_press_began = on_press_began,
 		.on_lost = on_lost,
 		.on_unavailable = on_unavailable,
 	};

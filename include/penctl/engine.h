@@ -41,8 +41,10 @@ enum engine_event_kind {
 	ENGINE_EVENT_TICK,             /* the armed timer fired */
 	ENGINE_EVENT_PEN_PROTOCOL_ERROR, /* malformed value or failed write: the
 					  * pen's state is unknown until it reconnects */
+	ENGINE_EVENT_PEDAL_PRESS_BEGAN, /* a press's first edge, before the debounce:
+					 * stops a latched motor at once */
 };
-#define ENGINE_EVENT_KIND_COUNT (ENGINE_EVENT_PEN_PROTOCOL_ERROR + 1)
+#define ENGINE_EVENT_KIND_COUNT (ENGINE_EVENT_PEDAL_PRESS_BEGAN + 1)
 
 struct engine_event {
 	enum engine_event_kind kind;

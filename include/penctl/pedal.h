@@ -5,8 +5,9 @@
  * Turns the line's edges (kernel timestamps, CLOCK_MONOTONIC) into debounced
  * presses and releases (include/penctl/pedal_debouncer.h has the rules) and
  * reports them through callbacks; the daemon turns those into the engine's
- * PEDAL_DOWN / PEDAL_UP / PEDAL_LOST events.  The latching mode is the
- * engine's business: this module only reports presses and releases.
+ * PEDAL_DOWN / PEDAL_UP / PEDAL_PRESS_BEGAN / PEDAL_LOST events.  The latching mode is the
+ * engine's business: this module only reports presses, releases and the
+ * first edge of each press.
  *
  * No threads and no polling: the line's event fd is a g_unix_fd_add() source
  * and the debounce deadline a GSource with a ready time on the monotonic
@@ -45,6 +46,9 @@ struct pedal_callbacks {
 	void (*on_pressed)(int64_t time_us, bool held_at_start, void *user_data);
 	/* A release, at once (or the pedal was up when the line was opened). */
 	void (*on_released)(int64_t time_us, void *user_data);
+	/* The first down edge of a press, at once, before it is debounced:
+	 * on_pressed follows if it lasts.  A latching pedal stops on it. */
+	void (*on_press_began)(int64_t time_us, void *user_data);
 	/* The open line failed (read error, chip gone): its state is unknown
 	 * from now on.  Reopening is already scheduled. */
 	void (*on_lost)(const char *reason, void *user_data);

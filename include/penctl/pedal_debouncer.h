@@ -22,6 +22,13 @@
  *  - A release is passed on at once: the stop must never wait.  The bounces
  *    after it are swallowed because each down pulse is shorter than the
  *    debounce time and so never becomes a press.
+ *  - The first down edge of a press is passed on at once as PRESS_BEGAN,
+ *    before the press is confirmed (or dropped): in latching mode a press
+ *    stops the motor, and that stop must not wait for the debounce either.
+ *    A down edge begins a press only after the line has been up for at
+ *    least the debounce time: the bounces of a press or of a release are
+ *    part of it, never a new one.  A press that began is then confirmed or
+ *    dropped as above; PRESS_BEGAN alone never starts anything.
  *  - Edges can be lost or coalesced (the kernel's FIFO overflows; libgpiod
  *    1.6 reports the level read when its IRQ thread runs, so two "down"
  *    edges may follow each other).  After each burst of edges the caller
@@ -49,20 +56,23 @@ enum pedal_level {
 enum pedal_debounce_kind {
 	PEDAL_DEBOUNCE_PRESSED,
 	PEDAL_DEBOUNCE_RELEASED,
+	PEDAL_DEBOUNCE_PRESS_BEGAN, /* first down edge of a press, not yet confirmed */
 };
 
 struct pedal_debounce_event {
 	enum pedal_debounce_kind kind;
 	/* PRESSED: when the press was confirmed (the down edge plus the
 	 * debounce time, or the start); RELEASED: the up edge's timestamp, or
-	 * the resync/start time when no edge told. */
+	 * the resync/start time when no edge told; PRESS_BEGAN: the down
+	 * edge's timestamp (or the resync time). */
 	int64_t time_us;
 	bool held_at_start; /* PRESSED reported by pedal_debouncer_start() */
 };
 
-/* The most one call emits is one event; two leaves room for a mistake to
- * be caught by the tests rather than by a write past the array. */
-#define PEDAL_DEBOUNCER_MAX_EVENTS 2
+/* The most one call emits is two events (PRESS_BEGAN and PRESSED at once
+ * with a debounce time of 0); three leaves room for a mistake to be caught
+ * by the tests rather than by a write past the array. */
+#define PEDAL_DEBOUNCER_MAX_EVENTS 3
 
 struct pedal_debouncer_output {
 	unsigned n_events;
@@ -81,6 +91,8 @@ struct pedal_debouncer {
 	enum pedal_reported reported;
 	bool pending;           /* line down, press not yet confirmed */
 	int64_t down_since_us;  /* valid while pending */
+	bool line_up;           /* the line was last seen up ... */
+	int64_t up_since_us;    /* ... since then */
 	int64_t last_us;        /* the latest time seen */
 	bool seen_time;
 };

@@ -845,13 +845,32 @@ static void heartbeat_every_interval_while_connected(void **state)
 	assert_null(harness_find(h, ENGINE_ACTION_HEARTBEAT));
 }
 
-static void latching_press_toggles_run_and_stop(void **state)
+/* A latching pedal, the pen connected, a session open (home, face). */
+static struct harness *latching_ready(void)
 {
 	struct harness *h = harness_new("[Pedal]\nMode=latching\n[Role home]\nMaxDepthMm=0.5\n"
 					"[Area face]\nMaxDepthMm=1.5\n");
 
-	(void)state;
 	harness_ready(h, "home", "face");
+	return h;
+}
+
+/* ... and the motor latched on by a press and release. */
+static struct harness *latched_on(void)
+{
+	struct harness *h = latching_ready();
+
+	harness_pedal(h, true);
+	harness_pedal(h, false);
+	assert_true(harness_motor_on(h));
+	return h;
+}
+
+static void latching_press_toggles_run_and_stop(void **state)
+{
+	struct harness *h = latching_ready();
+
+	(void)state;
 	harness_pedal(h, true);
 	assert_true(harness_motor_ran(h));
 	harness_pedal(h, false);
@@ -863,15 +882,75 @@ static void latching_press_toggles_run_and_stop(void **state)
 	harness_free(h);
 }
 
-static void latching_forced_stop_clears_the_latch(void **state)
+static void press_began(struct harness *h)
 {
-	struct harness *h = harness_new("[Pedal]\nMode=latching\n[Role home]\nMaxDepthMm=0.5\n"
-					"[Area face]\nMaxDepthMm=1.5\n");
+	struct engine_event ev = { .kind = ENGINE_EVENT_PEDAL_PRESS_BEGAN, .time_us = h->now };
+
+	harness_step(h, &ev);
+}
+
+/* The first edge of the stopping press stops a latched motor; the press
+ * it began, once confirmed, is not a second toggle. */
+static void latching_stop_comes_at_the_first_edge(void **state)
+{
+	struct harness *h = latching_ready();
 
 	(void)state;
-	harness_ready(h, "home", "face");
+	press_began(h);
+	assert_false(harness_motor_ran(h));
 	harness_pedal(h, true);
+	assert_true(harness_motor_ran(h));
 	harness_pedal(h, false);
+	press_began(h);
+	assert_int_equal(harness_stop_reason(h), ENGINE_REASON_PEDAL_LATCHED_OFF);
+	assert_false(harness_motor_on(h));
+	harness_pedal(h, true);
+	assert_false(harness_motor_ran(h));
+	assert_false(harness_motor_on(h));
+	harness_pedal(h, false);
+	/* A fresh press starts it again. */
+	press_began(h);
+	harness_pedal(h, true);
+	assert_true(harness_motor_ran(h));
+	harness_free(h);
+}
+
+/* A begin that no press followed (a glitch) stopped the motor; the next
+ * press that begins is a new one and starts it. */
+static void latching_glitch_then_press_starts(void **state)
+{
+	struct harness *h = latched_on();
+
+	(void)state;
+	press_began(h);
+	assert_int_equal(harness_stop_reason(h), ENGINE_REASON_PEDAL_LATCHED_OFF);
+	press_began(h);
+	assert_int_equal(harness_stop_reason(h), -1);
+	harness_pedal(h, true);
+	assert_true(harness_motor_ran(h));
+	harness_free(h);
+}
+
+/* Momentary: a begin changes nothing; only the debounced press runs. */
+static void momentary_press_began_changes_nothing(void **state)
+{
+	struct harness *h = *state;
+
+	harness_ready(h, "home", "face");
+	press_began(h);
+	assert_false(harness_motor_ran(h));
+	harness_pedal(h, true);
+	assert_true(harness_motor_ran(h));
+	press_began(h);
+	assert_int_equal(harness_stop_reason(h), -1);
+	assert_true(harness_motor_on(h));
+}
+
+static void latching_forced_stop_clears_the_latch(void **state)
+{
+	struct harness *h = latched_on();
+
+	(void)state;
 	harness_disconnect(h);
 	assert_int_equal(harness_stop_reason(h), ENGINE_REASON_PEN_DISCONNECTED);
 	harness_connect(h, 0x1111, 3000);
@@ -1023,6 +1102,9 @@ int main(void)
 		      heartbeat_every_interval_while_connected),
 		NAMED("/pedal/latching/press-toggles", latching_press_toggles_run_and_stop),
 		NAMED("/pedal/latching/forced-stop-clears-latch", latching_forced_stop_clears_the_latch),
+		NAMED("/pedal/latching/stop-at-the-first-edge", latching_stop_comes_at_the_first_edge),
+		NAMED("/pedal/latching/glitch-then-press-starts", latching_glitch_then_press_starts),
+		NAMED("/pedal/momentary/press-began-changes-nothing", momentary_press_began_changes_nothing),
 		NAMED("/session/summary-counts-time-strokes-stops",
 		      summary_counts_time_strokes_and_stops),
 		NAMED("/session/requests-need-session-and-pen", requests_need_a_session_and_a_pen),

@@ -51,6 +51,9 @@ struct world {
 	int64_t deadline;
 	/* armed: the pedal was seen released since the last lock-out */
 	bool armed;
+	/* latching: a press began on the running motor; its confirmation
+	 * must not start it again */
+	bool press_consumed;
 	GHashTable *used_before_session; /* cartridges of earlier sessions */
 	GHashTable *used_now;            /* cartridges of this session */
 };
@@ -58,7 +61,7 @@ struct world {
 static uint64_t seed;
 static unsigned long long step_no;
 /* How often the interesting paths ran: a run that never starts the motor proves nothing. */
-static unsigned starts, budget_stops, forced_stops;
+static unsigned starts, budget_stops, forced_stops, began_stops;
 
 /* WHY is a string literal naming the rule, or "" to let the condition speak. */
 #define CHECK_WHY(cond, why)                                                                 \
@@ -193,6 +196,36 @@ static void check_rule1(const struct world *w, const struct harness *h)
 		CHECK(w->pedal_known && w->pedal_down);
 }
 
+/* Latching: the first edge of a press stops a running motor at once, and
+ * the confirmation of that same press does not start it again. */
+static void check_press_began(struct world *w, const struct harness *h,
+			      const struct engine_event *ev, bool was_on, bool was_down)
+{
+	switch (ev->kind) {
+	case ENGINE_EVENT_PEDAL_PRESS_BEGAN:
+		if (w->latching && was_on) {
+			CHECK_WHY(!w->motor_on, "a latched motor runs on after a press began");
+			began_stops++;
+		}
+		w->press_consumed = w->latching && was_on;
+		break;
+	case ENGINE_EVENT_PEDAL_DOWN:
+		if (was_down)
+			break;
+		if (w->press_consumed)
+			CHECK_WHY(!harness_motor_ran(h),
+				  "the press that stopped a latched motor started it again");
+		w->press_consumed = false;
+		break;
+	case ENGINE_EVENT_PEDAL_UP:
+	case ENGINE_EVENT_PEDAL_LOST:
+		w->press_consumed = false;
+		break;
+	default:
+		break;
+	}
+}
+
 /* Mostly a fresh cartridge, sometimes an earlier one (single-use!), sometimes none. */
 static uint64_t random_cartridge(GRand *rng)
 {
@@ -214,7 +247,10 @@ static void random_event(struct world *w, struct harness *h, GRand *rng,
 	int pick = g_rand_int_range(rng, 0, 100);
 
 	memset(ev, 0, sizeof(*ev));
-	if (pick < 30) {
+	if (pick < 5) {
+		/* A press's first edge: the pedal's level is not known yet. */
+		ev->kind = ENGINE_EVENT_PEDAL_PRESS_BEGAN;
+	} else if (pick < 30) {
 		bool down = g_rand_boolean(rng);
 
 		ev->kind = down ? ENGINE_EVENT_PEDAL_DOWN : ENGINE_EVENT_PEDAL_UP;
@@ -305,9 +341,10 @@ static void run_random(uint64_t run_seed, bool latching)
 	struct world w = { .latching = latching, .deadline = -1, .role = "home", .area = "body" };
 	struct engine_event ev;
 	struct pen_status st;
+	bool was_on, was_down;
 
 	seed = run_seed;
-	starts = budget_stops = forced_stops = 0;
+	starts = budget_stops = forced_stops = began_stops = 0;
 	w.used_before_session = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 	w.used_now = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 	for (step_no = 0; step_no < EVENTS; step_no++) {
@@ -333,15 +370,21 @@ static void run_random(uint64_t run_seed, bool latching)
 			CHECK_WHY(w.deadline != at, "the timer re-armed for the instant it fired");
 		}
 		h->now += advance;
+		was_on = w.motor_on;
+		was_down = w.pedal_known && w.pedal_down;
 		random_event(&w, h, rng, &ev, &st);
 		harness_step(h, &ev);
 		absorb_actions(&w, h, &ev);
 		check_rule1(&w, h);
+		check_press_began(&w, h, &ev, was_on, was_down);
 	}
-	print_message("seed %llu: %u motor starts, %u forced stops, %u budget stops\n",
-		      (unsigned long long)run_seed, starts, forced_stops, budget_stops);
+	print_message("seed %llu: %u motor starts, %u forced stops, %u budget stops, "
+		      "%u stops at a press's first edge\n",
+		      (unsigned long long)run_seed, starts, forced_stops, budget_stops, began_stops);
 	CHECK_WHY(starts >= 500 && forced_stops >= 100 && budget_stops >= 10,
 		  "the random events did not reach the motor often enough to mean anything");
+	CHECK_WHY(!latching || began_stops >= 50,
+		  "the random events did not stop a latched motor at a press's first edge");
 	g_hash_table_unref(w.used_before_session);
 	g_hash_table_unref(w.used_now);
 	harness_free(h);

@@ -41,6 +41,7 @@ struct step {
 #define PRESSED(t)     { PEDAL_DEBOUNCE_PRESSED, (t), false }
 #define HELD(t)        { PEDAL_DEBOUNCE_PRESSED, (t), true }
 #define RELEASED(t)    { PEDAL_DEBOUNCE_RELEASED, (t), false }
+#define BEGAN(t)       { PEDAL_DEBOUNCE_PRESS_BEGAN, (t), false }
 
 #define MAX_LOG 64
 
@@ -164,7 +165,7 @@ static void test_stuck_down_at_start_reports_held(void **state)
 	(void)state;
 	pedal_debouncer_init(&d, 20);
 	run_script(&d, steps, &log);
-	ASSERT_EVENTS(&log, HELD(MS(1000)), RELEASED(MS(1500)), PRESSED(MS(2020)));
+	ASSERT_EVENTS(&log, HELD(MS(1000)), RELEASED(MS(1500)), BEGAN(MS(2000)), PRESSED(MS(2020)));
 }
 
 static void test_bounce_on_press_gives_one_press_after_debounce(void **state)
@@ -186,7 +187,8 @@ static void test_bounce_on_press_gives_one_press_after_debounce(void **state)
 	(void)state;
 	pedal_debouncer_init(&d, 20);
 	run_script(&d, steps, &log);
-	ASSERT_EVENTS(&log, RELEASED(0));
+	/* The press began at the first down edge; the bounces are part of it. */
+	ASSERT_EVENTS(&log, RELEASED(0), BEGAN(MS(100)));
 	/* The window starts at the last down edge, not the first. */
 	assert_int_equal(pedal_debouncer_next_deadline(&d), MS(125));
 
@@ -196,7 +198,7 @@ static void test_bounce_on_press_gives_one_press_after_debounce(void **state)
 
 	pedal_debouncer_on_deadline(&d, MS(125), &out);
 	log_output(&log, &out);
-	ASSERT_EVENTS(&log, RELEASED(0), PRESSED(MS(125)));
+	ASSERT_EVENTS(&log, RELEASED(0), BEGAN(MS(100)), PRESSED(MS(125)));
 	assert_int_equal(pedal_debouncer_next_deadline(&d), -1);
 }
 
@@ -221,7 +223,8 @@ static void test_bounce_on_release_passes_release_at_once(void **state)
 	(void)state;
 	pedal_debouncer_init(&d, 20);
 	run_script(&d, steps, &log);
-	ASSERT_EVENTS(&log, RELEASED(0), PRESSED(MS(120)), RELEASED(MS(500)));
+	/* The bounces after the release begin no press. */
+	ASSERT_EVENTS(&log, RELEASED(0), BEGAN(MS(100)), PRESSED(MS(120)), RELEASED(MS(500)));
 	assert_int_equal(pedal_debouncer_next_deadline(&d), -1);
 
 	/* The release left the feed call that carried its edge. */
@@ -250,7 +253,7 @@ static void test_press_shorter_than_debounce_never_presses(void **state)
 	(void)state;
 	pedal_debouncer_init(&d, 20);
 	run_script(&d, steps, &log);
-	ASSERT_EVENTS(&log, RELEASED(0));
+	ASSERT_EVENTS(&log, RELEASED(0), BEGAN(MS(100)));
 	assert_int_equal(pedal_debouncer_next_deadline(&d), -1);
 }
 
@@ -270,13 +273,13 @@ static void test_release_right_at_deadline(void **state)
 	(void)state;
 	pedal_debouncer_init(&d, 20);
 	run_script(&d, timer_then_edge, &timer_first);
-	ASSERT_EVENTS(&timer_first, RELEASED(0), PRESSED(MS(120)), RELEASED(MS(120)));
+	ASSERT_EVENTS(&timer_first, RELEASED(0), BEGAN(MS(100)), PRESSED(MS(120)), RELEASED(MS(120)));
 
 	/* The up edge handled before the (due) timer: the pedal is up now, so
 	 * the press is dropped rather than reported just before its release. */
 	pedal_debouncer_init(&d, 20);
 	run_script(&d, edge_only, &edge_first);
-	ASSERT_EVENTS(&edge_first, RELEASED(0));
+	ASSERT_EVENTS(&edge_first, RELEASED(0), BEGAN(MS(100)));
 }
 
 /* The timer ran late (a busy main loop) and the up edge is read first: the
@@ -293,7 +296,7 @@ static void test_late_timer_up_edge_drops_press(void **state)
 	(void)state;
 	pedal_debouncer_init(&d, 20);
 	run_script(&d, steps, &log);
-	ASSERT_EVENTS(&log, RELEASED(0));
+	ASSERT_EVENTS(&log, RELEASED(0), BEGAN(MS(100)));
 }
 
 static void test_chatter_never_presses_until_quiet(void **state)
@@ -321,7 +324,8 @@ static void test_chatter_never_presses_until_quiet(void **state)
 
 	pedal_debouncer_init(&d, 20);
 	run_script_with_timer(&d, steps, &log);
-	ASSERT_EVENTS(&log, RELEASED(0), PRESSED(t + MS(20)));
+	/* One press began, at the first edge: a 4 ms gap is no release. */
+	ASSERT_EVENTS(&log, RELEASED(0), BEGAN(MS(100)), PRESSED(t + MS(20)));
 }
 
 /* libgpiod 1.6 reports the level its IRQ thread reads, so a bounce can show
@@ -337,7 +341,7 @@ static void test_coalesced_down_edges_restart_window(void **state)
 	(void)state;
 	pedal_debouncer_init(&d, 20);
 	run_script(&d, steps, &log);
-	ASSERT_EVENTS(&log, RELEASED(0));
+	ASSERT_EVENTS(&log, RELEASED(0), BEGAN(MS(100)));
 	assert_int_equal(pedal_debouncer_next_deadline(&d), MS(135));
 }
 
@@ -359,7 +363,7 @@ static void test_lost_release_fixed_by_resync(void **state)
 	(void)state;
 	pedal_debouncer_init(&d, 20);
 	run_script(&d, steps, &log);
-	ASSERT_EVENTS(&log, RELEASED(0), PRESSED(MS(120)), RELEASED(MS(301)));
+	ASSERT_EVENTS(&log, RELEASED(0), BEGAN(MS(100)), PRESSED(MS(120)), RELEASED(MS(301)));
 	assert_int_equal(pedal_debouncer_reported(&d), PEDAL_REPORTED_RELEASED);
 }
 
@@ -376,7 +380,7 @@ static void test_resync_up_drops_pending_press(void **state)
 	(void)state;
 	pedal_debouncer_init(&d, 20);
 	run_script(&d, steps, &log);
-	ASSERT_EVENTS(&log, RELEASED(0));
+	ASSERT_EVENTS(&log, RELEASED(0), BEGAN(MS(100)));
 	assert_int_equal(pedal_debouncer_next_deadline(&d), -1);
 }
 
@@ -393,7 +397,7 @@ static void test_lost_press_found_by_resync(void **state)
 	(void)state;
 	pedal_debouncer_init(&d, 20);
 	run_script(&d, steps, &log);
-	ASSERT_EVENTS(&log, RELEASED(0), PRESSED(MS(70)));
+	ASSERT_EVENTS(&log, RELEASED(0), BEGAN(MS(50)), PRESSED(MS(70)));
 }
 
 /* A resync that finds the line still down after the deadline confirms, as
@@ -409,7 +413,7 @@ static void test_resync_down_after_deadline_confirms(void **state)
 	(void)state;
 	pedal_debouncer_init(&d, 20);
 	run_script(&d, steps, &log);
-	ASSERT_EVENTS(&log, RELEASED(0), PRESSED(MS(120)));
+	ASSERT_EVENTS(&log, RELEASED(0), BEGAN(MS(100)), PRESSED(MS(120)));
 }
 
 static void test_debounce_zero_passes_press_at_once(void **state)
@@ -428,7 +432,8 @@ static void test_debounce_zero_passes_press_at_once(void **state)
 	(void)state;
 	pedal_debouncer_init(&d, 0);
 	run_script(&d, steps, &log);
-	ASSERT_EVENTS(&log, RELEASED(0), PRESSED(MS(100)), RELEASED(MS(101)), PRESSED(MS(110)));
+	ASSERT_EVENTS(&log, RELEASED(0), BEGAN(MS(100)), PRESSED(MS(100)), RELEASED(MS(101)),
+		      BEGAN(MS(110)), PRESSED(MS(110)));
 	assert_int_equal(pedal_debouncer_next_deadline(&d), -1);
 }
 
@@ -445,7 +450,7 @@ static void test_earlier_timestamp_counts_as_latest(void **state)
 	(void)state;
 	pedal_debouncer_init(&d, 20);
 	run_script(&d, steps, &log);
-	ASSERT_EVENTS(&log, RELEASED(0));
+	ASSERT_EVENTS(&log, RELEASED(0), BEGAN(MS(200)));
 	assert_int_equal(pedal_debouncer_next_deadline(&d), MS(220));
 }
 
@@ -464,7 +469,67 @@ static void test_reset_then_start_reports_afresh(void **state)
 	assert_int_equal(pedal_debouncer_reported(&d), PEDAL_REPORTED_UNKNOWN);
 	assert_int_equal(pedal_debouncer_next_deadline(&d), -1);
 	run_script(&d, after, &log);
-	ASSERT_EVENTS(&log, RELEASED(0), RELEASED(MS(900)));
+	ASSERT_EVENTS(&log, RELEASED(0), BEGAN(MS(100)), RELEASED(MS(900)));
+}
+
+/* The first down edge is passed on in the call that carries it, before
+ * any debouncing: a latching pedal's stop must not wait. */
+static void test_press_began_passed_on_at_the_edge(void **state)
+{
+	struct pedal_debouncer d;
+	struct pedal_debouncer_output out;
+
+	(void)state;
+	pedal_debouncer_init(&d, 20);
+	pedal_debouncer_start(&d, PEDAL_LEVEL_UP, 0, &out);
+	pedal_debouncer_feed(&d, PEDAL_LEVEL_DOWN, MS(100), &out);
+	assert_int_equal(out.n_events, 1);
+	assert_int_equal(out.events[0].kind, PEDAL_DEBOUNCE_PRESS_BEGAN);
+	assert_int_equal(out.events[0].time_us, MS(100));
+	assert_int_equal(pedal_debouncer_next_deadline(&d), MS(120));
+}
+
+/* A press begins only after the line was up for the debounce time: a down
+ * edge sooner after a release is a bounce of it (or a quick re-press, which
+ * is then an ordinary debounced press), never a begin. */
+static void test_press_begins_only_after_the_line_was_up_long_enough(void **state)
+{
+	struct pedal_debouncer d;
+	struct event_log log = { 0 };
+	const struct step steps[] = {
+		START(UP, 0),
+		EDGE(DOWN, MS(100)),
+		TIMER(MS(120)),
+		EDGE(UP, MS(500)),
+		EDGE(DOWN, MS(519)), /* up 19 ms */
+		TIMER(MS(539)),
+		EDGE(UP, MS(600)),
+		EDGE(DOWN, MS(620)), /* up 20 ms */
+		TIMER(MS(640)),
+		END,
+	};
+
+	(void)state;
+	pedal_debouncer_init(&d, 20);
+	run_script(&d, steps, &log);
+	ASSERT_EVENTS(&log, RELEASED(0), BEGAN(MS(100)), PRESSED(MS(120)), RELEASED(MS(500)),
+		      PRESSED(MS(539)), RELEASED(MS(600)), BEGAN(MS(620)), PRESSED(MS(640)));
+}
+
+/* Held at start: the press did not begin while we watched, so no begin
+ * until it was released and pressed again. */
+static void test_held_at_start_begins_nothing(void **state)
+{
+	struct pedal_debouncer d;
+	struct event_log log = { 0 };
+	const struct step steps[] = {
+		START(DOWN, 0), EDGE(DOWN, MS(50)), RESYNC(DOWN, MS(60)), END,
+	};
+
+	(void)state;
+	pedal_debouncer_init(&d, 20);
+	run_script(&d, steps, &log);
+	ASSERT_EVENTS(&log, HELD(0));
 }
 
 /* cmocka names a test after its function; these name the requirement. */
@@ -489,6 +554,10 @@ int main(void)
 		PEDAL_TEST("/pedal/debounce-zero", test_debounce_zero_passes_press_at_once),
 		PEDAL_TEST("/pedal/time-never-runs-backwards", test_earlier_timestamp_counts_as_latest),
 		PEDAL_TEST("/pedal/reset-then-start-reports-afresh", test_reset_then_start_reports_afresh),
+		PEDAL_TEST("/pedal/press-began-at-the-edge", test_press_began_passed_on_at_the_edge),
+		PEDAL_TEST("/pedal/press-begins-after-up-for-debounce",
+			   test_press_begins_only_after_the_line_was_up_long_enough),
+		PEDAL_TEST("/pedal/held-at-start-begins-nothing", test_held_at_start_begins_nothing),
 	};
 
 	return cmocka_run_group_tests_name("pedal-debouncer", tests, NULL, NULL);

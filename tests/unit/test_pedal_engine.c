@@ -2,8 +2,10 @@
 /*
  * The pedal path end to end without hardware: timestamped edges through
  * the debouncer into the session engine, as the daemon wires them
- * (pressed -> PEDAL_DOWN, released -> PEDAL_UP, at the debouncer's times).
- * Bouncy contacts must toggle a latching pedal exactly once per press, a
+ * (pressed -> PEDAL_DOWN, released -> PEDAL_UP, press-began ->
+ * PEDAL_PRESS_BEGAN, at the debouncer's times).
+ * Bouncy contacts must toggle a latching pedal exactly once per press, its
+ * stop must come at the first edge (not after the debounce), a
  * pedal held at start must never start the motor, and a lost release found
  * by the resync must stop a momentary pedal.
  */
@@ -62,6 +64,9 @@ static void forward(struct rig *r, const struct pedal_debouncer_output *out)
 			break;
 		case PEDAL_DEBOUNCE_RELEASED:
 			event.kind = ENGINE_EVENT_PEDAL_UP;
+			break;
+		case PEDAL_DEBOUNCE_PRESS_BEGAN:
+			event.kind = ENGINE_EVENT_PEDAL_PRESS_BEGAN;
 			break;
 		}
 		step(r, &event);
@@ -168,8 +173,11 @@ static void test_latching_bouncy_presses_toggle_once_each(void **state)
 		{ 1, T0 + MS(404) }, { 0, T0 + MS(407) },
 	};
 	const int64_t press2[][2] = { { 1, T0 + MS(900) }, { 0, T0 + MS(902) }, { 1, T0 + MS(903) } };
+	struct pedal_debouncer_output out;
 	const int64_t release2[][2] = { { 0, T0 + MS(1200) }, { 1, T0 + MS(1201) },
 					{ 0, T0 + MS(1202) } };
+	const int64_t press3[][2] = { { 1, T0 + MS(1500) }, { 0, T0 + MS(1501) },
+				      { 1, T0 + MS(1502) } };
 
 	(void)state;
 	assert_int_equal(r->runs, 0);
@@ -185,16 +193,30 @@ static void test_latching_bouncy_presses_toggle_once_each(void **state)
 	assert_true(motor_on(r)); /* latched: the release and its bounces do nothing */
 	assert_int_equal(r->stops, 0);
 
-	burst(r, press2, G_N_ELEMENTS(press2), T0 + MS(904));
-	fire_timer(r);
+	/* The stop comes at the first edge of the press, before its debounce. */
+	pedal_debouncer_feed(&r->debouncer, PEDAL_LEVEL_DOWN, press2[0][1], &out);
+	forward(r, &out);
 	assert_int_equal(r->stops, 1);
 	assert_int_equal(r->last_stop, ENGINE_REASON_PEDAL_LATCHED_OFF);
+	assert_int_equal(r->now, T0 + MS(900));
 	assert_false(motor_on(r));
+	/* The rest of that press (bounces, confirmation) toggles nothing more. */
+	burst(r, &press2[1], G_N_ELEMENTS(press2) - 1, T0 + MS(904));
+	fire_timer(r);
+	assert_int_equal(r->runs, 1);
+	assert_int_equal(r->stops, 1);
 
 	burst(r, release2, G_N_ELEMENTS(release2), T0 + MS(1203));
 	fire_timer(r);
 	assert_int_equal(r->runs, 1);
 	assert_int_equal(r->stops, 1);
+
+	/* The next press starts it again, after its debounce. */
+	burst(r, press3, G_N_ELEMENTS(press3), T0 + MS(1503));
+	assert_int_equal(r->runs, 1);
+	fire_timer(r);
+	assert_int_equal(r->runs, 2);
+	assert_true(motor_on(r));
 	rig_free(r);
 }
 
@@ -252,6 +274,50 @@ static void test_momentary_lost_release_stops_on_resync(void **state)
 	rig_free(r);
 }
 
+/* A glitch (a knock, interference) on a latched pedal stops the motor: the
+ * safe side.  It is no press, so the next real press starts it again. */
+static void test_latching_glitch_stops_and_next_press_restarts(void **state)
+{
+	struct rig *r = rig_new("latching", false);
+	const int64_t press[][2] = { { 1, T0 + MS(100) } };
+	const int64_t release[][2] = { { 0, T0 + MS(300) } };
+	const int64_t glitch[][2] = { { 1, T0 + MS(600) }, { 0, T0 + MS(602) } };
+	const int64_t press2[][2] = { { 1, T0 + MS(900) } };
+
+	(void)state;
+	burst(r, press, 1, T0 + MS(101));
+	fire_timer(r);
+	burst(r, release, 1, T0 + MS(301));
+	assert_true(motor_on(r));
+
+	burst(r, glitch, G_N_ELEMENTS(glitch), T0 + MS(603));
+	fire_timer(r);
+	assert_false(motor_on(r));
+	assert_int_equal(r->stops, 1);
+	assert_int_equal(r->last_stop, ENGINE_REASON_PEDAL_LATCHED_OFF);
+
+	burst(r, press2, 1, T0 + MS(901));
+	fire_timer(r);
+	assert_int_equal(r->runs, 2);
+	assert_true(motor_on(r));
+	rig_free(r);
+}
+
+/* In momentary mode the first edge starts nothing: the press must last. */
+static void test_momentary_press_starts_only_after_debounce(void **state)
+{
+	struct rig *r = rig_new("momentary", false);
+	const int64_t press[][2] = { { 1, T0 + MS(100) } };
+
+	(void)state;
+	burst(r, press, 1, T0 + MS(101));
+	assert_int_equal(r->runs, 0);
+	fire_timer(r);
+	assert_int_equal(r->runs, 1);
+	assert_int_equal(r->now, T0 + MS(120));
+	rig_free(r);
+}
+
 #define PEDAL_TEST(name, fn) { (name), (fn), NULL, NULL, NULL }
 
 int main(void)
@@ -265,6 +331,10 @@ int main(void)
 			   test_latching_held_at_start_never_starts),
 		PEDAL_TEST("/pedal/engine/momentary-lost-release-stops-on-resync",
 			   test_momentary_lost_release_stops_on_resync),
+		PEDAL_TEST("/pedal/engine/latching-glitch-stops-next-press-restarts",
+			   test_latching_glitch_stops_and_next_press_restarts),
+		PEDAL_TEST("/pedal/engine/momentary-press-starts-only-after-debounce",
+			   test_momentary_press_starts_only_after_debounce),
 	};
 
 	return cmocka_run_group_tests_name("pedal-engine", tests, NULL, NULL);

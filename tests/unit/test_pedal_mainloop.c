@@ -20,7 +20,7 @@
 #define DEBOUNCE_MS 20
 
 struct record {
-	char kind;        /* 'P'ressed, 'R'eleased, 'L'ost, 'U'navailable */
+	char kind;        /* 'P'ressed, 'R'eleased, 'B'egan, 'L'ost, 'U'navailable */
 	int64_t time_us;  /* as reported (P, R) */
 	bool held_at_start;
 	int64_t seen_us;  /* when the callback ran */
@@ -28,6 +28,7 @@ struct record {
 };
 
 struct recorder {
+	bool with_began;  /* record press-began too (the other tests count without it) */
 	unsigned n;
 	struct record records[32];
 };
@@ -55,6 +56,14 @@ static void on_released(int64_t time_us, void *user_data)
 	add_record(user_data, 'R')->time_us = time_us;
 }
 
+static void on_press_began(int64_t time_us, void *user_data)
+{
+	struct recorder *r = user_data;
+
+	if (r->with_began)
+		add_record(r, 'B')->time_us = time_us;
+}
+
 static void on_lost(const char *reason, void *user_data)
 {
 	g_strlcpy(add_record(user_data, 'L')->text, reason, sizeof(((struct record *)0)->text));
@@ -69,6 +78,7 @@ static void on_unavailable(const GError *error, void *user_data)
 static const struct pedal_callbacks callbacks = {
 	.on_pressed = on_pressed,
 	.on_released = on_released,
+	.on_press_began = on_press_began,
 	.on_lost = on_lost,
 	.on_unavailable = on_unavailable,
 };
@@ -167,6 +177,31 @@ static void test_press_confirmed_by_deadline_release_at_once(void **state)
 	run_until(&r, 3, 1000);
 	assert_int_equal(r.records[2].kind, 'R');
 	assert_int_equal(r.records[2].time_us, (int64_t)(up_ns / 1000));
+}
+
+/* The first edge of a press reaches the callback, stamped with the edge's
+ * time, ahead of the debounced press. */
+static void test_press_began_reported_before_the_debounce(void **state)
+{
+	struct recorder r = { .with_began = true };
+	g_autoptr(PenctlPedal) pedal = new_pedal(&r);
+	uint64_t down_ns;
+
+	(void)state;
+	assert_true(pedal_start(pedal, NULL));
+	run_until(&r, 1, 1000);
+	assert_int_equal(r.records[0].kind, 'R');
+	/* Up for longer than the debounce time: the next down edge begins a press. */
+	g_usleep(2 * DEBOUNCE_MS * 1000);
+
+	down_ns = now_ns();
+	fake_pedal_set_level(1);
+	fake_pedal_push_edge(PEDAL_BACKEND_EDGE_RISING, down_ns);
+	run_until(&r, 2, 1000);
+	assert_int_equal(r.records[1].kind, 'B');
+	assert_int_equal(r.records[1].time_us, (int64_t)(down_ns / 1000));
+	run_until(&r, 3, 1000);
+	assert_int_equal(r.records[2].kind, 'P');
 }
 
 static void test_short_press_never_reported(void **state)
@@ -271,6 +306,8 @@ int main(void)
 			   test_held_at_start_reported_from_loop),
 		PEDAL_TEST("/pedal/mainloop/press-after-debounce-release-at-once",
 			   test_press_confirmed_by_deadline_release_at_once),
+		PEDAL_TEST("/pedal/mainloop/press-began-before-the-debounce",
+			   test_press_began_reported_before_the_debounce),
 		PEDAL_TEST("/pedal/mainloop/short-press-never-reported",
 			   test_short_press_never_reported),
 		PEDAL_TEST("/pedal/mainloop/lost-release-fixed-by-level-read",
