@@ -262,20 +262,19 @@ const uint8_t *bluez_objects_get_bytes(const struct bluez_objects *objects, cons
 	return data ? data : empty;
 }
 
-bool bluez_objects_strv_contains_uuid(const struct bluez_objects *objects, const char *path,
-				      const char *interface, const char *name,
-				      const char *uuid)
+bool bluez_objects_strv_contains(const struct bluez_objects *objects, const char *path,
+				 const char *interface, const char *name, const char *value)
 {
-	GVariant *value = property_typed(objects, path, interface, name,
-					 G_VARIANT_TYPE_STRING_ARRAY);
+	GVariant *strv = property_typed(objects, path, interface, name,
+					G_VARIANT_TYPE_STRING_ARRAY);
 	GVariantIter iter;
 	const char *s;
 
-	if (!value || !uuid)
+	if (!strv || !value)
 		return false;
-	g_variant_iter_init(&iter, value);
+	g_variant_iter_init(&iter, strv);
 	while (g_variant_iter_next(&iter, "&s", &s))
-		if (g_ascii_strcasecmp(s, uuid) == 0)
+		if (g_ascii_strcasecmp(s, value) == 0)
 			return true;
 	return false;
 }

@@ -12,18 +12,21 @@
 
 #include "pen_link_internal.h"
 
+/* docs/pen-protocol.md §2.1: name, UUID and the properties the daemon uses
+ * (BlueZ's GattCharacteristic1.Flags names). */
 static const struct {
 	const char *name;
 	const char *uuid;
+	const char *flags[PEN_CHAR_MAX_FLAGS + 1];
 } pen_chars[PEN_CHAR_COUNT] = {
-	[PEN_CHAR_CONTROL] = { "Control", PEN_CONTROL_UUID },
-	[PEN_CHAR_DEPTH] = { "Depth", PEN_DEPTH_UUID },
-	[PEN_CHAR_SPEED] = { "Speed", PEN_SPEED_UUID },
-	[PEN_CHAR_STATUS] = { "Status", PEN_STATUS_UUID },
-	[PEN_CHAR_HEARTBEAT] = { "Heartbeat", PEN_HEARTBEAT_UUID },
-	[PEN_CHAR_CARTRIDGE] = { "Cartridge", PEN_CARTRIDGE_UUID },
-	[PEN_CHAR_WATCHDOG] = { "Watchdog", PEN_WATCHDOG_UUID },
-	[PEN_CHAR_PROTOCOL_INFO] = { "ProtocolInfo", PEN_PROTOCOL_INFO_UUID },
+	[PEN_CHAR_CONTROL] = { "Control", PEN_CONTROL_UUID, { "write" } },
+	[PEN_CHAR_DEPTH] = { "Depth", PEN_DEPTH_UUID, { "read", "write", "notify" } },
+	[PEN_CHAR_SPEED] = { "Speed", PEN_SPEED_UUID, { "read", "write", "notify" } },
+	[PEN_CHAR_STATUS] = { "Status", PEN_STATUS_UUID, { "read", "notify" } },
+	[PEN_CHAR_HEARTBEAT] = { "Heartbeat", PEN_HEARTBEAT_UUID, { "write-without-response" } },
+	[PEN_CHAR_CARTRIDGE] = { "Cartridge", PEN_CARTRIDGE_UUID, { "read" } },
+	[PEN_CHAR_WATCHDOG] = { "Watchdog", PEN_WATCHDOG_UUID, { "read", "write" } },
+	[PEN_CHAR_PROTOCOL_INFO] = { "ProtocolInfo", PEN_PROTOCOL_INFO_UUID, { "read" } },
 };
 
 const char *pen_char_name(enum pen_char c)
@@ -34,6 +37,13 @@ const char *pen_char_name(enum pen_char c)
 const char *pen_char_uuid(enum pen_char c)
 {
 	return c < PEN_CHAR_COUNT ? pen_chars[c].uuid : "";
+}
+
+const char *const *pen_char_flags(enum pen_char c)
+{
+	static const char *const none[] = { NULL };
+
+	return c < PEN_CHAR_COUNT ? pen_chars[c].flags : none;
 }
 
 static bool link_config_address(struct pen_link *link, const char *address, GError **error)

@@ -43,8 +43,11 @@ enum pen_char {
 };
 #define PEN_CHAR_COUNT (PEN_CHAR_PROTOCOL_INFO + 1)
 
+#define PEN_CHAR_MAX_FLAGS 3
 const char *pen_char_name(enum pen_char c);
 const char *pen_char_uuid(enum pen_char c);
+/* The properties the daemon needs, NULL-terminated. */
+const char *const *pen_char_flags(enum pen_char c);
 
 enum pen_link_state {
 	PEN_LINK_IDLE,          /* no link; connecting or waiting to retry */

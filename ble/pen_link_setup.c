@@ -179,11 +179,34 @@ void pen_link_forget_gatt(struct pen_link *link)
 	g_clear_pointer(&link->battery_path, g_free);
 }
 
+/* "Status (uuid) lacks notify": properties the daemon uses that the pen's
+ * characteristic does not offer. */
+static void append_lacking_flags(struct pen_link *link, enum pen_char c, GString *lacking)
+{
+	bool first = true;
+
+	for (const char *const *flag = pen_char_flags(c); *flag; flag++) {
+		if (bluez_objects_strv_contains(link->objects, link->char_paths[c],
+						BLUEZ_GATT_CHAR_INTERFACE, "Flags", *flag))
+			continue;
+		if (first)
+			g_string_append_printf(lacking, "%s%s (%s) lacks %s",
+					       lacking->len ? "; " : "", pen_char_name(c),
+					       pen_char_uuid(c), *flag);
+		else
+			g_string_append_printf(lacking, ", %s", *flag);
+		first = false;
+	}
+}
+
 bool pen_link_find_gatt(struct pen_link *link, GString *missing)
 {
 	const char *service = bluez_objects_find_service(link->objects, link->device_path,
 							 PEN_SERVICE_UUID);
 	const char *battery_service;
+
+	g_autoptr(GString) absent = g_string_new(NULL);
+	g_autoptr(GString) lacking = g_string_new(NULL);
 
 	pen_link_forget_gatt(link);
 	if (!service) {
@@ -194,14 +217,18 @@ bool pen_link_find_gatt(struct pen_link *link, GString *missing)
 		const char *path = bluez_objects_find_characteristic(link->objects, service,
 								     pen_char_uuid(i));
 
-		if (path) {
-			link->char_paths[i] = g_strdup(path);
+		if (!path) {
+			g_string_append_printf(absent, "%s%s (%s)", absent->len ? ", " : "",
+					       pen_char_name(i), pen_char_uuid(i));
 			continue;
 		}
-		g_string_append_printf(missing, "%s%s (%s)",
-				       missing->len ? ", " : "missing characteristic ",
-				       pen_char_name(i), pen_char_uuid(i));
+		link->char_paths[i] = g_strdup(path);
+		append_lacking_flags(link, i, lacking);
 	}
+	if (absent->len)
+		g_string_append_printf(missing, "missing characteristic %s", absent->str);
+	if (lacking->len)
+		g_string_append_printf(missing, "%s%s", missing->len ? "; " : "", lacking->str);
 	battery_service = bluez_objects_find_service(link->objects, link->device_path,
 						     PEN_BATTERY_SERVICE_UUID);
 	if (battery_service) {

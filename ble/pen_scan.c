@@ -32,8 +32,8 @@ static bool device_is_pen(const struct pen_link *link, const char *adapter, cons
 							  BLUEZ_DEVICE_INTERFACE, "Adapter");
 
 	return owner && adapter && strcmp(owner, adapter) == 0 &&
-	       bluez_objects_strv_contains_uuid(link->objects, path, BLUEZ_DEVICE_INTERFACE,
-						"UUIDs", PEN_SERVICE_UUID);
+	       bluez_objects_strv_contains(link->objects, path, BLUEZ_DEVICE_INTERFACE,
+					   "UUIDs", PEN_SERVICE_UUID);
 }
 
 /* Address, name (Alias, else Name, else ""), RSSI (0 = not seen now). */

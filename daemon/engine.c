@@ -17,6 +17,11 @@
 #define US_PER_MIN INT64_C(60000000)
 /* How long a STOP may take to reach the pen and be applied. */
 #define RUNAWAY_GRACE_US INT64_C(1000000)
+/* A latching pedal stops the motor at the first edge of a press.  A press
+ * confirmed within this long after that edge, with no release between, is
+ * the same press (its first contact may have been too short to count and
+ * the foot pressed again): it toggles nothing more.  A later one is new. */
+#define STOP_PRESS_WINDOW_US INT64_C(1000000)
 
 struct engine {
 	const struct penctl_config *config;
@@ -27,7 +32,8 @@ struct engine {
 	bool pedal_down;
 	bool pedal_armed;   /* seen released since the last lock-out */
 	bool pedal_latched;
-	bool press_consumed; /* latching: the press that began has stopped the motor */
+	bool press_consumed;           /* latching: a press's first edge stopped the motor ... */
+	int64_t press_consumed_until;  /* ... and its confirmation may come until then */
 
 	/* pen */
 	bool pen_connected;
@@ -480,9 +486,10 @@ static void on_pedal_down(struct engine *e, struct engine_output *out)
 	if (was_down)
 		return;
 	if (e->press_consumed) {
-		/* The press whose first edge unlatched the motor: not a second toggle. */
 		e->press_consumed = false;
-		return;
+		/* The press whose first edge unlatched the motor: not a second toggle. */
+		if (e->now <= e->press_consumed_until)
+			return;
 	}
 	if (!e->pedal_armed) {
 		refuse_press(e, out, ENGINE_REASON_PEDAL_NOT_RELEASED);
@@ -505,14 +512,16 @@ static void on_pedal_down(struct engine *e, struct engine_output *out)
 
 /* The first edge of a press, before it is debounced.  A latched motor
  * stops on it: the stop must not wait for the debounce.  The press then
- * confirmed (if it lasts) is this one, and toggles nothing more. */
+ * confirmed (if it lasts, or if the foot tries again at once) is this one,
+ * and toggles nothing more.  A begin on a motor not latched changes nothing:
+ * it may be the same hesitant press beginning again. */
 static void on_pedal_press_began(struct engine *e, struct engine_output *out)
 {
-	e->press_consumed = false;
 	if (e->config->pedal_mode != PENCTL_PEDAL_LATCHING || !e->pedal_latched)
 		return;
 	e->pedal_latched = false;
 	e->press_consumed = true;
+	e->press_consumed_until = e->now + STOP_PRESS_WINDOW_US;
 	stop_motor(e, out, ENGINE_REASON_PEDAL_LATCHED_OFF, false);
 }
 

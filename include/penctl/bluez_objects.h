@@ -75,10 +75,9 @@ bool bluez_objects_get_int16(const struct bluez_objects *objects, const char *pa
 /* "ay": the bytes belong to the model. */
 const uint8_t *bluez_objects_get_bytes(const struct bluez_objects *objects, const char *path,
 				       const char *interface, const char *name, size_t *len);
-/* Whether an "as" property (UUIDs) holds uuid, case-insensitively. */
-bool bluez_objects_strv_contains_uuid(const struct bluez_objects *objects, const char *path,
-				      const char *interface, const char *name,
-				      const char *uuid);
+/* Whether an "as" property (UUIDs, Flags) holds value, case-insensitively. */
+bool bluez_objects_strv_contains(const struct bluez_objects *objects, const char *path,
+				 const char *interface, const char *name, const char *value);
 
 /* The adapter called name ("hci0": the last element of its object path),
  * or, when name is NULL or "", the first powered adapter in path order,

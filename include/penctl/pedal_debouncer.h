@@ -26,9 +26,11 @@
  *    before the press is confirmed (or dropped): in latching mode a press
  *    stops the motor, and that stop must not wait for the debounce either.
  *    A down edge begins a press only after the line has been up for at
- *    least the debounce time: the bounces of a press or of a release are
- *    part of it, never a new one.  A press that began is then confirmed or
- *    dropped as above; PRESS_BEGAN alone never starts anything.
+ *    least the debounce time, so contact bounce (gaps shorter than that)
+ *    never begins one; a hesitant foot that lifts for longer can begin a
+ *    second one for what it meant as one press (the engine allows for it).
+ *    A press that began is then confirmed or dropped as above; PRESS_BEGAN
+ *    alone never starts anything.
  *  - Edges can be lost or coalesced (the kernel's FIFO overflows; libgpiod
  *    1.6 reports the level read when its IRQ thread runs, so two "down"
  *    edges may follow each other).  After each burst of edges the caller

@@ -25,6 +25,8 @@ Test helpers, interface org.penctl.PenMock on object "/":
         CharNames a{ss} UUID -> last path element of that characteristic
                         (default char0011, char0012, ... in profile order)
         Omit as         characteristic UUIDs the pen lacks
+        Flags a{sas}    UUID -> the characteristic's Flags, instead of the
+                        profile's (docs/pen-protocol.md §2.1)
         Values a{sv}    UUID -> ay: initial value of a characteristic
                         (defaults: ProtocolInfo 1.0, a cartridge, a stopped
                         Status, Depth 500, Speed 100, Battery Level 80)
@@ -245,7 +247,7 @@ def _pen_chars(pen):
         name = pen['char_names'].get(uuid, f'char{number:04x}')
         number += 1
         if uuid not in pen['omit']:
-            chars.append((uuid, flags, name))
+            chars.append((uuid, pen['flags'].get(uuid, flags), name))
     return chars
 
 
@@ -353,6 +355,8 @@ def AddPen(self, adapter, address, name, options):
         'service_name': str(options.get('ServiceName', 'service0010')),
         'char_names': {str(k).lower(): str(v) for k, v in dict(options.get('CharNames', {})).items()},
         'omit': [str(u).lower() for u in options.get('Omit', [])],
+        'flags': {str(k).lower(): [str(f) for f in v]
+                  for k, v in dict(options.get('Flags', {})).items()},
         'battery': bool(options.get('Battery', True)),
         'service_late': bool(options.get('PenServiceLate', False)),
         'connect_error': str(options.get('ConnectError', '')),

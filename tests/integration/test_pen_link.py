@@ -414,6 +414,17 @@ class PenLinkTest(unittest.TestCase):
         self.assertEqual(self.result('stop 2'), 0)
         self.wait_for(lambda: self.writes(CONTROL_UUID) == [(b'\x00\x00\x02\x00', 'request')])
 
+    def test_characteristic_lacking_a_property_is_incompatible(self):
+        flags = dbus.Dictionary({STATUS_UUID: dbus.Array(['read'], signature='s'),
+                                 CONTROL_UUID: dbus.Array(['read'], signature='s')},
+                                signature='sv')
+        connected = self.connect_pen(Flags=flags)
+        self.assertFalse(connected['compatible'])
+        self.assertIn(f'Status ({STATUS_UUID}) lacks notify', connected['incompatibility'])
+        self.assertIn(f'Control ({CONTROL_UUID}) lacks write', connected['incompatibility'])
+        self.assertEqual(self.writes(WATCHDOG_UUID), [])
+        self.assertEqual(self.result('run 1'), -ENOTCONN)
+
     def test_pen_service_added_after_services_resolved_is_waited_for(self):
         # bluetoothd restarted over a link that outlived it: it resolves the
         # services before the pen registered its own again, and adds them

@@ -141,8 +141,8 @@ static void typed_getters_read_values(void **state)
 	assert_int_equal(rssi, -60);
 	assert_string_equal(bluez_objects_get_string(objects, PEN, BLUEZ_DEVICE_INTERFACE, "Name"),
 			    "pen");
-	assert_true(bluez_objects_strv_contains_uuid(objects, PEN, BLUEZ_DEVICE_INTERFACE,
-						     "UUIDs", PEN_SERVICE_UUID));
+	assert_true(bluez_objects_strv_contains(objects, PEN, BLUEZ_DEVICE_INTERFACE,
+						"UUIDs", PEN_SERVICE_UUID));
 	bytes = bluez_objects_get_bytes(objects, STATUS_CHAR, BLUEZ_GATT_CHAR_INTERFACE, "Value",
 					&len);
 	assert_non_null(bytes);
@@ -175,8 +175,8 @@ static void wrong_property_types_are_not_trusted(void **state)
 	assert_false(bluez_objects_get_bool(objects, PEN, BLUEZ_DEVICE_INTERFACE, "Connected", &b));
 	assert_true(b); /* untouched */
 	assert_false(bluez_objects_get_int16(objects, PEN, BLUEZ_DEVICE_INTERFACE, "RSSI", &rssi));
-	assert_false(bluez_objects_strv_contains_uuid(objects, PEN, BLUEZ_DEVICE_INTERFACE,
-						      "UUIDs", PEN_SERVICE_UUID));
+	assert_false(bluez_objects_strv_contains(objects, PEN, BLUEZ_DEVICE_INTERFACE,
+						 "UUIDs", PEN_SERVICE_UUID));
 	assert_null(bluez_objects_get_string(objects, PEN, BLUEZ_DEVICE_INTERFACE, "Address"));
 	/* Powered as a number is not "powered". */
 	assert_false(bluez_objects_get_bool(objects, "/org/bluez/hci1", BLUEZ_ADAPTER_INTERFACE,

@@ -915,19 +915,40 @@ static void latching_stop_comes_at_the_first_edge(void **state)
 	harness_free(h);
 }
 
-/* A begin that no press followed (a glitch) stopped the motor; the next
- * press that begins is a new one and starts it. */
-static void latching_glitch_then_press_starts(void **state)
+/* A begin that no confirmed press followed at once (a knock) stopped the
+ * motor; a press confirmed more than a second later is a new one and starts
+ * it. */
+static void latching_glitch_then_later_press_starts(void **state)
 {
 	struct harness *h = latched_on();
 
 	(void)state;
 	press_began(h);
 	assert_int_equal(harness_stop_reason(h), ENGINE_REASON_PEDAL_LATCHED_OFF);
+	harness_advance(h, 2 * SEC);
 	press_began(h);
 	assert_int_equal(harness_stop_reason(h), -1);
 	harness_pedal(h, true);
 	assert_true(harness_motor_ran(h));
+	harness_free(h);
+}
+
+/* A hesitant stopping press: the first contact too short to count, the
+ * line up a while, then the foot presses for good.  That is one press: it
+ * stopped the motor at its first edge and must not start it again. */
+static void latching_hesitant_stop_press_toggles_once(void **state)
+{
+	struct harness *h = latched_on();
+
+	(void)state;
+	press_began(h);
+	assert_int_equal(harness_stop_reason(h), ENGINE_REASON_PEDAL_LATCHED_OFF);
+	harness_advance(h, 300 * 1000);
+	press_began(h);
+	harness_advance(h, 20 * 1000);
+	harness_pedal(h, true);
+	assert_false(harness_motor_ran(h));
+	assert_false(harness_motor_on(h));
 	harness_free(h);
 }
 
@@ -1103,7 +1124,10 @@ int main(void)
 		NAMED("/pedal/latching/press-toggles", latching_press_toggles_run_and_stop),
 		NAMED("/pedal/latching/forced-stop-clears-latch", latching_forced_stop_clears_the_latch),
 		NAMED("/pedal/latching/stop-at-the-first-edge", latching_stop_comes_at_the_first_edge),
-		NAMED("/pedal/latching/glitch-then-press-starts", latching_glitch_then_press_starts),
+		NAMED("/pedal/latching/glitch-then-later-press-starts",
+		      latching_glitch_then_later_press_starts),
+		NAMED("/pedal/latching/hesitant-stop-press-toggles-once",
+		      latching_hesitant_stop_press_toggles_once),
 		NAMED("/pedal/momentary/press-began-changes-nothing", momentary_press_began_changes_nothing),
 		NAMED("/session/summary-counts-time-strokes-stops",
 		      summary_counts_time_strokes_and_stops),

@@ -52,8 +52,9 @@ struct world {
 	/* armed: the pedal was seen released since the last lock-out */
 	bool armed;
 	/* latching: a press began on the running motor; its confirmation
-	 * must not start it again */
+	 * within a second must not start it again */
 	bool press_consumed;
+	int64_t press_began_at;
 	GHashTable *used_before_session; /* cartridges of earlier sessions */
 	GHashTable *used_now;            /* cartridges of this session */
 };
@@ -197,7 +198,8 @@ static void check_rule1(const struct world *w, const struct harness *h)
 }
 
 /* Latching: the first edge of a press stops a running motor at once, and
- * the confirmation of that same press does not start it again. */
+ * the confirmation of that same press (within a second, no release between)
+ * does not start it again. */
 static void check_press_began(struct world *w, const struct harness *h,
 			      const struct engine_event *ev, bool was_on, bool was_down)
 {
@@ -206,13 +208,14 @@ static void check_press_began(struct world *w, const struct harness *h,
 		if (w->latching && was_on) {
 			CHECK_WHY(!w->motor_on, "a latched motor runs on after a press began");
 			began_stops++;
+			w->press_consumed = true;
+			w->press_began_at = h->now;
 		}
-		w->press_consumed = w->latching && was_on;
 		break;
 	case ENGINE_EVENT_PEDAL_DOWN:
 		if (was_down)
 			break;
-		if (w->press_consumed)
+		if (w->press_consumed && h->now - w->press_began_at <= SEC)
 			CHECK_WHY(!harness_motor_ran(h),
 				  "the press that stopped a latched motor started it again");
 		w->press_consumed = false;

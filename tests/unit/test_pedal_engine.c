@@ -274,21 +274,29 @@ static void test_momentary_lost_release_stops_on_resync(void **state)
 	rig_free(r);
 }
 
-/* A glitch (a knock, interference) on a latched pedal stops the motor: the
- * safe side.  It is no press, so the next real press starts it again. */
-static void test_latching_glitch_stops_and_next_press_restarts(void **state)
+/* Press (confirmed at +120 ms) and release at +300 ms: latched on. */
+static void latch_on(struct rig *r)
 {
-	struct rig *r = rig_new("latching", false);
 	const int64_t press[][2] = { { 1, T0 + MS(100) } };
 	const int64_t release[][2] = { { 0, T0 + MS(300) } };
-	const int64_t glitch[][2] = { { 1, T0 + MS(600) }, { 0, T0 + MS(602) } };
-	const int64_t press2[][2] = { { 1, T0 + MS(900) } };
 
-	(void)state;
 	burst(r, press, 1, T0 + MS(101));
 	fire_timer(r);
 	burst(r, release, 1, T0 + MS(301));
 	assert_true(motor_on(r));
+}
+
+/* A glitch (a knock, interference) on a latched pedal stops the motor: the
+ * safe side.  It is no press, so the next real press (after the second in
+ * which it would count as the same press) starts it again. */
+static void test_latching_glitch_stops_and_next_press_restarts(void **state)
+{
+	struct rig *r = rig_new("latching", false);
+	const int64_t glitch[][2] = { { 1, T0 + MS(600) }, { 0, T0 + MS(602) } };
+	const int64_t press2[][2] = { { 1, T0 + MS(2000) } };
+
+	(void)state;
+	latch_on(r);
 
 	burst(r, glitch, G_N_ELEMENTS(glitch), T0 + MS(603));
 	fire_timer(r);
@@ -296,10 +304,30 @@ static void test_latching_glitch_stops_and_next_press_restarts(void **state)
 	assert_int_equal(r->stops, 1);
 	assert_int_equal(r->last_stop, ENGINE_REASON_PEDAL_LATCHED_OFF);
 
-	burst(r, press2, 1, T0 + MS(901));
+	burst(r, press2, 1, T0 + MS(2001));
 	fire_timer(r);
 	assert_int_equal(r->runs, 2);
 	assert_true(motor_on(r));
+	rig_free(r);
+}
+
+/* The review's sequence: a stopping press whose first contact (5 ms) is too
+ * short to count, the line up 21 ms, then held.  One press: it stops the
+ * motor at its first edge and does not start it again. */
+static void test_latching_hesitant_stop_press_toggles_once(void **state)
+{
+	struct rig *r = rig_new("latching", false);
+	const int64_t stop_press[][2] = { { 1, T0 + MS(600) }, { 0, T0 + MS(605) },
+					  { 1, T0 + MS(626) } };
+
+	(void)state;
+	latch_on(r);
+
+	burst(r, stop_press, G_N_ELEMENTS(stop_press), T0 + MS(627));
+	fire_timer(r);
+	assert_int_equal(r->stops, 1);
+	assert_int_equal(r->runs, 1);
+	assert_false(motor_on(r));
 	rig_free(r);
 }
 
@@ -333,6 +361,8 @@ int main(void)
 			   test_momentary_lost_release_stops_on_resync),
 		PEDAL_TEST("/pedal/engine/latching-glitch-stops-next-press-restarts",
 			   test_latching_glitch_stops_and_next_press_restarts),
+		PEDAL_TEST("/pedal/engine/latching-hesitant-stop-press-toggles-once",
+			   test_latching_hesitant_stop_press_toggles_once),
 		PEDAL_TEST("/pedal/engine/momentary-press-starts-only-after-debounce",
 			   test_momentary_press_starts_only_after_debounce),
 	};
