@@ -25,9 +25,9 @@ pen_said() {
 need_penctld
 usermod -aG systemd-journal "$OPERATOR"
 
-# A small needling budget (9 s; minutes take two decimals) keeps the demo
-# under two minutes; step 4 spends about 4 s of it.
-BUDGET_MIN=0.15
+# A small needling budget (12 s; minutes take two decimals) keeps the demo
+# under two minutes; the press of step 4 spends about 5 s of it in the VM.
+BUDGET_MIN=0.2
 penctld_write_config "[Session]
 MaxNeedlingMinutes=$BUDGET_MIN"
 penctld --check-config >/dev/null || fail "the demo configuration was refused"
@@ -57,19 +57,17 @@ note "The pen keeps its depth. 0.3 mm is within the limit:"
 show penctl depth 0.3 || fail "depth 0.3 refused"
 
 say "4. Press the foot pedal: the pen runs while it is held."
-for i in 1 2; do
-	n=$(pen_count motor-start)
-	pedal_press >/dev/null
-	note "pedal pressed"
-	line=$(pen_expect_event motor-start 10 "$n") || fail "the pen did not start"
-	pen_said "$line"
-	sleep 2
-	n=$(pen_count motor-stop)
-	pedal_release >/dev/null
-	note "pedal released"
-	line=$(pen_expect_event motor-stop 10 "$n") || fail "the pen did not stop"
-	pen_said "$line"
-done
+n=$(pen_count motor-start)
+pedal_press >/dev/null
+note "pedal pressed"
+line=$(pen_expect_event motor-start 10 "$n") || fail "the pen did not start"
+pen_said "$line"
+sleep 1
+n=$(pen_count motor-stop)
+pedal_release >/dev/null
+note "pedal released"
+line=$(pen_expect_event motor-stop 10 "$n") || fail "the pen did not stop"
+pen_said "$line"
 show penctl status
 
 say "5. The needling budget: MaxNeedlingMinutes=$BUDGET_MIN. Hold the pedal until penctld stops the pen."
