@@ -370,10 +370,38 @@ static gboolean settle_timed_out(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
+static gboolean gatt_wait_expired(gpointer user_data);
+
+/* ServicesResolved is true: set up if the pen service is complete.
+ * bluetoothd can say so before it has every service: after it restarts over
+ * a link that outlived it, it may discover the pen before the pen has
+ * registered its services again, and add them on the pen's Service Changed
+ * a moment later.  So a pen lacking something gets a short grace period
+ * (GRACE_OVER false) before it is called incompatible. */
+static void link_setup_when_complete(struct pen_link *link, bool grace_over)
+{
+	g_autoptr(GString) missing = g_string_new(NULL);
+
+	if (pen_link_find_gatt(link, missing)) {
+		if (link->gatt_wait_source)
+			g_source_remove(link->gatt_wait_source);
+		link->gatt_wait_source = 0;
+		link->state = PEN_LINK_SETUP;
+		pen_link_setup_begin(link);
+	} else if (grace_over) {
+		link->gatt_incomplete = true;
+		pen_link_report_incompatible(link, missing->str);
+	} else if (!link->gatt_wait_source) {
+		g_info("pen %s: services resolved, but %s: waiting up to %u ms",
+		       link->address_text, missing->str, PEN_LINK_GATT_GRACE_MS);
+		link->gatt_wait_source = g_timeout_add(PEN_LINK_GATT_GRACE_MS, gatt_wait_expired,
+						       link);
+	}
+}
+
 static gboolean gatt_wait_expired(gpointer user_data)
 {
 	struct pen_link *link = user_data;
-	g_autoptr(GString) missing = g_string_new(NULL);
 	bool resolved = false;
 
 	link->gatt_wait_source = 0;
@@ -382,42 +410,9 @@ static gboolean gatt_wait_expired(gpointer user_data)
 	/* Unresolved again: the settle timeout decides. */
 	bluez_objects_get_bool(link->objects, link->device_path, BLUEZ_DEVICE_INTERFACE,
 			       "ServicesResolved", &resolved);
-	if (!resolved)
-		return G_SOURCE_REMOVE;
-	if (pen_link_find_gatt(link, missing)) {
-		link->state = PEN_LINK_SETUP;
-		pen_link_setup_begin(link);
-		return G_SOURCE_REMOVE;
-	}
-	link->gatt_incomplete = true;
-	pen_link_report_incompatible(link, missing->str);
+	if (resolved)
+		link_setup_when_complete(link, true);
 	return G_SOURCE_REMOVE;
-}
-
-/* ServicesResolved is true: set up if the pen service is complete.
- * bluetoothd can say so before it has every service: after it restarts over
- * a link that outlived it, it may discover the pen before the pen has
- * registered its services again, and add them on the pen's Service Changed
- * a moment later.  So a pen lacking something gets a short grace period
- * before it is called incompatible. */
-static void link_setup_when_complete(struct pen_link *link)
-{
-	g_autoptr(GString) missing = g_string_new(NULL);
-
-	if (!pen_link_find_gatt(link, missing)) {
-		if (!link->gatt_wait_source) {
-			g_info("pen %s: services resolved, but %s: waiting up to %u ms",
-			       link->address_text, missing->str, PEN_LINK_GATT_GRACE_MS);
-			link->gatt_wait_source = g_timeout_add(PEN_LINK_GATT_GRACE_MS,
-							       gatt_wait_expired, link);
-		}
-		return;
-	}
-	if (link->gatt_wait_source)
-		g_source_remove(link->gatt_wait_source);
-	link->gatt_wait_source = 0;
-	link->state = PEN_LINK_SETUP;
-	pen_link_setup_begin(link);
 }
 
 void pen_link_update(struct pen_link *link)
@@ -464,7 +459,7 @@ void pen_link_update(struct pen_link *link)
 		/* fall through */
 	case PEN_LINK_RESOLVING:
 		if (resolved)
-			link_setup_when_complete(link);
+			link_setup_when_complete(link, false);
 		return;
 	case PEN_LINK_SETUP:
 	case PEN_LINK_READY:

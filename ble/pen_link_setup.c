@@ -204,7 +204,6 @@ bool pen_link_find_gatt(struct pen_link *link, GString *missing)
 	const char *service = bluez_objects_find_service(link->objects, link->device_path,
 							 PEN_SERVICE_UUID);
 	const char *battery_service;
-
 	g_autoptr(GString) absent = g_string_new(NULL);
 	g_autoptr(GString) lacking = g_string_new(NULL);
 
