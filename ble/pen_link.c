@@ -149,6 +149,22 @@ const char *pen_link_get_address(const struct pen_link *link)
 
 static void reset_stale_connection(struct pen_link *link);
 
+/* Whether bluetoothd holds a link to the device.  Connected says so, and so
+ * does ServicesResolved: bluetoothd 5.66 can set a reconnection up, services
+ * and all, without ever announcing Connected=true (it logs "device_add_
+ * connection() ... is already connected"; seen in the VM after pen-side
+ * drops).  A real loss takes both to false. */
+static bool device_link_up(const struct pen_link *link, const char *device)
+{
+	bool connected = false, resolved = false;
+
+	bluez_objects_get_bool(link->objects, device, BLUEZ_DEVICE_INTERFACE, "Connected",
+			       &connected);
+	bluez_objects_get_bool(link->objects, device, BLUEZ_DEVICE_INTERFACE, "ServicesResolved",
+			       &resolved);
+	return connected || resolved;
+}
+
 static gboolean retry_fired(gpointer user_data)
 {
 	struct pen_link *link = user_data;
@@ -250,13 +266,7 @@ static void report_adapter(struct pen_link *link, bool present, bool powered)
  * Disconnect before the next attempt clears it.  Harmless otherwise. */
 static void reset_stale_connection(struct pen_link *link)
 {
-	bool connected = false;
-
-	if (!link->device_path || !link->bluez_up)
-		return;
-	bluez_objects_get_bool(link->objects, link->device_path, BLUEZ_DEVICE_INTERFACE,
-			       "Connected", &connected);
-	if (connected)
+	if (!link->device_path || !link->bluez_up || device_link_up(link, link->device_path))
 		return;
 	g_message("pen %s: clearing a stale connection before retrying", link->address_text);
 	g_dbus_connection_call(link->bus, BLUEZ_BUS_NAME, link->device_path,
@@ -320,7 +330,7 @@ static bool pen_gatt_now_complete(struct pen_link *link)
 static const char *link_loss_reason(struct pen_link *link, const char *adapter, bool powered,
 				    const char *device)
 {
-	bool connected = false, resolved = false;
+	bool resolved = false;
 
 	if (!adapter)
 		return "adapter removed";
@@ -328,9 +338,7 @@ static const char *link_loss_reason(struct pen_link *link, const char *adapter, 
 		return "adapter powered off";
 	if (!device || !link->device_path || strcmp(device, link->device_path) != 0)
 		return "device removed";
-	bluez_objects_get_bool(link->objects, device, BLUEZ_DEVICE_INTERFACE, "Connected",
-			       &connected);
-	if (!connected)
+	if (!device_link_up(link, device))
 		return "disconnected";
 	bluez_objects_get_bool(link->objects, device, BLUEZ_DEVICE_INTERFACE,
 			       "ServicesResolved", &resolved);
@@ -419,7 +427,7 @@ void pen_link_update(struct pen_link *link)
 {
 	const char *adapter = bluez_objects_find_adapter(link->objects, link->adapter_name);
 	const char *device = NULL;
-	bool powered = false, connected = false, resolved = false;
+	bool powered = false, resolved = false;
 	const char *reason;
 
 	if (adapter)
@@ -437,13 +445,11 @@ void pen_link_update(struct pen_link *link)
 	if (!device)
 		return;
 
-	bluez_objects_get_bool(link->objects, device, BLUEZ_DEVICE_INTERFACE, "Connected",
-			       &connected);
 	bluez_objects_get_bool(link->objects, device, BLUEZ_DEVICE_INTERFACE, "ServicesResolved",
 			       &resolved);
 	switch (link->state) {
 	case PEN_LINK_IDLE:
-		if (connected) {
+		if (device_link_up(link, device)) {
 			g_free(link->device_path);
 			link->device_path = g_strdup(device);
 			link->state = PEN_LINK_RESOLVING;

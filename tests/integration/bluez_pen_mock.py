@@ -37,6 +37,11 @@ Test helpers, interface org.penctl.PenMock on object "/":
                         service (as after a restart over a surviving link,
                         before the pen registered it again); AddPenService
                         adds it, as on the pen's Service Changed
+        SilentConnected b  Connect sets the link up and resolves the services
+                        but never announces Connected=true (bluetoothd 5.66
+                        after a pen-side drop: "device_add_connection() ...
+                        is already connected"); a drop still announces both
+                        false
         PairPasskey u   Pair asks the default agent RequestConfirmation(
                         device, passkey) first and fails with
                         org.bluez.Error.AuthenticationRejected if it refuses
@@ -67,7 +72,7 @@ Test helpers, interface org.penctl.PenMock on object "/":
       "StartNotify <uuid>", "StopNotify <uuid>".
   CharPath(address s, uuid s) -> s
       The characteristic's current object path ('' while disconnected).
-  IsConnected(address s) -> b
+  IsConnected(address s) -> b   (a link, announced or silent)
   AgentCall(method s, address s, extra av) -> s
       Calls org.bluez.Agent1.<method>(device path of address, *extra) on
       the registered default agent, from bluetoothd's own connection as
@@ -268,10 +273,16 @@ def _remove_gatt(pen):
     pen['chars'] = {}
 
 
+def _linked(pen):
+    device = mockobject.objects[pen['path']]
+    return bool(device.props[DEVICE_IFACE]['Connected']) or pen['silent_link']
+
+
 def _drop(pen):
     device = mockobject.objects[pen['path']]
-    if not device.props[DEVICE_IFACE]['Connected']:
+    if not _linked(pen):
         return
+    pen['silent_link'] = False
     _set_props(device, DEVICE_IFACE, {'ServicesResolved': dbus.Boolean(False, variant_level=1)})
     _remove_gatt(pen)
     _set_props(device, DEVICE_IFACE, {'Connected': dbus.Boolean(False, variant_level=1)})
@@ -283,10 +294,13 @@ def PenConnect(device):
     if pen['connect_error']:
         raise dbus.exceptions.DBusException('connect refused by the mock',
                                             name=pen['connect_error'])
-    if device.props[DEVICE_IFACE]['Connected']:
+    if _linked(pen):
         raise dbus.exceptions.DBusException('Already Connected',
                                             name='org.bluez.Error.AlreadyConnected')
-    _set_props(device, DEVICE_IFACE, {'Connected': dbus.Boolean(True, variant_level=1)})
+    if pen['silent_connected']:
+        pen['silent_link'] = True
+    else:
+        _set_props(device, DEVICE_IFACE, {'Connected': dbus.Boolean(True, variant_level=1)})
     _add_gatt(pen)
     _set_props(device, DEVICE_IFACE, {'ServicesResolved': dbus.Boolean(True, variant_level=1)})
 
@@ -294,7 +308,7 @@ def PenConnect(device):
 def PenDisconnect(device):
     pen = pens[device.path]
     pen['journal'].append('Disconnect')
-    if not device.props[DEVICE_IFACE]['Connected']:
+    if not _linked(pen):
         raise dbus.exceptions.DBusException('Not Connected', name='org.bluez.Error.NotConnected')
     _drop(pen)
 
@@ -359,6 +373,8 @@ def AddPen(self, adapter, address, name, options):
                   for k, v in dict(options.get('Flags', {})).items()},
         'battery': bool(options.get('Battery', True)),
         'service_late': bool(options.get('PenServiceLate', False)),
+        'silent_connected': bool(options.get('SilentConnected', False)),
+        'silent_link': False,
         'connect_error': str(options.get('ConnectError', '')),
         'pair_passkey': int(options['PairPasskey']) if 'PairPasskey' in options else None,
         'values': values,
@@ -390,7 +406,7 @@ def AddPenService(_self, address):
     '''The late pen service arrives; see the module documentation.'''
     pen = _pen_by_address(address)
     pen['service_late'] = False
-    if mockobject.objects[pen['path']].props[DEVICE_IFACE]['Connected']:
+    if _linked(pen):
         _add_service(pen, pen['service_name'], PEN_SERVICE_UUID, _pen_chars(pen))
 
 
@@ -466,9 +482,8 @@ def CharPath(_self, address, uuid):
 
 @dbus.service.method(PEN_MOCK_IFACE, in_signature='s', out_signature='b')
 def IsConnected(_self, address):
-    '''Whether the pen is connected.'''
-    pen = _pen_by_address(address)
-    return bool(mockobject.objects[pen['path']].props[DEVICE_IFACE]['Connected'])
+    '''Whether the pen has a link (announced as Connected or not).'''
+    return _linked(_pen_by_address(address))
 
 
 @dbus.service.method(PEN_MOCK_IFACE, in_signature='ssav', out_signature='s')

@@ -382,6 +382,20 @@ class PenLinkTest(unittest.TestCase):
         again = self.wait_event('connected')
         self.assertTrue(again['compatible'])
 
+    def test_reconnection_without_connected_announced_is_used(self):
+        # bluetoothd 5.66 after a pen-side drop: the link and its services
+        # come back, Connected=true never does.  A link with resolved
+        # services is a link: no Disconnect to "clear" it.
+        connected = self.connect_pen(SilentConnected=True)
+        self.assertTrue(connected['compatible'], connected)
+        self.assertEqual(self.result('run 1'), 0)
+        self.pen_mock().DropConnection(PEN)
+        self.wait_event('disconnected')
+        again = self.wait_event('connected')
+        self.assertTrue(again['compatible'], again)
+        self.assertNotIn('Disconnect', self.journal())
+        self.assertEqual(self.journal().count('Connect'), 2)
+
     def test_device_removed_reported(self):
         self.connect_pen()
         self.pen_mock().RemovePen(PEN)
