@@ -294,6 +294,32 @@ release_and_expect_stop() {
 	figure "$1" $(( $(jq .t_us <<<"$line") - t0 )) us
 }
 
+# expect_fresh_press_only FIGURE: the pedal, held through a loss (link,
+# daemon, bluetoothd), starts nothing; released and pressed afresh it runs
+# (latency as figure FIGURE) and stops on release.
+expect_fresh_press_only() {
+	assert_no_motor_while_held 3
+	pedal_release >/dev/null
+	sleep 0.5
+	ensure_session home face >/dev/null || exit 1
+	press_and_expect_motor "$1"
+	release_and_expect_stop pedal-to-motor-stop
+}
+
+# expect_pen_watchdog_stop FIGURE N T0_US WHAT: the pen's motor-stop after
+# the N-th, by its own watchdog, within PenWatchdogMs (1000, the shipped
+# value) plus 500 ms for the emulated CPU's late timers.  Records the time
+# from T0_US as figure FIGURE; sets PEN_STOP_MS.
+expect_pen_watchdog_stop() {
+	local stop
+	stop=$(pen_expect_event motor-stop 10 "$2") || fail "the pen motor did not stop $4"
+	PEN_STOP_MS=$(( ($(jq .t_us <<<"$stop") - $3) / 1000 ))
+	figure "$1" "$PEN_STOP_MS" ms
+	[ "$(jq -r .reason <<<"$stop")" = watchdog ] || fail "pen stop reason: $stop (expected watchdog)"
+	[ "$PEN_STOP_MS" -le 1500 ] ||
+		fail "the pen stopped ${PEN_STOP_MS} ms $4, PenWatchdogMs is 1000"
+}
+
 # ensure_session ROLE AREA: the open session, or a new one when a restart
 # closed it (prints the id).
 ensure_session() {

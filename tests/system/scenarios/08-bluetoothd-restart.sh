@@ -17,10 +17,5 @@ wait_until 60 status_is PenConnected true || fail "penctld did not reconnect aft
 figure bluetoothd-restart-to-reconnected $(( ($(date +%s%N) - t0) / 1000000 )) ms
 [ "$(penctld_pid)" = "$pid" ] || fail "penctld was restarted too: it must survive bluetoothd"
 
-assert_no_motor_while_held 3
-pedal_release >/dev/null
-sleep 0.5
-ensure_session home face >/dev/null || exit 1
-press_and_expect_motor pedal-to-motor-start-after-reconnect
-release_and_expect_stop pedal-to-motor-stop
+expect_fresh_press_only pedal-to-motor-start-after-reconnect
 echo "bluetoothd restart: penctld survived and reconnected; no motor until a fresh press"
