@@ -1055,6 +1055,9 @@ static void on_session_stop(struct engine *e, struct engine_output *out)
 	r->budget_us = needling_budget(e);
 	r->depth_um = summary->max_depth_um;
 	reply(out, ENGINE_REASON_NONE, "Session %s stopped", summary->session_id);
+	/* A save asked for in this session binds nothing to the next one. */
+	e->recording_cartridge = 0;
+	e->press_waiting = false;
 	rep = &out->actions[out->n_actions - 1].reply;
 	rep->summary = summary;
 	e->session_open = false;
@@ -1251,13 +1254,20 @@ static void on_cartridge_recorded(struct engine *e, struct engine_output *out,
 				  const struct engine_event *ev)
 {
 	uint64_t id = ev->cartridge_recorded.cartridge;
-	bool wanted = e->press_waiting && id == e->recording_cartridge;
+	bool asked = id != 0 && id == e->recording_cartridge;
+	bool wanted = asked && e->press_waiting;
 	enum engine_reason reason;
 	struct engine_record *r;
 
-	/* Saved is saved, whether still wanted or not. */
-	if (ev->cartridge_recorded.saved && id != 0)
+	/* Saved is saved, whether still wanted or not; but only the cartridge
+	 * this session asked for joins it (any other saved id is one more used
+	 * one, and may never make a used cartridge the session's own). */
+	if (asked)
+		e->recording_cartridge = 0;
+	if (ev->cartridge_recorded.saved && asked)
 		bind_cartridge(e, id);
+	else if (ev->cartridge_recorded.saved)
+		engine_mark_cartridge_used(e, id);
 	if (!wanted)
 		return;
 	e->press_waiting = false;
@@ -1450,7 +1460,6 @@ static gint compare_ids(gconstpointer a, gconstpointer b)
 char *engine_state_key(const struct engine *e)
 {
 	GString *key = g_string_new(NULL);
-	int64_t heartbeat_due = e->next_heartbeat - e->now;
 	g_autoptr(GArray) used = g_array_new(FALSE, FALSE, sizeof(gint64));
 	GHashTableIter it;
 	gpointer id;
@@ -1460,37 +1469,40 @@ char *engine_state_key(const struct engine *e)
 		g_array_append_val(used, *(gint64 *)id);
 	g_array_sort(used, compare_ids);
 
-	g_string_append_printf(key, "cfg=%p pedal=%d%d%d%d consumed=%d pen=%d%d%d/%s/%s",
-			       (const void *)e->config, e->pedal_known, e->pedal_down,
-			       e->pedal_armed, e->pedal_latched, e->press_consumed,
-			       e->pen_connected, e->pen_compatible, e->pen_distrusted,
-			       engine_reason_to_string(e->distrust_reason), e->pen_address);
-	g_string_append_printf(key, " cart=%" G_GINT64_MODIFIER "x/%u/%d faults=%x depthfault=%d"
-			       " measured=%u pendepth=%u settling=%d/%u",
-			       e->cartridge.id, e->cartridge.max_depth_um, e->cartridge_unverified,
-			       e->pen_faults, e->depth_fault_recorded, e->measured_depth_um,
-			       e->pen_depth_um, e->depth_settling, e->depth_before_um);
-	g_string_append_printf(key, " motor=%d confirmed=%d waiting=%d/%" G_GINT64_MODIFIER "x"
-			       " runseq=%d settleseq=%d heartbeat=%d",
-			       e->motor_on, e->run_confirmed, e->press_waiting,
-			       e->recording_cartridge, (uint16_t)(e->next_seq - e->run_seq),
-			       (uint16_t)(e->next_seq - e->settle_seq),
-			       heartbeat_due <= 0 ? 0 : 1);
-	g_string_append_printf(key, " session=%d/%s/%s/%s locked=%d/%d depth=%u speed=%u"
-			       " warned=%d%d wall=%d needling=%d untrusted=%d",
-			       e->session_open, e->summary.role, e->summary.area, e->session_pen,
-			       e->locked, e->lock_reason, e->depth_um, e->speed, e->wall_warned,
-			       e->needling_warned,
-			       e->session_open ? budget_band(e, wall_used(e), wall_budget(e)) : -1,
-			       e->session_open ?
-			       budget_band(e, needling_used(e), needling_budget(e)) : -1,
+	/* Only what can still matter: what a connect, a session start or a
+	 * RUN sets afresh is left out while the pen, the session or the motor
+	 * is not there. */
+	g_string_append_printf(key, "cfg=%p pedal=%d%d%d%d consumed=%d waiting=%d/%"
+			       G_GINT64_MODIFIER "x untrusted=%d used=", (const void *)e->config,
+			       e->pedal_known, e->pedal_down, e->pedal_armed, e->pedal_latched,
+			       e->press_consumed, e->press_waiting, e->recording_cartridge,
 			       e->used_list_untrusted);
-	g_string_append(key, " session-cartridges=");
-	for (unsigned i = 0; e->session_open && i < e->summary.n_cartridges; i++)
-		g_string_append_printf(key, "%" G_GINT64_MODIFIER "x,", e->summary.cartridges[i]);
-	g_string_append(key, " used=");
 	for (guint i = 0; i < used->len; i++)
 		g_string_append_printf(key, "%" G_GINT64_MODIFIER "x,",
 				       g_array_index(used, gint64, i));
+	if (e->pen_connected)
+		g_string_append_printf(key, " pen=%d%d/%s cart=%" G_GINT64_MODIFIER "x/%u/%d"
+				       " faults=%x depth-fault=%d measured=%u pen-depth=%u",
+				       e->pen_compatible, e->pen_distrusted,
+				       engine_reason_to_string(e->distrust_reason), e->cartridge.id,
+				       e->cartridge.max_depth_um, e->cartridge_unverified,
+				       e->pen_faults, e->depth_fault_recorded, e->measured_depth_um,
+				       e->pen_depth_um);
+	if (e->pen_connected && e->depth_settling)
+		g_string_append_printf(key, " settling=%u/%d", e->depth_before_um,
+				       e->next_seq != e->settle_seq);
+	if (e->motor_on)
+		g_string_append_printf(key, " motor confirmed=%d run-newest=%d", e->run_confirmed,
+				       e->run_seq == (uint16_t)(e->next_seq - 1));
+	if (!e->session_open)
+		return g_string_free(key, FALSE);
+	g_string_append_printf(key, " session=%s/%s/%s locked=%d/%d depth=%u speed=%u"
+			       " warned=%d%d wall=%d needling=%d cartridges=",
+			       e->summary.role, e->summary.area, e->session_pen, e->locked,
+			       e->lock_reason, e->depth_um, e->speed, e->wall_warned,
+			       e->needling_warned, budget_band(e, wall_used(e), wall_budget(e)),
+			       budget_band(e, needling_used(e), needling_budget(e)));
+	for (unsigned i = 0; i < e->summary.n_cartridges; i++)
+		g_string_append_printf(key, "%" G_GINT64_MODIFIER "x,", e->summary.cartridges[i]);
 	return g_string_free(key, FALSE);
 }

@@ -299,10 +299,11 @@ void engine_set_used_list_untrusted(struct engine *engine, const char *why);
  * both): to look at what the engine would do without changing it. */
 struct engine *engine_clone(const struct engine *engine);
 
-/* A text naming the engine's state, leaving out the clock: two engines with
- * the same key answer every event alike, but for the times they put in
- * records and timers.  Times used are given as the budget thresholds
- * crossed.  Free with g_free(). */
+/* A text naming the engine's state as far as the motor's decisions go:
+ * the clock is left out (times used are given as the budget thresholds
+ * crossed, not heartbeats or grace times), and so is what is set afresh
+ * before it is used again (a pen's values while none is connected, a
+ * session's while none is open).  Free with g_free(). */
 char *engine_state_key(const struct engine *engine);
 
 void engine_step(struct engine *engine, const struct engine_event *event,
