@@ -119,6 +119,23 @@ void engine_free(struct engine *e)
 	g_free(e);
 }
 
+/* Into a record's fixed field: valid UTF-8 (records and D-Bus need it),
+ * cut on a character boundary, never inside one. */
+static void copy_text(char *dst, size_t size, const char *src)
+{
+	g_autofree char *valid = g_utf8_make_valid(src ? src : "", -1);
+	size_t len = strlen(valid);
+
+	if (len >= size) {
+		len = size - 1;
+		/* Continuation bytes are 10xxxxxx: back up to a character's start. */
+		while (len > 0 && ((unsigned char)valid[len] & 0xc0) == 0x80)
+			len--;
+	}
+	memcpy(dst, valid, len);
+	dst[len] = '\0';
+}
+
 struct engine *engine_clone(const struct engine *e)
 {
 	struct engine *copy = g_memdup2(e, sizeof(*e));
@@ -135,7 +152,7 @@ struct engine *engine_clone(const struct engine *e)
 void engine_set_used_list_untrusted(struct engine *e, const char *why)
 {
 	e->used_list_untrusted = why != NULL;
-	g_strlcpy(e->untrusted_why, why ? why : "", sizeof(e->untrusted_why));
+	copy_text(e->untrusted_why, sizeof(e->untrusted_why), why);
 }
 
 void engine_mark_cartridge_used(struct engine *e, uint64_t cartridge)
@@ -193,6 +210,16 @@ static struct engine_record *emit_record(struct engine_output *out, enum engine_
 	return r;
 }
 
+/* A text cut to fit its buffer ends at a whole character: drop what
+ * follows the first byte that is not valid UTF-8. */
+static void end_on_a_character(char *text)
+{
+	const char *end;
+
+	if (!g_utf8_validate(text, -1, &end))
+		*(char *)end = '\0';
+}
+
 static void reply(struct engine_output *out, enum engine_reason refusal, const char *fmt, ...)
 	G_GNUC_PRINTF(3, 4);
 
@@ -205,6 +232,7 @@ static void reply(struct engine_output *out, enum engine_reason refusal, const c
 	va_start(ap, fmt);
 	g_vsnprintf(r->message, sizeof(r->message), fmt, ap);
 	va_end(ap);
+	end_on_a_character(r->message);
 }
 
 /* ---- derived facts ---- */
@@ -695,11 +723,9 @@ static void on_pen_connected(struct engine *e, struct engine_output *out,
 		stop_motor(e, out, ENGINE_REASON_PEN_DISCONNECTED, true);
 	e->pen_connected = true;
 	e->pen_compatible = ev->pen_connected.compatible;
-	g_strlcpy(e->pen_address, ev->pen_connected.address ? ev->pen_connected.address : "",
-		  sizeof(e->pen_address));
-	g_strlcpy(e->pen_incompatibility,
-		  ev->pen_connected.incompatibility ? ev->pen_connected.incompatibility : "",
-		  sizeof(e->pen_incompatibility));
+	copy_text(e->pen_address, sizeof(e->pen_address), ev->pen_connected.address);
+	copy_text(e->pen_incompatibility, sizeof(e->pen_incompatibility),
+		  ev->pen_connected.incompatibility);
 	/* A session treats with one pen: another one (paired meanwhile) waits
 	 * for the next session. */
 	if (e->session_open && e->pen_compatible && e->session_pen[0] &&
@@ -762,8 +788,8 @@ static void distrust_pen(struct engine *e, struct engine_output *out, enum engin
 		return;
 	e->pen_distrusted = true;
 	e->distrust_reason = reason;
-	g_strlcpy(e->pen_incompatibility, why ? why : engine_reason_to_string(reason),
-		  sizeof(e->pen_incompatibility));
+	copy_text(e->pen_incompatibility, sizeof(e->pen_incompatibility),
+		  why ? why : engine_reason_to_string(reason));
 	r = emit_record(out, ENGINE_RECORD_FAULT, reason);
 	r->detail = e->pen_incompatibility;
 	if (e->motor_on) {
@@ -903,6 +929,10 @@ static enum engine_reason session_start_refusal(struct engine *e, struct engine_
 						const struct engine_event *ev)
 {
 	const char *role = ev->session_start.role, *area = ev->session_start.area;
+	/* Quoted back to a person: valid text whatever came in. */
+	g_autofree char *role_text = g_utf8_make_valid(role ? role : "", -1);
+	g_autofree char *area_text = g_utf8_make_valid(area ? area : "", -1);
+	g_autofree char *group_text = NULL;
 	g_autoptr(GString) known = g_string_new(NULL);
 	char cid[PEN_CARTRIDGE_ID_STRLEN];
 
@@ -928,19 +958,19 @@ static enum engine_reason session_start_refusal(struct engine *e, struct engine_
 	if (!penctl_config_find_role(e->config, role)) {
 		append_known_names(known, e->config->roles);
 		reply(out, ENGINE_REASON_UNKNOWN_ROLE, "Unknown role \"%s\"; known roles: %s",
-		      role ? role : "", known->str);
+		      role_text, known->str);
 		return ENGINE_REASON_UNKNOWN_ROLE;
 	}
 	if (ev->session_start.role_denied_group) {
+		group_text = g_utf8_make_valid(ev->session_start.role_denied_group, -1);
 		reply(out, ENGINE_REASON_ROLE_NOT_PERMITTED,
-		      "Role \"%s\" needs membership of group %s", role,
-		      ev->session_start.role_denied_group);
+		      "Role \"%s\" needs membership of group %s", role_text, group_text);
 		return ENGINE_REASON_ROLE_NOT_PERMITTED;
 	}
 	if (!penctl_config_find_area(e->config, area)) {
 		append_known_names(known, e->config->areas);
 		reply(out, ENGINE_REASON_UNKNOWN_AREA, "Unknown area \"%s\"; known areas: %s",
-		      area ? area : "", known->str);
+		      area_text, known->str);
 		return ENGINE_REASON_UNKNOWN_AREA;
 	}
 	if (e->config->require_contraindication_check &&
@@ -958,23 +988,6 @@ static enum engine_reason session_start_refusal(struct engine *e, struct engine_
 		return ENGINE_REASON_CARTRIDGE_USED;
 	}
 	return ENGINE_REASON_NONE;
-}
-
-/* Into a record's fixed field: valid UTF-8 (records and D-Bus need it),
- * cut on a character boundary, never inside one. */
-static void copy_text(char *dst, size_t size, const char *src)
-{
-	g_autofree char *valid = g_utf8_make_valid(src ? src : "", -1);
-	size_t len = strlen(valid);
-
-	if (len >= size) {
-		len = size - 1;
-		/* Continuation bytes are 10xxxxxx: back up to a character's start. */
-		while (len > 0 && ((unsigned char)valid[len] & 0xc0) == 0x80)
-			len--;
-	}
-	memcpy(dst, valid, len);
-	dst[len] = '\0';
 }
 
 static void on_session_start(struct engine *e, struct engine_output *out,
@@ -1272,9 +1285,8 @@ static void on_cartridge_recorded(struct engine *e, struct engine_output *out,
 		return;
 	e->press_waiting = false;
 	if (!ev->cartridge_recorded.saved) {
-		g_strlcpy(e->record_detail,
-			  ev->cartridge_recorded.error ? ev->cartridge_recorded.error : "not saved",
-			  sizeof(e->record_detail));
+		copy_text(e->record_detail, sizeof(e->record_detail),
+			  ev->cartridge_recorded.error ? ev->cartridge_recorded.error : "not saved");
 		r = refuse_press(e, out, ENGINE_REASON_CARTRIDGE_NOT_RECORDED);
 		r->cartridge = id;
 		r->detail = e->record_detail;
@@ -1306,6 +1318,7 @@ static void on_state_acknowledged(struct engine *e, struct engine_output *out,
 	e->used_list_untrusted = false;
 	g_snprintf(e->record_detail, sizeof(e->record_detail), "acknowledged by %s: %s",
 		   caller && caller[0] ? caller : "(unknown)", e->untrusted_why);
+	end_on_a_character(e->record_detail);
 	r = emit_record(out, ENGINE_RECORD_STATE_ACKNOWLEDGED, ENGINE_REASON_USED_LIST_UNTRUSTED);
 	r->detail = e->record_detail;
 	reply(out, ENGINE_REASON_NONE,

@@ -1456,6 +1456,26 @@ static void stop_is_the_first_action(void **state)
 	assert_true(harness_find(h, ENGINE_ACTION_DROP_LINK) > &h->out.actions[0]);
 }
 
+
+/* Found by the explorer: a save nobody asked for (or an old answer) never
+ * makes a cartridge of an earlier session this session's own. */
+static void unasked_cartridge_save_never_unlocks_a_used_cartridge(void **state)
+{
+	struct harness *h = *state;
+
+	engine_mark_cartridge_used(h->engine, 0x7777);
+	harness_pedal(h, false);
+	assert_int_equal(harness_start_session(h, "home", "face")->refusal, ENGINE_REASON_NONE);
+	harness_connect(h, 0x7777, 3000);
+	h->manual_answers = true;
+	cartridge_recorded(h, 0x7777, true, NULL);
+	press_only(h, true);
+	assert_false(harness_motor_ran(h));
+	assert_null(harness_find(h, ENGINE_ACTION_CARTRIDGE_USED));
+	assert_int_equal(harness_find_record(h, ENGINE_RECORD_MOTOR_REFUSED)->reason,
+			 ENGINE_REASON_CARTRIDGE_USED);
+}
+
 #define NAMED(n, f) { n, f, setup, teardown, NULL }
 
 int main(void)
@@ -1570,6 +1590,8 @@ int main(void)
 		NAMED("/session/texts-cut-on-a-character-boundary",
 		      session_texts_cut_on_a_character_boundary),
 		NAMED("/session/texts-are-valid-utf8", session_texts_are_valid_utf8),
+		NAMED("/safety/unasked-cartridge-save-never-unlocks-a-used-cartridge",
+		      unasked_cartridge_save_never_unlocks_a_used_cartridge),
 	};
 
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
