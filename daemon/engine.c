@@ -702,7 +702,11 @@ static void apply_session_depth(struct engine *e, struct engine_output *out,
 
 	if (!e->session_open || !e->pen_connected)
 		return;
-	if (e->depth_um > limit && limit >= PEN_DEPTH_MIN_UM) {
+	if (e->depth_um > limit) {
+		/* Below the pen's least depth nothing may run: send no depth
+		 * above the limit, the motor stays blocked. */
+		if (limit < PEN_DEPTH_MIN_UM)
+			return;
 		e->depth_um = limit;
 		why = ENGINE_REASON_LIMIT_LOWERED;
 	}

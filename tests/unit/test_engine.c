@@ -1476,6 +1476,23 @@ static void unasked_cartridge_save_never_unlocks_a_used_cartridge(void **state)
 			 ENGINE_REASON_CARTRIDGE_USED);
 }
 
+
+/* Found by the fuzzer: a cartridge whose limit is below the pen's least
+ * depth gets no depth above its limit sent to the pen. */
+static void no_depth_above_the_limit_is_sent(void **state)
+{
+	struct harness *h = *state;
+	const struct engine_action *a;
+
+	harness_ready(h, "home", "face");
+	harness_disconnect(h);
+	harness_connect(h, 0x2222, 50);
+	a = harness_find(h, ENGINE_ACTION_SET_DEPTH);
+	assert_true(a == NULL || a->depth_um <= 50);
+	harness_pedal(h, true);
+	assert_false(harness_motor_ran(h));
+}
+
 #define NAMED(n, f) { n, f, setup, teardown, NULL }
 
 int main(void)
@@ -1590,6 +1607,7 @@ int main(void)
 		NAMED("/session/texts-cut-on-a-character-boundary",
 		      session_texts_cut_on_a_character_boundary),
 		NAMED("/session/texts-are-valid-utf8", session_texts_are_valid_utf8),
+		NAMED("/safety/rule4/no-depth-above-the-limit-is-sent", no_depth_above_the_limit_is_sent),
 		NAMED("/safety/unasked-cartridge-save-never-unlocks-a-used-cartridge",
 		      unasked_cartridge_save_never_unlocks_a_used_cartridge),
 	};
