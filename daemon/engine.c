@@ -359,7 +359,11 @@ static enum engine_reason machine_blocking_reason(const struct engine *e)
 		return ENGINE_REASON_NO_CARTRIDGE;
 	if (cartridge_used_before(e, e->cartridge.id))
 		return ENGINE_REASON_CARTRIDGE_USED;
-	if (e->depth_um == 0 || e->depth_um > effective_limit(e))
+	/* The pen runs at the depth it was last told on this link: that must
+	 * be the session's, within the limit and the pen's own range (a limit
+	 * below the pen's least depth leaves nothing that may run). */
+	if (e->depth_um < PEN_DEPTH_MIN_UM || e->depth_um > effective_limit(e) ||
+	    e->pen_depth_um != e->depth_um)
 		return ENGINE_REASON_DEPTH_ABOVE_LIMIT;
 	if (wall_used(e) >= wall_budget(e))
 		return ENGINE_REASON_WALL_BUDGET;

@@ -251,6 +251,22 @@ static void step(struct world *w, struct engine *engine, struct engine_event *ev
 	engine_get_snapshot(engine, now, &pre);
 	ev->time_us = now;
 	engine_step(engine, ev, &out);
+	/* FUZZ_ENGINE_TRACE=1 tells what a kept input did. */
+	if (g_getenv("FUZZ_ENGINE_TRACE")) {
+		struct engine_snapshot s;
+
+		engine_get_snapshot(engine, now, &s);
+		fprintf(stderr, "%s -> %s motor=%d depth=%u limit=%u measured=%u cart=%" G_GINT64_MODIFIER
+			"x actions:", engine_event_kind_to_string(ev->kind),
+			engine_state_to_string(s.state), s.motor_on, s.depth_um, s.limit_um,
+			s.measured_depth_um, s.cartridge);
+		for (unsigned i = 0; i < out.n_actions; i++)
+			fprintf(stderr, " %d%s%s", out.actions[i].kind,
+				out.actions[i].kind == ENGINE_ACTION_RECORD ? "/" : "",
+				out.actions[i].kind == ENGINE_ACTION_RECORD ?
+				engine_record_kind_to_string(out.actions[i].record.kind) : "");
+		fprintf(stderr, "\n");
+	}
 	if (ev->kind == ENGINE_EVENT_CONFIG_RELOAD && ev->config)
 		w->config = ev->config;
 	if (ev->kind == ENGINE_EVENT_CARTRIDGE_RECORDED && ev->cartridge_recorded.saved &&

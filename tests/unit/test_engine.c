@@ -1493,6 +1493,24 @@ static void no_depth_above_the_limit_is_sent(void **state)
 	assert_false(harness_motor_ran(h));
 }
 
+
+/* Found by the fuzzer: a cartridge limit below the pen's least depth
+ * (0.1 mm) left a session depth the pen was never told, and the motor ran
+ * at whatever depth the pen had. */
+static void limit_below_the_pens_least_depth_never_runs(void **state)
+{
+	struct harness *h = *state;
+
+	harness_pedal(h, false);
+	harness_connect(h, 0x2222, 15);
+	assert_int_equal(harness_start_session(h, "home", "face")->refusal, ENGINE_REASON_NONE);
+	assert_null(harness_find(h, ENGINE_ACTION_SET_DEPTH));
+	harness_pedal(h, true);
+	assert_false(harness_motor_ran(h));
+	assert_int_equal(harness_find_record(h, ENGINE_RECORD_MOTOR_REFUSED)->reason,
+			 ENGINE_REASON_DEPTH_ABOVE_LIMIT);
+}
+
 #define NAMED(n, f) { n, f, setup, teardown, NULL }
 
 int main(void)
@@ -1608,6 +1626,8 @@ int main(void)
 		      session_texts_cut_on_a_character_boundary),
 		NAMED("/session/texts-are-valid-utf8", session_texts_are_valid_utf8),
 		NAMED("/safety/rule4/no-depth-above-the-limit-is-sent", no_depth_above_the_limit_is_sent),
+		NAMED("/safety/rule4/limit-below-the-pens-least-depth-never-runs",
+		      limit_below_the_pens_least_depth_never_runs),
 		NAMED("/safety/unasked-cartridge-save-never-unlocks-a-used-cartridge",
 		      unasked_cartridge_save_never_unlocks_a_used_cartridge),
 	};
