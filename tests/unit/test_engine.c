@@ -1511,6 +1511,34 @@ static void limit_below_the_pens_least_depth_never_runs(void **state)
 			 ENGINE_REASON_DEPTH_ABOVE_LIMIT);
 }
 
+
+/* Latching: the press that waits for its cartridge latches the motor on
+ * once saved, released or not; a second press before that takes it back. */
+static void latching_first_run_waits_for_the_cartridge(void **state)
+{
+	struct harness *h = latching_ready();
+
+	(void)state;
+	h->manual_answers = true;
+	press_only(h, true);
+	assert_non_null(harness_find(h, ENGINE_ACTION_CARTRIDGE_USED));
+	press_only(h, false);
+	cartridge_recorded(h, 0x1111, true, NULL);
+	assert_true(harness_motor_ran(h));
+	assert_true(harness_motor_on(h));
+	harness_free(h);
+
+	h = latching_ready();
+	h->manual_answers = true;
+	press_only(h, true);
+	press_only(h, false);
+	press_only(h, true); /* changed their mind */
+	cartridge_recorded(h, 0x1111, true, NULL);
+	assert_false(harness_motor_ran(h));
+	assert_false(harness_motor_on(h));
+	harness_free(h);
+}
+
 #define NAMED(n, f) { n, f, setup, teardown, NULL }
 
 int main(void)
@@ -1602,6 +1630,8 @@ int main(void)
 		NAMED("/session/requests-need-session-and-pen", requests_need_a_session_and_a_pen),
 		NAMED("/names/stable", names_are_stable),
 		NAMED("/safety/cartridge-recorded-before-run", cartridge_recorded_before_run),
+		NAMED("/pedal/latching/first-run-waits-for-the-cartridge",
+		      latching_first_run_waits_for_the_cartridge),
 		NAMED("/safety/cartridge-not-recorded-refuses-press",
 		      cartridge_not_recorded_refuses_the_press),
 		NAMED("/safety/cartridge-recorded-after-release-does-not-run",

@@ -349,6 +349,17 @@ static void random_event(struct world *w, struct harness *h, GRand *rng,
 		ev->lost.reason = "random";
 		if (w->pen_connected)
 			w->pen_compatible = false;
+	} else if (pick < 82 && g_rand_boolean(rng)) {
+		/* The pen refuses a RUN (documented), or a write cannot reach it. */
+		if (g_rand_boolean(rng)) {
+			ev->kind = ENGINE_EVENT_PEN_RUN_REFUSED;
+			ev->pen_refusal = (uint8_t)g_rand_int_range(rng, 0x80, 0x84);
+		} else {
+			ev->kind = ENGINE_EVENT_PEN_LINK_ERROR;
+			ev->lost.reason = "random";
+			if (w->pen_connected)
+				w->pen_compatible = false;
+		}
 	} else if (pick < 82) {
 		ev->kind = ENGINE_EVENT_SPEED_REQUEST;
 		ev->speed = (uint16_t)g_rand_int_range(rng, 0, 300);
