@@ -19,6 +19,8 @@ extern const char penctl_default_config_text[];
 
 #define BUILTIN_ORIGIN "built-in defaults"
 #define NAME_MAX_LEN 32
+#define GROUP_NAME_MAX_LEN 32 /* useradd/groupadd's portable limit */
+#define DEFAULT_ROLE_GROUP_PREFIX "penctl-"
 
 G_DEFINE_QUARK(penctl-config-error-quark, penctl_config_error)
 
@@ -32,6 +34,7 @@ enum key_type {
 	KEY_MODE,
 	KEY_ADDRESS, /* empty or a Bluetooth address */
 	KEY_ADAPTER, /* empty or hciN */
+	KEY_GROUP,   /* empty or a Unix group name */
 };
 
 struct key_spec {
@@ -66,6 +69,7 @@ static const struct key_spec scalar_keys[] = {
 	{ "Pedal", "Bias", KEY_BIAS, 0, 0, NULL, FIELD(pedal_bias) },
 	{ "Pedal", "DebounceMs", KEY_COUNT, 0, 200, "ms", FIELD(pedal_debounce_ms) },
 	{ "Pedal", "Mode", KEY_MODE, 0, 0, NULL, FIELD(pedal_mode) },
+	{ "Access", "SupervisorGroup", KEY_GROUP, 0, 0, NULL, FIELD(supervisor_group) },
 	{ "Pen", "Address", KEY_ADDRESS, 0, 0, NULL, FIELD(pen_address) },
 	{ "Pen", "Adapter", KEY_ADAPTER, 0, 0, NULL, FIELD(pen_adapter) },
 };
@@ -73,6 +77,8 @@ static const struct key_spec scalar_keys[] = {
 static const struct key_spec limit_key = {
 	NULL, "MaxDepthMm", KEY_DEPTH, 100, PENCTL_DEPTH_CEILING_UM, "mm", 0
 };
+
+static const struct key_spec role_group_key = { NULL, "Group", KEY_GROUP, 0, 0, NULL, 0 };
 
 static const char *const bias_names[] = {
 	[PENCTL_PEDAL_BIAS_AS_IS] = "as-is",
@@ -165,6 +171,7 @@ static void limit_free(gpointer data)
 	struct penctl_limit *limit = data;
 
 	g_free(limit->name);
+	g_free(limit->group);
 	g_free(limit);
 }
 
@@ -179,6 +186,7 @@ void penctl_config_free(struct penctl_config *config)
 	g_free(config->pedal_line);
 	g_free(config->pen_address);
 	g_free(config->pen_adapter);
+	g_free(config->supervisor_group);
 	g_free(config);
 }
 
@@ -221,10 +229,12 @@ static void merge_key_file(struct merged *m, GKeyFile *from, const char *origin)
 	for (char **g = groups; *g; g++) {
 		g_auto(GStrv) keys = g_key_file_get_keys(from, *g, NULL, NULL);
 
+		/* The group itself comes from the last file that names it, so that
+		 * a refusal of the group (unknown, bad name) blames that file. */
+		g_hash_table_replace(m->origin, origin_key(*g, ""), (gpointer)stored);
 		if (!keys || !keys[0]) {
 			/* An empty group still counts: "[Role x]" without a limit is an error. */
 			g_hash_table_add(m->empty_groups, g_strdup(*g));
-			g_hash_table_replace(m->origin, origin_key(*g, ""), (gpointer)stored);
 			continue;
 		}
 		for (char **k = keys; *k; k++) {
@@ -332,6 +342,23 @@ static bool valid_limit_name(const char *name)
 	size_t len = strlen(name);
 
 	if (len == 0 || len > NAME_MAX_LEN)
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!g_ascii_islower(*p) && !g_ascii_isdigit(*p) && *p != '_' && *p != '-')
+			return false;
+	return true;
+}
+
+bool penctl_config_valid_group_name(const char *name)
+{
+	size_t len = name ? strlen(name) : 0;
+
+	/* Debian's adduser NAME_REGEX and systemd's strict rule, without the
+	 * trailing '$' of Samba machine accounts: nothing a shell or a
+	 * polkit rule could misread. */
+	if (len == 0 || len > GROUP_NAME_MAX_LEN)
+		return false;
+	if (!g_ascii_islower(name[0]) && name[0] != '_')
 		return false;
 	for (const char *p = name; *p; p++)
 		if (!g_ascii_islower(*p) && !g_ascii_isdigit(*p) && *p != '_' && *p != '-')
@@ -479,6 +506,15 @@ static bool parse_value(const struct merged *m, const char *group, const struct 
 					    "empty (the first powered adapter), or hciN", error);
 		*(char **)field = g_strdup(value);
 		return true;
+	case KEY_GROUP:
+		if (value[0] != '\0' && !penctl_config_valid_group_name(value)) {
+			allowed = g_strdup_printf("empty, or a Unix group name: 1 to %d characters "
+						  "of a-z, 0-9, _ and -, not starting with a "
+						  "digit or -", GROUP_NAME_MAX_LEN);
+			return refuse_value(m, group, spec, value, allowed, error);
+		}
+		*(char **)field = g_strdup(value);
+		return true;
 	}
 	return false;
 }
@@ -491,12 +527,43 @@ static gint compare_limits(gconstpointer a, gconstpointer b)
 	return strcmp(la->name, lb->name);
 }
 
+/* [Role NAME] Group=: empty means no group beyond penctl; left out, the role
+ * is a professional one and needs penctl-NAME (the shipped home role says
+ * Group= explicitly), so a role a site adds is closed until it says who. */
+static bool parse_role_group(const struct merged *m, const char *group, const char *name,
+			     char **out, GError **error)
+{
+	g_autofree char *value = g_key_file_get_value(m->keys, group, role_group_key.key, NULL);
+	g_autofree char *parsed = NULL;
+
+	if (!value) {
+		g_autofree char *fallback = g_strconcat(DEFAULT_ROLE_GROUP_PREFIX, name, NULL);
+
+		if (!penctl_config_valid_group_name(fallback)) {
+			g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_VALUE,
+				    "%s: [%s]: Group= is missing and the default group %s is "
+				    "longer than %d characters: set Group= to the group whose "
+				    "members may take this role", origin_of(m, group, ""), group,
+				    fallback, GROUP_NAME_MAX_LEN);
+			return false;
+		}
+		*out = g_steal_pointer(&fallback);
+		return true;
+	}
+	if (!parse_value(m, group, &role_group_key, value, &parsed, error))
+		return false;
+	*out = parsed[0] ? g_steal_pointer(&parsed) : NULL;
+	return true;
+}
+
 static bool parse_limit_group(const struct merged *m, const char *group, const char *kind,
 			      GPtrArray *into, GError **error)
 {
 	const char *name = group + strlen(kind) + 1;
 	g_auto(GStrv) keys = g_key_file_get_keys(m->keys, group, NULL, NULL);
 	g_autofree char *value = NULL;
+	g_autofree char *role_group = NULL;
+	bool is_role = !strcmp(kind, "Role");
 	struct penctl_limit *limit;
 	uint32_t depth;
 
@@ -508,10 +575,11 @@ static bool parse_limit_group(const struct merged *m, const char *group, const c
 		return false;
 	}
 	for (char **k = keys; k && *k; k++) {
-		if (strcmp(*k, limit_key.key)) {
+		if (strcmp(*k, limit_key.key) && (!is_role || strcmp(*k, role_group_key.key))) {
 			g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_UNKNOWN,
-				    "%s: [%s] %s: unknown key; allowed: %s",
-				    origin_of(m, group, *k), group, *k, limit_key.key);
+				    "%s: [%s] %s: unknown key; allowed: %s%s%s",
+				    origin_of(m, group, *k), group, *k, limit_key.key,
+				    is_role ? ", " : "", is_role ? role_group_key.key : "");
 			return false;
 		}
 	}
@@ -524,9 +592,12 @@ static bool parse_limit_group(const struct merged *m, const char *group, const c
 	}
 	if (!parse_value(m, group, &limit_key, value, &depth, error))
 		return false;
+	if (is_role && !parse_role_group(m, group, name, &role_group, error))
+		return false;
 	limit = g_new0(struct penctl_limit, 1);
 	limit->name = g_strdup(name);
 	limit->max_depth_um = depth;
+	limit->group = g_steal_pointer(&role_group);
 	g_ptr_array_add(into, limit);
 	return true;
 }
@@ -578,7 +649,7 @@ static bool check_groups(const struct merged *m, struct penctl_config *config, G
 		} else {
 			g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_UNKNOWN,
 				    "%s: [%s]: unknown group; allowed: [Session], [Safety], "
-				    "[Pedal], [Pen], [Role NAME], [Area NAME]",
+				    "[Access], [Pedal], [Pen], [Role NAME], [Area NAME]",
 				    origin_of(m, *g, ""), *g);
 			return false;
 		}
@@ -744,4 +815,17 @@ const struct penctl_limit *penctl_config_find_area(const struct penctl_config *c
 						   const char *name)
 {
 	return find_limit(config->areas, name);
+}
+
+const char *penctl_config_role_group(const struct penctl_config *config, const char *role)
+{
+	const struct penctl_limit *limit = penctl_config_find_role(config, role);
+
+	return limit ? limit->group : NULL;
+}
+
+const char *penctl_config_supervisor_group(const struct penctl_config *config)
+{
+	return config->supervisor_group && config->supervisor_group[0] ? config->supervisor_group
+								       : NULL;
 }

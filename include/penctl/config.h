@@ -38,6 +38,9 @@ enum penctl_pedal_mode {
 struct penctl_limit {
 	char *name;            /* role or area name, [a-z0-9_-]+ */
 	uint32_t max_depth_um;
+	/* Roles only ([Role NAME] Group=): the Unix group a caller must hold to
+	 * take the role; NULL = membership of group penctl is enough. */
+	char *group;
 };
 
 struct penctl_config {
@@ -61,6 +64,8 @@ struct penctl_config {
 	enum penctl_pedal_bias pedal_bias;
 	uint32_t pedal_debounce_ms;
 	enum penctl_pedal_mode pedal_mode;
+	/* [Access] */
+	char *supervisor_group; /* "" = nobody but the session's owner and root */
 	/* [Pen] */
 	char *pen_address;     /* "" until paired; else XX:XX:XX:XX:XX:XX */
 	char *pen_adapter;     /* "" = first powered adapter */
@@ -108,6 +113,19 @@ void penctl_format_depth_mm(uint32_t depth_um, char out[16]);
 /* The effective limits table (role × area → min) and the time limits, as
  * printed by penctld --check-config. */
 char *penctl_config_describe(const struct penctl_config *config);
+
+/* The Unix group a caller must hold to take ROLE ([Role NAME] Group=), or
+ * NULL when membership of group penctl is enough (the shipped home role) or
+ * when the configuration has no such role (the engine refuses it anyway).
+ * Unless a file says otherwise, every role but home needs penctl-<role>. */
+const char *penctl_config_role_group(const struct penctl_config *config, const char *role);
+/* The group whose members may stop or change another person's session
+ * ([Access] SupervisorGroup=, default penctl-supervisor), or NULL when only
+ * the session's owner and root may. */
+const char *penctl_config_supervisor_group(const struct penctl_config *config);
+/* A Unix group name as useradd/groupadd accept it portably: 1 to 32
+ * characters, [a-z_] then [a-z0-9_-]. */
+bool penctl_config_valid_group_name(const char *name);
 
 const char *penctl_pedal_bias_to_string(enum penctl_pedal_bias bias);
 const char *penctl_pedal_mode_to_string(enum penctl_pedal_mode mode);

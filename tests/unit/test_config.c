@@ -431,6 +431,75 @@ static void test_describe_prints_the_effective_limits_table(void **state)
 	assert_non_null(strstr(text, "needling time (motor running)    20 min"));
 }
 
+/* /access/role-groups: who may take a role is a Unix group, fail-closed. */
+static void test_role_groups_default_to_penctl_role(void **state)
+{
+	g_autoptr(penctl_config) c = penctl_config_new_default();
+	g_autoptr(GError) error = NULL;
+	g_autoptr(penctl_config) added = NULL;
+
+	(void)state;
+	assert_null(penctl_config_role_group(c, "home"));
+	assert_string_equal(penctl_config_role_group(c, "aesthetician"), "penctl-aesthetician");
+	assert_string_equal(penctl_config_role_group(c, "physiotherapist"),
+			    "penctl-physiotherapist");
+	assert_string_equal(penctl_config_role_group(c, "dermatologist"), "penctl-dermatologist");
+	assert_null(penctl_config_role_group(c, "surgeon"));
+	assert_string_equal(penctl_config_supervisor_group(c), "penctl-supervisor");
+
+	/* A role a file adds without Group= is closed to all but penctl-NAME. */
+	added = penctl_config_load_from_data("[Role nurse]\nMaxDepthMm=1\n[Role tech]\n"
+					     "MaxDepthMm=0.5\nGroup=\n[Area face]\n"
+					     "MaxDepthMm=1.5\n[Access]\nSupervisorGroup=\n",
+					     "test", &error);
+	assert_non_null(added);
+	assert_string_equal(penctl_config_role_group(added, "nurse"), "penctl-nurse");
+	assert_null(penctl_config_role_group(added, "tech"));
+	assert_null(penctl_config_supervisor_group(added));
+}
+
+static void test_role_group_names_are_validated(void **state)
+{
+	(void)state;
+	expect_refusal("[Role home]\nMaxDepthMm=0.5\nGroup=Clinic Staff\n[Area face]\n"
+		       "MaxDepthMm=1.5\n", PENCTL_CONFIG_ERROR_VALUE, "/etc/test.conf",
+		       "[Role home] Group=Clinic Staff", "Unix group name", NULL);
+	expect_refusal("[Role home]\nMaxDepthMm=0.5\nGroup=1staff\n[Area face]\n"
+		       "MaxDepthMm=1.5\n", PENCTL_CONFIG_ERROR_VALUE, "Group=1staff", NULL);
+	expect_refusal("[Role home]\nMaxDepthMm=0.5\nGroup=-staff\n[Area face]\n"
+		       "MaxDepthMm=1.5\n", PENCTL_CONFIG_ERROR_VALUE, "Group=-staff", NULL);
+	expect_refusal("[Role home]\nMaxDepthMm=0.5\n"
+		       "Group=abcdefghijklmnopqrstuvwxyz0123456\n[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_VALUE, "Group=abcdefghij", NULL);
+	expect_refusal("[Role home]\nMaxDepthMm=0.5\n[Area face]\nMaxDepthMm=1.5\n"
+		       "[Access]\nSupervisorGroup=wheel;rm\n", PENCTL_CONFIG_ERROR_VALUE,
+		       "[Access] SupervisorGroup=wheel;rm", NULL);
+	/* Areas have no group. */
+	expect_refusal("[Role home]\nMaxDepthMm=0.5\n[Area face]\nMaxDepthMm=1.5\n"
+		       "Group=staff\n", PENCTL_CONFIG_ERROR_UNKNOWN, "[Area face] Group",
+		       NULL);
+	/* penctl- plus a 26-character role name is too long for a default group. */
+	expect_refusal("[Role abcdefghijklmnopqrstuvwxyz]\nMaxDepthMm=0.5\n[Area face]\n"
+		       "MaxDepthMm=1.5\n", PENCTL_CONFIG_ERROR_VALUE, "Group= is missing",
+		       NULL);
+	assert_true(penctl_config_valid_group_name("penctl-supervisor"));
+	assert_true(penctl_config_valid_group_name("_staff2"));
+	assert_false(penctl_config_valid_group_name(""));
+	assert_false(penctl_config_valid_group_name("staff$"));
+	assert_false(penctl_config_valid_group_name("Staff"));
+}
+
+static void test_describe_names_who_may_take_each_role(void **state)
+{
+	g_autoptr(penctl_config) c = penctl_config_new_default();
+	g_autofree char *text = penctl_config_describe(c);
+
+	(void)state;
+	assert_non_null(strstr(text, "    dermatologist    members of penctl-dermatologist\n"));
+	assert_non_null(strstr(text, "    home             any member of penctl\n"));
+	assert_non_null(strstr(text, "a session: its owner, root and members of penctl-supervisor"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -457,6 +526,9 @@ int main(void)
 		cmocka_unit_test(test_minutes_may_be_fractional),
 		cmocka_unit_test(test_parse_depth_mm),
 		cmocka_unit_test(test_describe_prints_the_effective_limits_table),
+		cmocka_unit_test(test_role_groups_default_to_penctl_role),
+		cmocka_unit_test(test_role_group_names_are_validated),
+		cmocka_unit_test(test_describe_names_who_may_take_each_role),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
