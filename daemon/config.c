@@ -134,15 +134,20 @@ bool penctl_parse_depth_mm(const char *text, uint32_t *depth_um)
 	return true;
 }
 
-/* The same grammar as depths: "0.25" is 25 hundredths, as "0.250" is 250 µm. */
+/* The same grammar as depths: "0.25" is 25 hundredths, as "0.250" is 250 µm.
+ * The product is taken in 64 bits: 71600 minutes is more milliseconds than
+ * 32 bits hold, and a wrapped value would land inside the allowed range. */
 bool penctl_parse_minutes(const char *text, uint32_t *ms)
 {
 	uint32_t thousandths;
+	uint64_t product;
 
-	if (!penctl_parse_depth_mm(text, &thousandths) || thousandths % 10 ||
-	    thousandths > 1000u * 100000u)
+	if (!penctl_parse_depth_mm(text, &thousandths) || thousandths % 10)
 		return false;
-	*ms = thousandths * 60; /* a thousandth of a minute is 60 ms */
+	product = (uint64_t)thousandths * 60; /* a thousandth of a minute is 60 ms */
+	if (product > UINT32_MAX)
+		return false;
+	*ms = (uint32_t)product;
 	return true;
 }
 

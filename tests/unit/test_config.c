@@ -375,6 +375,51 @@ static void test_minutes_may_be_fractional(void **state)
 	assert_string_equal(out, "20");
 }
 
+/* /budget/no-wrap: 71600 min is 4 296 000 000 ms, above 2^32; it wrapped to 17.21 min. */
+static void test_minutes_too_large_for_milliseconds_are_refused(void **state)
+{
+	uint32_t ms = 0;
+
+	(void)state;
+	assert_false(penctl_parse_minutes("71600", &ms));
+	assert_false(penctl_parse_minutes("71582.79", &ms)); /* 4 294 967 400 ms */
+	assert_true(penctl_parse_minutes("71582.78", &ms));  /* 4 294 966 800 ms */
+	assert_int_equal(ms, 4294966800u);
+	assert_false(penctl_parse_minutes("100000", &ms));
+	expect_refusal("[Session]\nMaxMinutes=71600\n[Role home]\nMaxDepthMm=0.5\n"
+		       "[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_VALUE, "MaxMinutes=71600", "0.1 to 480", NULL);
+	expect_refusal("[Session]\nMaxNeedlingMinutes=71600\n[Role home]\nMaxDepthMm=0.5\n"
+		       "[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_VALUE, "MaxNeedlingMinutes=71600", NULL);
+}
+
+/* The other numeric parsers at their edges: no wrap into range either. */
+static void test_counts_and_depths_do_not_wrap(void **state)
+{
+	uint32_t um = 0;
+
+	(void)state;
+	assert_false(penctl_parse_depth_mm("4294967.296", &um));
+	assert_false(penctl_parse_depth_mm("1000001", &um));
+	assert_true(penctl_parse_depth_mm("1000000.999", &um));
+	assert_int_equal(um, 1000000999u);
+	expect_refusal("[Safety]\nHeartbeatIntervalMs=4294967496\n[Role home]\nMaxDepthMm=0.5\n"
+		       "[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_VALUE, "HeartbeatIntervalMs=4294967496", NULL);
+	expect_refusal("[Session]\nWarnPercent=4294967376\n[Role home]\nMaxDepthMm=0.5\n"
+		       "[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_VALUE, "WarnPercent=4294967376", NULL);
+	expect_refusal("[Pedal]\nDebounceMs=-1\n[Role home]\nMaxDepthMm=0.5\n"
+		       "[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_VALUE, "DebounceMs=-1", NULL);
+	expect_refusal("[Pen]\nAdapter=hci256\n[Role home]\nMaxDepthMm=0.5\n"
+		       "[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_VALUE, "hci256", NULL);
+	expect_refusal("[Role home]\nMaxDepthMm=4294967.796\n[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_VALUE, "MaxDepthMm=4294967.796", NULL);
+}
+
 static void test_parse_depth_mm(void **state)
 {
 	static const struct {
@@ -524,6 +569,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refusal_names_the_dropin_that_said_it,
 						tmp_setup, tmp_teardown),
 		cmocka_unit_test(test_minutes_may_be_fractional),
+		cmocka_unit_test(test_minutes_too_large_for_milliseconds_are_refused),
+		cmocka_unit_test(test_counts_and_depths_do_not_wrap),
 		cmocka_unit_test(test_parse_depth_mm),
 		cmocka_unit_test(test_describe_prints_the_effective_limits_table),
 		cmocka_unit_test(test_role_groups_default_to_penctl_role),
