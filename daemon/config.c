@@ -2,7 +2,8 @@
 /*
  * Loading and strict validation of penctld.conf and its drop-ins.
  *
- * The files are merged key by key into one GKeyFile (later wins), keeping
+ * The built-in defaults, the site's file and its drop-ins are merged key by
+ * key into one GKeyFile (later wins), keeping
  * the origin of every key so that a refusal names the file that said it.
  * Then every group and key is checked against one schema table; nothing in
  * the file is silently ignored, because a typo in a safety limit must not
@@ -664,6 +665,29 @@ static bool check_groups(const struct merged *m, struct penctl_config *config, G
 	return true;
 }
 
+/* Position of ORIGIN in the layering (built-in defaults first). */
+static guint origin_rank(const struct merged *m, const char *origin)
+{
+	guint rank = 0;
+
+	for (guint i = 0; i < m->sources->len; i++)
+		if (!strcmp(m->sources->pdata[i], origin))
+			rank = i;
+	return rank;
+}
+
+/* Of two keys that contradict each other, the one a later file set is at
+ * fault: the earlier one was consistent until that file changed the other.
+ * Equal rank (one file said both): the first one given. */
+static bool later_is_second(const struct merged *m, const char *first, const char *second)
+{
+	return origin_rank(m, second) > origin_rank(m, first);
+}
+
+/* The pen stops by itself after PenWatchdogMs without a heartbeat: it must
+ * survive one lost heartbeat and the next one late by up to an interval. */
+#define WATCHDOG_HEARTBEATS 3u
+
 static bool check_consistency(const struct merged *m, const struct penctl_config *c,
 			      GError **error)
 {
@@ -676,32 +700,65 @@ static bool check_consistency(const struct merged *m, const struct penctl_config
 		return false;
 	}
 	if (c->max_needling_ms > c->max_wall_ms) {
+		const char *needling_from = origin_of(m, "Session", "MaxNeedlingMinutes");
+		const char *wall_from = origin_of(m, "Session", "MaxMinutes");
+
 		penctl_format_minutes(c->max_needling_ms, a);
 		penctl_format_minutes(c->max_wall_ms, b);
-		g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_INCONSISTENT,
-			    "%s: [Session] MaxNeedlingMinutes=%s is not allowed: at most "
-			    "MaxMinutes (%s)", origin_of(m, "Session", "MaxNeedlingMinutes"), a, b);
+		if (later_is_second(m, needling_from, wall_from))
+			g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_INCONSISTENT,
+				    "%s: [Session] MaxMinutes=%s is not allowed: at least "
+				    "MaxNeedlingMinutes (%s) set in %s", wall_from, b, a,
+				    needling_from);
+		else
+			g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_INCONSISTENT,
+				    "%s: [Session] MaxNeedlingMinutes=%s is not allowed: at most "
+				    "MaxMinutes (%s) set in %s", needling_from, a, b, wall_from);
 		return false;
 	}
-	if (c->pen_watchdog_ms < 2 * c->heartbeat_interval_ms) {
-		g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_INCONSISTENT,
-			    "%s: [Safety] PenWatchdogMs=%u is not allowed: at least twice "
-			    "HeartbeatIntervalMs (%u), or one late heartbeat stops the pen",
-			    origin_of(m, "Safety", "PenWatchdogMs"), c->pen_watchdog_ms,
-			    2 * c->heartbeat_interval_ms);
+	if (c->pen_watchdog_ms < WATCHDOG_HEARTBEATS * c->heartbeat_interval_ms) {
+		const char *watchdog_from = origin_of(m, "Safety", "PenWatchdogMs");
+		const char *heartbeat_from = origin_of(m, "Safety", "HeartbeatIntervalMs");
+
+		if (later_is_second(m, watchdog_from, heartbeat_from))
+			g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_INCONSISTENT,
+				    "%s: [Safety] HeartbeatIntervalMs=%u is not allowed: at most "
+				    "%u, a third of PenWatchdogMs (%u) set in %s, or one lost "
+				    "heartbeat stops the pen", heartbeat_from,
+				    c->heartbeat_interval_ms,
+				    c->pen_watchdog_ms / WATCHDOG_HEARTBEATS, c->pen_watchdog_ms,
+				    watchdog_from);
+		else
+			g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_INCONSISTENT,
+				    "%s: [Safety] PenWatchdogMs=%u is not allowed: at least %u, "
+				    "three times HeartbeatIntervalMs (%u) set in %s, or one lost "
+				    "heartbeat stops the pen", watchdog_from, c->pen_watchdog_ms,
+				    WATCHDOG_HEARTBEATS * c->heartbeat_interval_ms,
+				    c->heartbeat_interval_ms, heartbeat_from);
 		return false;
 	}
 	for (guint i = 0; i < c->roles->len; i++) {
 		const struct penctl_limit *role = c->roles->pdata[i];
+		g_autofree char *role_group = NULL;
+		const char *start_from, *role_from;
 
 		if (c->start_depth_um <= role->max_depth_um)
 			continue;
+		role_group = g_strconcat("Role ", role->name, NULL);
+		start_from = origin_of(m, "Session", "StartDepthMm");
+		role_from = origin_of(m, role_group, limit_key.key);
 		penctl_format_depth_mm(c->start_depth_um, a);
 		penctl_format_depth_mm(role->max_depth_um, b);
-		g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_INCONSISTENT,
-			    "%s: [Session] StartDepthMm=%s is not allowed: above the limit "
-			    "%s mm of [Role %s]", origin_of(m, "Session", "StartDepthMm"), a, b,
-			    role->name);
+		if (later_is_second(m, start_from, role_from))
+			g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_INCONSISTENT,
+				    "%s: [Role %s] MaxDepthMm=%s is not allowed: below "
+				    "[Session] StartDepthMm (%s) set in %s", role_from, role->name,
+				    b, a, start_from);
+		else
+			g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_INCONSISTENT,
+				    "%s: [Session] StartDepthMm=%s is not allowed: above the limit "
+				    "%s mm of [Role %s] set in %s", start_from, a, b, role->name,
+				    role_from);
 		return false;
 	}
 	return true;
@@ -745,14 +802,16 @@ struct penctl_config *penctl_config_load_layered(const char *main_path, bool mai
 	struct penctl_config *config = NULL;
 
 	merged_init(&m);
+	/* The site's file overlays the defaults key by key: an empty file is
+	 * the defaults, and what a site names changes only what it names. */
+	if (!merge_file(&m, BUILTIN_ORIGIN, penctl_default_config_text, error))
+		goto out;
 	if (g_file_test(main_path, G_FILE_TEST_EXISTS)) {
 		if (!merge_file(&m, main_path, NULL, error))
 			goto out;
 	} else if (main_required) {
 		g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_READ,
 			    "%s: no such file", main_path);
-		goto out;
-	} else if (!merge_file(&m, BUILTIN_ORIGIN, penctl_default_config_text, error)) {
 		goto out;
 	}
 	if (dropin_dir && !merge_dropins(&m, dropin_dir, error))

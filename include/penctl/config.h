@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * penctld's configuration: a GKeyFile at /etc/penctld/penctld.conf plus the
- * drop-ins /etc/penctld/penctld.conf.d/NAME.conf in lexical order (later wins).
- * Validation is strict; docs/penctld.conf.5 describes every key.
+ * penctld's configuration: the built-in defaults (daemon/penctld.conf,
+ * compiled in), overlaid key by key by the site's /etc/penctld/penctld.conf
+ * and then the drop-ins /etc/penctld/penctld.conf.d/NAME.conf in lexical
+ * order (later wins). Validation is strict and runs on the merged result;
+ * docs/penctld.conf.5 describes every key.
  */
 #pragma once
 
@@ -80,19 +82,23 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(penctl_config, penctl_config_free)
 /* The built-in defaults (identical to the shipped penctld.conf). */
 struct penctl_config *penctl_config_new_default(void);
 
-/* Load PATH (NULL = the system path) and, when PATH is NULL or DROPIN_DIR is
- * given, the drop-ins of DROPIN_DIR.  A missing main file means the built-in
- * defaults; drop-ins still apply on top.  On error the message names the file,
- * group, key, the bad value and what is allowed. */
+/* The built-in defaults overlaid by PATH (NULL = the system path, which may
+ * be missing; a PATH given must exist) and, when PATH is NULL or DROPIN_DIR
+ * is given, the drop-ins of DROPIN_DIR.  On error the message starts with the
+ * file that set the key at fault and names the group, key, the bad value and
+ * what is allowed. */
 struct penctl_config *penctl_config_load(const char *path, const char *dropin_dir, GError **error);
 
-/* The layering itself: MAIN_PATH, which may be missing unless MAIN_REQUIRED
- * (then the built-in defaults stand in for it), then the .conf files of
- * DROPIN_DIR when it is not NULL. */
+/* The layering itself: the built-in defaults, then MAIN_PATH, which may be
+ * missing unless MAIN_REQUIRED, then the .conf files of DROPIN_DIR when it is
+ * not NULL.  A group a file names adds or replaces the keys it gives; roles
+ * and areas it does not name keep their defaults. */
 struct penctl_config *penctl_config_load_layered(const char *main_path, bool main_required,
 						 const char *dropin_dir, GError **error);
 
-/* Parse one key file's text, as if it were the whole configuration. */
+/* Parse one key file's text as the whole configuration, without the built-in
+ * roles and areas (scalar keys it leaves out take their defaults): for tests
+ * that need an exact role and area set. */
 struct penctl_config *penctl_config_load_from_data(const char *data, const char *origin,
 						   GError **error);
 

@@ -183,8 +183,10 @@ static void test_dropins_apply_in_lexical_order(void **state)
 	/* Keys no file sets keep the shipped defaults. */
 	assert_int_equal(c->max_needling_ms, 20 * 60000);
 	assert_int_equal(penctl_config_find_role(c, "student")->max_depth_um, 350);
-	assert_int_equal(c->roles->len, 2);
-	assert_int_equal(c->sources->len, 4);
+	/* The four built-in roles and the drop-in's student (the site's home overlays one). */
+	assert_int_equal(c->roles->len, 5);
+	/* Built-in defaults, the site's file and three drop-ins. */
+	assert_int_equal(c->sources->len, 5);
 }
 
 static void test_missing_main_file_means_defaults_plus_dropins(void **state)
@@ -319,7 +321,12 @@ static void test_refuses_contradicting_times(void **state)
 		       PENCTL_CONFIG_ERROR_VALUE, "0.255", "two decimals", NULL);
 	expect_refusal("[Safety]\nHeartbeatIntervalMs=600\nPenWatchdogMs=1000\n[Role home]\n"
 		       "MaxDepthMm=0.5\n[Area face]\nMaxDepthMm=1.5\n",
-		       PENCTL_CONFIG_ERROR_INCONSISTENT, "PenWatchdogMs=1000", "1200", NULL);
+		       PENCTL_CONFIG_ERROR_INCONSISTENT, "PenWatchdogMs=1000", "1800", NULL);
+	/* /safety/heartbeat-well-under-watchdog: 2.5 intervals do not survive a lost one. */
+	expect_refusal("[Safety]\nHeartbeatIntervalMs=400\nPenWatchdogMs=1000\n[Role home]\n"
+		       "MaxDepthMm=0.5\n[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_INCONSISTENT, "PenWatchdogMs=1000", "1200",
+		       "one lost heartbeat", NULL);
 }
 
 static void test_pen_address_is_validated_and_normalised(void **state)
@@ -476,6 +483,130 @@ static void test_describe_prints_the_effective_limits_table(void **state)
 	assert_non_null(strstr(text, "needling time (motor running)    20 min"));
 }
 
+/* /overlay/empty-site-file: an empty or all-commented site file means the defaults. */
+static void test_empty_or_commented_site_file_means_the_defaults(void **state)
+{
+	struct tmp *t = *state;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(penctl_config) defaults = penctl_config_new_default();
+	g_autoptr(penctl_config) empty = NULL;
+	g_autoptr(penctl_config) commented = NULL;
+	g_autofree char *example = NULL;
+
+	write_file(t->dir, "penctld.conf", "");
+	empty = penctl_config_load_layered(t->main_path, true, t->dropins, &error);
+	if (!empty)
+		fail_msg("an empty site file is refused: %s", error->message);
+	assert_same_config(empty, defaults);
+
+	write_file(t->dir, "penctld.conf", "# [Session]\n# MaxMinutes=30\n\n#[Role home]\n");
+	commented = penctl_config_load_layered(t->main_path, true, t->dropins, &error);
+	if (!commented)
+		fail_msg("an all-commented site file is refused: %s", error->message);
+	assert_same_config(commented, defaults);
+}
+
+/* /overlay/group-adds-or-replaces-keys: a named group changes only the keys it names. */
+static void test_site_file_overlays_the_defaults(void **state)
+{
+	struct tmp *t = *state;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(penctl_config) c = NULL;
+
+	write_file(t->dir, "penctld.conf", "[Role aesthetician]\nMaxDepthMm=1.0\n"
+					   "[Role nurse]\nMaxDepthMm=0.8\nGroup=staff\n"
+					   "[Session]\nMaxMinutes=45\n");
+	c = penctl_config_load_layered(t->main_path, true, t->dropins, &error);
+	if (!c)
+		fail_msg("refused: %s", error->message);
+	assert_int_equal(c->max_wall_ms, 45 * 60000);
+	assert_int_equal(c->max_needling_ms, 20 * 60000);
+	assert_int_equal(c->roles->len, 5);
+	assert_int_equal(penctl_config_find_role(c, "aesthetician")->max_depth_um, 1000);
+	/* The key the site left out of the group keeps its default. */
+	assert_string_equal(penctl_config_role_group(c, "aesthetician"), "penctl-aesthetician");
+	assert_int_equal(penctl_config_find_role(c, "dermatologist")->max_depth_um, 3000);
+	assert_string_equal(penctl_config_role_group(c, "nurse"), "staff");
+	assert_int_equal(c->areas->len, 5);
+	assert_string_equal(c->sources->pdata[0], "built-in defaults");
+	assert_string_equal(c->sources->pdata[1], t->main_path);
+}
+
+/* /overlay/consistency-on-merged: checks run on the merged result and blame the file at fault. */
+static void test_consistency_is_checked_on_the_merged_result(void **state)
+{
+	struct tmp *t = *state;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(penctl_config) c = NULL;
+	g_autofree char *dropin = g_build_filename(t->dropins, "50-lower.conf", NULL);
+
+	/* StartDepthMm=0.3 comes from the defaults; the drop-in lowers home below it. */
+	write_file(t->dir, "penctld.conf", "[Session]\nMaxMinutes=45\n");
+	write_file(t->dropins, "50-lower.conf", "[Role home]\nMaxDepthMm=0.2\n");
+	c = penctl_config_load_layered(t->main_path, true, t->dropins, &error);
+	assert_null(c);
+	assert_true(g_error_matches(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_INCONSISTENT));
+	if (!g_str_has_prefix(error->message, dropin) ||
+	    !strstr(error->message, "[Role home] MaxDepthMm=0.20") ||
+	    !strstr(error->message, "StartDepthMm"))
+		fail_msg("does not blame the drop-in's key: %s", error->message);
+	g_clear_error(&error);
+
+	/* The site's MaxNeedlingMinutes against the default MaxMinutes: the site's key. */
+	g_unlink(dropin);
+	write_file(t->dir, "penctld.conf", "[Session]\nMaxNeedlingMinutes=90\n");
+	c = penctl_config_load_layered(t->main_path, true, t->dropins, &error);
+	assert_null(c);
+	if (!g_str_has_prefix(error->message, t->main_path) ||
+	    !strstr(error->message, "MaxNeedlingMinutes=90"))
+		fail_msg("does not blame the site file's key: %s", error->message);
+	g_clear_error(&error);
+
+	/* A drop-in that lowers MaxMinutes under the site's needling budget: the drop-in. */
+	write_file(t->dir, "penctld.conf", "[Session]\nMaxNeedlingMinutes=30\n");
+	write_file(t->dropins, "50-lower.conf", "[Session]\nMaxMinutes=25\n");
+	c = penctl_config_load_layered(t->main_path, true, t->dropins, &error);
+	assert_null(c);
+	if (!g_str_has_prefix(error->message, dropin) || !strstr(error->message, "MaxMinutes=25"))
+		fail_msg("does not blame the drop-in's key: %s", error->message);
+	g_clear_error(&error);
+
+	/* A drop-in raising the heartbeat against the default watchdog. */
+	write_file(t->dropins, "50-lower.conf", "[Safety]\nHeartbeatIntervalMs=900\n");
+	write_file(t->dir, "penctld.conf", "");
+	c = penctl_config_load_layered(t->main_path, true, t->dropins, &error);
+	assert_null(c);
+	if (!g_str_has_prefix(error->message, dropin) ||
+	    !strstr(error->message, "HeartbeatIntervalMs=900"))
+		fail_msg("does not blame the drop-in's key: %s", error->message);
+}
+
+/* /overlay/typo-names-the-dropin: never "built-in defaults" for what a drop-in said. */
+static void test_typo_in_a_dropin_names_the_dropin(void **state)
+{
+	struct tmp *t = *state;
+	static const char *const typos[] = {
+		"[Sesion]\nMaxMinutes=30\n",
+		"[Role Nurse]\nMaxDepthMm=1\n",
+		"[Role nurse]\nGroup=staff\n",
+		"[Role abcdefghijklmnopqrstuvwxyz]\nMaxDepthMm=1\n",
+		"[Area face]\nMaxDeptMm=1\n",
+	};
+	g_autofree char *dropin = g_build_filename(t->dropins, "70-typo.conf", NULL);
+
+	write_file(t->dir, "penctld.conf", "[Session]\nMaxMinutes=45\n");
+	for (size_t i = 0; i < G_N_ELEMENTS(typos); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(penctl_config) c = NULL;
+
+		write_file(t->dropins, "70-typo.conf", typos[i]);
+		c = penctl_config_load_layered(t->main_path, true, t->dropins, &error);
+		assert_null(c);
+		if (!g_str_has_prefix(error->message, dropin))
+			fail_msg("\"%s\" is blamed on: %s", typos[i], error->message);
+	}
+}
+
 /* /access/role-groups: who may take a role is a Unix group, fail-closed. */
 static void test_role_groups_default_to_penctl_role(void **state)
 {
@@ -573,6 +704,14 @@ int main(void)
 		cmocka_unit_test(test_counts_and_depths_do_not_wrap),
 		cmocka_unit_test(test_parse_depth_mm),
 		cmocka_unit_test(test_describe_prints_the_effective_limits_table),
+		cmocka_unit_test_setup_teardown(test_empty_or_commented_site_file_means_the_defaults,
+						tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_site_file_overlays_the_defaults, tmp_setup,
+						tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_consistency_is_checked_on_the_merged_result,
+						tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_typo_in_a_dropin_names_the_dropin, tmp_setup,
+						tmp_teardown),
 		cmocka_unit_test(test_role_groups_default_to_penctl_role),
 		cmocka_unit_test(test_role_group_names_are_validated),
 		cmocka_unit_test(test_describe_names_who_may_take_each_role),
