@@ -893,3 +893,39 @@ const char *penctl_config_supervisor_group(const struct penctl_config *config)
 	return config->supervisor_group && config->supervisor_group[0] ? config->supervisor_group
 								       : NULL;
 }
+
+bool penctl_config_reload_allowed(const struct penctl_config *old,
+				  const struct penctl_config *fresh, GError **error)
+{
+	/* The pen link is bound to its adapter when it is made. */
+	if (g_strcmp0(old->pen_adapter, fresh->pen_adapter)) {
+		g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_NEEDS_RESTART,
+			    "[Pen] Adapter=%s (now %s) takes a restart: systemctl restart "
+			    "penctld", fresh->pen_adapter[0] ? fresh->pen_adapter : "(empty)",
+			    old->pen_adapter[0] ? old->pen_adapter : "(empty)");
+		return false;
+	}
+	/* A session may be running on the pen in force; only pairing one applies. */
+	if (old->pen_address[0] && g_strcmp0(old->pen_address, fresh->pen_address)) {
+		g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_NEEDS_RESTART,
+			    "[Pen] Address=%s (now %s) takes a restart: systemctl restart "
+			    "penctld", fresh->pen_address[0] ? fresh->pen_address : "(empty)",
+			    old->pen_address);
+		return false;
+	}
+	/* Between the watchdog write and the new interval the pen hears the old
+	 * heartbeat against the new watchdog. Lowering both at once cannot be
+	 * done safely in that order; two reloads can (heartbeat first). */
+	if (fresh->pen_watchdog_ms < WATCHDOG_HEARTBEATS * old->heartbeat_interval_ms) {
+		g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_NEEDS_RESTART,
+			    "[Safety] PenWatchdogMs=%u cannot be applied while heartbeats are "
+			    "still %u ms apart (it needs at most %u): reload with "
+			    "HeartbeatIntervalMs=%u and the old PenWatchdogMs=%u first, then "
+			    "with the new PenWatchdogMs, or restart penctld",
+			    fresh->pen_watchdog_ms, old->heartbeat_interval_ms,
+			    fresh->pen_watchdog_ms / WATCHDOG_HEARTBEATS,
+			    fresh->heartbeat_interval_ms, old->pen_watchdog_ms);
+		return false;
+	}
+	return true;
+}

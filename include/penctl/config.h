@@ -22,7 +22,8 @@ enum penctl_config_error_code {
 	PENCTL_CONFIG_ERROR_READ,        /* file unreadable or not a key file */
 	PENCTL_CONFIG_ERROR_UNKNOWN,     /* unknown group or key */
 	PENCTL_CONFIG_ERROR_VALUE,       /* does not parse, or out of range */
-	PENCTL_CONFIG_ERROR_INCONSISTENT /* keys that contradict each other */
+	PENCTL_CONFIG_ERROR_INCONSISTENT, /* keys that contradict each other */
+	PENCTL_CONFIG_ERROR_NEEDS_RESTART /* valid, but a reload cannot apply it */
 };
 
 enum penctl_pedal_bias {
@@ -119,6 +120,18 @@ void penctl_format_depth_mm(uint32_t depth_um, char out[16]);
 /* The effective limits table (role × area → min) and the time limits, as
  * printed by penctld --check-config. */
 char *penctl_config_describe(const struct penctl_config *config);
+
+/* Whether a running daemon can change from OLD to FRESH (both valid) by a
+ * reload; false + PENCTL_CONFIG_ERROR_NEEDS_RESTART naming what cannot, and
+ * then nothing of FRESH is applied (the running configuration stays the one
+ * on disk before, or the restart applies all of it). Needs a restart: another
+ * [Pen] Adapter, a [Pen] Address other than the one in force (pairing, empty
+ * to an address, applies), and a PenWatchdogMs the old heartbeat could not
+ * keep alive: the daemon writes the new watchdog to the pen first and only
+ * then changes the heartbeat interval, so FRESH's PenWatchdogMs must also
+ * cover OLD's HeartbeatIntervalMs. */
+bool penctl_config_reload_allowed(const struct penctl_config *old,
+				  const struct penctl_config *fresh, GError **error);
 
 /* The Unix group a caller must hold to take ROLE ([Role NAME] Group=), or
  * NULL when membership of group penctl is enough (the shipped home role) or

@@ -607,6 +607,68 @@ static void test_typo_in_a_dropin_names_the_dropin(void **state)
 	}
 }
 
+static struct penctl_config *config_with(const char *extra)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *text = g_strconcat("[Role home]\nMaxDepthMm=0.5\n[Area face]\n"
+					    "MaxDepthMm=1.5\n", extra, NULL);
+	struct penctl_config *c = penctl_config_load_from_data(text, "test", &error);
+
+	if (!c)
+		fail_msg("refused: %s", error->message);
+	return c;
+}
+
+static void expect_reload(const char *old_text, const char *fresh_text, bool allowed,
+			  const char *needle)
+{
+	g_autoptr(penctl_config) old = config_with(old_text);
+	g_autoptr(penctl_config) fresh = config_with(fresh_text);
+	g_autoptr(GError) error = NULL;
+
+	if (penctl_config_reload_allowed(old, fresh, &error) != allowed)
+		fail_msg("reload from \"%s\" to \"%s\": expected %s%s%s", old_text, fresh_text,
+			 allowed ? "allowed, got: " : "refused", error ? error->message : "",
+			 "");
+	if (allowed)
+		return;
+	assert_true(g_error_matches(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_NEEDS_RESTART));
+	if (!strstr(error->message, needle))
+		fail_msg("\"%s\" not in: %s", needle, error->message);
+}
+
+/* /reload/what-applies: everything but the pen's adapter and a paired pen's address,
+ * and a watchdog the old heartbeat could not keep alive while the new one is written. */
+static void test_reload_allowed_says_what_needs_a_restart(void **state)
+{
+	(void)state;
+	expect_reload("", "", true, NULL);
+	expect_reload("", "[Session]\nMaxMinutes=30\nStartDepthMm=0.2\n[Role home]\n"
+		      "MaxDepthMm=0.4\nGroup=staff\n[Pedal]\nMode=latching\nDebounceMs=40\n"
+		      "[Access]\nSupervisorGroup=\n", true, NULL);
+	/* The pen gets the new watchdog before the heartbeat changes. */
+	expect_reload("", "[Safety]\nPenWatchdogMs=3000\nHeartbeatIntervalMs=1000\n", true,
+		      NULL);
+	expect_reload("[Safety]\nPenWatchdogMs=3000\nHeartbeatIntervalMs=1000\n",
+		      "[Safety]\nPenWatchdogMs=3000\nHeartbeatIntervalMs=500\n", true, NULL);
+	expect_reload("[Safety]\nPenWatchdogMs=3000\nHeartbeatIntervalMs=500\n",
+		      "[Safety]\nPenWatchdogMs=1500\nHeartbeatIntervalMs=500\n", true, NULL);
+	/* 2000 ms with heartbeats still 1000 ms apart: one lost one stops the pen. */
+	expect_reload("[Safety]\nPenWatchdogMs=3000\nHeartbeatIntervalMs=1000\n",
+		      "[Safety]\nPenWatchdogMs=2000\nHeartbeatIntervalMs=500\n", false,
+		      "PenWatchdogMs=2000");
+	/* 600 ms with heartbeats still 1000 ms apart stops the pen: two reloads. */
+	expect_reload("[Safety]\nPenWatchdogMs=3000\nHeartbeatIntervalMs=1000\n",
+		      "[Safety]\nPenWatchdogMs=600\nHeartbeatIntervalMs=200\n", false,
+		      "HeartbeatIntervalMs=200");
+	/* Pairing a pen (empty → address) applies; another pen or adapter needs a restart. */
+	expect_reload("", "[Pen]\nAddress=00:11:22:33:44:55\n", true, NULL);
+	expect_reload("[Pen]\nAddress=00:11:22:33:44:55\n",
+		      "[Pen]\nAddress=00:11:22:33:44:66\n", false, "[Pen] Address");
+	expect_reload("[Pen]\nAddress=00:11:22:33:44:55\n", "", false, "[Pen] Address");
+	expect_reload("", "[Pen]\nAdapter=hci1\n", false, "[Pen] Adapter");
+}
+
 /* /access/role-groups: who may take a role is a Unix group, fail-closed. */
 static void test_role_groups_default_to_penctl_role(void **state)
 {
@@ -712,6 +774,7 @@ int main(void)
 						tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_typo_in_a_dropin_names_the_dropin, tmp_setup,
 						tmp_teardown),
+		cmocka_unit_test(test_reload_allowed_says_what_needs_a_restart),
 		cmocka_unit_test(test_role_groups_default_to_penctl_role),
 		cmocka_unit_test(test_role_group_names_are_validated),
 		cmocka_unit_test(test_describe_names_who_may_take_each_role),
