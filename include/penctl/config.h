@@ -127,9 +127,9 @@ char *penctl_config_describe(const struct penctl_config *config);
  * on disk before, or the restart applies all of it). Needs a restart: another
  * [Pen] Adapter, a [Pen] Address other than the one in force (pairing, empty
  * to an address, applies), and a PenWatchdogMs the old heartbeat could not
- * keep alive: the daemon writes the new watchdog to the pen first and only
- * then changes the heartbeat interval, so FRESH's PenWatchdogMs must also
- * cover OLD's HeartbeatIntervalMs. */
+ * keep alive: the daemon writes the new watchdog to the pen first and
+ * changes the heartbeat interval only once the pen has answered that write,
+ * so FRESH's PenWatchdogMs must also cover OLD's HeartbeatIntervalMs. */
 bool penctl_config_reload_allowed(const struct penctl_config *old,
 				  const struct penctl_config *fresh, GError **error);
 
