@@ -743,8 +743,14 @@ static gboolean on_terminate(gpointer user_data)
 
 static gboolean on_watchdog(gpointer user_data)
 {
+	int err;
+
 	(void)user_data;
-	sd_notify_send("WATCHDOG=1");
+	/* Sent twice per WatchdogSec: one dropped ping is not yet a restart. */
+	err = sd_notify_send("WATCHDOG=1");
+	if (err)
+		g_warning("Could not tell systemd the daemon is alive (WATCHDOG=1): %s",
+			  g_strerror(-err));
 	return G_SOURCE_CONTINUE;
 }
 
