@@ -687,6 +687,8 @@ static bool reload_config(struct penctld *d, GError **error)
 
 	sd_notify_send("RELOADING=1");
 	fresh = penctl_config_load(d->options.config_path, NULL, &problem);
+	if (fresh && !penctl_config_reload_allowed(old, fresh, &problem))
+		g_clear_pointer(&fresh, penctl_config_free);
 	if (!fresh) {
 		struct journal_record_input in = {
 			.event = "config-rejected",
@@ -718,11 +720,7 @@ static bool reload_config(struct penctld *d, GError **error)
 		step_simple(d, ENGINE_EVENT_PEDAL_LOST, 0, "the pedal settings changed");
 		start_pedal(d);
 	}
-	if (g_strcmp0(old->pen_address, fresh->pen_address) ||
-	    g_strcmp0(old->pen_adapter, fresh->pen_adapter) ||
-	    old->pen_watchdog_ms != fresh->pen_watchdog_ms)
-		g_warning("[Pen] settings and PenWatchdogMs take effect at the next restart");
-	else if (!pen_link_get_address(d->pen)[0] && pen_address(d)[0])
+	if (!pen_link_get_address(d->pen)[0] && pen_address(d)[0])
 		pen_link_set_address(d->pen, pen_address(d), NULL);
 	penctl_config_free(old);
 	sd_notify_send("READY=1");
