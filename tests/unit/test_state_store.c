@@ -12,7 +12,9 @@
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -763,6 +765,78 @@ static void damaged_session_never_touches_the_used_list(void **state)
 	assert_string_equal(cut->open_session->id, "s-2");
 }
 
+
+/* ---- killed at any moment, the file stays whole ---- */
+
+/* Save one more cartridge after another, saying on FD which were saved. */
+static G_GNUC_NORETURN void save_forever(const char *dir, int fd)
+{
+	struct penctl_state *st = NULL;
+	uint64_t next;
+
+	state_store_load(dir, &st, NULL);
+	next = st->used_cartridges->len ?
+	       g_array_index(st->used_cartridges, uint64_t, st->used_cartridges->len - 1) + 1 : 1;
+	for (;; next++) {
+		penctl_state_add_cartridge(st, next);
+		if (!state_store_save(dir, st, NULL) || write(fd, &next, sizeof(next)) != sizeof(next))
+			_exit(1);
+	}
+}
+
+static void killed_saves_never_lose_a_saved_cartridge(void **state)
+{
+	struct fixture *fx = *state;
+	g_autoptr(GArray) saved = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	GRand *rand = g_rand_new_with_seed(20261130);
+	unsigned temporaries_seen = 0;
+
+	for (int kill_no = 0; kill_no < 200; kill_no++) {
+		g_autoptr(penctl_state) loaded = NULL;
+		g_autoptr(GError) warning = NULL;
+		g_autofree char *names = NULL;
+		int fds[2], status;
+		uint64_t id;
+		pid_t child;
+
+		assert_int_equal(pipe(fds), 0);
+		child = fork();
+		assert_true(child >= 0);
+		if (child == 0) {
+			close(fds[0]);
+			save_forever(fx->dir, fds[1]);
+		}
+		close(fds[1]);
+		g_usleep(g_rand_int_range(rand, 0, 30000));
+		assert_int_equal(kill(child, SIGKILL), 0);
+		assert_int_equal(waitpid(child, &status, 0), child);
+		assert_true(WIFSIGNALED(status));
+		while (read(fds[0], &id, sizeof(id)) == sizeof(id))
+			g_array_append_val(saved, id);
+		close(fds[0]);
+
+		names = list_dir(fx->dir);
+		if (strstr(names, ".state."))
+			temporaries_seen++;
+		if (!state_store_load(fx->dir, &loaded, &warning))
+			fail_msg("after kill %d: %s", kill_no, warning->message);
+		assert_false(loaded->used_list_untrusted);
+		for (guint i = 0; i < saved->len; i++) {
+			if (!penctl_state_has_cartridge(loaded, g_array_index(saved, uint64_t, i)))
+				fail_msg("after kill %d: cartridge %" G_GUINT64_FORMAT " was saved "
+					 "and is gone", kill_no, g_array_index(saved, uint64_t, i));
+		}
+		g_free(names);
+		names = list_dir(fx->dir);
+		if (strcmp(names, "") && strcmp(names, "state"))
+			fail_msg("after kill %d and a load: %s", kill_no, names);
+	}
+	print_message("200 kills: %u cartridges saved, a temporary file left %u times\n",
+		      saved->len, temporaries_seen);
+	assert_true(saved->len > 0);
+	g_rand_free(rand);
+}
+
 #define FIXTURE_TEST(f) cmocka_unit_test_setup_teardown(f, fixture_setup, fixture_teardown)
 
 int main(void)
@@ -792,6 +866,7 @@ int main(void)
 		cmocka_unit_test(a_later_damage_keeps_the_first_reason),
 		FIXTURE_TEST(open_session_round_trips_and_clears),
 		FIXTURE_TEST(damaged_session_never_touches_the_used_list),
+		FIXTURE_TEST(killed_saves_never_lose_a_saved_cartridge),
 		cmocka_unit_test(cartridge_set_keeps_each_id_once_and_never_zero),
 		cmocka_unit_test(pen_address_must_be_a_bluetooth_address),
 		cmocka_unit_test(state_directory_comes_from_systemd),
