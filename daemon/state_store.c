@@ -257,6 +257,8 @@ static void state_read_session_key(struct state_reader *r, const char *key, cons
 
 static void state_read_key(struct state_reader *r, const char *key, const char *value)
 {
+	g_autofree char *quoted = NULL;
+
 	switch (r->group) {
 	case STATE_IN_PEN:
 		if (strcmp(key, STATE_KEY_ADDRESS))
@@ -280,7 +282,8 @@ static void state_read_key(struct state_reader *r, const char *key, const char *
 			return;
 		}
 		/* What we do not understand here may be about the list. */
-		state_damage(r->list_damage, "line %u: unknown key %s= in [%s]", r->line, key,
+		quoted = state_quote(key, strlen(key));
+		state_damage(r->list_damage, "line %u: unknown key %s in [%s]", r->line, quoted,
 			     STATE_GROUP_CARTRIDGES);
 		return;
 	case STATE_IN_SESSION:

@@ -287,7 +287,7 @@ static void corrupt_file_is_reported_copied_aside_and_repaired(void **state)
 		/* Cut at an id's end: whole ids, but the ones after are gone. */
 		{ "[Cartridges]\nUsed=00000000000004d2;", "cut short", true, 0x4d2 },
 		{ "[Cartridges]\nUsed=00000000000004d2;0000\n", "cut short", true, 0x4d2 },
-		{ "[Cartridges]\nUsed=4d2;\nCount=3\n", "unknown key Count=", true, 0x4d2 },
+		{ "[Cartridges]\nUsed=4d2;\nCount=3\n", "unknown key \"Count\"", true, 0x4d2 },
 		{ "Used=4d2;\n[Cartridges]\nUsed=\n", "outside [Cartridges]", true, 0x4d2 },
 		{ "[Cartridges]\nUsed=4d2;\n[Session]\nId=s\nNeedlingUs=x\n", "not a number", false,
 		  0x4d2 },
