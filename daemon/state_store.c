@@ -67,6 +67,7 @@ struct state_reader {
 	GHashTable *session_keys_seen;
 };
 
+/* As GKeyFile: space, \t, \n, \f, \r (not \v). */
 static bool state_is_blank(char c)
 {
 	return g_ascii_isspace(c);
