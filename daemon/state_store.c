@@ -590,8 +590,10 @@ bool state_store_load(const char *dir, struct penctl_state **out, GError **warni
 		return true; /* first start, or the directory is not there yet */
 	}
 	if (err < 0) {
-		g_autofree char *why = g_strdup_printf("the state file %s could not be read: %s",
-						      path, g_strerror(-err));
+		g_autofree char *why = g_strdup_printf(
+			"the state file %s could not be read: %s", path,
+			err == -EINVAL ? "not a regular file" :
+			err == -EFBIG ? "larger than any state file" : g_strerror(-err));
 
 		/* Nothing is known of the list: refuse until someone looks,
 		 * and never write over what may still be the only copy. */

@@ -293,6 +293,8 @@ static void corrupt_file_is_reported_copied_aside_and_repaired(void **state)
 		  0x4d2 },
 	};
 
+	g_autofree char *path = state_path(fx);
+
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autoptr(penctl_state) loaded = NULL;
 
@@ -301,7 +303,7 @@ static void corrupt_file_is_reported_copied_aside_and_repaired(void **state)
 		assert_int_equal(loaded->used_cartridges->len, cases[i].kept ? 1 : 0);
 		if (cases[i].kept)
 			assert_true(penctl_state_has_cartridge(loaded, cases[i].kept));
-		assert_int_equal(g_remove(state_path(fx)), 0);
+		assert_int_equal(g_remove(path), 0);
 	}
 }
 
@@ -617,6 +619,26 @@ static void unreadable_file_is_never_overwritten(void **state)
 	close(fd);
 }
 
+
+static void fifo_state_neither_hangs_nor_is_overwritten(void **state)
+{
+	struct fixture *fx = *state;
+	g_autofree char *path = state_path(fx);
+	g_autoptr(penctl_state) loaded = NULL;
+	g_autoptr(GError) warning = NULL;
+	g_autoptr(GError) error = NULL;
+	GStatBuf st;
+
+	/* Nobody writes to it: a blocking open would wait forever. */
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_false(state_store_load(fx->dir, &loaded, &warning));
+	assert_non_null(strstr(warning->message, "not a regular file"));
+	assert_true(loaded->file_unreadable);
+	assert_false(state_store_save(fx->dir, loaded, &error));
+	assert_int_equal(g_lstat(path, &st), 0);
+	assert_true(S_ISFIFO(st.st_mode));
+}
+
 /* ---- interrupted saves leave nothing behind for long ---- */
 
 static void stale_temporary_files_are_removed_at_load(void **state)
@@ -861,6 +883,7 @@ int main(void)
 		FIXTURE_TEST(not_a_key_file_still_keeps_the_used_ids),
 		FIXTURE_TEST(bad_escape_in_the_address_sets_no_error_twice),
 		FIXTURE_TEST(unreadable_file_is_never_overwritten),
+		FIXTURE_TEST(fifo_state_neither_hangs_nor_is_overwritten),
 		FIXTURE_TEST(stale_temporary_files_are_removed_at_load),
 		FIXTURE_TEST(untrusted_mark_is_kept_until_acknowledged),
 		cmocka_unit_test(a_later_damage_keeps_the_first_reason),
