@@ -45,7 +45,7 @@ enum state_group {
 	STATE_IN_CARTRIDGES,
 	STATE_IN_SESSION,
 	STATE_IN_OTHER,        /* a group of a later version: ignored */
-	STATE_IN_BROKEN,       /* after a line that is not a header nor a key */
+	STATE_IN_BROKEN,       /* after a broken group header: whose lines, unknown */
 };
 
 struct state_reader {

@@ -120,7 +120,7 @@ char *penctl_state_dir(void);
  *   distrust survives a crash before the daemon's next save (WARNING says
  *   what was wrong, where the copy went and whether the repair was saved);
  * - a file that exists but cannot be read (permissions, I/O error, not a
- *   regular file): file_unreadable and used_list_untrusted are set, the list
+ *   regular file, larger than 16 MiB): file_unreadable and used_list_untrusted are set, the list
  *   is empty and the file is left exactly where it is. */
 bool state_store_load(const char *dir, struct penctl_state **out, GError **warning);
 
