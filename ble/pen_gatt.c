@@ -29,7 +29,7 @@ struct gatt_call {
 	bool with_response;
 	enum pen_char slot;     /* a slot write: its characteristic, */
 	bool run;               /* and for Control what was written */
-	uint16_t seq;
+	uint16_t seq;           /* (for Watchdog: the time written) */
 };
 
 static struct gatt_call *gatt_call_new(struct pen_link *link, const char *what)
@@ -359,6 +359,8 @@ static void slot_report(struct pen_link *link, enum pen_char c, enum write_outco
 	case WRITE_OK:
 		if (c == PEN_CHAR_CONTROL)
 			report_control_answer(link, run, seq, 0, NULL);
+		else if (c == PEN_CHAR_WATCHDOG && link->cb.on_watchdog_written)
+			link->cb.on_watchdog_written(link->user_data, seq);
 		return;
 	case WRITE_PEN_ANSWER:
 		if (c == PEN_CHAR_CONTROL) {
@@ -466,6 +468,9 @@ static void slot_send(struct pen_write_slot *slot)
 	call->slot = slot->c;
 	call->run = slot->cur_run;
 	call->seq = slot->cur_seq;
+	if (slot->c == PEN_CHAR_WATCHDOG &&
+	    pen_codec_parse_watchdog(slot->cur, slot->cur_len, &call->seq) < 0)
+		call->seq = 0;
 	write_value(link, link->char_paths[slot->c], slot->cur, slot->cur_len,
 		    slot->with_response, link->conn_cancellable, slot_reply, call);
 }

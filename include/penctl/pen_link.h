@@ -73,6 +73,11 @@ struct pen_link_callbacks {
 	 * then drop it), but the pen is not at fault.  Heartbeat failures are
 	 * only logged: one lost heartbeat must not stop the motor (§5). */
 	void (*on_link_error)(void *user_data, const char *what, const GError *error);
+	/* The pen applied a pen_link_write_watchdog() value (its Write
+	 * Response): from now on it stops the motor watchdog_ms after the last
+	 * heartbeat, so the daemon may change its heartbeat interval.  Not for
+	 * the connect-time write (on_connected implies it). */
+	void (*on_watchdog_written)(void *user_data, uint16_t watchdog_ms);
 	/* A pen-protocol device seen while scanning (may repeat). */
 	void (*on_discovered)(void *user_data, const char *address, const char *name,
 			      int16_t rssi);

@@ -197,6 +197,15 @@ static void on_link_error(void *user_data, const char *what, const GError *error
 	emit(out);
 }
 
+static void on_watchdog_written(void *user_data, uint16_t watchdog_ms)
+{
+	GString *out = event_begin("watchdog_written");
+
+	(void)user_data;
+	field_int(out, "watchdog_ms", watchdog_ms);
+	emit(out);
+}
+
 static void on_discovered(void *user_data, const char *address, const char *name, int16_t rssi)
 {
 	GString *out = event_begin("discovered");
@@ -239,6 +248,7 @@ static const struct pen_link_callbacks callbacks = {
 	.on_write_failed = on_write_failed,
 	.on_control_answered = on_control_answered,
 	.on_link_error = on_link_error,
+	.on_watchdog_written = on_watchdog_written,
 	.on_discovered = on_discovered,
 	.on_adapter_changed = on_adapter_changed,
 	.on_pairing_passkey = on_pairing_passkey,

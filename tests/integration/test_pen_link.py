@@ -496,10 +496,20 @@ class PenLinkTest(unittest.TestCase):
         self.connect_pen('--watchdog-ms', '750')
         self.assertEqual(self.result('watchdog 2000'), 0)
         self.assertEqual(self.result('watchdog 50'), -ERANGE)
-        self.wait_for(lambda: len(self.writes(WATCHDOG_UUID)) == 2)
+        # The daemon changes its heartbeat interval only once the pen applied it.
+        self.wait_event('watchdog_written', watchdog_ms=2000)
         self.assertEqual(self.writes(WATCHDOG_UUID), [(b'\xee\x02', 'request'),
                                                       (b'\xd0\x07', 'request')])
         self.no_events(self.TROUBLE, 0.3)
+        self.assertEqual([e['event'] for e in self.seen].count('watchdog_written'), 1)
+        # It is also what the next connection writes.
+        self.command('drop')
+        self.wait_event('connected')
+        self.assertEqual(self.writes(WATCHDOG_UUID)[-1], (b'\xd0\x07', 'request'))
+        # A refused value is the pen's answer, not the link's.
+        self.pen_mock().SetWriteAttError(PEN, WATCHDOG_UUID, dbus.Byte(0x0e))
+        self.assertEqual(self.result('watchdog 3000'), 0)
+        self.wait_event('write_failed', what='watchdog')
 
     # ---- malformed values (§7) ----
 
