@@ -135,7 +135,7 @@ static void notify_reply(GObject *source, GAsyncResult *result, gpointer user_da
 		return;
 	/* Already notifying for us (bluetoothd kept it over a quick
 	 * reconnect) is what we wanted. */
-	if (error)
+	if (!reply)
 		remote = g_dbus_error_get_remote_error(error);
 	if (g_strcmp0(remote, "org.bluez.Error.InProgress") == 0)
 		g_clear_error(&error);
