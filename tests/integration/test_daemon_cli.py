@@ -78,6 +78,20 @@ BUS_CONFIG = '''<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Config
 '''
 
 
+SANITIZER_REPORTS = ('runtime error:', 'ERROR: AddressSanitizer', 'ERROR: LeakSanitizer',
+                     'SUMMARY: AddressSanitizer', 'SUMMARY: UndefinedBehaviorSanitizer')
+
+
+def sanitizer_report(text):
+    '''The first line of an ASan/UBSan/LSan report in TEXT, or None.  The
+    integration tests run the sanitized build too (integration.cmake sets
+    ASAN_OPTIONS and the LSan suppressions).'''
+    for line in text.splitlines():
+        if any(report in line for report in SANITIZER_REPORTS):
+            return line
+    return None
+
+
 def config_text(pen_address=''):
     '''The shipped config with a pedal chip that does not exist here (the
     daemon runs without a pedal) and the given pen.'''
@@ -102,12 +116,16 @@ class DaemonCliTest(unittest.TestCase):
         bus_config = os.path.join(self.tmp, 'system.conf')
         with open(bus_config, 'w', encoding='utf-8') as f:
             f.write(BUS_CONFIG.format(socket=self.socket, policy=POLICY))
+        # dbus-daemon's warnings go to a file, never to a pipe nobody reads:
+        # once a pipe's 64 KiB are full, dbus-daemon blocks in write() and
+        # the whole bus stops (it looked like a penctld hang).
+        self.bus_log_path = os.path.join(self.tmp, 'dbus-daemon.log')
+        self.bus_log = open(self.bus_log_path, 'w')  # pylint: disable=consider-using-with
         self.bus_proc = subprocess.Popen(
             ['dbus-daemon', '--config-file', bus_config, '--nofork', '--print-address=1'],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+            stdout=subprocess.PIPE, stderr=self.bus_log, universal_newlines=True)
         self.address = self.bus_proc.stdout.readline().strip()
-        self.assertTrue(self.address, 'dbus-daemon gave no address: ' +
-                        (self.bus_proc.stderr.read() if self.bus_proc.poll() is not None else ''))
+        self.assertTrue(self.address, 'dbus-daemon gave no address: ' + self.bus_output())
         self.env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.address, LC_ALL='C.UTF-8')
         self.env.pop('DBUS_SESSION_BUS_ADDRESS', None)
         self.bus = dbus.bus.BusConnection(self.address)
@@ -128,8 +146,12 @@ class DaemonCliTest(unittest.TestCase):
             self.bus_proc.terminate()
             self.bus_proc.wait()
             self.bus_proc.stdout.close()
-            self.bus_proc.stderr.close()
+            self.bus_log.close()
             shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def bus_output(self):
+        with open(self.bus_log_path, encoding='utf-8', errors='replace') as f:
+            return f.read()
 
     # ---- the world ----
 
@@ -186,9 +208,10 @@ class DaemonCliTest(unittest.TestCase):
         self.daemon = None
         self.daemon_log.close()
         output = self.daemon_output()
+        self.assertIsNone(sanitizer_report(output), 'penctld:\n' + output)
+        # A GLib critical is a bug the daemon survived, not a success.
+        self.assertNotIn('-CRITICAL **', output)
         self.assertEqual(status, 0, 'penctld did not stop cleanly:\n' + output)
-        for report in ('runtime error:', 'AddressSanitizer', 'LeakSanitizer'):
-            self.assertNotIn(report, output)
 
     def daemon_output(self):
         with open(self.daemon_log_path, encoding='utf-8', errors='replace') as f:
@@ -207,6 +230,10 @@ class DaemonCliTest(unittest.TestCase):
         '''(exit status, stdout, stderr) of one penctl run.'''
         proc = subprocess.run([*prefix, PENCTL, *args], env=env or self.env, capture_output=True,
                               universal_newlines=True, timeout=timeout, check=False)
+        # In the sanitized build a report is a failure of its own, whatever
+        # the exit status the test expected.
+        self.assertIsNone(sanitizer_report(proc.stderr),
+                          f'penctl {" ".join(args)}:\n{proc.stderr}')
         return proc.returncode, proc.stdout, proc.stderr
 
     def ok(self, *args):
@@ -531,36 +558,61 @@ class ReachabilityTest(DaemonCliTest):
         out = self.penctl('doctor')[1]
         self.assertRegex(out, r'FAIL +bluetoothd running: .*fix: systemctl start bluetooth')
 
-    def test_log_prints_the_session_timeline_from_the_journal(self):
-        # A journalctl that answers like the real one for this session.
+    def fake_journalctl(self, records):
+        '''A journalctl on PATH that prints RECORDS (dicts of fields, in
+        export format) whatever it is asked, and writes its argv down.
+        Returns (env, argv file).'''
         fake = os.path.join(self.tmp, 'bin')
-        os.makedirs(fake)
-        records = os.path.join(self.tmp, 'records.export')
-        with open(records, 'wb') as f:
-            for event, reason, depth, message in (
-                    ('session-start', '', '300', 'Session S1 started by alice'),
-                    ('depth-refused', 'depth-above-limit', '1200',
-                     '1.20 mm is above the limit 0.50 mm for role home'),
-                    ('session-end', '', '', 'Session S1 ended')):
-                f.write(b'__REALTIME_TIMESTAMP=1769250605000000\n')
-                f.write(b'PENCTL_SESSION=S1\nPENCTL_EVENT=' + event.encode() + b'\n')
-                if reason:
-                    f.write(b'PENCTL_REASON=' + reason.encode() + b'\n')
-                if depth:
-                    f.write(b'PENCTL_DEPTH_UM=' + depth.encode() + b'\n')
-                msg = message.encode()
-                f.write(b'MESSAGE\n' + len(msg).to_bytes(8, 'little') + msg + b'\n\n')
+        os.makedirs(fake, exist_ok=True)
+        export = os.path.join(self.tmp, 'records.export')
+        with open(export, 'wb') as f:
+            for record in records:
+                for key, value in record.items():
+                    if key == 'MESSAGE':
+                        msg = value.encode()
+                        f.write(b'MESSAGE\n' + len(msg).to_bytes(8, 'little') + msg + b'\n')
+                    else:
+                        f.write(f'{key}={value}\n'.encode())
+                f.write(b'\n')
         argv_file = os.path.join(self.tmp, 'journalctl.argv')
         with open(os.path.join(fake, 'journalctl'), 'w', encoding='utf-8') as f:
-            f.write(f'#!/bin/sh\nprintf "%s\\n" "$@" > {argv_file}\ncat {records}\n')
+            f.write(f'#!/bin/sh\nprintf "%s\\n" "$@" > {argv_file}\ncat {export}\n')
         os.chmod(os.path.join(fake, 'journalctl'), 0o755)
-        env = dict(self.env, PATH=fake + ':' + self.env.get('PATH', '/usr/bin:/bin'))
+        return dict(self.env, PATH=fake + ':' + self.env.get('PATH', '/usr/bin:/bin')), argv_file
+
+    @staticmethod
+    def penctld_record(session, event, message, **fields):
+        '''A record as penctld writes it under systemd: journald adds the
+        trusted fields (_SYSTEMD_UNIT, _UID, _PID); nobody else can.'''
+        record = {'__REALTIME_TIMESTAMP': '1769250605000000', '_SYSTEMD_UNIT': 'penctld.service',
+                  '_UID': '998', '_PID': '412', 'PENCTL_SESSION': session, 'PENCTL_EVENT': event}
+        record.update(fields)
+        record['MESSAGE'] = message
+        return record
+
+    @staticmethod
+    def forged_record(session, event, message):
+        '''What `logger --journald` by a local user (uid 1000) leaves: the
+        same PENCTL_* fields, but journald's trusted fields name the user.'''
+        return {'__REALTIME_TIMESTAMP': '1769250609000000', '_SYSTEMD_UNIT': 'session-3.scope',
+                '_UID': '1000', '_PID': '4242', 'PENCTL_SESSION': session,
+                'PENCTL_EVENT': event, 'MESSAGE': message}
+
+    def test_log_prints_the_session_timeline_from_the_journal(self):
+        env, argv_file = self.fake_journalctl([
+            self.penctld_record('S1', 'session-start', 'Session S1 started by alice',
+                                PENCTL_DEPTH_UM='300'),
+            self.penctld_record('S1', 'depth-refused',
+                                '1.20 mm is above the limit 0.50 mm for role home',
+                                PENCTL_REASON='depth-above-limit', PENCTL_DEPTH_UM='1200'),
+            self.penctld_record('S1', 'session-end', 'Session S1 ended')])
 
         rc, out, err = self.penctl('log', '--session', 'S1', env=env)
         self.assertEqual(rc, OK, err)
         with open(argv_file, encoding='utf-8') as f:
             argv = f.read().split('\n')
         self.assertIn('PENCTL_SESSION=S1', argv)
+        self.assertIn('_SYSTEMD_UNIT=penctld.service', argv)
         self.assertIn('export', argv)
         lines = out.splitlines()
         self.assertEqual(len(lines), 3)
@@ -575,6 +627,30 @@ class ReachabilityTest(DaemonCliTest):
                          ['session-start', 'depth-refused', 'session-end'])
         self.assertEqual(entries[1]['depth_um'], 1200)
         self.assertEqual(entries[1]['reason'], 'depth-above-limit')
+
+    def test_log_shows_only_records_penctld_wrote(self):
+        '''A local user forges a stop and a whole session with logger
+        --journald; penctl log shows neither, even from a journalctl that
+        ignores the _SYSTEMD_UNIT match.'''
+        env, argv_file = self.fake_journalctl([
+            self.penctld_record('S1', 'session-start', 'Session S1 started by alice'),
+            self.forged_record('S1', 'limit-reached', 'FORGED: depth limit reached'),
+            self.penctld_record('S1', 'session-end', 'Session S1 ended'),
+            self.forged_record('S9', 'session-start', 'FORGED: Session S9 started')])
+
+        rc, out, err = self.penctl('log', '--session', 'S1', env=env)
+        self.assertEqual(rc, OK, err)
+        self.assertNotIn('FORGED', out)
+        self.assertEqual(len(out.splitlines()), 2, out)
+
+        # Without --session: the newest session penctld started, not S9.
+        rc, out, err = self.penctl('--json', 'log', env=env)
+        self.assertEqual(rc, OK, err)
+        with open(argv_file, encoding='utf-8') as f:
+            argv = f.read().split('\n')
+        self.assertIn('PENCTL_SESSION=S1', argv)
+        self.assertIn('_SYSTEMD_UNIT=penctld.service', argv)
+        self.assertNotIn('FORGED', out)
 
 
 @unittest.skipUnless(os.geteuid() == 0, 'needs root to run penctl as other users')
@@ -637,6 +713,27 @@ class PolicyTest(DaemonCliTest):
         self.assertEqual(rc, OK, err)
         # The record names the member's uid.
         self.assertIn(f'uid={NOBODY}', self.daemon_output().replace('"', ''))
+
+    def test_the_bed_survives_64_kib_of_bus_warnings(self):
+        '''Each refused call makes dbus-daemon write a warning (~400 bytes)
+        to its stderr.  The bed once piped that stderr without reading it:
+        after 64 KiB dbus-daemon blocked and the whole bus froze.'''
+        script = ('import dbus, sys\n'
+                  'bus = dbus.bus.BusConnection(sys.argv[1])\n'
+                  'obj = bus.get_object("io.penctld.Penctl1", "/io/penctld/Penctl1",\n'
+                  '                     introspect=False)\n'
+                  'for _ in range(int(sys.argv[2])):\n'
+                  '    try:\n'
+                  '        obj.Forget(dbus_interface="io.penctld.Penctl1", timeout=10)\n'
+                  '    except dbus.exceptions.DBusException as e:\n'
+                  '        if e.get_dbus_name() != "org.freedesktop.DBus.Error.AccessDenied":\n'
+                  '            print(e.get_dbus_name()); sys.exit(1)\n')
+        proc = subprocess.run([*self.as_user([]), '/usr/bin/python3', '-c', script, self.address,
+                               '400'], capture_output=True, universal_newlines=True,
+                              check=False, env=self.env, timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertGreater(len(self.bus_output()), 64 * 1024, 'too few warnings to fill a pipe')
+        self.assertEqual(self.ok_json('status')['State'], 'idle')
 
     def test_only_root_or_penctld_may_own_the_name(self):
         stranger = self.as_user([self.penctl_gid])
