@@ -18,6 +18,13 @@
 #include "penctl/control_service.h"
 
 #define CONTROL_TICK_MS 1000u
+/* A caller's text quoted in an error message is cut here: a 1 MiB key
+ * must not come back as a 1 MiB error. */
+#define CONTROL_QUOTE_MAX 64u
+/* What the engine keeps of the operator and client reference (bytes,
+ * without the terminator): longer ones are refused, never cut. */
+#define CONTROL_OPERATOR_MAX (sizeof(((struct engine_session_summary *)NULL)->operator_name) - 1)
+#define CONTROL_CLIENT_REF_MAX (sizeof(((struct engine_session_summary *)NULL)->client_ref) - 1)
 
 struct control_service {
 	const struct control_service_ops *ops;
@@ -90,6 +97,19 @@ void control_found_pen_free(struct control_found_pen *pen)
 	g_free(pen->address);
 	g_free(pen->name);
 	g_free(pen);
+}
+
+/* TEXT (valid UTF-8: it came in a D-Bus string) for an error message, cut
+ * at a character boundary after CONTROL_QUOTE_MAX bytes. */
+static char *quote_cut(const char *text)
+{
+	const char *end = text + CONTROL_QUOTE_MAX;
+
+	if (strlen(text) <= CONTROL_QUOTE_MAX)
+		return g_strdup(text);
+	while (end > text && ((unsigned char)*end & 0xc0) == 0x80)
+		end--;
+	return g_strdup_printf("%.*s...", (int)(end - text), text);
 }
 
 static void return_error(GDBusMethodInvocation *invocation, const char *name,
@@ -239,22 +259,27 @@ static bool parse_start_options(GVariant *options, bool *contraindications_check
 {
 	GVariantIter iter;
 	const char *key;
-	GVariant *value;
+	GVariant *entry_value;
 
 	*contraindications_checked = false;
 	g_variant_iter_init(&iter, options);
-	while (g_variant_iter_loop(&iter, "{&sv}", &key, &value)) {
-		if (g_str_equal(key, PENCTL_OPTION_CONTRAINDICATIONS_CHECKED)) {
-			if (!g_variant_is_of_type(value, G_VARIANT_TYPE_BOOLEAN)) {
-				*problem = g_strdup_printf("option %s must be a boolean (b)", key);
-				return false;
-			}
-			*contraindications_checked = g_variant_get_boolean(value);
-		} else {
-			*problem = g_strdup_printf("unknown option \"%s\"; known: %s", key,
+	/* g_variant_iter_next, not _loop: a return from inside the loop must
+	 * not keep the value, which pins the whole message (a 1 MiB key each). */
+	while (g_variant_iter_next(&iter, "{&sv}", &key, &entry_value)) {
+		g_autoptr(GVariant) value = entry_value;
+
+		if (!g_str_equal(key, PENCTL_OPTION_CONTRAINDICATIONS_CHECKED)) {
+			g_autofree char *quoted = quote_cut(key);
+
+			*problem = g_strdup_printf("unknown option \"%s\"; known: %s", quoted,
 						   PENCTL_OPTION_CONTRAINDICATIONS_CHECKED);
 			return false;
 		}
+		if (!g_variant_is_of_type(value, G_VARIANT_TYPE_BOOLEAN)) {
+			*problem = g_strdup_printf("option %s must be a boolean (b)", key);
+			return false;
+		}
+		*contraindications_checked = g_variant_get_boolean(value);
 	}
 	return true;
 }
@@ -272,6 +297,20 @@ static void handle_start_session(struct control_call *call, GVariant *parameters
 
 	g_variant_get(parameters, "(&s&s&s&s@a{sv})", &operator_name, &role, &area, &client,
 		      &options);
+	if (strlen(operator_name) > CONTROL_OPERATOR_MAX) {
+		problem = g_strdup_printf("the operator name is %zu bytes long; at most %zu are "
+					  "kept, so it is refused rather than cut",
+					  strlen(operator_name), CONTROL_OPERATOR_MAX);
+		return_invalid_argument(call->invocation, problem);
+		return;
+	}
+	if (strlen(client) > CONTROL_CLIENT_REF_MAX) {
+		problem = g_strdup_printf("the client reference is %zu bytes long; at most %zu are "
+					  "kept, so it is refused rather than cut",
+					  strlen(client), CONTROL_CLIENT_REF_MAX);
+		return_invalid_argument(call->invocation, problem);
+		return;
+	}
 	if (!parse_start_options(options, &checked, &problem)) {
 		return_invalid_argument(call->invocation, problem);
 		return;
@@ -458,8 +497,9 @@ static void handle_pair(struct control_call *call, GVariant *parameters)
 
 	g_variant_get(parameters, "(&s)", &text);
 	if (text[0] && !normalise_address(text, address)) {
+		g_autofree char *quoted = quote_cut(text);
 		g_autofree char *message = g_strdup_printf(
-			"\"%s\" is not a Bluetooth address (XX:XX:XX:XX:XX:XX)", text);
+			"\"%s\" is not a Bluetooth address (XX:XX:XX:XX:XX:XX)", quoted);
 
 		return_invalid_argument(call->invocation, message);
 		control_call_free(call);
@@ -512,8 +552,13 @@ static char *describe_caller(struct control_service *service, uint32_t uid,
 		if (snapshot.session_open)
 			operator_name = snapshot.operator_name;
 	}
-	if (operator_name && operator_name[0])
-		return g_strdup_printf("uid=%u operator=%s", uid, operator_name);
+	if (operator_name && operator_name[0]) {
+		/* Only a name the engine accepts reaches a record; a longer
+		 * one is refused, and must not be copied whole meanwhile. */
+		g_autofree char *quoted = quote_cut(operator_name);
+
+		return g_strdup_printf("uid=%u operator=%s", uid, quoted);
+	}
 	return g_strdup_printf("uid=%u", uid);
 }
 

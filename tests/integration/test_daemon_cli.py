@@ -371,6 +371,24 @@ class SessionTest(DaemonCliTest):
                      '--area', 'face', '--contraindications-checked')
         self.assertEqual(self.ok_json('status')['SessionId'], '')
 
+    def test_a_client_ref_or_operator_longer_than_kept_is_refused_not_cut(self):
+        '''The engine keeps 63 bytes; cutting "é" in half made ClientRef
+        invalid UTF-8 ([Invalid UTF-8], a GLib critical).'''
+        self.wait_pen_connected()
+        base = ['session', 'start', '--role', 'home', '--area', 'face',
+                '--contraindications-checked']
+        message = self.refused('InvalidArgument', *base, '--operator', 'alice',
+                               '--client', 'C-' + '\u00e9' * 40)
+        self.assertIn('client reference is 82 bytes', message)
+        self.assertIn('63', message)
+        message = self.refused('InvalidArgument', *base, '--operator', 'a' * 64)
+        self.assertIn('operator name is 64 bytes', message)
+        self.assertEqual(self.ok_json('status')['SessionId'], '')
+        # 63 bytes ending in a two-byte character: kept whole.
+        client = 'C' + '\u00e9' * 31
+        self.ok('session', 'start', *base[2:], '--operator', 'alice', '--client', client)
+        self.assertEqual(self.ok_json('status')['ClientRef'], client)
+
     def test_the_caller_is_named_in_the_record_of_a_change(self):
         self.wait_pen_connected()
         self.start_session()
