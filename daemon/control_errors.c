@@ -57,6 +57,8 @@ static const GDBusErrorEntry control_error_entries[] = {
 	{ CONTROL_ERROR_BUSY,                  PENCTL_DBUS_ERROR_PREFIX "Busy" },
 	{ CONTROL_ERROR_SESSION_OPEN,          PENCTL_DBUS_ERROR_PREFIX "SessionOpen" },
 	{ CONTROL_ERROR_CALLER_UNKNOWN,        PENCTL_DBUS_ERROR_PREFIX "CallerUnknown" },
+	{ CONTROL_ERROR_CONFIG_REJECTED,       PENCTL_DBUS_ERROR_PREFIX "ConfigRejected" },
+	{ CONTROL_ERROR_NOT_PERMITTED,         PENCTL_DBUS_ERROR_PREFIX "NotPermitted" },
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(control_error_entries) == CONTROL_ERROR_CODE_COUNT);
 

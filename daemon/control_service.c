@@ -141,10 +141,15 @@ static GVariant *current_properties(struct control_service *service, bool *sessi
 {
 	struct engine_snapshot snapshot = { 0 };
 
+	const char *config_problem = NULL;
+
 	service->ops->snapshot(service->user_data, &snapshot);
 	if (session_open)
 		*session_open = snapshot.session_open;
-	return control_properties_build(&snapshot, service->ops->config(service->user_data));
+	if (service->ops->config_problem)
+		config_problem = service->ops->config_problem(service->user_data);
+	return control_properties_build(&snapshot, service->ops->config(service->user_data),
+					config_problem);
 }
 
 static gboolean on_tick(gpointer data)
@@ -381,6 +386,35 @@ static void handle_set_speed(struct control_call *call, GVariant *parameters)
 						      g_variant_new("(s)", reply.message));
 }
 
+/* ---- the daemon itself ---- */
+
+static struct control_caller call_caller(const struct control_call *call);
+
+/* Reload(): synchronous, so that `systemctl reload penctld` (ExecReload=
+ * penctl reload) fails, with the reason, when the file is rejected. */
+static void handle_reload(struct control_call *call)
+{
+	struct control_caller caller = call_caller(call);
+	g_autoptr(GError) error = NULL;
+
+	if (!call->service->ops->reload) {
+		return_error(call->invocation,
+			     control_error_name_for_code(CONTROL_ERROR_FAILED),
+			     "this penctld cannot reload on request: send it SIGHUP");
+		return;
+	}
+	if (!call->service->ops->reload(call->service->user_data, &caller, &error)) {
+		const char *name = control_error_name_for_code(CONTROL_ERROR_CONFIG_REJECTED);
+
+		if (error && error->domain == CONTROL_ERROR)
+			name = control_error_name_for_code((enum control_error_code)error->code);
+		return_error(call->invocation, name,
+			     error ? error->message : "the configuration was rejected");
+		return;
+	}
+	g_dbus_method_invocation_return_value(call->invocation, NULL);
+}
+
 /* ---- pen operations ---- */
 
 static struct control_caller call_caller(const struct control_call *call)
@@ -591,6 +625,8 @@ static void dispatch(struct control_call *call)
 		handle_set_depth(call, parameters);
 	else if (g_str_equal(method, "SetSpeed"))
 		handle_set_speed(call, parameters);
+	else if (g_str_equal(method, "Reload"))
+		handle_reload(call);
 	else
 		g_dbus_method_invocation_return_error(call->invocation, G_DBUS_ERROR,
 						      G_DBUS_ERROR_UNKNOWN_METHOD, "no method %s",

@@ -37,8 +37,11 @@ enum control_error_code {
 	CONTROL_ERROR_BUSY,                  /* Busy: another scan or pairing runs */
 	CONTROL_ERROR_SESSION_OPEN,          /* SessionOpen: not while treating */
 	CONTROL_ERROR_CALLER_UNKNOWN,        /* CallerUnknown: the bus did not name the uid */
+	CONTROL_ERROR_CONFIG_REJECTED,       /* ConfigRejected: Reload() kept the old config */
+	CONTROL_ERROR_NOT_PERMITTED,         /* NotPermitted: another person's session, or a
+					      * role the caller's groups do not allow */
 };
-#define CONTROL_ERROR_CODE_COUNT (CONTROL_ERROR_CALLER_UNKNOWN + 1)
+#define CONTROL_ERROR_CODE_COUNT (CONTROL_ERROR_NOT_PERMITTED + 1)
 
 /* "DepthAboveLimit" for ENGINE_REASON_DEPTH_ABOVE_LIMIT; every reason has a
  * name ("Failed" for ENGINE_REASON_NONE and values outside the enum). */
@@ -117,6 +120,20 @@ struct control_service_ops {
 	void (*forget)(void *user_data, const struct control_caller *caller,
 		       GAsyncReadyCallback callback, gpointer callback_data);
 	bool (*forget_finish)(void *user_data, GAsyncResult *result, GError **error);
+
+	/* Re-read and validate the configuration file now, synchronously (the
+	 * same as SIGHUP): true when the new one is in force; false and ERROR
+	 * (the config's own message, e.g. "penctld.conf line 12: ...") when it
+	 * was rejected and the old one stays.  A rejection is also what
+	 * config_problem() says until a later reload succeeds.  Reload() and
+	 * `systemctl reload penctld` (ExecReload= penctl reload) answer with it.
+	 * The service calls control_service_notify_changed() afterwards. */
+	bool (*reload)(void *user_data, const struct control_caller *caller, GError **error);
+
+	/* "" or NULL when the configuration in force is the file on disk;
+	 * else why the file was rejected (the ConfigProblem property).  Valid
+	 * until the next engine step or reload. */
+	const char *(*config_problem)(void *user_data);
 };
 
 struct control_service;

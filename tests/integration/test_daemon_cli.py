@@ -15,6 +15,7 @@ Exit statuses: 0 ok, 1 refused, 2 usage, 69 unreachable, 77 denied.
 import grp
 import json
 import os
+import pwd
 import shutil
 import signal
 import subprocess
@@ -501,6 +502,50 @@ class PenTest(DaemonCliTest):
         self.refused('PenNotConnected', 'speed', '100')
 
 
+class ReloadTest(DaemonCliTest):
+    '''penctl reload (= systemctl reload penctld) and ConfigProblem.
+    Needs the daemon's ops->reload and ops->config_problem (penctld.c).'''
+
+    def write_config(self, text):
+        with open(os.path.join(self.tmp, 'penctld.conf'), 'w', encoding='utf-8') as f:
+            f.write(text)
+
+    def test_a_rejected_file_fails_the_reload_and_shows_in_status(self):
+        self.assertEqual(self.ok_json('status')['ConfigProblem'], '')
+        good = config_text(PEN)
+        self.write_config(good + '\n[Role broken]\nMaxDepthMm=lots\n')
+        message = self.refused('ConfigRejected', 'reload')
+        self.assertIn('lots', message)
+        status = self.ok_json('status')
+        self.assertIn('lots', status['ConfigProblem'])
+        text = self.ok('status')
+        self.assertIn('REJECTED', text)
+        self.assertIn('systemctl reload penctld', text)
+        # The configuration in force did not change.
+        self.assertNotIn('broken', status['Roles'])
+
+        self.write_config(good)
+        self.assertEqual(self.ok_json('reload'), {'reloaded': True})
+        self.assertEqual(self.ok_json('status')['ConfigProblem'], '')
+        self.assertNotIn('REJECTED', self.ok('status'))
+
+    def test_the_unit_reload_command_fails_on_a_rejected_file(self):
+        '''ExecReload= of penctld.service, as systemctl would run it.'''
+        unit = os.path.join(SOURCE, 'systemd', 'penctld.service.in')
+        with open(unit, encoding='utf-8') as f:
+            command = [line.split('=', 1)[1].split() for line in f
+                       if line.startswith('ExecReload=')][0]
+        self.write_config(config_text(PEN) + '\n[Role broken]\nMaxDepthMm=lots\n')
+        proc = subprocess.run(command, env=self.env, capture_output=True,
+                              universal_newlines=True, check=False, timeout=90)
+        self.assertNotEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertIn('lots', proc.stderr)
+        self.write_config(config_text(PEN))
+        proc = subprocess.run(command, env=self.env, capture_output=True,
+                              universal_newlines=True, check=False, timeout=90)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+
+
 class UsedCartridgeTest(DaemonCliTest):
     '''The pen's cartridge (the mock's default, id 1122334455667788) is in
     the daemon's record of used cartridges.'''
@@ -678,10 +723,11 @@ class PolicyTest(DaemonCliTest):
     CHANGES = (['session', 'start', '--operator', 'mallory', '--role', 'home', '--area', 'face',
                 '--contraindications-checked'],
                ['session', 'stop'], ['depth', '0.3'], ['speed', '100'], ['scan', '--seconds', '1'],
-               ['pair'], ['forget'])
+               ['pair'], ['forget'], ['reload'], ['state', 'acknowledge'])
 
     def setUp(self):
         self.created_group = False
+        self.created_user = False
         try:
             self.penctl_gid = grp.getgrnam('penctl').gr_gid
         except KeyError:
@@ -689,12 +735,21 @@ class PolicyTest(DaemonCliTest):
             subprocess.run(['groupadd', '--system', 'penctl'], check=True)
             self.created_group = True
             self.penctl_gid = grp.getgrnam('penctl').gr_gid
+        try:
+            pwd.getpwnam('penctld')
+        except KeyError:
+            # The service user of the policy (sysusers.d/penctld.conf).
+            subprocess.run(['useradd', '--system', '--no-create-home', '--user-group',
+                            '--shell', '/usr/sbin/nologin', 'penctld'], check=True)
+            self.created_user = True
         super().setUp()
 
     def tearDown(self):
         try:
             super().tearDown()
         finally:
+            if self.created_user:
+                subprocess.run(['userdel', 'penctld'], check=False)
             if self.created_group:
                 subprocess.run(['groupdel', 'penctl'], check=False)
 
@@ -752,6 +807,17 @@ class PolicyTest(DaemonCliTest):
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
         self.assertGreater(len(self.bus_output()), 64 * 1024, 'too few warnings to fill a pipe')
         self.assertEqual(self.ok_json('status')['State'], 'idle')
+
+    def test_the_service_user_may_reload_and_nothing_else(self):
+        '''ExecReload= runs as User=penctld: the policy lets it call Reload
+        (whatever the daemon answers) but nothing else.'''
+        uid = pwd.getpwnam('penctld').pw_uid
+        service_user = ['setpriv', f'--reuid={uid}', f'--regid={uid}', '--clear-groups']
+        rc, out, err = self.penctl('--json', 'reload', prefix=service_user)
+        self.assertNotEqual(rc, DENIED, out + err)
+        for args in (['status'], ['depth', '0.3'], ['state', 'acknowledge']):
+            rc, out, err = self.penctl(*args, prefix=service_user)
+            self.assertEqual(rc, DENIED, f'penctl {args} as penctld: {out}{err}')
 
     def test_only_root_or_penctld_may_own_the_name(self):
         stranger = self.as_user([self.penctl_gid])
