@@ -44,6 +44,8 @@ struct penctld {
 	guint drop_source;
 	guint signal_sources[3];
 	bool ready_sent;
+	bool stepping;           /* inside penctld_step(): steps never nest */
+	char *config_problem;    /* why the file on disk is not what runs; NULL when it is */
 
 	/* The D-Bus caller of the step being carried out, for the records. */
 	const struct control_caller *caller;
@@ -189,6 +191,10 @@ static void penctld_step(struct penctld *d, struct engine_event *ev)
 {
 	struct engine_output out;
 
+	/* An adapter that steps from inside a step (a callback fired by an
+	 * action) would see the engine half-way: a bug, not bad input. */
+	g_assert(!d->stepping);
+	d->stepping = true;
 	ev->time_us = ev->time_us ? MIN(ev->time_us, g_get_monotonic_time())
 				  : g_get_monotonic_time();
 	d->have_reply = false;
@@ -202,6 +208,7 @@ static void penctld_step(struct penctld *d, struct engine_event *ev)
 		if (out.actions[i].kind != ENGINE_ACTION_MOTOR_STOP &&
 		    out.actions[i].kind != ENGINE_ACTION_MOTOR_RUN)
 			carry_out(d, &out.actions[i]);
+	d->stepping = false;
 	if (d->control)
 		control_service_notify_changed(d->control);
 }
@@ -669,32 +676,41 @@ static bool pedal_settings_differ(const struct penctl_config *a, const struct pe
 	       a->pedal_debounce_ms != b->pedal_debounce_ms;
 }
 
-static void reload_config(struct penctld *d)
+/* Reload the configuration; false with ERROR (the file's problem) when it
+ * is rejected, and the running configuration stays in force. */
+static bool reload_config(struct penctld *d, GError **error)
 {
-	g_autoptr(GError) error = NULL;
+	g_autoptr(GError) problem = NULL;
 	struct penctl_config *fresh;
 	struct penctl_config *old = d->config;
 	struct engine_event ev = { .kind = ENGINE_EVENT_CONFIG_RELOAD };
 
 	sd_notify_send("RELOADING=1");
-	fresh = penctl_config_load(d->options.config_path, NULL, &error);
+	fresh = penctl_config_load(d->options.config_path, NULL, &problem);
+	if (fresh && !penctl_config_reload_allowed(old, fresh, &problem))
+		g_clear_pointer(&fresh, penctl_config_free);
 	if (!fresh) {
 		struct journal_record_input in = {
 			.event = "config-rejected",
 			.priority = LOG_ERR,
-			.message = error->message,
 			.reason = "invalid-config",
-			.detail = error->message,
+			.detail = problem->message,
 		};
 		g_autofree char *message = g_strdup_printf("Configuration not reloaded, the "
 							   "previous one stays in force: %s",
-							   error->message);
+							   problem->message);
 
 		in.message = message;
 		journal_record_log(&in);
+		g_free(d->config_problem);
+		d->config_problem = g_strdup(problem->message);
 		sd_notify_send("READY=1");
-		return;
+		if (d->control)
+			control_service_notify_changed(d->control);
+		g_propagate_error(error, g_steal_pointer(&problem));
+		return false;
 	}
+	g_clear_pointer(&d->config_problem, g_free);
 	ev.config = fresh;
 	d->config = fresh;
 	penctld_step(d, &ev);
@@ -704,19 +720,17 @@ static void reload_config(struct penctld *d)
 		step_simple(d, ENGINE_EVENT_PEDAL_LOST, 0, "the pedal settings changed");
 		start_pedal(d);
 	}
-	if (g_strcmp0(old->pen_address, fresh->pen_address) ||
-	    g_strcmp0(old->pen_adapter, fresh->pen_adapter) ||
-	    old->pen_watchdog_ms != fresh->pen_watchdog_ms)
-		g_warning("[Pen] settings and PenWatchdogMs take effect at the next restart");
-	else if (!pen_link_get_address(d->pen)[0] && pen_address(d)[0])
+	if (!pen_link_get_address(d->pen)[0] && pen_address(d)[0])
 		pen_link_set_address(d->pen, pen_address(d), NULL);
 	penctl_config_free(old);
 	sd_notify_send("READY=1");
+	return true;
 }
 
 static gboolean on_sighup(gpointer user_data)
 {
-	reload_config(user_data);
+	/* The journal has the record; nobody waits for an answer. */
+	reload_config(user_data, NULL);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -743,8 +757,14 @@ static gboolean on_terminate(gpointer user_data)
 
 static gboolean on_watchdog(gpointer user_data)
 {
+	int err;
+
 	(void)user_data;
-	sd_notify_send("WATCHDOG=1");
+	/* Sent twice per WatchdogSec: one dropped ping is not yet a restart. */
+	err = sd_notify_send("WATCHDOG=1");
+	if (err)
+		g_warning("Could not tell systemd the daemon is alive (WATCHDOG=1): %s",
+			  g_strerror(-err));
 	return G_SOURCE_CONTINUE;
 }
 
@@ -839,6 +859,7 @@ void penctld_free(struct penctld *d)
 	g_clear_pointer(&d->engine, engine_free);
 	g_clear_pointer(&d->state, penctl_state_free);
 	g_free(d->state_dir);
+	g_free(d->config_problem);
 	g_clear_object(&d->system_bus);
 	g_clear_pointer(&d->loop, g_main_loop_unref);
 	penctl_config_free(d->config);
