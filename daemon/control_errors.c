@@ -41,6 +41,11 @@ const char *control_error_name_for_reason(enum engine_reason reason)
 	case ENGINE_REASON_UNKNOWN_AREA:          return "UnknownArea";
 	case ENGINE_REASON_CONTRAINDICATIONS:     return "ContraindicationsNotChecked";
 	case ENGINE_REASON_PEN_NOT_CONNECTED:     return "PenNotConnected";
+	case ENGINE_REASON_PEN_REFUSED:           return "PenRefused";
+	case ENGINE_REASON_PEN_LINK_ERROR:        return "PenLinkError";
+	case ENGINE_REASON_CARTRIDGE_NOT_RECORDED: return "CartridgeNotRecorded";
+	case ENGINE_REASON_USED_LIST_UNTRUSTED:   return "UsedListUntrusted";
+	case ENGINE_REASON_ROLE_NOT_PERMITTED:    return "RoleNotPermitted";
 	}
 	return "Failed";
 }

@@ -132,6 +132,7 @@ GVariant *control_properties_build(const struct engine_snapshot *snapshot,
 	ADD("MaxMinutes", "u", (config->max_wall_ms + 59999) / 60000);
 	ADD("MaxNeedlingMinutes", "u", (config->max_needling_ms + 59999) / 60000);
 	ADD("ConfigProblem", "s", nonnull(config_problem));
+	ADD("UsedListUntrusted", "b", snapshot->used_list_untrusted);
 #undef ADD
 	g_variant_builder_add(&builder, "{sv}", "Faults", faults_variant(snapshot));
 	g_variant_builder_add(&builder, "{sv}", "Roles", names_variant(config->roles));

@@ -11,6 +11,14 @@
  * for the caller's uid (GetConnectionUnixUser); a call whose caller cannot
  * be named is refused.  The caller's description ("uid=1000 operator=alice")
  * is the engine event's caller and goes to the journal.
+ *
+ * Access beyond the bus policy (group penctl): a role whose configuration
+ * names a group ([Role NAME] Group=) is taken only by its members and root
+ * (the engine refuses with RoleNotPermitted, naming the group); the open
+ * session is stopped or changed only by the uid that opened it, root and
+ * members of the supervisor group ([Access] SupervisorGroup=), others get
+ * NotPermitted naming that group.  Groups come from the user database
+ * (getpwuid_r + getgrouplist).
  */
 #pragma once
 
@@ -87,7 +95,9 @@ struct control_service_ops {
 	 * must stay valid until the daemon's next engine step; the service
 	 * converts it before returning to the main loop).  A step without a
 	 * REPLY must still fill REPLY_OUT (refusal != NONE and a message).
-	 * Kinds used: SESSION_START, SESSION_STOP, DEPTH_REQUEST, SPEED_REQUEST.
+	 * Kinds used: SESSION_START (with role_denied_group filled from the
+	 * caller's groups), SESSION_STOP, DEPTH_REQUEST, SPEED_REQUEST,
+	 * STATE_ACKNOWLEDGED.
 	 * The service calls control_service_notify_changed() itself afterwards;
 	 * the daemon need not. */
 	void (*submit)(void *user_data, const struct control_caller *caller,

@@ -564,6 +564,34 @@ class UsedCartridgeTest(DaemonCliTest):
         self.assertIn('1122334455667788', message)
 
 
+class DamagedStateTest(DaemonCliTest):
+    '''The used-cartridge list is damaged: new sessions wait for a person's
+    acknowledgement (penctl state acknowledge).  Needs the daemon to pass the
+    state store's verdict to engine_set_used_list_untrusted() (penctld.c).'''
+
+    def start_daemon(self):
+        state = os.path.join(self.tmp, 'state')
+        os.makedirs(state, exist_ok=True)
+        with open(os.path.join(state, 'state'), 'w', encoding='utf-8') as f:
+            f.write('[Pen]\nAddress=\n[Cartridges]\nUsed=00000000000000aa;not-an-id;\n')
+        super().start_daemon()
+
+    def test_a_damaged_list_refuses_sessions_until_acknowledged(self):
+        self.wait_pen_connected()
+        self.assertTrue(self.ok_json('status')['UsedListUntrusted'])
+        text = self.ok('status')
+        self.assertIn('penctl state acknowledge', text)
+        self.refused('UsedListUntrusted', 'session', 'start', '--operator', 'alice', '--role',
+                     'home', '--area', 'face', '--contraindications-checked')
+        answer = self.ok_json('state', 'acknowledge')
+        self.assertTrue(answer['acknowledged'])
+        self.assertIn('new sessions may start', answer['message'])
+        self.assertFalse(self.ok_json('status')['UsedListUntrusted'])
+        self.start_session()
+        self.assertIn('state-acknowledged', self.daemon_output())
+        self.assertIn('uid=0', self.daemon_output())
+
+
 class ReachabilityTest(DaemonCliTest):
     '''Exit 69 without a daemon; doctor and log work without one too.'''
 
@@ -833,6 +861,103 @@ class PolicyTest(DaemonCliTest):
                               env=self.env)
         self.assertEqual(proc.returncode, 77, proc.stdout + proc.stderr)
         self.assertIn('AccessDenied', proc.stdout)
+
+
+@unittest.skipUnless(os.geteuid() == 0, 'needs root to make users and run penctl as them')
+class AccessTest(DaemonCliTest):
+    '''Who may take a role and who may stop or change a session, decided by
+    penctld from the caller's Unix groups (the bus policy admits all of them:
+    they are in group penctl).  Made-up users and groups, removed after.'''
+
+    GROUPS = ('penctl', 'penctl-supervisor', 'penctl-dermatologist')
+    USERS = {'penctl-it-alice': ('penctl',),
+             'penctl-it-bob': ('penctl',),
+             'penctl-it-sup': ('penctl', 'penctl-supervisor'),
+             'penctl-it-derm': ('penctl', 'penctl-dermatologist')}
+
+    def setUp(self):
+        self.created_groups, self.created_users = [], []
+        try:
+            for group in self.GROUPS:
+                try:
+                    grp.getgrnam(group)
+                except KeyError:
+                    subprocess.run(['groupadd', '--system', group], check=True)
+                    self.created_groups.append(group)
+            for user, groups in self.USERS.items():
+                try:
+                    pwd.getpwnam(user)
+                    subprocess.run(['usermod', '--groups', ','.join(groups), user], check=True)
+                except KeyError:
+                    subprocess.run(['useradd', '--system', '--no-create-home', '--user-group',
+                                    '--shell', '/usr/sbin/nologin', '--groups',
+                                    ','.join(groups), user], check=True)
+                    self.created_users.append(user)
+        except Exception:
+            self.remove_users_and_groups()
+            raise
+        super().setUp()
+
+    def tearDown(self):
+        try:
+            super().tearDown()
+        finally:
+            self.remove_users_and_groups()
+
+    def remove_users_and_groups(self):
+        for user in self.created_users:
+            subprocess.run(['userdel', user], check=False)
+        for group in reversed(self.created_groups):
+            subprocess.run(['groupdel', group], check=False)
+
+    def as_(self, user):
+        '''The user with the groups the user database gives it.'''
+        entry = pwd.getpwnam(user)
+        return ['setpriv', f'--reuid={entry.pw_uid}', f'--regid={entry.pw_gid}', '--init-groups']
+
+    def run_as(self, user, *args):
+        rc, out, err = self.penctl('--json', *args, prefix=self.as_(user))
+        return rc, (json.loads(out) if out.strip() else {}), err
+
+    def start_as(self, user, role='home', area='face'):
+        return self.run_as(user, 'session', 'start', '--operator', user, '--role', role,
+                           '--area', area, '--contraindications-checked')
+
+    def test_a_role_with_a_group_is_only_for_its_members(self):
+        self.wait_pen_connected()
+        rc, doc, err = self.start_as('penctl-it-alice', role='dermatologist', area='body')
+        self.assertEqual(rc, REFUSED, f'{doc}{err}')
+        self.assertEqual(doc['error'], 'RoleNotPermitted')
+        self.assertIn('penctl-dermatologist', doc['message'])
+        self.assertEqual(self.prop('SessionId'), '')
+        self.assertIn('session-refused', self.daemon_output())
+
+        rc, doc, err = self.start_as('penctl-it-derm', role='dermatologist', area='body')
+        self.assertEqual(rc, OK, f'{doc}{err}{self.daemon_output()}')
+        self.assertEqual(self.run_as('penctl-it-derm', 'session', 'stop')[0], OK)
+        # The home role needs only group penctl.
+        rc, doc, err = self.start_as('penctl-it-alice')
+        self.assertEqual(rc, OK, f'{doc}{err}')
+
+    def test_only_the_owner_root_or_a_supervisor_changes_a_session(self):
+        self.wait_pen_connected()
+        rc, doc, err = self.start_as('penctl-it-alice')
+        self.assertEqual(rc, OK, f'{doc}{err}')
+        depth = int(self.prop('DepthUm'))
+        for args in (['depth', '0.3'], ['speed', '100'], ['session', 'stop']):
+            rc, doc, err = self.run_as('penctl-it-bob', *args)
+            self.assertEqual(rc, REFUSED, f'{args}: {doc}{err}')
+            self.assertEqual(doc['error'], 'NotPermitted')
+            self.assertIn('penctl-supervisor', doc['message'])
+        self.assertEqual(self.prop('DepthUm'), depth)
+        self.assertEqual(self.run_as('penctl-it-alice', 'depth', '0.3')[0], OK)
+        self.assertEqual(self.run_as('penctl-it-sup', 'depth', '0.35')[0], OK)
+        self.assertEqual(self.prop('DepthUm'), 350)
+        self.assertEqual(self.run_as('penctl-it-sup', 'session', 'stop')[0], OK)
+
+        rc, doc, err = self.start_as('penctl-it-bob')
+        self.assertEqual(rc, OK, f'{doc}{err}')
+        self.assertEqual(self.penctl('session', 'stop')[0], OK)  # root
 
 
 if __name__ == '__main__':

@@ -89,7 +89,7 @@ static void test_every_method_of_the_issue_is_declared(void **state)
 {
 	static const char *const methods[] = {
 		"StartSession", "StopSession", "SetDepth", "SetSpeed", "Scan", "Pair", "Forget",
-		"Reload",
+		"Reload", "AcknowledgeState",
 	};
 	g_autoptr(GDBusNodeInfo) node = g_dbus_node_info_new_for_xml(control_introspection_xml,
 								     NULL);
@@ -120,6 +120,23 @@ static void test_config_problem_is_empty_unless_the_file_was_rejected(void **sta
 	assert_string_equal(g_variant_get_string(a, NULL), "");
 	assert_string_equal(g_variant_get_string(b, NULL),
 			    "penctld.conf line 12: MaxDepthMm= must be 0.1 to 3.0");
+}
+
+static void test_used_list_untrusted_shows_the_snapshot(void **state)
+{
+	g_autoptr(penctl_config) config = penctl_config_new_default();
+	struct engine_snapshot snapshot = session_snapshot();
+	g_autoptr(GVariant) trusted = control_properties_build(&snapshot, config, NULL);
+	g_autoptr(GVariant) untrusted = NULL;
+	g_autoptr(GVariant) a = NULL, b = NULL;
+
+	(void)state;
+	snapshot.used_list_untrusted = true;
+	untrusted = control_properties_build(&snapshot, config, NULL);
+	a = lookup(trusted, "UsedListUntrusted");
+	b = lookup(untrusted, "UsedListUntrusted");
+	assert_false(g_variant_get_boolean(a));
+	assert_true(g_variant_get_boolean(b));
 }
 
 static void test_properties_show_the_snapshot(void **state)
@@ -364,6 +381,7 @@ int main(void)
 		cmocka_unit_test(test_every_declared_property_is_served_with_its_type),
 		cmocka_unit_test(test_every_method_of_the_issue_is_declared),
 		cmocka_unit_test(test_config_problem_is_empty_unless_the_file_was_rejected),
+		cmocka_unit_test(test_used_list_untrusted_shows_the_snapshot),
 		cmocka_unit_test(test_properties_show_the_snapshot),
 		cmocka_unit_test(test_no_cartridge_and_no_session_read_as_empty),
 		cmocka_unit_test(test_time_moves_in_whole_seconds),
