@@ -132,8 +132,17 @@ class DaemonCliTest(unittest.TestCase):
         self.bus = dbus.bus.BusConnection(self.address)
         self.mock_proc = None
         self.daemon = None
-        self.start_mock()
-        self.start_daemon()
+        try:
+            self.start_mock()
+            self.start_daemon()
+        except BaseException:
+            # unittest runs no tearDown after a failed setUp: without this,
+            # a daemon that would not start left its bus and mock behind.
+            try:
+                self.tearDown()
+            except Exception:  # pylint: disable=broad-except
+                pass
+            raise
 
     def tearDown(self):
         try:
@@ -770,16 +779,25 @@ class PolicyTest(DaemonCliTest):
             subprocess.run(['useradd', '--system', '--no-create-home', '--user-group',
                             '--shell', '/usr/sbin/nologin', 'penctld'], check=True)
             self.created_user = True
-        super().setUp()
+        try:
+            super().setUp()
+        except BaseException:
+            self.remove_user_and_group()
+            raise
 
     def tearDown(self):
         try:
             super().tearDown()
         finally:
-            if self.created_user:
-                subprocess.run(['userdel', 'penctld'], check=False)
-            if self.created_group:
-                subprocess.run(['groupdel', 'penctl'], check=False)
+            self.remove_user_and_group()
+
+    def remove_user_and_group(self):
+        if self.created_user:
+            subprocess.run(['userdel', 'penctld'], check=False)
+            self.created_user = False
+        if self.created_group:
+            subprocess.run(['groupdel', 'penctl'], check=False)
+            self.created_group = False
 
     def as_user(self, groups):
         return ['setpriv', f'--reuid={NOBODY}', f'--regid={NOBODY}',
@@ -893,10 +911,10 @@ class AccessTest(DaemonCliTest):
                                     '--shell', '/usr/sbin/nologin', '--groups',
                                     ','.join(groups), user], check=True)
                     self.created_users.append(user)
-        except Exception:
+            super().setUp()
+        except BaseException:
             self.remove_users_and_groups()
             raise
-        super().setUp()
 
     def tearDown(self):
         try:
@@ -909,6 +927,7 @@ class AccessTest(DaemonCliTest):
             subprocess.run(['userdel', user], check=False)
         for group in reversed(self.created_groups):
             subprocess.run(['groupdel', group], check=False)
+        self.created_users, self.created_groups = [], []
 
     def as_(self, user):
         '''The user with the groups the user database gives it.'''
