@@ -63,10 +63,18 @@ class StressTest(DaemonCliTest):
         self.bound_kb = RSS_BOUND_KB
         if sanitized(PENCTLD):
             self.bound_kb = ASAN_RSS_BOUND_KB
-            options = os.environ.get('ASAN_OPTIONS', '')
+            options = os.environ.get('ASAN_OPTIONS')
+            self.addCleanup(self.restore_asan_options, options)
             os.environ['ASAN_OPTIONS'] = (options + ':' if options else '') + \
                 'quarantine_size_mb=4:thread_local_quarantine_size_kb=64'
         super().setUp()
+
+    @staticmethod
+    def restore_asan_options(options):
+        if options is None:
+            os.environ.pop('ASAN_OPTIONS', None)
+        else:
+            os.environ['ASAN_OPTIONS'] = options
 
     def call(self, method, signature, args, interface=NAME):
         '''One raw call; returns the D-Bus error name, or None on success.'''
