@@ -511,8 +511,9 @@ static void handle_set_speed(struct control_call *call, GVariant *parameters)
 
 static struct control_caller call_caller(const struct control_call *call);
 
-/* Reload(): synchronous, so that `systemctl reload penctld` (ExecReload=
- * penctl reload) fails, with the reason, when the file is rejected. */
+/* Reload(): answered only once the file is read, so that `systemctl reload
+ * penctld` (ExecReload= busctl call ... Reload) fails, with the reason,
+ * when the file is rejected. */
 static void handle_reload(struct control_call *call)
 {
 	struct control_caller caller = call_caller(call);
@@ -538,7 +539,7 @@ static void handle_reload(struct control_call *call)
 
 /* AcknowledgeState(): a person has looked at a damaged used-cartridge list
  * (and put the opened cartridges aside); the engine lets sessions start
- * again and records who.  Refused by the engine when nothing is damaged. */
+ * again and records who.  With nothing damaged the engine just says so. */
 static void handle_acknowledge_state(struct control_call *call)
 {
 	struct engine_event event = { .kind = ENGINE_EVENT_STATE_ACKNOWLEDGED };
