@@ -11,9 +11,11 @@ void json_out_init(struct json_out *json)
 
 char *json_out_finish(struct json_out *json)
 {
-	char *text = g_string_free(json->text, FALSE);
+	char *text = json->text ? g_string_free(json->text, FALSE) : NULL;
 
-	json_out_init(json);
+	/* Empty, not re-initialised: a writer printed by one function and
+	 * dropped by its owner is finished twice, and nothing may be left. */
+	*json = (struct json_out){ .text = NULL };
 	return text;
 }
 

@@ -20,7 +20,9 @@ struct json_out {
 };
 
 void json_out_init(struct json_out *json);
-/* The text written so far, handed over; the writer is reset. */
+/* The text written so far, handed over; the writer is left empty and holds
+ * nothing (json_out_init() it again to reuse it).  Finishing an empty
+ * writer returns NULL, so the owner may always finish what it began. */
 char *json_out_finish(struct json_out *json);
 
 void json_out_begin_object(struct json_out *json);

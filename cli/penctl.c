@@ -47,6 +47,8 @@ static const char usage_text[] =
 	"  speed N                         set the speed (strokes per second)\n"
 	"  limits                          the effective depth limits\n"
 	"  log [--session ID] [--follow]   a session's timeline from the journal\n"
+	"  reload                          re-read the configuration; fails when rejected\n"
+	"  state acknowledge               accept a damaged used-cartridge list\n"
 	"  doctor                          check what penctld needs\n"
 	"\n"
 	"Exit status: 0 ok, 1 refused, 2 usage, 69 daemon unreachable, 77 permission denied.\n";
@@ -494,6 +496,48 @@ static int cmd_speed(struct penctl *p, int argc, char **argv)
 	return ret;
 }
 
+static int cmd_reload(struct penctl *p, int argc, char **argv)
+{
+	struct json_out json;
+	int code = 0, ret;
+
+	if (!parse_options(p, "reload", NULL, &argc, &argv, &code) ||
+	    !no_more_args(p, argc, argv, &code))
+		return code;
+	json_out_init(&json);
+	json_out_begin_object(&json);
+	json_out_member_bool(&json, "reloaded", true);
+	ret = simple_call(p, "Reload", NULL, "Configuration reloaded.", &json);
+	g_free(json_out_finish(&json));
+	return ret;
+}
+
+static int cmd_state_acknowledge(struct penctl *p, int argc, char **argv)
+{
+	struct json_out json;
+	int code = 0, ret;
+
+	if (!parse_options(p, "state acknowledge", NULL, &argc, &argv, &code) ||
+	    !no_more_args(p, argc, argv, &code))
+		return code;
+	json_out_init(&json);
+	json_out_begin_object(&json);
+	json_out_member_bool(&json, "acknowledged", true);
+	ret = simple_call(p, "AcknowledgeState", NULL,
+			  "Acknowledged: new sessions may start again.", &json);
+	g_free(json_out_finish(&json));
+	return ret;
+}
+
+static int cmd_state(struct penctl *p, int argc, char **argv)
+{
+	if (argc < 2)
+		return usage_error(p, "state needs acknowledge");
+	if (g_str_equal(argv[1], "acknowledge"))
+		return cmd_state_acknowledge(p, argc - 1, argv + 1);
+	return usage_error(p, "unknown state command \"%s\" (acknowledge)", argv[1]);
+}
+
 /* The limits as the daemon's properties would show them, from the config
  * file: for when penctld is not running. */
 static GVariant *limits_from_config(const char *path, GError **error)
@@ -503,7 +547,7 @@ static GVariant *limits_from_config(const char *path, GError **error)
 
 	if (!config)
 		return NULL;
-	return control_properties_build(&none, config);
+	return control_properties_build(&none, config, NULL);
 }
 
 static int cmd_limits(struct penctl *p, int argc, char **argv)
@@ -703,7 +747,7 @@ static const struct command commands[] = {
 	{ "status", cmd_status },   { "scan", cmd_scan },     { "pair", cmd_pair },
 	{ "forget", cmd_forget },   { "session", cmd_session }, { "depth", cmd_depth },
 	{ "speed", cmd_speed },     { "limits", cmd_limits }, { "log", cmd_log },
-	{ "doctor", cmd_doctor },
+	{ "doctor", cmd_doctor },   { "reload", cmd_reload }, { "state", cmd_state },
 };
 
 int main(int argc, char **argv)

@@ -145,6 +145,19 @@ char *penctl_format_status(GVariant *p)
 			    get_uint(p, "NeedlingRemainingMs"));
 	}
 	g_string_append_printf(out, "Faults:    %s\n", faults);
+	/* What a person must do something about comes last, with what to do. */
+	if (get_string(p, "ConfigProblem")[0])
+		g_string_append_printf(out,
+				       "Config:    the file was REJECTED at the last reload; the "
+				       "previous configuration is in force: %s\n"
+				       "           fix the file, then: systemctl reload penctld\n",
+				       get_string(p, "ConfigProblem"));
+	if (get_bool(p, "UsedListUntrusted"))
+		g_string_append(out,
+				"Used list: DAMAGED: penctld cannot tell which cartridges were "
+				"used, so new sessions are refused\n"
+				"           put every opened cartridge aside, then: "
+				"penctl state acknowledge\n");
 	return g_string_free(out, FALSE);
 }
 

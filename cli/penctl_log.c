@@ -3,6 +3,14 @@
  * penctl log.  journalctl does the finding (by the PENCTL_SESSION field);
  * the export format is read as a stream so --follow prints as records
  * arrive.  journalctl is found on PATH.
+ *
+ * Any local user can write a record with PENCTL_SESSION=... and
+ * PENCTL_EVENT=... (logger --journald, sd_journal_send): only the trusted
+ * field _SYSTEMD_UNIT, which journald sets itself from the sender's cgroup
+ * and which no client can set, says penctld wrote it.  Both queries ask for
+ * _SYSTEMD_UNIT=penctld.service, and every record read is checked again,
+ * so that a journal file or a journalctl that ignores the match cannot
+ * slip a forged record into a treatment's timeline.
  */
 #include <stdio.h>
 
@@ -12,6 +20,9 @@
 #include "json_out.h"
 #include "penctl_format.h"
 #include "penctl_log.h"
+
+#define PENCTL_LOG_UNIT "penctld.service"
+#define PENCTL_LOG_UNIT_MATCH "_SYSTEMD_UNIT=" PENCTL_LOG_UNIT
 
 struct log_printer {
 	bool json;
@@ -66,9 +77,18 @@ static void print_json_entry(GHashTable *fields)
 	printf("%s\n", text);
 }
 
+/* Written by penctld itself (see the top of this file). */
+static bool written_by_penctld(GHashTable *fields)
+{
+	return g_strcmp0(g_hash_table_lookup(fields, "_SYSTEMD_UNIT"), PENCTL_LOG_UNIT) == 0;
+}
+
 static void on_record(GHashTable *fields, void *user_data)
 {
 	struct log_printer *printer = user_data;
+
+	if (!written_by_penctld(fields))
+		return;
 
 	if (printer->json) {
 		print_json_entry(fields);
@@ -86,6 +106,8 @@ static void on_last_session(GHashTable *fields, void *user_data)
 	struct log_printer *printer = user_data;
 	const char *session = g_hash_table_lookup(fields, "PENCTL_SESSION");
 
+	if (!written_by_penctld(fields))
+		return;
 	if (session && session[0]) {
 		g_free(printer->last_session);
 		printer->last_session = g_strdup(session);
@@ -135,8 +157,8 @@ int penctl_log_session(const char *session_id, bool follow, bool json, GError **
 {
 	struct log_printer printer = { .json = json };
 	g_autofree char *match = g_strdup_printf("PENCTL_SESSION=%s", session_id);
-	const char *argv[] = { "journalctl", "-o", "export", "--no-pager", match,
-			       follow ? "--follow" : NULL, NULL };
+	const char *argv[] = { "journalctl", "-o", "export", "--no-pager", PENCTL_LOG_UNIT_MATCH,
+			       match, follow ? "--follow" : NULL, NULL };
 
 	if (!run_journalctl(argv, on_record, &printer, error))
 		return -1;
@@ -147,7 +169,7 @@ char *penctl_log_last_session(GError **error)
 {
 	struct log_printer printer = { 0 };
 	const char *argv[] = { "journalctl", "-o", "export", "--no-pager", "--reverse", "-n", "1",
-			       "PENCTL_EVENT=session-start", NULL };
+			       PENCTL_LOG_UNIT_MATCH, "PENCTL_EVENT=session-start", NULL };
 
 	if (!run_journalctl(argv, on_last_session, &printer, error)) {
 		g_free(printer.last_session);

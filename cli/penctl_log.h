@@ -7,7 +7,10 @@
 #include <glib.h>
 #include <stdbool.h>
 
-/* Print the records of SESSION_ID (human lines or, with JSON, one JSON
+/* Only records penctld wrote count (_SYSTEMD_UNIT=penctld.service, a field
+ * journald sets and no other user can forge).
+ *
+ * Print the records of SESSION_ID (human lines or, with JSON, one JSON
  * object per line); FOLLOW keeps reading new ones.  Returns the number of
  * records printed, or -1 with ERROR when journalctl could not run or its
  * output was not understood. */

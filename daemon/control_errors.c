@@ -41,6 +41,11 @@ const char *control_error_name_for_reason(enum engine_reason reason)
 	case ENGINE_REASON_UNKNOWN_AREA:          return "UnknownArea";
 	case ENGINE_REASON_CONTRAINDICATIONS:     return "ContraindicationsNotChecked";
 	case ENGINE_REASON_PEN_NOT_CONNECTED:     return "PenNotConnected";
+	case ENGINE_REASON_PEN_REFUSED:           return "PenRefused";
+	case ENGINE_REASON_PEN_LINK_ERROR:        return "PenLinkError";
+	case ENGINE_REASON_CARTRIDGE_NOT_RECORDED: return "CartridgeNotRecorded";
+	case ENGINE_REASON_USED_LIST_UNTRUSTED:   return "UsedListUntrusted";
+	case ENGINE_REASON_ROLE_NOT_PERMITTED:    return "RoleNotPermitted";
 	}
 	return "Failed";
 }
@@ -57,6 +62,8 @@ static const GDBusErrorEntry control_error_entries[] = {
 	{ CONTROL_ERROR_BUSY,                  PENCTL_DBUS_ERROR_PREFIX "Busy" },
 	{ CONTROL_ERROR_SESSION_OPEN,          PENCTL_DBUS_ERROR_PREFIX "SessionOpen" },
 	{ CONTROL_ERROR_CALLER_UNKNOWN,        PENCTL_DBUS_ERROR_PREFIX "CallerUnknown" },
+	{ CONTROL_ERROR_CONFIG_REJECTED,       PENCTL_DBUS_ERROR_PREFIX "ConfigRejected" },
+	{ CONTROL_ERROR_NOT_PERMITTED,         PENCTL_DBUS_ERROR_PREFIX "NotPermitted" },
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(control_error_entries) == CONTROL_ERROR_CODE_COUNT);
 

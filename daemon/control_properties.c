@@ -91,7 +91,8 @@ static GVariant *limits_variant(const struct penctl_config *config)
 }
 
 GVariant *control_properties_build(const struct engine_snapshot *snapshot,
-				   const struct penctl_config *config)
+				   const struct penctl_config *config,
+				   const char *config_problem)
 {
 	GVariantBuilder builder;
 	char cartridge[PEN_CARTRIDGE_ID_STRLEN] = "";
@@ -130,6 +131,8 @@ GVariant *control_properties_build(const struct engine_snapshot *snapshot,
 	/* Whole minutes, rounded up (the exact budgets: Wall/NeedlingRemainingMs). */
 	ADD("MaxMinutes", "u", (config->max_wall_ms + 59999) / 60000);
 	ADD("MaxNeedlingMinutes", "u", (config->max_needling_ms + 59999) / 60000);
+	ADD("ConfigProblem", "s", nonnull(config_problem));
+	ADD("UsedListUntrusted", "b", snapshot->used_list_untrusted);
 #undef ADD
 	g_variant_builder_add(&builder, "{sv}", "Faults", faults_variant(snapshot));
 	g_variant_builder_add(&builder, "{sv}", "Roles", names_variant(config->roles));

@@ -12,12 +12,23 @@
  * for a pen operation keeps it alive, and finds it "closed" if the daemon
  * freed it meanwhile, so no callback touches freed memory.
  */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "penctl/control_properties.h"
 #include "penctl/control_service.h"
 
 #define CONTROL_TICK_MS 1000u
+/* A caller's text quoted in an error message is cut here: a 1 MiB key
+ * must not come back as a 1 MiB error. */
+#define CONTROL_QUOTE_MAX 64u
+/* What the engine keeps of the operator and client reference (bytes,
+ * without the terminator): longer ones are refused, never cut. */
+#define CONTROL_OPERATOR_MAX (sizeof(((struct engine_session_summary *)NULL)->operator_name) - 1)
+#define CONTROL_CLIENT_REF_MAX (sizeof(((struct engine_session_summary *)NULL)->client_ref) - 1)
 
 struct control_service {
 	const struct control_service_ops *ops;
@@ -33,6 +44,12 @@ struct control_service {
 	 * per main-loop iteration, and again after any engine step. */
 	GVariant *get_cache;
 	guint get_cache_idle_id;
+	/* Who opened the session the engine has open, when it was opened
+	 * through this service: only that uid, root and the supervisor group
+	 * may stop or change it.  A session the service did not see open (none
+	 * today) has no known owner: root and supervisors only. */
+	char *owner_session_id;
+	uint32_t owner_uid;
 };
 
 /* One method call on its way: waits for the caller's uid, then maybe for a
@@ -54,6 +71,7 @@ static void service_clear(struct control_service *service)
 	g_clear_pointer(&service->last_properties, g_variant_unref);
 	g_clear_pointer(&service->get_cache, g_variant_unref);
 	g_clear_pointer(&service->node_info, g_dbus_node_info_unref);
+	g_clear_pointer(&service->owner_session_id, g_free);
 	g_clear_object(&service->connection);
 }
 
@@ -92,6 +110,24 @@ void control_found_pen_free(struct control_found_pen *pen)
 	g_free(pen);
 }
 
+/* TEXT (valid UTF-8: it came in a D-Bus string) for an error message, cut
+ * at a character boundary after CONTROL_QUOTE_MAX bytes. */
+static char *quote_cut(const char *text)
+{
+	const char *end = text + CONTROL_QUOTE_MAX;
+
+	if (strlen(text) <= CONTROL_QUOTE_MAX)
+		return g_strdup(text);
+	while (end > text && ((unsigned char)*end & 0xc0) == 0x80)
+		end--;
+	return g_strdup_printf("%.*s...", (int)(end - text), text);
+}
+
+static const char *nonnull_text(const char *text)
+{
+	return text ? text : "";
+}
+
 static void return_error(GDBusMethodInvocation *invocation, const char *name,
 			 const char *message)
 {
@@ -121,10 +157,15 @@ static GVariant *current_properties(struct control_service *service, bool *sessi
 {
 	struct engine_snapshot snapshot = { 0 };
 
+	const char *config_problem = NULL;
+
 	service->ops->snapshot(service->user_data, &snapshot);
 	if (session_open)
 		*session_open = snapshot.session_open;
-	return control_properties_build(&snapshot, service->ops->config(service->user_data));
+	if (service->ops->config_problem)
+		config_problem = service->ops->config_problem(service->user_data);
+	return control_properties_build(&snapshot, service->ops->config(service->user_data),
+					config_problem);
 }
 
 static gboolean on_tick(gpointer data)
@@ -234,27 +275,127 @@ static bool reply_accepted(struct control_call *call, const struct engine_reply 
 	return false;
 }
 
+/* ---- who may do what ---- */
+
+/* True when UID is a member of GROUP_NAME in the user database (primary
+ * group or supplementary, as getgrouplist() sees it): what the
+ * administrator granted, not what the calling process kept.  A uid without
+ * a passwd entry, or a group that does not exist, is no membership.  NSS is
+ * asked synchronously; on the device that is /etc/passwd and /etc/group. */
+static bool uid_in_group(uint32_t uid, const char *group_name)
+{
+	struct passwd pw, *pw_found = NULL;
+	struct group gr, *gr_found = NULL;
+	g_autofree char *pw_buf = NULL, *gr_buf = NULL;
+	g_autofree gid_t *groups = NULL;
+	long size = sysconf(_SC_GETPW_R_SIZE_MAX);
+	size_t buf_size = size > 0 ? (size_t)size : 16384;
+	int n = 64;
+
+	if (!group_name || !group_name[0])
+		return false;
+	gr_buf = g_malloc(buf_size);
+	while (getgrnam_r(group_name, &gr, gr_buf, buf_size, &gr_found) == ERANGE &&
+	       buf_size < (1u << 20))
+		gr_buf = g_realloc(gr_buf, buf_size *= 2);
+	if (!gr_found)
+		return false;
+	pw_buf = g_malloc(buf_size);
+	while (getpwuid_r((uid_t)uid, &pw, pw_buf, buf_size, &pw_found) == ERANGE &&
+	       buf_size < (1u << 20))
+		pw_buf = g_realloc(pw_buf, buf_size *= 2);
+	if (!pw_found)
+		return false;
+	if (pw.pw_gid == gr.gr_gid)
+		return true;
+	groups = g_new(gid_t, n);
+	if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) < 0) {
+		/* N now holds the number needed. */
+		groups = g_renew(gid_t, groups, n);
+		if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) < 0)
+			return false;
+	}
+	for (int i = 0; i < n; i++)
+		if (groups[i] == gr.gr_gid)
+			return true;
+	return false;
+}
+
+/* The group CALL's caller lacks to take ROLE, or NULL when it may: root
+ * may take every role, everyone else needs the role's group when the
+ * configuration names one ([Role NAME] Group=). */
+static const char *role_denied_group(const struct control_call *call, const char *role)
+{
+	const struct penctl_config *config = call->service->ops->config(call->service->user_data);
+	const char *group = penctl_config_role_group(config, role);
+
+	if (!group || call->uid == 0 || uid_in_group(call->uid, group))
+		return NULL;
+	return group;
+}
+
+/* Stop or change the open session: only its owner, root or a member of the
+ * supervisor group ([Access] SupervisorGroup=).  True when CALL may go on;
+ * otherwise the call has been answered with NotPermitted. */
+static bool may_touch_session(struct control_call *call)
+{
+	struct control_service *service = call->service;
+	const struct penctl_config *config = service->ops->config(service->user_data);
+	const char *supervisors = penctl_config_supervisor_group(config);
+	struct engine_snapshot snapshot = { 0 };
+	g_autofree char *message = NULL;
+	bool owner_known;
+
+	service->ops->snapshot(service->user_data, &snapshot);
+	if (!snapshot.session_open)
+		return true; /* the engine answers NoSession */
+	owner_known = service->owner_session_id &&
+		      g_strcmp0(service->owner_session_id, snapshot.session_id) == 0;
+	if ((owner_known && call->uid == service->owner_uid) || call->uid == 0 ||
+	    uid_in_group(call->uid, supervisors))
+		return true;
+	if (owner_known)
+		message = g_strdup_printf(
+			"session %s was opened by uid %u (operator %s): only that user, root or "
+			"a member of group %s may stop or change it",
+			snapshot.session_id, service->owner_uid, nonnull_text(snapshot.operator_name),
+			supervisors ? supervisors : "(none configured)");
+	else
+		message = g_strdup_printf(
+			"session %s was not opened through this penctld run: only root or a "
+			"member of group %s may stop or change it",
+			snapshot.session_id, supervisors ? supervisors : "(none configured)");
+	return_error(call->invocation, control_error_name_for_code(CONTROL_ERROR_NOT_PERMITTED),
+		     message);
+	return false;
+}
+
 static bool parse_start_options(GVariant *options, bool *contraindications_checked,
 				char **problem)
 {
 	GVariantIter iter;
 	const char *key;
-	GVariant *value;
+	GVariant *entry_value;
 
 	*contraindications_checked = false;
 	g_variant_iter_init(&iter, options);
-	while (g_variant_iter_loop(&iter, "{&sv}", &key, &value)) {
-		if (g_str_equal(key, PENCTL_OPTION_CONTRAINDICATIONS_CHECKED)) {
-			if (!g_variant_is_of_type(value, G_VARIANT_TYPE_BOOLEAN)) {
-				*problem = g_strdup_printf("option %s must be a boolean (b)", key);
-				return false;
-			}
-			*contraindications_checked = g_variant_get_boolean(value);
-		} else {
-			*problem = g_strdup_printf("unknown option \"%s\"; known: %s", key,
+	/* g_variant_iter_next, not _loop: a return from inside the loop must
+	 * not keep the value, which pins the whole message (a 1 MiB key each). */
+	while (g_variant_iter_next(&iter, "{&sv}", &key, &entry_value)) {
+		g_autoptr(GVariant) value = entry_value;
+
+		if (!g_str_equal(key, PENCTL_OPTION_CONTRAINDICATIONS_CHECKED)) {
+			g_autofree char *quoted = quote_cut(key);
+
+			*problem = g_strdup_printf("unknown option \"%s\"; known: %s", quoted,
 						   PENCTL_OPTION_CONTRAINDICATIONS_CHECKED);
 			return false;
 		}
+		if (!g_variant_is_of_type(value, G_VARIANT_TYPE_BOOLEAN)) {
+			*problem = g_strdup_printf("option %s must be a boolean (b)", key);
+			return false;
+		}
+		*contraindications_checked = g_variant_get_boolean(value);
 	}
 	return true;
 }
@@ -272,6 +413,20 @@ static void handle_start_session(struct control_call *call, GVariant *parameters
 
 	g_variant_get(parameters, "(&s&s&s&s@a{sv})", &operator_name, &role, &area, &client,
 		      &options);
+	if (strlen(operator_name) > CONTROL_OPERATOR_MAX) {
+		problem = g_strdup_printf("the operator name is %zu bytes long; at most %zu are "
+					  "kept, so it is refused rather than cut",
+					  strlen(operator_name), CONTROL_OPERATOR_MAX);
+		return_invalid_argument(call->invocation, problem);
+		return;
+	}
+	if (strlen(client) > CONTROL_CLIENT_REF_MAX) {
+		problem = g_strdup_printf("the client reference is %zu bytes long; at most %zu are "
+					  "kept, so it is refused rather than cut",
+					  strlen(client), CONTROL_CLIENT_REF_MAX);
+		return_invalid_argument(call->invocation, problem);
+		return;
+	}
 	if (!parse_start_options(options, &checked, &problem)) {
 		return_invalid_argument(call->invocation, problem);
 		return;
@@ -284,10 +439,14 @@ static void handle_start_session(struct control_call *call, GVariant *parameters
 	event.session_start.area = area;
 	event.session_start.client_ref = client[0] ? client : NULL;
 	event.session_start.contraindications_checked = checked;
+	event.session_start.role_denied_group = role_denied_group(call, role);
 	submit(call, &event, &reply);
-	if (reply_accepted(call, &reply))
-		g_dbus_method_invocation_return_value(call->invocation,
-						      g_variant_new("(s)", session_id));
+	if (!reply_accepted(call, &reply))
+		return;
+	g_free(call->service->owner_session_id);
+	call->service->owner_session_id = g_strdup(session_id);
+	call->service->owner_uid = call->uid;
+	g_dbus_method_invocation_return_value(call->invocation, g_variant_new("(s)", session_id));
 }
 
 static void handle_stop_session(struct control_call *call)
@@ -296,6 +455,8 @@ static void handle_stop_session(struct control_call *call)
 	struct engine_reply reply;
 	GVariant *summary;
 
+	if (!may_touch_session(call))
+		return;
 	event.caller = call->description;
 	submit(call, &event, &reply);
 	if (!reply_accepted(call, &reply))
@@ -321,6 +482,8 @@ static void handle_set_depth(struct control_call *call, GVariant *parameters)
 	struct engine_event event = { .kind = ENGINE_EVENT_DEPTH_REQUEST };
 	struct engine_reply reply;
 
+	if (!may_touch_session(call))
+		return;
 	event.caller = call->description;
 	g_variant_get(parameters, "(u)", &event.depth_um);
 	submit(call, &event, &reply);
@@ -334,8 +497,55 @@ static void handle_set_speed(struct control_call *call, GVariant *parameters)
 	struct engine_event event = { .kind = ENGINE_EVENT_SPEED_REQUEST };
 	struct engine_reply reply;
 
+	if (!may_touch_session(call))
+		return;
 	event.caller = call->description;
 	g_variant_get(parameters, "(q)", &event.speed);
+	submit(call, &event, &reply);
+	if (reply_accepted(call, &reply))
+		g_dbus_method_invocation_return_value(call->invocation,
+						      g_variant_new("(s)", reply.message));
+}
+
+/* ---- the daemon itself ---- */
+
+static struct control_caller call_caller(const struct control_call *call);
+
+/* Reload(): answered only once the file is read, so that `systemctl reload
+ * penctld` (ExecReload= busctl call ... Reload) fails, with the reason,
+ * when the file is rejected. */
+static void handle_reload(struct control_call *call)
+{
+	struct control_caller caller = call_caller(call);
+	g_autoptr(GError) error = NULL;
+
+	if (!call->service->ops->reload) {
+		return_error(call->invocation,
+			     control_error_name_for_code(CONTROL_ERROR_FAILED),
+			     "this penctld cannot reload on request: send it SIGHUP");
+		return;
+	}
+	if (!call->service->ops->reload(call->service->user_data, &caller, &error)) {
+		const char *name = control_error_name_for_code(CONTROL_ERROR_CONFIG_REJECTED);
+
+		if (error && error->domain == CONTROL_ERROR)
+			name = control_error_name_for_code((enum control_error_code)error->code);
+		return_error(call->invocation, name,
+			     error ? error->message : "the configuration was rejected");
+		return;
+	}
+	g_dbus_method_invocation_return_value(call->invocation, NULL);
+}
+
+/* AcknowledgeState(): a person has looked at a damaged used-cartridge list
+ * (and put the opened cartridges aside); the engine lets sessions start
+ * again and records who.  With nothing damaged the engine just says so. */
+static void handle_acknowledge_state(struct control_call *call)
+{
+	struct engine_event event = { .kind = ENGINE_EVENT_STATE_ACKNOWLEDGED };
+	struct engine_reply reply;
+
+	event.caller = call->description;
 	submit(call, &event, &reply);
 	if (reply_accepted(call, &reply))
 		g_dbus_method_invocation_return_value(call->invocation,
@@ -458,8 +668,9 @@ static void handle_pair(struct control_call *call, GVariant *parameters)
 
 	g_variant_get(parameters, "(&s)", &text);
 	if (text[0] && !normalise_address(text, address)) {
+		g_autofree char *quoted = quote_cut(text);
 		g_autofree char *message = g_strdup_printf(
-			"\"%s\" is not a Bluetooth address (XX:XX:XX:XX:XX:XX)", text);
+			"\"%s\" is not a Bluetooth address (XX:XX:XX:XX:XX:XX)", quoted);
 
 		return_invalid_argument(call->invocation, message);
 		control_call_free(call);
@@ -512,8 +723,13 @@ static char *describe_caller(struct control_service *service, uint32_t uid,
 		if (snapshot.session_open)
 			operator_name = snapshot.operator_name;
 	}
-	if (operator_name && operator_name[0])
-		return g_strdup_printf("uid=%u operator=%s", uid, operator_name);
+	if (operator_name && operator_name[0]) {
+		/* Only a name the engine accepts reaches a record; a longer
+		 * one is refused, and must not be copied whole meanwhile. */
+		g_autofree char *quoted = quote_cut(operator_name);
+
+		return g_strdup_printf("uid=%u operator=%s", uid, quoted);
+	}
 	return g_strdup_printf("uid=%u", uid);
 }
 
@@ -546,6 +762,10 @@ static void dispatch(struct control_call *call)
 		handle_set_depth(call, parameters);
 	else if (g_str_equal(method, "SetSpeed"))
 		handle_set_speed(call, parameters);
+	else if (g_str_equal(method, "Reload"))
+		handle_reload(call);
+	else if (g_str_equal(method, "AcknowledgeState"))
+		handle_acknowledge_state(call);
 	else
 		g_dbus_method_invocation_return_error(call->invocation, G_DBUS_ERROR,
 						      G_DBUS_ERROR_UNKNOWN_METHOD, "no method %s",

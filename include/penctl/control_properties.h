@@ -15,9 +15,12 @@
 /* daemon/io.penctld.Penctl1.xml, embedded at build time. */
 extern const char control_introspection_xml[];
 
-/* Every property of the interface, as a new a{sv} (not floating). */
+/* Every property of the interface, as a new a{sv} (not floating).
+ * CONFIG_PROBLEM: why the configuration file on disk was rejected, NULL or
+ * "" when the configuration in force is the file. */
 GVariant *control_properties_build(const struct engine_snapshot *snapshot,
-				   const struct penctl_config *config);
+				   const struct penctl_config *config,
+				   const char *config_problem);
 
 /* The entries of NEW_PROPERTIES whose value differs from OLD_PROPERTIES
  * (NULL = all of them), as a new a{sv}; NULL when nothing changed. */

@@ -11,6 +11,14 @@
  * for the caller's uid (GetConnectionUnixUser); a call whose caller cannot
  * be named is refused.  The caller's description ("uid=1000 operator=alice")
  * is the engine event's caller and goes to the journal.
+ *
+ * Access beyond the bus policy (group penctl): a role whose configuration
+ * names a group ([Role NAME] Group=) is taken only by its members and root
+ * (the engine refuses with RoleNotPermitted, naming the group); the open
+ * session is stopped or changed only by the uid that opened it, root and
+ * members of the supervisor group ([Access] SupervisorGroup=), others get
+ * NotPermitted naming that group.  Groups come from the user database
+ * (getpwuid_r + getgrouplist).
  */
 #pragma once
 
@@ -37,8 +45,11 @@ enum control_error_code {
 	CONTROL_ERROR_BUSY,                  /* Busy: another scan or pairing runs */
 	CONTROL_ERROR_SESSION_OPEN,          /* SessionOpen: not while treating */
 	CONTROL_ERROR_CALLER_UNKNOWN,        /* CallerUnknown: the bus did not name the uid */
+	CONTROL_ERROR_CONFIG_REJECTED,       /* ConfigRejected: Reload() kept the old config */
+	CONTROL_ERROR_NOT_PERMITTED,         /* NotPermitted: another person's session, or a
+					      * role the caller's groups do not allow */
 };
-#define CONTROL_ERROR_CODE_COUNT (CONTROL_ERROR_CALLER_UNKNOWN + 1)
+#define CONTROL_ERROR_CODE_COUNT (CONTROL_ERROR_NOT_PERMITTED + 1)
 
 /* "DepthAboveLimit" for ENGINE_REASON_DEPTH_ABOVE_LIMIT; every reason has a
  * name ("Failed" for ENGINE_REASON_NONE and values outside the enum). */
@@ -84,7 +95,9 @@ struct control_service_ops {
 	 * must stay valid until the daemon's next engine step; the service
 	 * converts it before returning to the main loop).  A step without a
 	 * REPLY must still fill REPLY_OUT (refusal != NONE and a message).
-	 * Kinds used: SESSION_START, SESSION_STOP, DEPTH_REQUEST, SPEED_REQUEST.
+	 * Kinds used: SESSION_START (with role_denied_group filled from the
+	 * caller's groups), SESSION_STOP, DEPTH_REQUEST, SPEED_REQUEST,
+	 * STATE_ACKNOWLEDGED.
 	 * The service calls control_service_notify_changed() itself afterwards;
 	 * the daemon need not. */
 	void (*submit)(void *user_data, const struct control_caller *caller,
@@ -117,6 +130,20 @@ struct control_service_ops {
 	void (*forget)(void *user_data, const struct control_caller *caller,
 		       GAsyncReadyCallback callback, gpointer callback_data);
 	bool (*forget_finish)(void *user_data, GAsyncResult *result, GError **error);
+
+	/* Re-read and validate the configuration file now, synchronously (the
+	 * same as SIGHUP): true when the new one is in force; false and ERROR
+	 * (the config's own message, e.g. "penctld.conf line 12: ...") when it
+	 * was rejected and the old one stays.  A rejection is also what
+	 * config_problem() says until a later reload succeeds.  Reload() and
+	 * `systemctl reload penctld` (ExecReload= penctl reload) answer with it.
+	 * The service calls control_service_notify_changed() afterwards. */
+	bool (*reload)(void *user_data, const struct control_caller *caller, GError **error);
+
+	/* "" or NULL when the configuration in force is the file on disk;
+	 * else why the file was rejected (the ConfigProblem property).  Valid
+	 * until the next engine step or reload. */
+	const char *(*config_problem)(void *user_data);
 };
 
 struct control_service;

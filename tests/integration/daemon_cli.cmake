@@ -14,5 +14,5 @@ if(TARGET penctld AND TARGET penctl)
     TIMEOUT 600
     # Another test may create and delete group penctl; do not overlap.
     RESOURCE_LOCK penctl-group
-    ENVIRONMENT "PENCTLD=$<TARGET_FILE:penctld>;PENCTL_CLI=$<TARGET_FILE:penctl>")
+    ENVIRONMENT "PENCTLD=$<TARGET_FILE:penctld>;PENCTL_CLI=$<TARGET_FILE:penctl>;${PENCTL_INTEGRATION_ENV}")
 endif()

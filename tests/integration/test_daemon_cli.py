@@ -15,6 +15,7 @@ Exit statuses: 0 ok, 1 refused, 2 usage, 69 unreachable, 77 denied.
 import grp
 import json
 import os
+import pwd
 import shutil
 import signal
 import subprocess
@@ -78,6 +79,20 @@ BUS_CONFIG = '''<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Config
 '''
 
 
+SANITIZER_REPORTS = ('runtime error:', 'ERROR: AddressSanitizer', 'ERROR: LeakSanitizer',
+                     'SUMMARY: AddressSanitizer', 'SUMMARY: UndefinedBehaviorSanitizer')
+
+
+def sanitizer_report(text):
+    '''The first line of an ASan/UBSan/LSan report in TEXT, or None.  The
+    integration tests run the sanitized build too (integration.cmake sets
+    ASAN_OPTIONS and the LSan suppressions).'''
+    for line in text.splitlines():
+        if any(report in line for report in SANITIZER_REPORTS):
+            return line
+    return None
+
+
 def config_text(pen_address=''):
     '''The shipped config with a pedal chip that does not exist here (the
     daemon runs without a pedal) and the given pen.'''
@@ -102,19 +117,32 @@ class DaemonCliTest(unittest.TestCase):
         bus_config = os.path.join(self.tmp, 'system.conf')
         with open(bus_config, 'w', encoding='utf-8') as f:
             f.write(BUS_CONFIG.format(socket=self.socket, policy=POLICY))
+        # dbus-daemon's warnings go to a file, never to a pipe nobody reads:
+        # once a pipe's 64 KiB are full, dbus-daemon blocks in write() and
+        # the whole bus stops (it looked like a penctld hang).
+        self.bus_log_path = os.path.join(self.tmp, 'dbus-daemon.log')
+        self.bus_log = open(self.bus_log_path, 'w')  # pylint: disable=consider-using-with
         self.bus_proc = subprocess.Popen(
             ['dbus-daemon', '--config-file', bus_config, '--nofork', '--print-address=1'],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+            stdout=subprocess.PIPE, stderr=self.bus_log, universal_newlines=True)
         self.address = self.bus_proc.stdout.readline().strip()
-        self.assertTrue(self.address, 'dbus-daemon gave no address: ' +
-                        (self.bus_proc.stderr.read() if self.bus_proc.poll() is not None else ''))
+        self.assertTrue(self.address, 'dbus-daemon gave no address: ' + self.bus_output())
         self.env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.address, LC_ALL='C.UTF-8')
         self.env.pop('DBUS_SESSION_BUS_ADDRESS', None)
         self.bus = dbus.bus.BusConnection(self.address)
         self.mock_proc = None
         self.daemon = None
-        self.start_mock()
-        self.start_daemon()
+        try:
+            self.start_mock()
+            self.start_daemon()
+        except BaseException:
+            # unittest runs no tearDown after a failed setUp: without this,
+            # a daemon that would not start left its bus and mock behind.
+            try:
+                self.tearDown()
+            except Exception:  # pylint: disable=broad-except
+                pass
+            raise
 
     def tearDown(self):
         try:
@@ -128,8 +156,12 @@ class DaemonCliTest(unittest.TestCase):
             self.bus_proc.terminate()
             self.bus_proc.wait()
             self.bus_proc.stdout.close()
-            self.bus_proc.stderr.close()
+            self.bus_log.close()
             shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def bus_output(self):
+        with open(self.bus_log_path, encoding='utf-8', errors='replace') as f:
+            return f.read()
 
     # ---- the world ----
 
@@ -186,9 +218,10 @@ class DaemonCliTest(unittest.TestCase):
         self.daemon = None
         self.daemon_log.close()
         output = self.daemon_output()
+        self.assertIsNone(sanitizer_report(output), 'penctld:\n' + output)
+        # A GLib critical is a bug the daemon survived, not a success.
+        self.assertNotIn('-CRITICAL **', output)
         self.assertEqual(status, 0, 'penctld did not stop cleanly:\n' + output)
-        for report in ('runtime error:', 'AddressSanitizer', 'LeakSanitizer'):
-            self.assertNotIn(report, output)
 
     def daemon_output(self):
         with open(self.daemon_log_path, encoding='utf-8', errors='replace') as f:
@@ -207,6 +240,10 @@ class DaemonCliTest(unittest.TestCase):
         '''(exit status, stdout, stderr) of one penctl run.'''
         proc = subprocess.run([*prefix, PENCTL, *args], env=env or self.env, capture_output=True,
                               universal_newlines=True, timeout=timeout, check=False)
+        # In the sanitized build a report is a failure of its own, whatever
+        # the exit status the test expected.
+        self.assertIsNone(sanitizer_report(proc.stderr),
+                          f'penctl {" ".join(args)}:\n{proc.stderr}')
         return proc.returncode, proc.stdout, proc.stderr
 
     def ok(self, *args):
@@ -344,6 +381,24 @@ class SessionTest(DaemonCliTest):
                      '--area', 'face', '--contraindications-checked')
         self.assertEqual(self.ok_json('status')['SessionId'], '')
 
+    def test_a_client_ref_or_operator_longer_than_kept_is_refused_not_cut(self):
+        '''The engine keeps 63 bytes; cutting "é" in half made ClientRef
+        invalid UTF-8 ([Invalid UTF-8], a GLib critical).'''
+        self.wait_pen_connected()
+        base = ['session', 'start', '--role', 'home', '--area', 'face',
+                '--contraindications-checked']
+        message = self.refused('InvalidArgument', *base, '--operator', 'alice',
+                               '--client', 'C-' + '\u00e9' * 40)
+        self.assertIn('client reference is 82 bytes', message)
+        self.assertIn('63', message)
+        message = self.refused('InvalidArgument', *base, '--operator', 'a' * 64)
+        self.assertIn('operator name is 64 bytes', message)
+        self.assertEqual(self.ok_json('status')['SessionId'], '')
+        # 63 bytes ending in a two-byte character: kept whole.
+        client = 'C' + '\u00e9' * 31
+        self.ok('session', 'start', *base[2:], '--operator', 'alice', '--client', client)
+        self.assertEqual(self.ok_json('status')['ClientRef'], client)
+
     def test_the_caller_is_named_in_the_record_of_a_change(self):
         self.wait_pen_connected()
         self.start_session()
@@ -456,6 +511,50 @@ class PenTest(DaemonCliTest):
         self.refused('PenNotConnected', 'speed', '100')
 
 
+class ReloadTest(DaemonCliTest):
+    '''penctl reload (= systemctl reload penctld) and ConfigProblem.
+    Needs the daemon's ops->reload and ops->config_problem (penctld.c).'''
+
+    def write_config(self, text):
+        with open(os.path.join(self.tmp, 'penctld.conf'), 'w', encoding='utf-8') as f:
+            f.write(text)
+
+    def test_a_rejected_file_fails_the_reload_and_shows_in_status(self):
+        self.assertEqual(self.ok_json('status')['ConfigProblem'], '')
+        good = config_text(PEN)
+        self.write_config(good + '\n[Role broken]\nMaxDepthMm=lots\n')
+        message = self.refused('ConfigRejected', 'reload')
+        self.assertIn('lots', message)
+        status = self.ok_json('status')
+        self.assertIn('lots', status['ConfigProblem'])
+        text = self.ok('status')
+        self.assertIn('REJECTED', text)
+        self.assertIn('systemctl reload penctld', text)
+        # The configuration in force did not change.
+        self.assertNotIn('broken', status['Roles'])
+
+        self.write_config(good)
+        self.assertEqual(self.ok_json('reload'), {'reloaded': True})
+        self.assertEqual(self.ok_json('status')['ConfigProblem'], '')
+        self.assertNotIn('REJECTED', self.ok('status'))
+
+    def test_the_unit_reload_command_fails_on_a_rejected_file(self):
+        '''ExecReload= of penctld.service, as systemctl would run it.'''
+        unit = os.path.join(SOURCE, 'systemd', 'penctld.service.in')
+        with open(unit, encoding='utf-8') as f:
+            command = [line.split('=', 1)[1].split() for line in f
+                       if line.startswith('ExecReload=')][0]
+        self.write_config(config_text(PEN) + '\n[Role broken]\nMaxDepthMm=lots\n')
+        proc = subprocess.run(command, env=self.env, capture_output=True,
+                              universal_newlines=True, check=False, timeout=90)
+        self.assertNotEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertIn('lots', proc.stderr)
+        self.write_config(config_text(PEN))
+        proc = subprocess.run(command, env=self.env, capture_output=True,
+                              universal_newlines=True, check=False, timeout=90)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+
+
 class UsedCartridgeTest(DaemonCliTest):
     '''The pen's cartridge (the mock's default, id 1122334455667788) is in
     the daemon's record of used cartridges.'''
@@ -472,6 +571,34 @@ class UsedCartridgeTest(DaemonCliTest):
         message = self.refused('CartridgeUsed', 'session', 'start', '--operator', 'alice',
                                '--role', 'home', '--area', 'face', '--contraindications-checked')
         self.assertIn('1122334455667788', message)
+
+
+class DamagedStateTest(DaemonCliTest):
+    '''The used-cartridge list is damaged: new sessions wait for a person's
+    acknowledgement (penctl state acknowledge).  Needs the daemon to pass the
+    state store's verdict to engine_set_used_list_untrusted() (penctld.c).'''
+
+    def start_daemon(self):
+        state = os.path.join(self.tmp, 'state')
+        os.makedirs(state, exist_ok=True)
+        with open(os.path.join(state, 'state'), 'w', encoding='utf-8') as f:
+            f.write('[Pen]\nAddress=\n[Cartridges]\nUsed=00000000000000aa;not-an-id;\n')
+        super().start_daemon()
+
+    def test_a_damaged_list_refuses_sessions_until_acknowledged(self):
+        self.wait_pen_connected()
+        self.assertTrue(self.ok_json('status')['UsedListUntrusted'])
+        text = self.ok('status')
+        self.assertIn('penctl state acknowledge', text)
+        self.refused('UsedListUntrusted', 'session', 'start', '--operator', 'alice', '--role',
+                     'home', '--area', 'face', '--contraindications-checked')
+        answer = self.ok_json('state', 'acknowledge')
+        self.assertTrue(answer['acknowledged'])
+        self.assertIn('new sessions may start', answer['message'])
+        self.assertFalse(self.ok_json('status')['UsedListUntrusted'])
+        self.start_session()
+        self.assertIn('state-acknowledged', self.daemon_output())
+        self.assertIn('uid=0', self.daemon_output())
 
 
 class ReachabilityTest(DaemonCliTest):
@@ -531,36 +658,61 @@ class ReachabilityTest(DaemonCliTest):
         out = self.penctl('doctor')[1]
         self.assertRegex(out, r'FAIL +bluetoothd running: .*fix: systemctl start bluetooth')
 
-    def test_log_prints_the_session_timeline_from_the_journal(self):
-        # A journalctl that answers like the real one for this session.
+    def fake_journalctl(self, records):
+        '''A journalctl on PATH that prints RECORDS (dicts of fields, in
+        export format) whatever it is asked, and writes its argv down.
+        Returns (env, argv file).'''
         fake = os.path.join(self.tmp, 'bin')
-        os.makedirs(fake)
-        records = os.path.join(self.tmp, 'records.export')
-        with open(records, 'wb') as f:
-            for event, reason, depth, message in (
-                    ('session-start', '', '300', 'Session S1 started by alice'),
-                    ('depth-refused', 'depth-above-limit', '1200',
-                     '1.20 mm is above the limit 0.50 mm for role home'),
-                    ('session-end', '', '', 'Session S1 ended')):
-                f.write(b'__REALTIME_TIMESTAMP=1769250605000000\n')
-                f.write(b'PENCTL_SESSION=S1\nPENCTL_EVENT=' + event.encode() + b'\n')
-                if reason:
-                    f.write(b'PENCTL_REASON=' + reason.encode() + b'\n')
-                if depth:
-                    f.write(b'PENCTL_DEPTH_UM=' + depth.encode() + b'\n')
-                msg = message.encode()
-                f.write(b'MESSAGE\n' + len(msg).to_bytes(8, 'little') + msg + b'\n\n')
+        os.makedirs(fake, exist_ok=True)
+        export = os.path.join(self.tmp, 'records.export')
+        with open(export, 'wb') as f:
+            for record in records:
+                for key, value in record.items():
+                    if key == 'MESSAGE':
+                        msg = value.encode()
+                        f.write(b'MESSAGE\n' + len(msg).to_bytes(8, 'little') + msg + b'\n')
+                    else:
+                        f.write(f'{key}={value}\n'.encode())
+                f.write(b'\n')
         argv_file = os.path.join(self.tmp, 'journalctl.argv')
         with open(os.path.join(fake, 'journalctl'), 'w', encoding='utf-8') as f:
-            f.write(f'#!/bin/sh\nprintf "%s\\n" "$@" > {argv_file}\ncat {records}\n')
+            f.write(f'#!/bin/sh\nprintf "%s\\n" "$@" > {argv_file}\ncat {export}\n')
         os.chmod(os.path.join(fake, 'journalctl'), 0o755)
-        env = dict(self.env, PATH=fake + ':' + self.env.get('PATH', '/usr/bin:/bin'))
+        return dict(self.env, PATH=fake + ':' + self.env.get('PATH', '/usr/bin:/bin')), argv_file
+
+    @staticmethod
+    def penctld_record(session, event, message, **fields):
+        '''A record as penctld writes it under systemd: journald adds the
+        trusted fields (_SYSTEMD_UNIT, _UID, _PID); nobody else can.'''
+        record = {'__REALTIME_TIMESTAMP': '1769250605000000', '_SYSTEMD_UNIT': 'penctld.service',
+                  '_UID': '998', '_PID': '412', 'PENCTL_SESSION': session, 'PENCTL_EVENT': event}
+        record.update(fields)
+        record['MESSAGE'] = message
+        return record
+
+    @staticmethod
+    def forged_record(session, event, message):
+        '''What `logger --journald` by a local user (uid 1000) leaves: the
+        same PENCTL_* fields, but journald's trusted fields name the user.'''
+        return {'__REALTIME_TIMESTAMP': '1769250609000000', '_SYSTEMD_UNIT': 'session-3.scope',
+                '_UID': '1000', '_PID': '4242', 'PENCTL_SESSION': session,
+                'PENCTL_EVENT': event, 'MESSAGE': message}
+
+    def test_log_prints_the_session_timeline_from_the_journal(self):
+        env, argv_file = self.fake_journalctl([
+            self.penctld_record('S1', 'session-start', 'Session S1 started by alice',
+                                PENCTL_DEPTH_UM='300'),
+            self.penctld_record('S1', 'depth-refused',
+                                '1.20 mm is above the limit 0.50 mm for role home',
+                                PENCTL_REASON='depth-above-limit', PENCTL_DEPTH_UM='1200'),
+            self.penctld_record('S1', 'session-end', 'Session S1 ended')])
 
         rc, out, err = self.penctl('log', '--session', 'S1', env=env)
         self.assertEqual(rc, OK, err)
         with open(argv_file, encoding='utf-8') as f:
             argv = f.read().split('\n')
         self.assertIn('PENCTL_SESSION=S1', argv)
+        self.assertIn('_SYSTEMD_UNIT=penctld.service', argv)
         self.assertIn('export', argv)
         lines = out.splitlines()
         self.assertEqual(len(lines), 3)
@@ -576,6 +728,30 @@ class ReachabilityTest(DaemonCliTest):
         self.assertEqual(entries[1]['depth_um'], 1200)
         self.assertEqual(entries[1]['reason'], 'depth-above-limit')
 
+    def test_log_shows_only_records_penctld_wrote(self):
+        '''A local user forges a stop and a whole session with logger
+        --journald; penctl log shows neither, even from a journalctl that
+        ignores the _SYSTEMD_UNIT match.'''
+        env, argv_file = self.fake_journalctl([
+            self.penctld_record('S1', 'session-start', 'Session S1 started by alice'),
+            self.forged_record('S1', 'limit-reached', 'FORGED: depth limit reached'),
+            self.penctld_record('S1', 'session-end', 'Session S1 ended'),
+            self.forged_record('S9', 'session-start', 'FORGED: Session S9 started')])
+
+        rc, out, err = self.penctl('log', '--session', 'S1', env=env)
+        self.assertEqual(rc, OK, err)
+        self.assertNotIn('FORGED', out)
+        self.assertEqual(len(out.splitlines()), 2, out)
+
+        # Without --session: the newest session penctld started, not S9.
+        rc, out, err = self.penctl('--json', 'log', env=env)
+        self.assertEqual(rc, OK, err)
+        with open(argv_file, encoding='utf-8') as f:
+            argv = f.read().split('\n')
+        self.assertIn('PENCTL_SESSION=S1', argv)
+        self.assertIn('_SYSTEMD_UNIT=penctld.service', argv)
+        self.assertNotIn('FORGED', out)
+
 
 @unittest.skipUnless(os.geteuid() == 0, 'needs root to run penctl as other users')
 class PolicyTest(DaemonCliTest):
@@ -584,10 +760,11 @@ class PolicyTest(DaemonCliTest):
     CHANGES = (['session', 'start', '--operator', 'mallory', '--role', 'home', '--area', 'face',
                 '--contraindications-checked'],
                ['session', 'stop'], ['depth', '0.3'], ['speed', '100'], ['scan', '--seconds', '1'],
-               ['pair'], ['forget'])
+               ['pair'], ['forget'], ['reload'], ['state', 'acknowledge'])
 
     def setUp(self):
         self.created_group = False
+        self.created_user = False
         try:
             self.penctl_gid = grp.getgrnam('penctl').gr_gid
         except KeyError:
@@ -595,14 +772,32 @@ class PolicyTest(DaemonCliTest):
             subprocess.run(['groupadd', '--system', 'penctl'], check=True)
             self.created_group = True
             self.penctl_gid = grp.getgrnam('penctl').gr_gid
-        super().setUp()
+        try:
+            pwd.getpwnam('penctld')
+        except KeyError:
+            # The service user of the policy (sysusers.d/penctld.conf).
+            subprocess.run(['useradd', '--system', '--no-create-home', '--user-group',
+                            '--shell', '/usr/sbin/nologin', 'penctld'], check=True)
+            self.created_user = True
+        try:
+            super().setUp()
+        except BaseException:
+            self.remove_user_and_group()
+            raise
 
     def tearDown(self):
         try:
             super().tearDown()
         finally:
-            if self.created_group:
-                subprocess.run(['groupdel', 'penctl'], check=False)
+            self.remove_user_and_group()
+
+    def remove_user_and_group(self):
+        if self.created_user:
+            subprocess.run(['userdel', 'penctld'], check=False)
+            self.created_user = False
+        if self.created_group:
+            subprocess.run(['groupdel', 'penctl'], check=False)
+            self.created_group = False
 
     def as_user(self, groups):
         return ['setpriv', f'--reuid={NOBODY}', f'--regid={NOBODY}',
@@ -638,6 +833,38 @@ class PolicyTest(DaemonCliTest):
         # The record names the member's uid.
         self.assertIn(f'uid={NOBODY}', self.daemon_output().replace('"', ''))
 
+    def test_the_bed_survives_64_kib_of_bus_warnings(self):
+        '''Each refused call makes dbus-daemon write a warning (~400 bytes)
+        to its stderr.  The bed once piped that stderr without reading it:
+        after 64 KiB dbus-daemon blocked and the whole bus froze.'''
+        script = ('import dbus, sys\n'
+                  'bus = dbus.bus.BusConnection(sys.argv[1])\n'
+                  'obj = bus.get_object("io.penctld.Penctl1", "/io/penctld/Penctl1",\n'
+                  '                     introspect=False)\n'
+                  'for _ in range(int(sys.argv[2])):\n'
+                  '    try:\n'
+                  '        obj.Forget(dbus_interface="io.penctld.Penctl1", timeout=10)\n'
+                  '    except dbus.exceptions.DBusException as e:\n'
+                  '        if e.get_dbus_name() != "org.freedesktop.DBus.Error.AccessDenied":\n'
+                  '            print(e.get_dbus_name()); sys.exit(1)\n')
+        proc = subprocess.run([*self.as_user([]), '/usr/bin/python3', '-c', script, self.address,
+                               '400'], capture_output=True, universal_newlines=True,
+                              check=False, env=self.env, timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertGreater(len(self.bus_output()), 64 * 1024, 'too few warnings to fill a pipe')
+        self.assertEqual(self.ok_json('status')['State'], 'idle')
+
+    def test_the_service_user_may_reload_and_nothing_else(self):
+        '''ExecReload= runs as User=penctld: the policy lets it call Reload
+        (whatever the daemon answers) but nothing else.'''
+        uid = pwd.getpwnam('penctld').pw_uid
+        service_user = ['setpriv', f'--reuid={uid}', f'--regid={uid}', '--clear-groups']
+        rc, out, err = self.penctl('--json', 'reload', prefix=service_user)
+        self.assertNotEqual(rc, DENIED, out + err)
+        for args in (['status'], ['depth', '0.3'], ['state', 'acknowledge']):
+            rc, out, err = self.penctl(*args, prefix=service_user)
+            self.assertEqual(rc, DENIED, f'penctl {args} as penctld: {out}{err}')
+
     def test_only_root_or_penctld_may_own_the_name(self):
         stranger = self.as_user([self.penctl_gid])
         script = ('import dbus, sys\n'
@@ -652,6 +879,104 @@ class PolicyTest(DaemonCliTest):
                               env=self.env)
         self.assertEqual(proc.returncode, 77, proc.stdout + proc.stderr)
         self.assertIn('AccessDenied', proc.stdout)
+
+
+@unittest.skipUnless(os.geteuid() == 0, 'needs root to make users and run penctl as them')
+class AccessTest(DaemonCliTest):
+    '''Who may take a role and who may stop or change a session, decided by
+    penctld from the caller's Unix groups (the bus policy admits all of them:
+    they are in group penctl).  Made-up users and groups, removed after.'''
+
+    GROUPS = ('penctl', 'penctl-supervisor', 'penctl-dermatologist')
+    USERS = {'penctl-it-alice': ('penctl',),
+             'penctl-it-bob': ('penctl',),
+             'penctl-it-sup': ('penctl', 'penctl-supervisor'),
+             'penctl-it-derm': ('penctl', 'penctl-dermatologist')}
+
+    def setUp(self):
+        self.created_groups, self.created_users = [], []
+        try:
+            for group in self.GROUPS:
+                try:
+                    grp.getgrnam(group)
+                except KeyError:
+                    subprocess.run(['groupadd', '--system', group], check=True)
+                    self.created_groups.append(group)
+            for user, groups in self.USERS.items():
+                try:
+                    pwd.getpwnam(user)
+                    subprocess.run(['usermod', '--groups', ','.join(groups), user], check=True)
+                except KeyError:
+                    subprocess.run(['useradd', '--system', '--no-create-home', '--user-group',
+                                    '--shell', '/usr/sbin/nologin', '--groups',
+                                    ','.join(groups), user], check=True)
+                    self.created_users.append(user)
+            super().setUp()
+        except BaseException:
+            self.remove_users_and_groups()
+            raise
+
+    def tearDown(self):
+        try:
+            super().tearDown()
+        finally:
+            self.remove_users_and_groups()
+
+    def remove_users_and_groups(self):
+        for user in self.created_users:
+            subprocess.run(['userdel', user], check=False)
+        for group in reversed(self.created_groups):
+            subprocess.run(['groupdel', group], check=False)
+        self.created_users, self.created_groups = [], []
+
+    def as_(self, user):
+        '''The user with the groups the user database gives it.'''
+        entry = pwd.getpwnam(user)
+        return ['setpriv', f'--reuid={entry.pw_uid}', f'--regid={entry.pw_gid}', '--init-groups']
+
+    def run_as(self, user, *args):
+        rc, out, err = self.penctl('--json', *args, prefix=self.as_(user))
+        return rc, (json.loads(out) if out.strip() else {}), err
+
+    def start_as(self, user, role='home', area='face'):
+        return self.run_as(user, 'session', 'start', '--operator', user, '--role', role,
+                           '--area', area, '--contraindications-checked')
+
+    def test_a_role_with_a_group_is_only_for_its_members(self):
+        self.wait_pen_connected()
+        rc, doc, err = self.start_as('penctl-it-alice', role='dermatologist', area='body')
+        self.assertEqual(rc, REFUSED, f'{doc}{err}')
+        self.assertEqual(doc['error'], 'RoleNotPermitted')
+        self.assertIn('penctl-dermatologist', doc['message'])
+        self.assertEqual(self.prop('SessionId'), '')
+        self.assertIn('session-refused', self.daemon_output())
+
+        rc, doc, err = self.start_as('penctl-it-derm', role='dermatologist', area='body')
+        self.assertEqual(rc, OK, f'{doc}{err}{self.daemon_output()}')
+        self.assertEqual(self.run_as('penctl-it-derm', 'session', 'stop')[0], OK)
+        # The home role needs only group penctl.
+        rc, doc, err = self.start_as('penctl-it-alice')
+        self.assertEqual(rc, OK, f'{doc}{err}')
+
+    def test_only_the_owner_root_or_a_supervisor_changes_a_session(self):
+        self.wait_pen_connected()
+        rc, doc, err = self.start_as('penctl-it-alice')
+        self.assertEqual(rc, OK, f'{doc}{err}')
+        depth = int(self.prop('DepthUm'))
+        for args in (['depth', '0.3'], ['speed', '100'], ['session', 'stop']):
+            rc, doc, err = self.run_as('penctl-it-bob', *args)
+            self.assertEqual(rc, REFUSED, f'{args}: {doc}{err}')
+            self.assertEqual(doc['error'], 'NotPermitted')
+            self.assertIn('penctl-supervisor', doc['message'])
+        self.assertEqual(self.prop('DepthUm'), depth)
+        self.assertEqual(self.run_as('penctl-it-alice', 'depth', '0.3')[0], OK)
+        self.assertEqual(self.run_as('penctl-it-sup', 'depth', '0.35')[0], OK)
+        self.assertEqual(self.prop('DepthUm'), 350)
+        self.assertEqual(self.run_as('penctl-it-sup', 'session', 'stop')[0], OK)
+
+        rc, doc, err = self.start_as('penctl-it-bob')
+        self.assertEqual(rc, OK, f'{doc}{err}')
+        self.assertEqual(self.penctl('session', 'stop')[0], OK)  # root
 
 
 if __name__ == '__main__':

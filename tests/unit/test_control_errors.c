@@ -64,6 +64,14 @@ static void test_the_refusals_of_the_issue_have_their_names(void **state)
 			    "DepthOutOfRange");
 	assert_string_equal(control_error_name_for_reason(ENGINE_REASON_SPEED_OUT_OF_RANGE),
 			    "SpeedOutOfRange");
+	assert_string_equal(control_error_name_for_reason(ENGINE_REASON_ROLE_NOT_PERMITTED),
+			    "RoleNotPermitted");
+	assert_string_equal(control_error_name_for_reason(ENGINE_REASON_USED_LIST_UNTRUSTED),
+			    "UsedListUntrusted");
+	assert_string_equal(control_error_name_for_code(CONTROL_ERROR_CONFIG_REJECTED),
+			    "ConfigRejected");
+	assert_string_equal(control_error_name_for_code(CONTROL_ERROR_NOT_PERMITTED),
+			    "NotPermitted");
 }
 
 static void test_a_reason_outside_the_enum_is_failed(void **state)

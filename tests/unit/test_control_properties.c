@@ -59,7 +59,7 @@ static void test_every_declared_property_is_served_with_its_type(void **state)
 {
 	g_autoptr(penctl_config) config = penctl_config_new_default();
 	struct engine_snapshot snapshot = session_snapshot();
-	g_autoptr(GVariant) properties = control_properties_build(&snapshot, config);
+	g_autoptr(GVariant) properties = control_properties_build(&snapshot, config, NULL);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GDBusNodeInfo) node = g_dbus_node_info_new_for_xml(control_introspection_xml,
 								     &error);
@@ -89,6 +89,7 @@ static void test_every_method_of_the_issue_is_declared(void **state)
 {
 	static const char *const methods[] = {
 		"StartSession", "StopSession", "SetDepth", "SetSpeed", "Scan", "Pair", "Forget",
+		"Reload", "AcknowledgeState",
 	};
 	g_autoptr(GDBusNodeInfo) node = g_dbus_node_info_new_for_xml(control_introspection_xml,
 								     NULL);
@@ -102,6 +103,42 @@ static void test_every_method_of_the_issue_is_declared(void **state)
 		assert_non_null(g_dbus_interface_info_lookup_method(iface, methods[i]));
 }
 
+/* A rejected reload leaves the old configuration in force: the property
+ * says why, until a reload succeeds. */
+static void test_config_problem_is_empty_unless_the_file_was_rejected(void **state)
+{
+	g_autoptr(penctl_config) config = penctl_config_new_default();
+	struct engine_snapshot snapshot = session_snapshot();
+	g_autoptr(GVariant) fine = control_properties_build(&snapshot, config, NULL);
+	g_autoptr(GVariant) rejected = control_properties_build(
+		&snapshot, config, "penctld.conf line 12: MaxDepthMm= must be 0.1 to 3.0");
+	g_autoptr(GVariant) a = NULL, b = NULL;
+
+	(void)state;
+	a = lookup(fine, "ConfigProblem");
+	b = lookup(rejected, "ConfigProblem");
+	assert_string_equal(g_variant_get_string(a, NULL), "");
+	assert_string_equal(g_variant_get_string(b, NULL),
+			    "penctld.conf line 12: MaxDepthMm= must be 0.1 to 3.0");
+}
+
+static void test_used_list_untrusted_shows_the_snapshot(void **state)
+{
+	g_autoptr(penctl_config) config = penctl_config_new_default();
+	struct engine_snapshot snapshot = session_snapshot();
+	g_autoptr(GVariant) trusted = control_properties_build(&snapshot, config, NULL);
+	g_autoptr(GVariant) untrusted = NULL;
+	g_autoptr(GVariant) a = NULL, b = NULL;
+
+	(void)state;
+	snapshot.used_list_untrusted = true;
+	untrusted = control_properties_build(&snapshot, config, NULL);
+	a = lookup(trusted, "UsedListUntrusted");
+	b = lookup(untrusted, "UsedListUntrusted");
+	assert_false(g_variant_get_boolean(a));
+	assert_true(g_variant_get_boolean(b));
+}
+
 static void test_properties_show_the_snapshot(void **state)
 {
 	g_autoptr(penctl_config) config = penctl_config_new_default();
@@ -112,7 +149,7 @@ static void test_properties_show_the_snapshot(void **state)
 	(void)state;
 	snapshot.depth_um = 450;
 	snapshot.speed = 120;
-	properties = control_properties_build(&snapshot, config);
+	properties = control_properties_build(&snapshot, config, NULL);
 	v1 = lookup(properties, "DepthUm");
 	assert_int_equal(g_variant_get_uint32(v1), 450);
 	v2 = lookup(properties, "Speed");
@@ -130,7 +167,7 @@ static void test_no_cartridge_and_no_session_read_as_empty(void **state)
 	g_autoptr(penctl_config) config = penctl_config_new_default();
 	struct engine_snapshot snapshot = { .state = ENGINE_STATE_IDLE,
 					    .battery_percent = PEN_BATTERY_UNKNOWN };
-	g_autoptr(GVariant) properties = control_properties_build(&snapshot, config);
+	g_autoptr(GVariant) properties = control_properties_build(&snapshot, config, NULL);
 	g_autoptr(GVariant) cartridge = lookup(properties, "Cartridge");
 	g_autoptr(GVariant) session = lookup(properties, "SessionId");
 	g_autoptr(GVariant) address = lookup(properties, "PenAddress");
@@ -166,11 +203,11 @@ static void test_time_properties_change_at_most_once_a_second(void **state)
 
 	(void)state;
 	snapshot.wall_used_us = S(10) + 100000;
-	a = control_properties_build(&snapshot, config);
+	a = control_properties_build(&snapshot, config, NULL);
 	snapshot.wall_used_us = S(10) + 900000;
-	b = control_properties_build(&snapshot, config);
+	b = control_properties_build(&snapshot, config, NULL);
 	snapshot.wall_used_us = S(11);
-	c = control_properties_build(&snapshot, config);
+	c = control_properties_build(&snapshot, config, NULL);
 
 	ab = control_properties_diff(a, b);
 	assert_null(ab);
@@ -185,12 +222,12 @@ static void test_diff_holds_only_what_changed(void **state)
 {
 	g_autoptr(penctl_config) config = penctl_config_new_default();
 	struct engine_snapshot snapshot = session_snapshot();
-	g_autoptr(GVariant) before = control_properties_build(&snapshot, config);
+	g_autoptr(GVariant) before = control_properties_build(&snapshot, config, NULL);
 	g_autoptr(GVariant) after = NULL, diff = NULL, all = NULL, depth = NULL;
 
 	(void)state;
 	snapshot.depth_um = 400;
-	after = control_properties_build(&snapshot, config);
+	after = control_properties_build(&snapshot, config, NULL);
 	diff = control_properties_diff(before, after);
 	assert_non_null(diff);
 	assert_int_equal(g_variant_n_children(diff), 1);
@@ -229,14 +266,14 @@ static void test_faults_name_every_active_fault(void **state)
 	g_autofree const char **names = NULL;
 
 	(void)state;
-	clean = control_properties_build(&snapshot, config);
+	clean = control_properties_build(&snapshot, config, NULL);
 	none = lookup(clean, "Faults");
 	assert_int_equal(g_variant_n_children(none), 0);
 
 	snapshot.pen_faults = PEN_FAULT_OVERTEMP | PEN_FAULT_MOTOR_STALL;
 	snapshot.pen_compatible = false;
 	snapshot.depth_fault = true;
-	properties = control_properties_build(&snapshot, config);
+	properties = control_properties_build(&snapshot, config, NULL);
 	faults = lookup(properties, "Faults");
 	names = g_variant_get_strv(faults, NULL);
 	assert_int_equal(g_strv_length((char **)names), 4);
@@ -250,7 +287,7 @@ static void test_limits_are_the_smaller_of_role_and_area(void **state)
 {
 	g_autoptr(penctl_config) config = penctl_config_new_default();
 	struct engine_snapshot snapshot = session_snapshot();
-	g_autoptr(GVariant) properties = control_properties_build(&snapshot, config);
+	g_autoptr(GVariant) properties = control_properties_build(&snapshot, config, NULL);
 	g_autoptr(GVariant) limits = lookup(properties, "Limits");
 	GVariantIter iter;
 	const char *role, *area;
@@ -343,6 +380,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_declared_property_is_served_with_its_type),
 		cmocka_unit_test(test_every_method_of_the_issue_is_declared),
+		cmocka_unit_test(test_config_problem_is_empty_unless_the_file_was_rejected),
+		cmocka_unit_test(test_used_list_untrusted_shows_the_snapshot),
 		cmocka_unit_test(test_properties_show_the_snapshot),
 		cmocka_unit_test(test_no_cartridge_and_no_session_read_as_empty),
 		cmocka_unit_test(test_time_moves_in_whole_seconds),

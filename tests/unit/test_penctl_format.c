@@ -184,6 +184,51 @@ static void test_status_without_session_says_so(void **state)
 	assert_null(strstr(text, "alice"));
 }
 
+static GVariant *with(GVariant *properties, const char *key, GVariant *value)
+{
+	GVariantBuilder b;
+	GVariantIter iter;
+	const char *name;
+	GVariant *item;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+	g_variant_iter_init(&iter, properties);
+	while (g_variant_iter_loop(&iter, "{&sv}", &name, &item))
+		g_variant_builder_add(&b, "{sv}", name, item);
+	g_variant_builder_add(&b, "{sv}", key, value);
+	return g_variant_ref_sink(g_variant_builder_end(&b));
+}
+
+static void test_status_says_a_rejected_config_and_what_to_do(void **state)
+{
+	g_autoptr(GVariant) base = status_properties(false);
+	g_autoptr(GVariant) fine = with(base, "ConfigProblem", g_variant_new_string(""));
+	g_autoptr(GVariant) bad = with(base, "ConfigProblem",
+				       g_variant_new_string("line 12: MaxDepthMm= is not a number"));
+	g_autofree char *fine_text = penctl_format_status(fine);
+	g_autofree char *bad_text = penctl_format_status(bad);
+
+	(void)state;
+	assert_null(strstr(fine_text, "Config:"));
+	assert_contains(bad_text, "REJECTED");
+	assert_contains(bad_text, "line 12: MaxDepthMm= is not a number");
+	assert_contains(bad_text, "systemctl reload penctld");
+}
+
+static void test_status_says_a_damaged_used_list_and_what_to_do(void **state)
+{
+	g_autoptr(GVariant) base = status_properties(false);
+	g_autoptr(GVariant) trusted = with(base, "UsedListUntrusted", g_variant_new_boolean(FALSE));
+	g_autoptr(GVariant) damaged = with(base, "UsedListUntrusted", g_variant_new_boolean(TRUE));
+	g_autofree char *trusted_text = penctl_format_status(trusted);
+	g_autofree char *damaged_text = penctl_format_status(damaged);
+
+	(void)state;
+	assert_null(strstr(trusted_text, "Used list"));
+	assert_contains(damaged_text, "new sessions are refused");
+	assert_contains(damaged_text, "penctl state acknowledge");
+}
+
 static void test_limits_table_lists_every_pair(void **state)
 {
 	GVariantBuilder b, limits;
@@ -236,6 +281,8 @@ int main(void)
 		cmocka_unit_test(test_advisory_only_above_the_anesthetic_threshold),
 		cmocka_unit_test(test_status_shows_session_times_and_depths_readably),
 		cmocka_unit_test(test_status_without_session_says_so),
+		cmocka_unit_test(test_status_says_a_rejected_config_and_what_to_do),
+		cmocka_unit_test(test_status_says_a_damaged_used_list_and_what_to_do),
 		cmocka_unit_test(test_limits_table_lists_every_pair),
 		cmocka_unit_test(test_log_entry_shows_event_reason_and_depth),
 	};

@@ -50,6 +50,25 @@ static void test_json_places_commas_between_members(void **state)
 	assert_string_equal(text, "{\"a\":\"x\",\"b\":2,\"c\":[true,null,{}],\"d\":-3}");
 }
 
+/* penctl --json: a command's writer is printed (finished) by one function
+ * and finished again by its owner; the second finish must not leave a new
+ * buffer behind (it did: one GString per call, exit 23 under LSan). */
+static void test_json_finished_twice_holds_nothing(void **state)
+{
+	struct json_out json;
+	g_autofree char *text = NULL;
+
+	(void)state;
+	json_out_init(&json);
+	json_out_begin_object(&json);
+	json_out_member_bool(&json, "forgotten", true);
+	json_out_end_object(&json);
+	text = json_out_finish(&json);
+	assert_string_equal(text, "{\"forgotten\":true}");
+	assert_null(json_out_finish(&json));
+	assert_null(json.text);
+}
+
 static void test_json_writes_variants_dicts_as_objects_and_tuples_as_arrays(void **state)
 {
 	g_autoptr(GVariant) v = g_variant_ref_sink(g_variant_new_parsed(
@@ -196,6 +215,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_escapes_quotes_controls_and_backslashes),
 		cmocka_unit_test(test_json_places_commas_between_members),
+		cmocka_unit_test(test_json_finished_twice_holds_nothing),
 		cmocka_unit_test(test_json_writes_variants_dicts_as_objects_and_tuples_as_arrays),
 		cmocka_unit_test(test_journal_export_reads_records_in_any_chunking),
 		cmocka_unit_test(test_journal_export_rejects_an_absurd_binary_length),
