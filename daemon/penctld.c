@@ -841,6 +841,21 @@ static bool control_forget_finish(void *user_data, GAsyncResult *result, GError 
 	return g_task_propagate_boolean(G_TASK(result), error);
 }
 
+static bool reload_config(struct penctld *d, GError **error);
+
+static bool control_reload(void *user_data, const struct control_caller *caller, GError **error)
+{
+	g_message("Reloading the configuration (asked by %s)", caller->description);
+	return reload_config(user_data, error);
+}
+
+static const char *control_config_problem(void *user_data)
+{
+	const struct penctld *d = user_data;
+
+	return d->config_problem ? d->config_problem : "";
+}
+
 static const struct control_service_ops control_ops = {
 	.name_acquired = control_name_acquired,
 	.name_lost = control_name_lost,
@@ -853,6 +868,8 @@ static const struct control_service_ops control_ops = {
 	.pair_finish = control_pair_finish,
 	.forget = control_forget,
 	.forget_finish = control_forget_finish,
+	.reload = control_reload,
+	.config_problem = control_config_problem,
 };
 
 /* ---- signals, reload, watchdog ---- */

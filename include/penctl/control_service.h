@@ -136,7 +136,7 @@ struct control_service_ops {
 	 * (the config's own message, e.g. "penctld.conf line 12: ...") when it
 	 * was rejected and the old one stays.  A rejection is also what
 	 * config_problem() says until a later reload succeeds.  Reload() and
-	 * `systemctl reload penctld` (ExecReload= penctl reload) answer with it.
+	 * `systemctl reload penctld` (ExecReload= busctl call ... Reload) answer with it.
 	 * The service calls control_service_notify_changed() afterwards. */
 	bool (*reload)(void *user_data, const struct control_caller *caller, GError **error);
 

@@ -6,4 +6,4 @@ add_test(NAME integration/pen-link
 set_tests_properties(integration/pen-link PROPERTIES
   LABELS integration
   TIMEOUT 300
-  ENVIRONMENT "PENCTL_PROBE=$<TARGET_FILE:pen-link-probe>")
+  ENVIRONMENT "PENCTL_PROBE=$<TARGET_FILE:pen-link-probe>;${PENCTL_INTEGRATION_ENV}")

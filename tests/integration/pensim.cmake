@@ -7,5 +7,6 @@ if(TARGET pensim)
   add_test(NAME integration/pensim
            COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/integration/test_pensim.py
                    $<TARGET_FILE:pensim>)
-  set_tests_properties(integration/pensim PROPERTIES LABELS integration TIMEOUT 120)
+  set_tests_properties(integration/pensim PROPERTIES LABELS integration TIMEOUT 120
+    ENVIRONMENT "${PENCTL_INTEGRATION_ENV}")
 endif()

@@ -39,12 +39,13 @@ expect_not() {
     fi
 }
 
-for command in status scan pair forget session depth speed limits log doctor; do
+for command in status scan pair forget session depth speed limits log doctor reload state; do
     expect "$command" penctl ""
 done
 expect --json penctl --
 expect start penctl session ""
 expect stop penctl session s
+expect acknowledge penctl state ""
 expect --operator penctl session start --
 expect --contraindications-checked penctl session start --operator alice --
 expect_not --operator penctl session stop --
