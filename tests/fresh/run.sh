@@ -36,6 +36,19 @@ commit=$(git -C "$src" rev-parse HEAD)
 
 run_start=$(date +%s)
 pristine=$("$here/root.sh" "$cache")
+
+# Copies left by a run that was killed (SIGKILL leaves no trap to run):
+# unmount what it left mounted, then remove them.
+for old in "$cache"/run-*; do
+	[ -d "$old" ] || continue
+	pid=${old#"$cache"/run-}
+	pid=${pid%%-*}
+	kill -0 "$pid" 2>/dev/null && continue
+	for m in $(findmnt -rn -o TARGET | grep "^$old/" | sort -r); do
+		umount "$m" 2>/dev/null || umount -l "$m"
+	done
+	findmnt -rn -o TARGET | grep -q "^$old/" || rm -rf "$old"
+done
 archives="$cache/apt-archives"
 mkdir -p "$archives/partial"
 
