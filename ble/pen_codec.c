@@ -496,3 +496,23 @@ const char *pen_fault_to_string(enum pen_fault fault)
 	}
 	return "unknown";
 }
+
+bool pen_att_error_is_run_refusal(uint8_t att_error)
+{
+	return att_error >= PEN_ATT_DEPTH_ABOVE_CARTRIDGE && att_error <= PEN_ATT_NO_HEARTBEAT;
+}
+
+const char *pen_att_error_to_string(uint8_t att_error)
+{
+	switch (att_error) {
+	case PEN_ATT_DEPTH_ABOVE_CARTRIDGE:
+		return "depth-above-cartridge";
+	case PEN_ATT_FAULT_ACTIVE:
+		return "fault-active";
+	case PEN_ATT_NO_CARTRIDGE:
+		return "no-cartridge";
+	case PEN_ATT_NO_HEARTBEAT:
+		return "no-heartbeat";
+	}
+	return "unknown";
+}

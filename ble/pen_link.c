@@ -124,6 +124,7 @@ void pen_link_free(struct pen_link *link)
 		g_source_remove(link->settle_source);
 	if (link->gatt_wait_source)
 		g_source_remove(link->gatt_wait_source);
+	pen_gatt_writes_reset(link);
 	pen_link_forget_gatt(link);
 	g_free(link->device_path);
 	g_free(link->pairing_path);
@@ -222,6 +223,7 @@ void pen_link_lost(struct pen_link *link, const char *reason)
 		g_source_remove(link->gatt_wait_source);
 	link->gatt_wait_source = 0;
 	link->gatt_incomplete = false;
+	pen_gatt_writes_reset(link);
 	pen_link_forget_gatt(link);
 	g_clear_pointer(&link->device_path, g_free);
 	memset(&link->cartridge, 0, sizeof(link->cartridge));

@@ -49,6 +49,34 @@ const char *pen_char_uuid(enum pen_char c);
 /* The properties the daemon needs, NULL-terminated. */
 const char *const *pen_char_flags(enum pen_char c);
 
+/* bluetoothd refused a write because another one held the characteristic
+ * (org.bluez.Error.InProgress: someone else's write, or one of ours whose
+ * answer we no longer wait for): try again this often, this many times. */
+#define PEN_LINK_IN_PROGRESS_RETRY_MS     20u
+#define PEN_LINK_IN_PROGRESS_RETRIES      25u
+#define PEN_LINK_WRITE_MAX                 4  /* the longest value written */
+
+/* One characteristic's writes (pen_gatt.c): at most one in flight, and the
+ * newest intent waiting for it. */
+struct pen_write_slot {
+	struct pen_link *link;
+	enum pen_char c;
+	bool in_flight;
+	uint8_t cur[PEN_LINK_WRITE_MAX];  /* what is in flight */
+	size_t cur_len;
+	bool cur_run;                     /* Control: RUN or STOP, and its seq */
+	uint16_t cur_seq;
+	bool has_next;                    /* an intent waits */
+	uint8_t next[PEN_LINK_WRITE_MAX];
+	size_t next_len;
+	bool next_run;
+	uint16_t next_seq;
+	bool with_response;
+	unsigned in_progress_tries;       /* InProgress answers in a row */
+	guint retry_source;
+	guint wait_source;                /* Control: an intent waits for the write in flight */
+};
+
 enum pen_link_state {
 	PEN_LINK_IDLE,          /* no link; connecting or waiting to retry */
 	PEN_LINK_RESOLVING,     /* Connected, waiting for ServicesResolved and the pen service */
@@ -96,6 +124,7 @@ struct pen_link {
 	bool gatt_incomplete;  /* reported incompatible for a missing service or characteristic */
 	unsigned backoff_ms;
 	struct pen_cartridge cartridge;
+	struct pen_write_slot writes[PEN_CHAR_COUNT];
 
 	/* scan / pair */
 	GTask *scan_task;
@@ -137,6 +166,10 @@ typedef void (*pen_gatt_call_done)(struct pen_link *link, const GError *error);
 /* with_response: "type": "request"; else "command".  done may be NULL. */
 void pen_gatt_write(struct pen_link *link, const char *path, const uint8_t *value, size_t len,
 		    bool with_response, const char *what, pen_gatt_call_done done);
+/* The link is lost or freed: forget every write waiting or in flight.  A
+ * STOP still waiting is sent once more, unanswered: stopping is never the
+ * wrong thing to do, and the pen may still hear it. */
+void pen_gatt_writes_reset(struct pen_link *link);
 void pen_gatt_start_notify(struct pen_link *link, const char *path, pen_gatt_call_done done);
 /* A characteristic's Value changed (a notification, or after a read). */
 void pen_gatt_value_changed(struct pen_link *link, const char *path, GVariant *value);

@@ -2,7 +2,8 @@
 /*
  * Loading and strict validation of penctld.conf and its drop-ins.
  *
- * The files are merged key by key into one GKeyFile (later wins), keeping
+ * The built-in defaults, the site's file and its drop-ins are merged key by
+ * key into one GKeyFile (later wins), keeping
  * the origin of every key so that a refusal names the file that said it.
  * Then every group and key is checked against one schema table; nothing in
  * the file is silently ignored, because a typo in a safety limit must not
@@ -19,6 +20,8 @@ extern const char penctl_default_config_text[];
 
 #define BUILTIN_ORIGIN "built-in defaults"
 #define NAME_MAX_LEN 32
+#define GROUP_NAME_MAX_LEN 32 /* useradd/groupadd's portable limit */
+#define DEFAULT_ROLE_GROUP_PREFIX "penctl-"
 
 G_DEFINE_QUARK(penctl-config-error-quark, penctl_config_error)
 
@@ -32,6 +35,7 @@ enum key_type {
 	KEY_MODE,
 	KEY_ADDRESS, /* empty or a Bluetooth address */
 	KEY_ADAPTER, /* empty or hciN */
+	KEY_GROUP,   /* empty or a Unix group name */
 };
 
 struct key_spec {
@@ -66,6 +70,7 @@ static const struct key_spec scalar_keys[] = {
 	{ "Pedal", "Bias", KEY_BIAS, 0, 0, NULL, FIELD(pedal_bias) },
 	{ "Pedal", "DebounceMs", KEY_COUNT, 0, 200, "ms", FIELD(pedal_debounce_ms) },
 	{ "Pedal", "Mode", KEY_MODE, 0, 0, NULL, FIELD(pedal_mode) },
+	{ "Access", "SupervisorGroup", KEY_GROUP, 0, 0, NULL, FIELD(supervisor_group) },
 	{ "Pen", "Address", KEY_ADDRESS, 0, 0, NULL, FIELD(pen_address) },
 	{ "Pen", "Adapter", KEY_ADAPTER, 0, 0, NULL, FIELD(pen_adapter) },
 };
@@ -73,6 +78,8 @@ static const struct key_spec scalar_keys[] = {
 static const struct key_spec limit_key = {
 	NULL, "MaxDepthMm", KEY_DEPTH, 100, PENCTL_DEPTH_CEILING_UM, "mm", 0
 };
+
+static const struct key_spec role_group_key = { NULL, "Group", KEY_GROUP, 0, 0, NULL, 0 };
 
 static const char *const bias_names[] = {
 	[PENCTL_PEDAL_BIAS_AS_IS] = "as-is",
@@ -128,15 +135,20 @@ bool penctl_parse_depth_mm(const char *text, uint32_t *depth_um)
 	return true;
 }
 
-/* The same grammar as depths: "0.25" is 25 hundredths, as "0.250" is 250 µm. */
+/* The same grammar as depths: "0.25" is 25 hundredths, as "0.250" is 250 µm.
+ * The product is taken in 64 bits: 71600 minutes is more milliseconds than
+ * 32 bits hold, and a wrapped value would land inside the allowed range. */
 bool penctl_parse_minutes(const char *text, uint32_t *ms)
 {
 	uint32_t thousandths;
+	uint64_t product;
 
-	if (!penctl_parse_depth_mm(text, &thousandths) || thousandths % 10 ||
-	    thousandths > 1000u * 100000u)
+	if (!penctl_parse_depth_mm(text, &thousandths) || thousandths % 10)
 		return false;
-	*ms = thousandths * 60; /* a thousandth of a minute is 60 ms */
+	product = (uint64_t)thousandths * 60; /* a thousandth of a minute is 60 ms */
+	if (product > UINT32_MAX)
+		return false;
+	*ms = (uint32_t)product;
 	return true;
 }
 
@@ -165,6 +177,7 @@ static void limit_free(gpointer data)
 	struct penctl_limit *limit = data;
 
 	g_free(limit->name);
+	g_free(limit->group);
 	g_free(limit);
 }
 
@@ -179,6 +192,7 @@ void penctl_config_free(struct penctl_config *config)
 	g_free(config->pedal_line);
 	g_free(config->pen_address);
 	g_free(config->pen_adapter);
+	g_free(config->supervisor_group);
 	g_free(config);
 }
 
@@ -221,10 +235,12 @@ static void merge_key_file(struct merged *m, GKeyFile *from, const char *origin)
 	for (char **g = groups; *g; g++) {
 		g_auto(GStrv) keys = g_key_file_get_keys(from, *g, NULL, NULL);
 
+		/* The group itself comes from the last file that names it, so that
+		 * a refusal of the group (unknown, bad name) blames that file. */
+		g_hash_table_replace(m->origin, origin_key(*g, ""), (gpointer)stored);
 		if (!keys || !keys[0]) {
 			/* An empty group still counts: "[Role x]" without a limit is an error. */
 			g_hash_table_add(m->empty_groups, g_strdup(*g));
-			g_hash_table_replace(m->origin, origin_key(*g, ""), (gpointer)stored);
 			continue;
 		}
 		for (char **k = keys; *k; k++) {
@@ -332,6 +348,23 @@ static bool valid_limit_name(const char *name)
 	size_t len = strlen(name);
 
 	if (len == 0 || len > NAME_MAX_LEN)
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!g_ascii_islower(*p) && !g_ascii_isdigit(*p) && *p != '_' && *p != '-')
+			return false;
+	return true;
+}
+
+bool penctl_config_valid_group_name(const char *name)
+{
+	size_t len = name ? strlen(name) : 0;
+
+	/* Debian's adduser NAME_REGEX and systemd's strict rule, without the
+	 * trailing '$' of Samba machine accounts: nothing a shell or a
+	 * polkit rule could misread. */
+	if (len == 0 || len > GROUP_NAME_MAX_LEN)
+		return false;
+	if (!g_ascii_islower(name[0]) && name[0] != '_')
 		return false;
 	for (const char *p = name; *p; p++)
 		if (!g_ascii_islower(*p) && !g_ascii_isdigit(*p) && *p != '_' && *p != '-')
@@ -479,6 +512,15 @@ static bool parse_value(const struct merged *m, const char *group, const struct 
 					    "empty (the first powered adapter), or hciN", error);
 		*(char **)field = g_strdup(value);
 		return true;
+	case KEY_GROUP:
+		if (value[0] != '\0' && !penctl_config_valid_group_name(value)) {
+			allowed = g_strdup_printf("empty, or a Unix group name: 1 to %d characters "
+						  "of a-z, 0-9, _ and -, not starting with a "
+						  "digit or -", GROUP_NAME_MAX_LEN);
+			return refuse_value(m, group, spec, value, allowed, error);
+		}
+		*(char **)field = g_strdup(value);
+		return true;
 	}
 	return false;
 }
@@ -491,12 +533,43 @@ static gint compare_limits(gconstpointer a, gconstpointer b)
 	return strcmp(la->name, lb->name);
 }
 
+/* [Role NAME] Group=: empty means no group beyond penctl; left out, the role
+ * is a professional one and needs penctl-NAME (the shipped home role says
+ * Group= explicitly), so a role a site adds is closed until it says who. */
+static bool parse_role_group(const struct merged *m, const char *group, const char *name,
+			     char **out, GError **error)
+{
+	g_autofree char *value = g_key_file_get_value(m->keys, group, role_group_key.key, NULL);
+	g_autofree char *parsed = NULL;
+
+	if (!value) {
+		g_autofree char *fallback = g_strconcat(DEFAULT_ROLE_GROUP_PREFIX, name, NULL);
+
+		if (!penctl_config_valid_group_name(fallback)) {
+			g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_VALUE,
+				    "%s: [%s]: Group= is missing and the default group %s is "
+				    "longer than %d characters: set Group= to the group whose "
+				    "members may take this role", origin_of(m, group, ""), group,
+				    fallback, GROUP_NAME_MAX_LEN);
+			return false;
+		}
+		*out = g_steal_pointer(&fallback);
+		return true;
+	}
+	if (!parse_value(m, group, &role_group_key, value, &parsed, error))
+		return false;
+	*out = parsed[0] ? g_steal_pointer(&parsed) : NULL;
+	return true;
+}
+
 static bool parse_limit_group(const struct merged *m, const char *group, const char *kind,
 			      GPtrArray *into, GError **error)
 {
 	const char *name = group + strlen(kind) + 1;
 	g_auto(GStrv) keys = g_key_file_get_keys(m->keys, group, NULL, NULL);
 	g_autofree char *value = NULL;
+	g_autofree char *role_group = NULL;
+	bool is_role = !strcmp(kind, "Role");
 	struct penctl_limit *limit;
 	uint32_t depth;
 
@@ -508,10 +581,11 @@ static bool parse_limit_group(const struct merged *m, const char *group, const c
 		return false;
 	}
 	for (char **k = keys; k && *k; k++) {
-		if (strcmp(*k, limit_key.key)) {
+		if (strcmp(*k, limit_key.key) && (!is_role || strcmp(*k, role_group_key.key))) {
 			g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_UNKNOWN,
-				    "%s: [%s] %s: unknown key; allowed: %s",
-				    origin_of(m, group, *k), group, *k, limit_key.key);
+				    "%s: [%s] %s: unknown key; allowed: %s%s%s",
+				    origin_of(m, group, *k), group, *k, limit_key.key,
+				    is_role ? ", " : "", is_role ? role_group_key.key : "");
 			return false;
 		}
 	}
@@ -524,9 +598,12 @@ static bool parse_limit_group(const struct merged *m, const char *group, const c
 	}
 	if (!parse_value(m, group, &limit_key, value, &depth, error))
 		return false;
+	if (is_role && !parse_role_group(m, group, name, &role_group, error))
+		return false;
 	limit = g_new0(struct penctl_limit, 1);
 	limit->name = g_strdup(name);
 	limit->max_depth_um = depth;
+	limit->group = g_steal_pointer(&role_group);
 	g_ptr_array_add(into, limit);
 	return true;
 }
@@ -578,7 +655,7 @@ static bool check_groups(const struct merged *m, struct penctl_config *config, G
 		} else {
 			g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_UNKNOWN,
 				    "%s: [%s]: unknown group; allowed: [Session], [Safety], "
-				    "[Pedal], [Pen], [Role NAME], [Area NAME]",
+				    "[Access], [Pedal], [Pen], [Role NAME], [Area NAME]",
 				    origin_of(m, *g, ""), *g);
 			return false;
 		}
@@ -587,6 +664,29 @@ static bool check_groups(const struct merged *m, struct penctl_config *config, G
 	g_ptr_array_sort(config->areas, compare_limits);
 	return true;
 }
+
+/* Position of ORIGIN in the layering (built-in defaults first). */
+static guint origin_rank(const struct merged *m, const char *origin)
+{
+	guint rank = 0;
+
+	for (guint i = 0; i < m->sources->len; i++)
+		if (!strcmp(m->sources->pdata[i], origin))
+			rank = i;
+	return rank;
+}
+
+/* Of two keys that contradict each other, the one a later file set is at
+ * fault: the earlier one was consistent until that file changed the other.
+ * Equal rank (one file said both): the first one given. */
+static bool later_is_second(const struct merged *m, const char *first, const char *second)
+{
+	return origin_rank(m, second) > origin_rank(m, first);
+}
+
+/* The pen stops by itself after PenWatchdogMs without a heartbeat: it must
+ * survive one lost heartbeat and the next one late by up to an interval. */
+#define WATCHDOG_HEARTBEATS 3u
 
 static bool check_consistency(const struct merged *m, const struct penctl_config *c,
 			      GError **error)
@@ -600,32 +700,65 @@ static bool check_consistency(const struct merged *m, const struct penctl_config
 		return false;
 	}
 	if (c->max_needling_ms > c->max_wall_ms) {
+		const char *needling_from = origin_of(m, "Session", "MaxNeedlingMinutes");
+		const char *wall_from = origin_of(m, "Session", "MaxMinutes");
+
 		penctl_format_minutes(c->max_needling_ms, a);
 		penctl_format_minutes(c->max_wall_ms, b);
-		g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_INCONSISTENT,
-			    "%s: [Session] MaxNeedlingMinutes=%s is not allowed: at most "
-			    "MaxMinutes (%s)", origin_of(m, "Session", "MaxNeedlingMinutes"), a, b);
+		if (later_is_second(m, needling_from, wall_from))
+			g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_INCONSISTENT,
+				    "%s: [Session] MaxMinutes=%s is not allowed: at least "
+				    "MaxNeedlingMinutes (%s) set in %s", wall_from, b, a,
+				    needling_from);
+		else
+			g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_INCONSISTENT,
+				    "%s: [Session] MaxNeedlingMinutes=%s is not allowed: at most "
+				    "MaxMinutes (%s) set in %s", needling_from, a, b, wall_from);
 		return false;
 	}
-	if (c->pen_watchdog_ms < 2 * c->heartbeat_interval_ms) {
-		g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_INCONSISTENT,
-			    "%s: [Safety] PenWatchdogMs=%u is not allowed: at least twice "
-			    "HeartbeatIntervalMs (%u), or one late heartbeat stops the pen",
-			    origin_of(m, "Safety", "PenWatchdogMs"), c->pen_watchdog_ms,
-			    2 * c->heartbeat_interval_ms);
+	if (c->pen_watchdog_ms < WATCHDOG_HEARTBEATS * c->heartbeat_interval_ms) {
+		const char *watchdog_from = origin_of(m, "Safety", "PenWatchdogMs");
+		const char *heartbeat_from = origin_of(m, "Safety", "HeartbeatIntervalMs");
+
+		if (later_is_second(m, watchdog_from, heartbeat_from))
+			g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_INCONSISTENT,
+				    "%s: [Safety] HeartbeatIntervalMs=%u is not allowed: at most "
+				    "%u, a third of PenWatchdogMs (%u) set in %s, or one lost "
+				    "heartbeat stops the pen", heartbeat_from,
+				    c->heartbeat_interval_ms,
+				    c->pen_watchdog_ms / WATCHDOG_HEARTBEATS, c->pen_watchdog_ms,
+				    watchdog_from);
+		else
+			g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_INCONSISTENT,
+				    "%s: [Safety] PenWatchdogMs=%u is not allowed: at least %u, "
+				    "three times HeartbeatIntervalMs (%u) set in %s, or one lost "
+				    "heartbeat stops the pen", watchdog_from, c->pen_watchdog_ms,
+				    WATCHDOG_HEARTBEATS * c->heartbeat_interval_ms,
+				    c->heartbeat_interval_ms, heartbeat_from);
 		return false;
 	}
 	for (guint i = 0; i < c->roles->len; i++) {
 		const struct penctl_limit *role = c->roles->pdata[i];
+		g_autofree char *role_group = NULL;
+		const char *start_from, *role_from;
 
 		if (c->start_depth_um <= role->max_depth_um)
 			continue;
+		role_group = g_strconcat("Role ", role->name, NULL);
+		start_from = origin_of(m, "Session", "StartDepthMm");
+		role_from = origin_of(m, role_group, limit_key.key);
 		penctl_format_depth_mm(c->start_depth_um, a);
 		penctl_format_depth_mm(role->max_depth_um, b);
-		g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_INCONSISTENT,
-			    "%s: [Session] StartDepthMm=%s is not allowed: above the limit "
-			    "%s mm of [Role %s]", origin_of(m, "Session", "StartDepthMm"), a, b,
-			    role->name);
+		if (later_is_second(m, start_from, role_from))
+			g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_INCONSISTENT,
+				    "%s: [Role %s] MaxDepthMm=%s is not allowed: below "
+				    "[Session] StartDepthMm (%s) set in %s", role_from, role->name,
+				    b, a, start_from);
+		else
+			g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_INCONSISTENT,
+				    "%s: [Session] StartDepthMm=%s is not allowed: above the limit "
+				    "%s mm of [Role %s] set in %s", start_from, a, b, role->name,
+				    role_from);
 		return false;
 	}
 	return true;
@@ -669,14 +802,16 @@ struct penctl_config *penctl_config_load_layered(const char *main_path, bool mai
 	struct penctl_config *config = NULL;
 
 	merged_init(&m);
+	/* The site's file overlays the defaults key by key: an empty file is
+	 * the defaults, and what a site names changes only what it names. */
+	if (!merge_file(&m, BUILTIN_ORIGIN, penctl_default_config_text, error))
+		goto out;
 	if (g_file_test(main_path, G_FILE_TEST_EXISTS)) {
 		if (!merge_file(&m, main_path, NULL, error))
 			goto out;
 	} else if (main_required) {
 		g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_READ,
 			    "%s: no such file", main_path);
-		goto out;
-	} else if (!merge_file(&m, BUILTIN_ORIGIN, penctl_default_config_text, error)) {
 		goto out;
 	}
 	if (dropin_dir && !merge_dropins(&m, dropin_dir, error))
@@ -744,4 +879,53 @@ const struct penctl_limit *penctl_config_find_area(const struct penctl_config *c
 						   const char *name)
 {
 	return find_limit(config->areas, name);
+}
+
+const char *penctl_config_role_group(const struct penctl_config *config, const char *role)
+{
+	const struct penctl_limit *limit = penctl_config_find_role(config, role);
+
+	return limit ? limit->group : NULL;
+}
+
+const char *penctl_config_supervisor_group(const struct penctl_config *config)
+{
+	return config->supervisor_group && config->supervisor_group[0] ? config->supervisor_group
+								       : NULL;
+}
+
+bool penctl_config_reload_allowed(const struct penctl_config *old,
+				  const struct penctl_config *fresh, GError **error)
+{
+	/* The pen link is bound to its adapter when it is made. */
+	if (g_strcmp0(old->pen_adapter, fresh->pen_adapter)) {
+		g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_NEEDS_RESTART,
+			    "[Pen] Adapter=%s (now %s) takes a restart: systemctl restart "
+			    "penctld", fresh->pen_adapter[0] ? fresh->pen_adapter : "(empty)",
+			    old->pen_adapter[0] ? old->pen_adapter : "(empty)");
+		return false;
+	}
+	/* A session may be running on the pen in force; only pairing one applies. */
+	if (old->pen_address[0] && g_strcmp0(old->pen_address, fresh->pen_address)) {
+		g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_NEEDS_RESTART,
+			    "[Pen] Address=%s (now %s) takes a restart: systemctl restart "
+			    "penctld", fresh->pen_address[0] ? fresh->pen_address : "(empty)",
+			    old->pen_address);
+		return false;
+	}
+	/* Between the watchdog write and the new interval the pen hears the old
+	 * heartbeat against the new watchdog. Lowering both at once cannot be
+	 * done safely in that order; two reloads can (heartbeat first). */
+	if (fresh->pen_watchdog_ms < WATCHDOG_HEARTBEATS * old->heartbeat_interval_ms) {
+		g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_NEEDS_RESTART,
+			    "[Safety] PenWatchdogMs=%u cannot be applied while heartbeats are "
+			    "still %u ms apart (it needs at most %u): reload with "
+			    "HeartbeatIntervalMs=%u and the old PenWatchdogMs=%u first, then "
+			    "with the new PenWatchdogMs, or restart penctld",
+			    fresh->pen_watchdog_ms, old->heartbeat_interval_ms,
+			    fresh->pen_watchdog_ms / WATCHDOG_HEARTBEATS,
+			    fresh->heartbeat_interval_ms, old->pen_watchdog_ms);
+		return false;
+	}
+	return true;
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The human view of a configuration, as printed by `penctld --check-config`:
- * the time limits and the effective depth limit of every role × area pair.
+ * the time limits, the effective depth limit of every role × area pair and
+ * who may take each role.
  */
 #include <string.h>
 
@@ -47,6 +48,31 @@ static void describe_table(GString *out, const struct penctl_config *c)
 	}
 }
 
+static void describe_access(GString *out, const struct penctl_config *c)
+{
+	int role_width = widest_name(c->roles, 4);
+	const char *supervisor = penctl_config_supervisor_group(c);
+
+	g_string_append(out, "\nWho may take a role (every caller needs group penctl):\n");
+	for (guint r = 0; r < c->roles->len; r++) {
+		const struct penctl_limit *role = c->roles->pdata[r];
+
+		if (role->group)
+			g_string_append_printf(out, "    %-*s  members of %s\n", role_width,
+					       role->name, role->group);
+		else
+			g_string_append_printf(out, "    %-*s  any member of penctl\n", role_width,
+					       role->name);
+	}
+	if (supervisor)
+		g_string_append_printf(out, "Who may stop or change a session: its owner, root "
+					    "and members of %s\n",
+				       supervisor);
+	else
+		g_string_append(out, "Who may stop or change a session: its owner and "
+				     "root\n");
+}
+
 char *penctl_config_describe(const struct penctl_config *c)
 {
 	g_autoptr(GString) out = g_string_new(NULL);
@@ -82,5 +108,6 @@ char *penctl_config_describe(const struct penctl_config *c)
 			       c->pen_address[0] ? c->pen_address : "not paired yet",
 			       c->pen_adapter[0] ? c->pen_adapter : "first powered");
 	describe_table(out, c);
+	describe_access(out, c);
 	return g_string_free(g_steal_pointer(&out), FALSE);
 }

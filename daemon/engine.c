@@ -7,7 +7,9 @@
  * Starting the motor happens only on a pedal press that finds every
  * condition true: a condition that becomes true later while the pedal is
  * still held never starts the motor by surprise (the press was refused and
- * the pedal must be released first).
+ * the pedal must be released first).  The one exception is the first run
+ * with a cartridge: the press waits for the daemon to say the cartridge is
+ * saved as used, and runs then only if every condition still holds.
  */
 #include <string.h>
 
@@ -43,15 +45,30 @@ struct engine {
 	struct pen_cartridge cartridge;
 	bool cartridge_unverified;  /* taken out and put back: read it again first */
 	bool pen_distrusted;        /* protocol error or runaway: no heartbeats, no RUN */
+	enum engine_reason distrust_reason;
 	uint8_t battery;
 	uint16_t pen_faults;
 	bool depth_fault_recorded; /* only for fault/fault-cleared records */
 	uint32_t measured_depth_um;
+	/* The depth last sent to this pen (0 = unknown since it connected).  After
+	 * it was lowered, the needle may still be at the depth before until a
+	 * Status shows the pen applied the new one: its measured depth at the
+	 * depth before, or it echoes a Control written after the depth (ATT
+	 * carries one write at a time, in order). */
+	uint32_t pen_depth_um;
+	bool depth_settling;
+	uint32_t depth_before_um;
+	uint16_t settle_seq;       /* the seq of the first Control after the lowering */
+	bool settle_seq_open;      /* lowered in this step: settle_seq is set at its end */
 	bool strokes_known;
 	uint32_t last_strokes;
 
 	/* motor and link */
-	bool motor_on;
+	bool motor_on;             /* commanded on: from the RUN on, until the STOP */
+	uint16_t run_seq;          /* the RUN that put it on ... */
+	bool run_confirmed;        /* ... and whether the pen took it */
+	bool press_waiting;        /* a press waits for its cartridge to be saved as used */
+	uint64_t recording_cartridge;
 	uint16_t next_seq;
 	int64_t motor_started;
 	int64_t last_stop_sent;   /* or the connect time: since then the motor is off */
@@ -73,6 +90,12 @@ struct engine {
 	struct engine_session_summary summary;
 
 	GHashTable *used_cartridges; /* uint64 keys (heap), from all sessions */
+	bool used_list_untrusted;    /* refuse new sessions until acknowledged */
+	char untrusted_why[256];
+
+	/* Texts that records of the last step point to. */
+	char refusal_detail[256];
+	char record_detail[320];
 };
 
 struct engine *engine_new(const struct penctl_config *config, int64_t now_us)
@@ -94,6 +117,42 @@ void engine_free(struct engine *e)
 		return;
 	g_hash_table_unref(e->used_cartridges);
 	g_free(e);
+}
+
+/* Into a record's fixed field: valid UTF-8 (records and D-Bus need it),
+ * cut on a character boundary, never inside one. */
+static void copy_text(char *dst, size_t size, const char *src)
+{
+	g_autofree char *valid = g_utf8_make_valid(src ? src : "", -1);
+	size_t len = strlen(valid);
+
+	if (len >= size) {
+		len = size - 1;
+		/* Continuation bytes are 10xxxxxx: back up to a character's start. */
+		while (len > 0 && ((unsigned char)valid[len] & 0xc0) == 0x80)
+			len--;
+	}
+	memcpy(dst, valid, len);
+	dst[len] = '\0';
+}
+
+struct engine *engine_clone(const struct engine *e)
+{
+	struct engine *copy = g_memdup2(e, sizeof(*e));
+	GHashTableIter it;
+	gpointer key;
+
+	copy->used_cartridges = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+	g_hash_table_iter_init(&it, e->used_cartridges);
+	while (g_hash_table_iter_next(&it, &key, NULL))
+		g_hash_table_add(copy->used_cartridges, g_memdup2(key, sizeof(gint64)));
+	return copy;
+}
+
+void engine_set_used_list_untrusted(struct engine *e, const char *why)
+{
+	e->used_list_untrusted = why != NULL;
+	copy_text(e->untrusted_why, sizeof(e->untrusted_why), why);
 }
 
 void engine_mark_cartridge_used(struct engine *e, uint64_t cartridge)
@@ -121,6 +180,26 @@ static struct engine_action *emit(struct engine_output *out, enum engine_action_
 	return a;
 }
 
+/* A MOTOR_STOP goes before everything else of its step (after the STOPs
+ * already there): a record or a depth write must never delay it.  Never
+ * before a RUN of the same step, whose intent the STOP replaces. */
+static struct engine_action *emit_stop(struct engine_output *out)
+{
+	unsigned at = 0;
+
+	for (unsigned i = 0; i < out->n_actions; i++)
+		if (out->actions[i].kind == ENGINE_ACTION_MOTOR_RUN)
+			return emit(out, ENGINE_ACTION_MOTOR_STOP);
+	while (at < out->n_actions && out->actions[at].kind == ENGINE_ACTION_MOTOR_STOP)
+		at++;
+	emit(out, ENGINE_ACTION_MOTOR_STOP);
+	memmove(&out->actions[at + 1], &out->actions[at],
+		(out->n_actions - 1 - at) * sizeof(out->actions[0]));
+	memset(&out->actions[at], 0, sizeof(out->actions[at]));
+	out->actions[at].kind = ENGINE_ACTION_MOTOR_STOP;
+	return &out->actions[at];
+}
+
 static struct engine_record *emit_record(struct engine_output *out, enum engine_record_kind kind,
 					 enum engine_reason reason)
 {
@@ -129,6 +208,16 @@ static struct engine_record *emit_record(struct engine_output *out, enum engine_
 	r->kind = kind;
 	r->reason = reason;
 	return r;
+}
+
+/* A text cut to fit its buffer ends at a whole character: drop what
+ * follows the first byte that is not valid UTF-8. */
+static void end_on_a_character(char *text)
+{
+	const char *end;
+
+	if (!g_utf8_validate(text, -1, &end))
+		*(char *)end = '\0';
 }
 
 static void reply(struct engine_output *out, enum engine_reason refusal, const char *fmt, ...)
@@ -143,6 +232,7 @@ static void reply(struct engine_output *out, enum engine_reason refusal, const c
 	va_start(ap, fmt);
 	g_vsnprintf(r->message, sizeof(r->message), fmt, ap);
 	va_end(ap);
+	end_on_a_character(r->message);
 }
 
 /* ---- derived facts ---- */
@@ -228,10 +318,20 @@ static int64_t needling_used(const struct engine *e)
 }
 
 /* Derived, not stored: a session, a cartridge or a reload can move the limit
- * under a depth the pen measured earlier. */
+ * under a depth the pen measured earlier.  While a lowered depth is not yet
+ * applied, the depth before is in force and a measurement up to it is not
+ * the pen's fault; one above it still is. */
+static uint32_t measured_depth_allowed(const struct engine *e)
+{
+	uint32_t limit = effective_limit(e);
+
+	return e->depth_settling ? MAX(limit, e->depth_before_um) : limit;
+}
+
 static bool measured_depth_above_limit(const struct engine *e)
 {
-	return e->session_open && e->pen_connected && e->measured_depth_um > effective_limit(e);
+	return e->session_open && e->pen_connected &&
+	       e->measured_depth_um > measured_depth_allowed(e);
 }
 
 /* The first condition (other than the pedal) that forbids the motor, or NONE. */
@@ -243,8 +343,10 @@ static enum engine_reason machine_blocking_reason(const struct engine *e)
 		return e->lock_reason;
 	if (!e->pen_connected)
 		return ENGINE_REASON_PEN_DISCONNECTED;
-	if (!e->pen_compatible || e->pen_distrusted)
+	if (!e->pen_compatible)
 		return ENGINE_REASON_PEN_INCOMPATIBLE;
+	if (e->pen_distrusted)
+		return e->distrust_reason;
 	if (e->pen_faults)
 		return ENGINE_REASON_PEN_FAULT;
 	if (measured_depth_above_limit(e))
@@ -257,7 +359,11 @@ static enum engine_reason machine_blocking_reason(const struct engine *e)
 		return ENGINE_REASON_NO_CARTRIDGE;
 	if (cartridge_used_before(e, e->cartridge.id))
 		return ENGINE_REASON_CARTRIDGE_USED;
-	if (e->depth_um == 0 || e->depth_um > effective_limit(e))
+	/* The pen runs at the depth it was last told on this link: that must
+	 * be the session's, within the limit and the pen's own range (a limit
+	 * below the pen's least depth leaves nothing that may run). */
+	if (e->depth_um < PEN_DEPTH_MIN_UM || e->depth_um > effective_limit(e) ||
+	    e->pen_depth_um != e->depth_um)
 		return ENGINE_REASON_DEPTH_ABOVE_LIMIT;
 	if (wall_used(e) >= wall_budget(e))
 		return ENGINE_REASON_WALL_BUDGET;
@@ -273,38 +379,36 @@ static void lock_out_pedal(struct engine *e)
 	/* A pedal held now is ignored until it has been seen released. */
 	e->pedal_armed = e->pedal_known && !e->pedal_down;
 	e->pedal_latched = false;
+	e->press_waiting = false;
 }
 
-static void bind_cartridge(struct engine *e, struct engine_output *out)
+/* The first run with a cartridge: it must be on disk as used before the
+ * needle touches skin, or a restart could offer it to a second person.
+ * The press waits for ENGINE_EVENT_CARTRIDGE_RECORDED. */
+static void ask_to_record_cartridge(struct engine *e, struct engine_output *out)
 {
-	uint64_t id = e->cartridge.id;
-
-	if (cartridge_in_session(e, id))
-		return;
-	/* machine_blocking_reason() keeps a full list from reaching here. */
-	g_assert(e->summary.n_cartridges < ENGINE_MAX_CARTRIDGES);
-	e->summary.cartridges[e->summary.n_cartridges++] = id;
-	engine_mark_cartridge_used(e, id);
-	emit(out, ENGINE_ACTION_CARTRIDGE_USED)->cartridge = id;
+	e->press_waiting = true;
+	e->recording_cartridge = e->cartridge.id;
+	emit(out, ENGINE_ACTION_CARTRIDGE_USED)->cartridge = e->cartridge.id;
 }
 
+static void bind_cartridge(struct engine *e, uint64_t id)
+{
+	engine_mark_cartridge_used(e, id);
+	if (!e->session_open || cartridge_in_session(e, id) ||
+	    e->summary.n_cartridges >= ENGINE_MAX_CARTRIDGES)
+		return;
+	e->summary.cartridges[e->summary.n_cartridges++] = id;
+}
+
+/* The motor-start record waits for the pen's answer (on_run_confirmed). */
 static void start_motor(struct engine *e, struct engine_output *out)
 {
-	struct engine_action *a;
-	struct engine_record *r;
-
-	bind_cartridge(e, out);
 	e->motor_on = true;
 	e->motor_started = e->now;
-	a = emit(out, ENGINE_ACTION_MOTOR_RUN);
-	a->motor.seq = e->next_seq++;
-	r = emit_record(out, ENGINE_RECORD_MOTOR_START, ENGINE_REASON_NONE);
-	r->depth_um = e->depth_um;
-	r->limit_um = effective_limit(e);
-	r->cartridge = e->cartridge.id;
-	r->used_us = needling_used(e);
-	r->budget_us = needling_budget(e);
-	e->summary.max_depth_um = MAX(e->summary.max_depth_um, e->depth_um);
+	e->run_seq = e->next_seq++;
+	e->run_confirmed = false;
+	emit(out, ENGINE_ACTION_MOTOR_RUN)->motor.seq = e->run_seq;
 }
 
 /* FORCED: the stop was not the practitioner's own release, so the pedal
@@ -319,7 +423,7 @@ static void stop_motor(struct engine *e, struct engine_output *out, enum engine_
 		lock_out_pedal(e);
 	if (!e->motor_on)
 		return;
-	a = emit(out, ENGINE_ACTION_MOTOR_STOP);
+	a = emit_stop(out);
 	a->motor.seq = e->next_seq++;
 	a->motor.reason = reason;
 	e->last_stop_sent = e->now;
@@ -335,13 +439,27 @@ static void stop_motor(struct engine *e, struct engine_output *out, enum engine_
 	r->budget_us = needling_budget(e);
 }
 
-static void refuse_press(struct engine *e, struct engine_output *out, enum engine_reason reason)
+static struct engine_record *refuse_press(struct engine *e, struct engine_output *out,
+					  enum engine_reason reason)
 {
 	struct engine_record *r = emit_record(out, ENGINE_RECORD_MOTOR_REFUSED, reason);
 
 	r->depth_um = e->depth_um;
 	r->limit_um = effective_limit(e);
 	lock_out_pedal(e);
+	return r;
+}
+
+/* Every condition holds for this press: run, or first save the cartridge. */
+static void run_for_press(struct engine *e, struct engine_output *out)
+{
+	if (!cartridge_in_session(e, e->cartridge.id)) {
+		ask_to_record_cartridge(e, out);
+		return;
+	}
+	if (e->config->pedal_mode == PENCTL_PEDAL_LATCHING)
+		e->pedal_latched = true;
+	start_motor(e, out);
 }
 
 /* ---- settling: budgets, stop on any lost condition, heartbeat, timer ---- */
@@ -462,7 +580,7 @@ static void record_depth_fault_changes(struct engine *e, struct engine_output *o
 	r = emit_record(out, above ? ENGINE_RECORD_FAULT : ENGINE_RECORD_FAULT_CLEARED,
 			ENGINE_REASON_PEN_DEPTH_ABOVE_LIMIT);
 	r->depth_um = e->measured_depth_um;
-	r->limit_um = effective_limit(e);
+	r->limit_um = measured_depth_allowed(e);
 }
 
 static void engine_settle(struct engine *e, struct engine_output *out)
@@ -500,14 +618,18 @@ static void on_pedal_down(struct engine *e, struct engine_output *out)
 		stop_motor(e, out, ENGINE_REASON_PEDAL_LATCHED_OFF, false);
 		return;
 	}
+	/* Latching: a second press while the first waits for its cartridge
+	 * toggles the wish off again. */
+	if (e->config->pedal_mode == PENCTL_PEDAL_LATCHING && e->press_waiting) {
+		e->press_waiting = false;
+		return;
+	}
 	reason = machine_blocking_reason(e);
 	if (reason != ENGINE_REASON_NONE) {
 		refuse_press(e, out, reason);
 		return;
 	}
-	if (e->config->pedal_mode == PENCTL_PEDAL_LATCHING)
-		e->pedal_latched = true;
-	start_motor(e, out);
+	run_for_press(e, out);
 }
 
 /* The first edge of a press, before it is debounced.  A latched motor
@@ -528,6 +650,9 @@ static void on_pedal_press_began(struct engine *e, struct engine_output *out)
 static void on_pedal_up(struct engine *e)
 {
 	e->press_consumed = false;
+	/* A momentary press that waits for its cartridge is over. */
+	if (e->config->pedal_mode != PENCTL_PEDAL_LATCHING)
+		e->press_waiting = false;
 	e->pedal_known = true;
 	e->pedal_down = false;
 	e->pedal_armed = true;
@@ -539,6 +664,7 @@ static void on_pedal_lost(struct engine *e, struct engine_output *out, const cha
 	emit_record(out, ENGINE_RECORD_PEDAL_LOST, ENGINE_REASON_PEDAL_LOST)->detail = why;
 	e->pedal_known = false;
 	e->pedal_down = false;
+	e->press_waiting = false;
 	stop_motor(e, out, ENGINE_REASON_PEDAL_LOST, true);
 }
 
@@ -551,6 +677,26 @@ static void record_cartridge_refusal(struct engine *e, struct engine_output *out
 			->cartridge = e->cartridge.id;
 }
 
+static void send_depth(struct engine *e, struct engine_output *out, uint32_t depth)
+{
+	if (e->pen_depth_um > depth) {
+		e->depth_before_um = e->depth_settling ? MAX(e->depth_before_um, e->pen_depth_um)
+						       : e->pen_depth_um;
+		e->depth_settling = true;
+		e->settle_seq_open = true;
+	}
+	e->pen_depth_um = depth;
+	emit(out, ENGINE_ACTION_SET_DEPTH)->depth_um = (uint16_t)depth;
+}
+
+/* A limit now below the depth stops the motor before the needle is moved:
+ * the stroke at the old depth must not go on while the depth is lowered. */
+static void stop_if_limit_lowered(struct engine *e, struct engine_output *out)
+{
+	if (e->motor_on && e->depth_um > effective_limit(e))
+		stop_motor(e, out, ENGINE_REASON_LIMIT_LOWERED, true);
+}
+
 /* Bring the pen to the session's depth, lowering it if the limit is now lower. */
 static void apply_session_depth(struct engine *e, struct engine_output *out,
 				enum engine_reason why)
@@ -560,13 +706,17 @@ static void apply_session_depth(struct engine *e, struct engine_output *out,
 
 	if (!e->session_open || !e->pen_connected)
 		return;
-	if (e->depth_um > limit && limit >= PEN_DEPTH_MIN_UM) {
+	if (e->depth_um > limit) {
+		/* Below the pen's least depth nothing may run: send no depth
+		 * above the limit, the motor stays blocked. */
+		if (limit < PEN_DEPTH_MIN_UM)
+			return;
 		e->depth_um = limit;
 		why = ENGINE_REASON_LIMIT_LOWERED;
 	}
 	if (e->depth_um < PEN_DEPTH_MIN_UM)
 		return;
-	emit(out, ENGINE_ACTION_SET_DEPTH)->depth_um = (uint16_t)e->depth_um;
+	send_depth(e, out, e->depth_um);
 	r = emit_record(out, ENGINE_RECORD_DEPTH_SET, why);
 	r->depth_um = e->depth_um;
 	r->limit_um = limit;
@@ -581,11 +731,9 @@ static void on_pen_connected(struct engine *e, struct engine_output *out,
 		stop_motor(e, out, ENGINE_REASON_PEN_DISCONNECTED, true);
 	e->pen_connected = true;
 	e->pen_compatible = ev->pen_connected.compatible;
-	g_strlcpy(e->pen_address, ev->pen_connected.address ? ev->pen_connected.address : "",
-		  sizeof(e->pen_address));
-	g_strlcpy(e->pen_incompatibility,
-		  ev->pen_connected.incompatibility ? ev->pen_connected.incompatibility : "",
-		  sizeof(e->pen_incompatibility));
+	copy_text(e->pen_address, sizeof(e->pen_address), ev->pen_connected.address);
+	copy_text(e->pen_incompatibility, sizeof(e->pen_incompatibility),
+		  ev->pen_connected.incompatibility);
 	/* A session treats with one pen: another one (paired meanwhile) waits
 	 * for the next session. */
 	if (e->session_open && e->pen_compatible && e->session_pen[0] &&
@@ -603,6 +751,9 @@ static void on_pen_connected(struct engine *e, struct engine_output *out,
 	e->last_stop_sent = e->now;
 	e->pen_faults = 0;
 	e->measured_depth_um = 0;
+	/* Whatever depth this pen has, we did not set it on this link. */
+	e->pen_depth_um = 0;
+	e->depth_settling = false;
 	e->strokes_known = false;
 	e->next_heartbeat = e->now;
 	lock_out_pedal(e);
@@ -644,15 +795,16 @@ static void distrust_pen(struct engine *e, struct engine_output *out, enum engin
 	if (!e->pen_connected || e->pen_distrusted)
 		return;
 	e->pen_distrusted = true;
-	g_strlcpy(e->pen_incompatibility, why ? why : engine_reason_to_string(reason),
-		  sizeof(e->pen_incompatibility));
+	e->distrust_reason = reason;
+	copy_text(e->pen_incompatibility, sizeof(e->pen_incompatibility),
+		  why ? why : engine_reason_to_string(reason));
 	r = emit_record(out, ENGINE_RECORD_FAULT, reason);
 	r->detail = e->pen_incompatibility;
 	if (e->motor_on) {
 		stop_motor(e, out, reason, true);
 	} else {
 		lock_out_pedal(e);
-		a = emit(out, ENGINE_ACTION_MOTOR_STOP);
+		a = emit_stop(out);
 		a->motor.seq = e->next_seq++;
 		a->motor.reason = reason;
 		e->last_stop_sent = e->now;
@@ -688,8 +840,19 @@ static void track_pen_faults(struct engine *e, struct engine_output *out, uint16
 	e->pen_faults = faults;
 }
 
-static void track_measured_depth(struct engine *e, uint32_t depth)
+/* Whether SEQ is of a Control written since the depth was lowered. */
+static bool control_since_settling(const struct engine *e, uint16_t seq)
 {
+	uint16_t issued = (uint16_t)(e->next_seq - e->settle_seq);
+
+	return issued != 0 && (uint16_t)(seq - e->settle_seq) < issued;
+}
+
+static void track_measured_depth(struct engine *e, uint32_t depth, uint16_t control_seq)
+{
+	if (e->depth_settling &&
+	    (depth <= e->pen_depth_um || control_since_settling(e, control_seq)))
+		e->depth_settling = false;
 	e->measured_depth_um = depth;
 	if (e->motor_on)
 		e->summary.max_depth_um = MAX(e->summary.max_depth_um, depth);
@@ -721,7 +884,7 @@ static void on_pen_status(struct engine *e, struct engine_output *out, const str
 		e->battery = st->battery_percent;
 	track_strokes(e, st->strokes);
 	track_pen_faults(e, out, st->fault_bits);
-	track_measured_depth(e, st->depth_um);
+	track_measured_depth(e, st->depth_um, st->control_seq);
 	check_pen_motor(e, out, st);
 }
 
@@ -741,6 +904,8 @@ static void on_pen_cartridge(struct engine *e, struct engine_output *out,
 		/* A running motor never carries on with a cartridge it was not started with. */
 		stop_motor(e, out, ENGINE_REASON_NO_CARTRIDGE, true);
 	}
+	/* The same cartridge read again with a lower limit: as a reload would. */
+	stop_if_limit_lowered(e, out);
 	apply_session_depth(e, out, ENGINE_REASON_NONE);
 }
 
@@ -772,6 +937,10 @@ static enum engine_reason session_start_refusal(struct engine *e, struct engine_
 						const struct engine_event *ev)
 {
 	const char *role = ev->session_start.role, *area = ev->session_start.area;
+	/* Quoted back to a person: valid text whatever came in. */
+	g_autofree char *role_text = g_utf8_make_valid(role ? role : "", -1);
+	g_autofree char *area_text = g_utf8_make_valid(area ? area : "", -1);
+	g_autofree char *group_text = NULL;
 	g_autoptr(GString) known = g_string_new(NULL);
 	char cid[PEN_CARTRIDGE_ID_STRLEN];
 
@@ -781,6 +950,14 @@ static enum engine_reason session_start_refusal(struct engine *e, struct engine_
 		      e->summary.session_id, e->summary.operator_name);
 		return ENGINE_REASON_SESSION_OPEN;
 	}
+	/* The list that keeps used cartridges from a second person is damaged:
+	 * a person must look at it first. */
+	if (e->used_list_untrusted) {
+		reply(out, ENGINE_REASON_USED_LIST_UNTRUSTED,
+		      "The list of used cartridges is damaged (%s): check the cartridge is new "
+		      "and acknowledge the state (penctl state acknowledge) first", e->untrusted_why);
+		return ENGINE_REASON_USED_LIST_UNTRUSTED;
+	}
 	if (!operator_name_ok(ev->session_start.operator_name)) {
 		reply(out, ENGINE_REASON_NO_OPERATOR,
 		      "An operator name is required: 1 to 63 printable characters");
@@ -789,13 +966,19 @@ static enum engine_reason session_start_refusal(struct engine *e, struct engine_
 	if (!penctl_config_find_role(e->config, role)) {
 		append_known_names(known, e->config->roles);
 		reply(out, ENGINE_REASON_UNKNOWN_ROLE, "Unknown role \"%s\"; known roles: %s",
-		      role ? role : "", known->str);
+		      role_text, known->str);
 		return ENGINE_REASON_UNKNOWN_ROLE;
+	}
+	if (ev->session_start.role_denied_group) {
+		group_text = g_utf8_make_valid(ev->session_start.role_denied_group, -1);
+		reply(out, ENGINE_REASON_ROLE_NOT_PERMITTED,
+		      "Role \"%s\" needs membership of group %s", role_text, group_text);
+		return ENGINE_REASON_ROLE_NOT_PERMITTED;
 	}
 	if (!penctl_config_find_area(e->config, area)) {
 		append_known_names(known, e->config->areas);
 		reply(out, ENGINE_REASON_UNKNOWN_AREA, "Unknown area \"%s\"; known areas: %s",
-		      area ? area : "", known->str);
+		      area_text, known->str);
 		return ENGINE_REASON_UNKNOWN_AREA;
 	}
 	if (e->config->require_contraindication_check &&
@@ -823,24 +1006,23 @@ static void on_session_start(struct engine *e, struct engine_output *out,
 	char depth[16], limit[16];
 
 	if (refusal != ENGINE_REASON_NONE) {
-		const char *why = out->actions[out->n_actions - 1].reply.message;
-
-		/* session_start_refusal() replied last; the record quotes it. */
-		emit_record(out, ENGINE_RECORD_SESSION_REFUSED, refusal)->detail = why;
+		/* session_start_refusal() replied last; the record quotes it
+		 * (from a copy: actions move when a STOP goes first). */
+		g_strlcpy(e->refusal_detail, out->actions[out->n_actions - 1].reply.message,
+			  sizeof(e->refusal_detail));
+		emit_record(out, ENGINE_RECORD_SESSION_REFUSED, refusal)->detail = e->refusal_detail;
 		return;
 	}
 
 	memset(&e->summary, 0, sizeof(e->summary));
-	g_strlcpy(e->summary.session_id,
-		  ev->session_start.session_id ? ev->session_start.session_id : "",
-		  sizeof(e->summary.session_id));
-	g_strlcpy(e->summary.operator_name, ev->session_start.operator_name,
-		  sizeof(e->summary.operator_name));
-	g_strlcpy(e->summary.role, ev->session_start.role, sizeof(e->summary.role));
-	g_strlcpy(e->summary.area, ev->session_start.area, sizeof(e->summary.area));
-	g_strlcpy(e->summary.client_ref,
-		  ev->session_start.client_ref ? ev->session_start.client_ref : "",
-		  sizeof(e->summary.client_ref));
+	copy_text(e->summary.session_id, sizeof(e->summary.session_id),
+		  ev->session_start.session_id);
+	copy_text(e->summary.operator_name, sizeof(e->summary.operator_name),
+		  ev->session_start.operator_name);
+	copy_text(e->summary.role, sizeof(e->summary.role), ev->session_start.role);
+	copy_text(e->summary.area, sizeof(e->summary.area), ev->session_start.area);
+	copy_text(e->summary.client_ref, sizeof(e->summary.client_ref),
+		  ev->session_start.client_ref);
 	e->session_open = true;
 	g_strlcpy(e->session_pen, e->pen_connected ? e->pen_address : "", sizeof(e->session_pen));
 	e->locked = false;
@@ -894,6 +1076,9 @@ static void on_session_stop(struct engine *e, struct engine_output *out)
 	r->budget_us = needling_budget(e);
 	r->depth_um = summary->max_depth_um;
 	reply(out, ENGINE_REASON_NONE, "Session %s stopped", summary->session_id);
+	/* A save asked for in this session binds nothing to the next one. */
+	e->recording_cartridge = 0;
+	e->press_waiting = false;
 	rep = &out->actions[out->n_actions - 1].reply;
 	rep->summary = summary;
 	e->session_open = false;
@@ -966,7 +1151,7 @@ static void on_depth_request(struct engine *e, struct engine_output *out, uint32
 		return;
 	}
 	e->depth_um = depth_um;
-	emit(out, ENGINE_ACTION_SET_DEPTH)->depth_um = (uint16_t)depth_um;
+	send_depth(e, out, depth_um);
 	r = emit_record(out, ENGINE_RECORD_DEPTH_SET, ENGINE_REASON_NONE);
 	r->depth_um = depth_um;
 	r->limit_um = limit;
@@ -1015,8 +1200,7 @@ static void on_config_reload(struct engine *e, struct engine_output *out,
 	r = emit_record(out, ENGINE_RECORD_CONFIG_RELOADED, ENGINE_REASON_NONE);
 	r->depth_um = e->session_open ? e->depth_um : 0;
 	r->limit_um = effective_limit(e);
-	if (e->motor_on && e->depth_um > effective_limit(e))
-		stop_motor(e, out, ENGINE_REASON_LIMIT_LOWERED, true);
+	stop_if_limit_lowered(e, out);
 	/* And the pen's needle goes back within the new limit. */
 	if (e->session_open && e->depth_um > effective_limit(e))
 		apply_session_depth(e, out, ENGINE_REASON_LIMIT_LOWERED);
@@ -1025,6 +1209,129 @@ static void on_config_reload(struct engine *e, struct engine_output *out,
 		e->press_consumed = false;
 		stop_motor(e, out, ENGINE_REASON_PEDAL_LATCHED_OFF, true);
 	}
+}
+
+/* ---- the pen's answers to RUN, the daemon's answers to CARTRIDGE_USED ---- */
+
+static void on_run_confirmed(struct engine *e, struct engine_output *out, uint16_t seq)
+{
+	struct engine_record *r;
+
+	/* An answer to a RUN no longer wanted: its STOP is on its way (or
+	 * applied) and its motor-stop record written. */
+	if (!e->motor_on || e->run_confirmed || seq != e->run_seq)
+		return;
+	e->run_confirmed = true;
+	r = emit_record(out, ENGINE_RECORD_MOTOR_START, ENGINE_REASON_NONE);
+	r->depth_um = e->depth_um;
+	r->limit_um = effective_limit(e);
+	r->cartridge = e->cartridge.id;
+	r->used_us = needling_used(e);
+	r->budget_us = needling_budget(e);
+	e->summary.max_depth_um = MAX(e->summary.max_depth_um, e->depth_um);
+}
+
+static const char *pen_refusal_phrase(uint8_t refusal)
+{
+	switch (refusal) {
+	case ENGINE_PEN_REFUSAL_DEPTH_ABOVE_CARTRIDGE:
+		return "the pen says the depth is above the cartridge's limit";
+	case ENGINE_PEN_REFUSAL_FAULT_ACTIVE:
+		return "the pen says a fault is active";
+	case ENGINE_PEN_REFUSAL_NO_CARTRIDGE:
+		return "the pen says no cartridge is inserted";
+	case ENGINE_PEN_REFUSAL_NO_HEARTBEAT:
+		return "the pen says it has no heartbeat";
+	}
+	return "the pen refused with an undocumented code";
+}
+
+/* A documented refusal: the pen did not start, and says why.  The pen is
+ * still trusted; the press is over and the pedal must be released. */
+static void on_run_refused(struct engine *e, struct engine_output *out, uint8_t refusal)
+{
+	struct engine_record *r;
+	struct engine_action *a;
+
+	if (e->motor_on && e->run_confirmed) {
+		/* It took the RUN, then refused it: believe the worse. */
+		stop_motor(e, out, ENGINE_REASON_PEN_REFUSED, true);
+	} else if (e->motor_on) {
+		/* It never ran: no time used, no stop to count.  A STOP still
+		 * makes our newest command to the pen say what we mean. */
+		e->motor_on = false;
+		a = emit_stop(out);
+		a->motor.seq = e->next_seq++;
+		a->motor.reason = ENGINE_REASON_PEN_REFUSED;
+		e->last_stop_sent = e->now;
+	}
+	g_snprintf(e->record_detail, sizeof(e->record_detail), "%s (0x%02x)",
+		   pen_refusal_phrase(refusal), refusal);
+	r = refuse_press(e, out, ENGINE_REASON_PEN_REFUSED);
+	r->detail = e->record_detail;
+}
+
+static void on_cartridge_recorded(struct engine *e, struct engine_output *out,
+				  const struct engine_event *ev)
+{
+	uint64_t id = ev->cartridge_recorded.cartridge;
+	bool asked = id != 0 && id == e->recording_cartridge;
+	bool wanted = asked && e->press_waiting;
+	enum engine_reason reason;
+	struct engine_record *r;
+
+	/* Saved is saved, whether still wanted or not; but only the cartridge
+	 * this session asked for joins it (any other saved id is one more used
+	 * one, and may never make a used cartridge the session's own). */
+	if (asked)
+		e->recording_cartridge = 0;
+	if (ev->cartridge_recorded.saved && asked)
+		bind_cartridge(e, id);
+	else if (ev->cartridge_recorded.saved)
+		engine_mark_cartridge_used(e, id);
+	if (!wanted)
+		return;
+	e->press_waiting = false;
+	if (!ev->cartridge_recorded.saved) {
+		copy_text(e->record_detail, sizeof(e->record_detail),
+			  ev->cartridge_recorded.error ? ev->cartridge_recorded.error : "not saved");
+		r = refuse_press(e, out, ENGINE_REASON_CARTRIDGE_NOT_RECORDED);
+		r->cartridge = id;
+		r->detail = e->record_detail;
+		return;
+	}
+	/* The press was accepted before the save; the world may have moved. */
+	reason = machine_blocking_reason(e);
+	if (reason == ENGINE_REASON_NONE && e->cartridge.id != id)
+		reason = ENGINE_REASON_NO_CARTRIDGE;
+	if (reason != ENGINE_REASON_NONE) {
+		refuse_press(e, out, reason);
+		return;
+	}
+	if (!e->pedal_armed ||
+	    (e->config->pedal_mode != PENCTL_PEDAL_LATCHING && !e->pedal_down))
+		return;
+	run_for_press(e, out);
+}
+
+static void on_state_acknowledged(struct engine *e, struct engine_output *out,
+				  const char *caller)
+{
+	struct engine_record *r;
+
+	if (!e->used_list_untrusted) {
+		reply(out, ENGINE_REASON_NONE, "The state needs no acknowledgement");
+		return;
+	}
+	e->used_list_untrusted = false;
+	g_snprintf(e->record_detail, sizeof(e->record_detail), "acknowledged by %s: %s",
+		   caller && caller[0] ? caller : "(unknown)", e->untrusted_why);
+	end_on_a_character(e->record_detail);
+	r = emit_record(out, ENGINE_RECORD_STATE_ACKNOWLEDGED, ENGINE_REASON_USED_LIST_UNTRUSTED);
+	r->detail = e->record_detail;
+	reply(out, ENGINE_REASON_NONE,
+	      "Acknowledged: new sessions may start; cartridges used before the damage may "
+	      "not be known as used");
 }
 
 void engine_step(struct engine *e, const struct engine_event *ev, struct engine_output *out)
@@ -1080,12 +1387,33 @@ void engine_step(struct engine *e, const struct engine_event *ev, struct engine_
 	case ENGINE_EVENT_PEN_PROTOCOL_ERROR:
 		distrust_pen(e, out, ENGINE_REASON_PEN_INCOMPATIBLE, ev->lost.reason);
 		break;
+	case ENGINE_EVENT_PEN_LINK_ERROR:
+		distrust_pen(e, out, ENGINE_REASON_PEN_LINK_ERROR, ev->lost.reason);
+		break;
+	case ENGINE_EVENT_PEN_RUN_CONFIRMED:
+		on_run_confirmed(e, out, ev->run_seq);
+		break;
+	case ENGINE_EVENT_PEN_RUN_REFUSED:
+		on_run_refused(e, out, ev->pen_refusal);
+		break;
+	case ENGINE_EVENT_CARTRIDGE_RECORDED:
+		on_cartridge_recorded(e, out, ev);
+		break;
+	case ENGINE_EVENT_STATE_ACKNOWLEDGED:
+		on_state_acknowledged(e, out, ev->caller);
+		break;
 	case ENGINE_EVENT_TICK:
 		/* The timer fired and is disarmed: whatever is due next must be armed again. */
 		e->armed_deadline = -1;
 		break;
 	}
 	engine_settle(e, out);
+	/* A STOP of this step goes out before its depth write: only a Control
+	 * issued after this step proves the new depth was taken. */
+	if (e->settle_seq_open) {
+		e->settle_seq = e->next_seq;
+		e->settle_seq_open = false;
+	}
 }
 
 static enum engine_state state_of(const struct engine *e)
@@ -1132,4 +1460,70 @@ void engine_get_snapshot(const struct engine *e, int64_t now_us, struct engine_s
 	s->needling_budget_us = needling_budget(e);
 	s->wall_used_us = wall_used_at(e, now);
 	s->needling_used_us = e->session_open ? needling_used_at(e, now) : 0;
+	s->used_list_untrusted = e->used_list_untrusted;
+}
+
+/* Where USED stands against a budget: 0 below the warning, 1 warned, 2 spent. */
+static int budget_band(const struct engine *e, int64_t used, int64_t total)
+{
+	if (used >= total)
+		return 2;
+	return used * 100 >= total * (int64_t)e->config->warn_percent ? 1 : 0;
+}
+
+static gint compare_ids(gconstpointer a, gconstpointer b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+char *engine_state_key(const struct engine *e)
+{
+	GString *key = g_string_new(NULL);
+	g_autoptr(GArray) used = g_array_new(FALSE, FALSE, sizeof(gint64));
+	GHashTableIter it;
+	gpointer id;
+
+	g_hash_table_iter_init(&it, e->used_cartridges);
+	while (g_hash_table_iter_next(&it, &id, NULL))
+		g_array_append_val(used, *(gint64 *)id);
+	g_array_sort(used, compare_ids);
+
+	/* Only what can still matter: what a connect, a session start or a
+	 * RUN sets afresh is left out while the pen, the session or the motor
+	 * is not there. */
+	g_string_append_printf(key, "cfg=%p pedal=%d%d%d%d consumed=%d waiting=%d/%"
+			       G_GINT64_MODIFIER "x untrusted=%d used=", (const void *)e->config,
+			       e->pedal_known, e->pedal_down, e->pedal_armed, e->pedal_latched,
+			       e->press_consumed, e->press_waiting, e->recording_cartridge,
+			       e->used_list_untrusted);
+	for (guint i = 0; i < used->len; i++)
+		g_string_append_printf(key, "%" G_GINT64_MODIFIER "x,",
+				       g_array_index(used, gint64, i));
+	if (e->pen_connected)
+		g_string_append_printf(key, " pen=%d%d/%s cart=%" G_GINT64_MODIFIER "x/%u/%d"
+				       " faults=%x depth-fault=%d measured=%u pen-depth=%u",
+				       e->pen_compatible, e->pen_distrusted,
+				       engine_reason_to_string(e->distrust_reason), e->cartridge.id,
+				       e->cartridge.max_depth_um, e->cartridge_unverified,
+				       e->pen_faults, e->depth_fault_recorded, e->measured_depth_um,
+				       e->pen_depth_um);
+	if (e->pen_connected && e->depth_settling)
+		g_string_append_printf(key, " settling=%u/%d", e->depth_before_um,
+				       e->next_seq != e->settle_seq);
+	if (e->motor_on)
+		g_string_append_printf(key, " motor confirmed=%d run-newest=%d", e->run_confirmed,
+				       e->run_seq == (uint16_t)(e->next_seq - 1));
+	if (!e->session_open)
+		return g_string_free(key, FALSE);
+	g_string_append_printf(key, " session=%s/%s/%s locked=%d/%d depth=%u speed=%u"
+			       " warned=%d%d wall=%d needling=%d cartridges=",
+			       e->summary.role, e->summary.area, e->session_pen, e->locked,
+			       e->lock_reason, e->depth_um, e->speed, e->wall_warned,
+			       e->needling_warned, budget_band(e, wall_used(e), wall_budget(e)),
+			       budget_band(e, needling_used(e), needling_budget(e)));
+	for (unsigned i = 0; i < e->summary.n_cartridges; i++)
+		g_string_append_printf(key, "%" G_GINT64_MODIFIER "x,", e->summary.cartridges[i]);
+	return g_string_free(key, FALSE);
 }

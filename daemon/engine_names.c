@@ -37,6 +37,11 @@ const char *engine_reason_to_string(enum engine_reason reason)
 	case ENGINE_REASON_UNKNOWN_AREA: return "unknown-area";
 	case ENGINE_REASON_CONTRAINDICATIONS: return "contraindications-not-checked";
 	case ENGINE_REASON_PEN_NOT_CONNECTED: return "pen-not-connected";
+	case ENGINE_REASON_PEN_REFUSED: return "pen-refused";
+	case ENGINE_REASON_PEN_LINK_ERROR: return "pen-link-error";
+	case ENGINE_REASON_CARTRIDGE_NOT_RECORDED: return "cartridge-not-recorded";
+	case ENGINE_REASON_USED_LIST_UNTRUSTED: return "used-list-untrusted";
+	case ENGINE_REASON_ROLE_NOT_PERMITTED: return "role-not-permitted";
 	}
 	return "unknown";
 }
@@ -64,6 +69,7 @@ const char *engine_record_kind_to_string(enum engine_record_kind kind)
 	case ENGINE_RECORD_ADVISORY: return "advisory";
 	case ENGINE_RECORD_CARTRIDGE_REFUSED: return "cartridge-refused";
 	case ENGINE_RECORD_CONFIG_RELOADED: return "config-reloaded";
+	case ENGINE_RECORD_STATE_ACKNOWLEDGED: return "state-acknowledged";
 	}
 	return "unknown";
 }
@@ -87,6 +93,11 @@ const char *engine_event_kind_to_string(enum engine_event_kind kind)
 	case ENGINE_EVENT_CONFIG_RELOAD: return "config-reload";
 	case ENGINE_EVENT_TICK: return "tick";
 	case ENGINE_EVENT_PEN_PROTOCOL_ERROR: return "pen-protocol-error";
+	case ENGINE_EVENT_PEN_RUN_CONFIRMED: return "pen-run-confirmed";
+	case ENGINE_EVENT_PEN_RUN_REFUSED: return "pen-run-refused";
+	case ENGINE_EVENT_PEN_LINK_ERROR: return "pen-link-error";
+	case ENGINE_EVENT_CARTRIDGE_RECORDED: return "cartridge-recorded";
+	case ENGINE_EVENT_STATE_ACKNOWLEDGED: return "state-acknowledged";
 	}
 	return "unknown";
 }

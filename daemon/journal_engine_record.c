@@ -74,6 +74,16 @@ static const char *reason_phrase(enum engine_reason reason)
 		return "contraindication check not confirmed";
 	case ENGINE_REASON_PEN_NOT_CONNECTED:
 		return "pen not connected";
+	case ENGINE_REASON_PEN_REFUSED:
+		return "the pen refused to run";
+	case ENGINE_REASON_PEN_LINK_ERROR:
+		return "a write could not reach the pen";
+	case ENGINE_REASON_CARTRIDGE_NOT_RECORDED:
+		return "the cartridge could not be saved as used";
+	case ENGINE_REASON_USED_LIST_UNTRUSTED:
+		return "the list of used cartridges is damaged";
+	case ENGINE_REASON_ROLE_NOT_PERMITTED:
+		return "the caller may not take this role";
 	}
 	return "unknown reason";
 }
@@ -393,6 +403,8 @@ char *journal_engine_record_message(const struct engine_record *record,
 		}
 		g_string_append(text, "Pen fault: ");
 		append_fault(text, record);
+		if (record->reason == ENGINE_REASON_PEN_LINK_ERROR)
+			append_detail(text, record->detail);
 		break;
 	case ENGINE_RECORD_FAULT_CLEARED:
 		g_string_append(text, "Pen fault cleared: ");
@@ -421,6 +433,10 @@ char *journal_engine_record_message(const struct engine_record *record,
 			g_string_append(text, ", session limit now ");
 			append_depth(text, record->limit_um);
 		}
+		append_detail(text, record->detail);
+		break;
+	case ENGINE_RECORD_STATE_ACKNOWLEDGED:
+		g_string_append(text, "Damaged list of used cartridges acknowledged");
 		append_detail(text, record->detail);
 		break;
 	}

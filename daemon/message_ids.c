@@ -35,6 +35,10 @@ static const struct penctl_message_id message_ids[] = {
 	{ "daemon-started",     "6ecf2751904d469fae882e4892f28e47", LOG_INFO },
 	{ "state-corrupt",      "d6f63ea46fed43978dd8feca5a0703bb", LOG_ERR },
 	{ "state-write-failed", "16f847c4ca9844b390e1d4bef5107223", LOG_ERR },
+	{ "session-interrupted", "926d519be617406da6eee8a0c2494ea7", LOG_WARNING },
+	{ "state-damaged",      "b7973bcd98e54af58dd2971b681afa18", LOG_ERR },
+	{ "state-unreadable",   "2d1dbae133bc420197a81f3c3c45a046", LOG_CRIT },
+	{ "state-acknowledged", "a937ca64d78b41c185c3165335632db1", LOG_NOTICE },
 };
 
 const struct penctl_message_id *penctl_message_ids(size_t *n)

@@ -44,12 +44,26 @@ struct penctld {
 	guint drop_source;
 	guint signal_sources[3];
 	bool ready_sent;
+	bool stepping;           /* inside penctld_step(): steps never nest */
+	char *config_problem;    /* why the file on disk is not what runs; NULL when it is */
 
 	/* The D-Bus caller of the step being carried out, for the records. */
 	const struct control_caller *caller;
 	/* The REPLY of the last step, copied for the control service. */
 	struct engine_reply last_reply;
 	bool have_reply;
+
+	/* The engine asked to record a used cartridge (CARTRIDGE_USED): the
+	 * answer is its next event, stepped right after this step. */
+	bool cartridge_answer_due;
+	uint64_t cartridge_answered;
+	bool cartridge_saved;
+	char *cartridge_save_error;
+	/* The step opened, changed or closed the session's progress. */
+	bool session_progress_due;
+	/* A reload's longer heartbeat interval, held back until the pen has
+	 * answered the longer watchdog (0 when none is waiting). */
+	uint32_t heartbeat_target_ms;
 };
 
 /* ---- persistent state ---- */
@@ -82,12 +96,80 @@ static void load_state(struct penctld *d)
 
 	d->state_dir = penctl_state_dir();
 	if (!state_store_load(d->state_dir, &d->state, &warning))
-		log_state_problem("state-corrupt", "The saved state could not be read", warning);
-	if (!d->state)
-		d->state = penctl_state_new();
+		log_state_problem(d->state->file_unreadable ? "state-unreadable" : "state-damaged",
+				  "The saved state could not be read whole", warning);
 	for (guint i = 0; i < d->state->used_cartridges->len; i++)
 		engine_mark_cartridge_used(d->engine,
 					   g_array_index(d->state->used_cartridges, uint64_t, i));
+	/* A list that may miss a used cartridge keeps sessions closed until a
+	 * person has looked (penctl state acknowledge). */
+	engine_set_used_list_untrusted(d->engine, d->state->used_list_untrusted
+							  ? d->state->untrusted_why : NULL);
+}
+
+/* A session still recorded as open at start was cut short (crash, kill,
+ * power cut): close it in the journal with what the state file knows. */
+static void close_interrupted_session(struct penctld *d)
+{
+	const struct penctl_open_session *s = d->state->open_session;
+	g_autofree char *message = NULL;
+	struct journal_record_input in = {
+		.event = "session-interrupted",
+		.priority = LOG_WARNING,
+		.reason = "daemon-restart",
+		.detail = "ended by a daemon restart",
+	};
+
+	if (!s)
+		return;
+	message = g_strdup_printf("Session %s (operator %s, %s, %s) was cut short: ended by a "
+				  "daemon restart. Needling %.1f s up to its last record, deepest "
+				  "%.2f mm, last depth %.2f mm",
+				  s->id, s->operator_name, s->role, s->area,
+				  (double)s->needling_us / 1e6, s->max_depth_um / 1000.0,
+				  s->last_depth_um / 1000.0);
+	in.message = message;
+	in.session = s->id;
+	in.operator_name = s->operator_name;
+	in.role = s->role;
+	in.area = s->area;
+	in.client_ref = s->client_ref[0] ? s->client_ref : NULL;
+	in.depth_um = JOURNAL_NUMBER(s->last_depth_um);
+	in.max_depth_um = JOURNAL_NUMBER(s->max_depth_um);
+	in.needling_ms = JOURNAL_NUMBER(s->needling_us / 1000);
+	journal_record_log(&in);
+	penctl_state_clear_open_session(d->state);
+	save_state(d);
+}
+
+/* Keep the open session's progress in the state file, so that a session cut
+ * short can be closed in the journal after a restart.  Called after a step's
+ * actions were carried out: a STOP is already on its way. */
+static void save_session_progress(struct penctld *d)
+{
+	int64_t now = g_get_monotonic_time();
+	const struct engine_session_summary *summary = engine_session_summary(d->engine, now);
+	struct engine_snapshot snap;
+	struct penctl_open_session open = { 0 };
+
+	engine_get_snapshot(d->engine, now, &snap);
+	if (!summary || !snap.session_open) {
+		if (!d->state->open_session)
+			return;
+		penctl_state_clear_open_session(d->state);
+	} else {
+		open.id = (char *)summary->session_id;
+		open.operator_name = (char *)summary->operator_name;
+		open.role = (char *)summary->role;
+		open.area = (char *)summary->area;
+		open.client_ref = (char *)summary->client_ref;
+		open.started_realtime_us = g_get_real_time() - summary->wall_us;
+		open.needling_us = summary->needling_us;
+		open.max_depth_um = summary->max_depth_um;
+		open.last_depth_um = snap.depth_um;
+		penctl_state_set_open_session(d->state, &open);
+	}
+	save_state(d);
 }
 
 /* The configured pen wins over the paired one: a technician's explicit choice. */
@@ -127,6 +209,53 @@ static gboolean drop_pen_link(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
+/* The engine runs no motor on a cartridge before it is on disk: save it
+ * now (synchronously, fsync'd) and answer the engine right after the step. */
+static void record_cartridge_used(struct penctld *d, uint64_t cartridge)
+{
+	g_autoptr(GError) error = NULL;
+
+	penctl_state_add_cartridge(d->state, cartridge);
+	d->cartridge_answer_due = true;
+	d->cartridge_answered = cartridge;
+	d->cartridge_saved = state_store_save(d->state_dir, d->state, &error);
+	g_clear_pointer(&d->cartridge_save_error, g_free);
+	if (!d->cartridge_saved) {
+		log_state_problem("state-write-failed",
+				  "Could not record the cartridge as used: it is not run", error);
+		d->cartridge_save_error = g_strdup(error->message);
+	}
+}
+
+static void acknowledge_state(struct penctld *d)
+{
+	g_autoptr(GError) error = NULL;
+
+	penctl_state_acknowledge(d->state);
+	/* Not saved: the mark stays in the file and comes back at the next
+	 * start, which errs toward refusing. */
+	if (!state_store_save(d->state_dir, d->state, &error))
+		log_state_problem("state-write-failed",
+				  "The acknowledgement holds until penctld restarts", error);
+}
+
+/* What a record means for the state file. */
+static void note_record(struct penctld *d, const struct engine_record *record)
+{
+	switch (record->kind) {
+	case ENGINE_RECORD_SESSION_START:
+	case ENGINE_RECORD_MOTOR_STOP:
+	case ENGINE_RECORD_SESSION_END:
+		d->session_progress_due = true;
+		break;
+	case ENGINE_RECORD_STATE_ACKNOWLEDGED:
+		acknowledge_state(d);
+		break;
+	default:
+		break;
+	}
+}
+
 static void carry_out(struct penctld *d, const struct engine_action *a)
 {
 	int err = 0;
@@ -162,14 +291,14 @@ static void carry_out(struct penctld *d, const struct engine_action *a)
 		break;
 	case ENGINE_ACTION_RECORD:
 		log_record(d, &a->record);
+		note_record(d, &a->record);
 		break;
 	case ENGINE_ACTION_REPLY:
 		d->last_reply = a->reply;
 		d->have_reply = true;
 		break;
 	case ENGINE_ACTION_CARTRIDGE_USED:
-		penctl_state_add_cartridge(d->state, a->cartridge);
-		save_state(d);
+		record_cartridge_used(d, a->cartridge);
 		break;
 	case ENGINE_ACTION_READ_CARTRIDGE:
 		err = pen_link_read_cartridge(d->pen);
@@ -185,23 +314,44 @@ static void carry_out(struct penctld *d, const struct engine_action *a)
 	}
 }
 
-static void penctld_step(struct penctld *d, struct engine_event *ev)
+/* One engine step, its actions carried out in the engine's order (it puts
+ * a STOP first). */
+static void run_step(struct penctld *d, struct engine_event *ev)
 {
 	struct engine_output out;
 
 	ev->time_us = ev->time_us ? MIN(ev->time_us, g_get_monotonic_time())
 				  : g_get_monotonic_time();
-	d->have_reply = false;
 	engine_step(d->engine, ev, &out);
-	/* Motor commands first: nothing may delay a STOP. */
 	for (unsigned i = 0; i < out.n_actions; i++)
-		if (out.actions[i].kind == ENGINE_ACTION_MOTOR_STOP ||
-		    out.actions[i].kind == ENGINE_ACTION_MOTOR_RUN)
-			carry_out(d, &out.actions[i]);
-	for (unsigned i = 0; i < out.n_actions; i++)
-		if (out.actions[i].kind != ENGINE_ACTION_MOTOR_STOP &&
-		    out.actions[i].kind != ENGINE_ACTION_MOTOR_RUN)
-			carry_out(d, &out.actions[i]);
+		carry_out(d, &out.actions[i]);
+}
+
+static void penctld_step(struct penctld *d, struct engine_event *ev)
+{
+	/* An adapter that steps from inside a step (a callback fired by an
+	 * action) would see the engine half-way: a bug, not bad input. */
+	g_assert(!d->stepping);
+	d->stepping = true;
+	d->have_reply = false;
+	run_step(d, ev);
+	/* A cartridge record's answer is the next event: after the step that
+	 * asked for it, never inside it. */
+	while (d->cartridge_answer_due) {
+		struct engine_event answer = { .kind = ENGINE_EVENT_CARTRIDGE_RECORDED,
+					       .caller = ev->caller };
+
+		d->cartridge_answer_due = false;
+		answer.cartridge_recorded.cartridge = d->cartridge_answered;
+		answer.cartridge_recorded.saved = d->cartridge_saved;
+		answer.cartridge_recorded.error = d->cartridge_save_error;
+		run_step(d, &answer);
+	}
+	d->stepping = false;
+	if (d->session_progress_due) {
+		d->session_progress_due = false;
+		save_session_progress(d);
+	}
 	if (d->control)
 		control_service_notify_changed(d->control);
 }
@@ -236,11 +386,27 @@ static GSourceFuncs engine_timer_funcs = {
 
 /* ---- the pen ---- */
 
+/* The pen has the reload's new watchdog: the heartbeat interval that a
+ * longer watchdog allows may apply now (the engine reads it at each beat). */
+static void pen_watchdog_written(void *user_data, uint16_t watchdog_ms)
+{
+	struct penctld *d = user_data;
+
+	if (d->heartbeat_target_ms && watchdog_ms == d->config->pen_watchdog_ms) {
+		d->config->heartbeat_interval_ms = d->heartbeat_target_ms;
+		d->heartbeat_target_ms = 0;
+	}
+}
+
 static void pen_connected(void *user_data, const char *address, bool compatible,
 			  const char *incompatibility, const struct pen_cartridge *cartridge)
 {
+	struct penctld *d = user_data;
 	struct engine_event ev = { .kind = ENGINE_EVENT_PEN_CONNECTED };
 
+	/* A connect writes the pen_link_write_watchdog() value first. */
+	if (d->heartbeat_target_ms)
+		pen_watchdog_written(d, (uint16_t)d->config->pen_watchdog_ms);
 	ev.pen_connected.address = address;
 	ev.pen_connected.compatible = compatible;
 	ev.pen_connected.incompatibility = incompatibility;
@@ -294,6 +460,32 @@ static void pen_write_failed(void *user_data, const char *what, const GError *er
 	pen_protocol_error(user_data, what, "write refused", error);
 }
 
+static void pen_control_answered(void *user_data, bool run, uint16_t seq, uint8_t att_error)
+{
+	struct engine_event ev = { 0 };
+
+	/* A STOP is always applied (docs/pen-protocol.md §3.1); a refused one
+	 * comes as on_malformed. */
+	if (!run)
+		return;
+	if (att_error == 0) {
+		ev.kind = ENGINE_EVENT_PEN_RUN_CONFIRMED;
+		ev.run_seq = seq;
+	} else {
+		ev.kind = ENGINE_EVENT_PEN_RUN_REFUSED;
+		ev.pen_refusal = att_error;
+	}
+	penctld_step(user_data, &ev);
+}
+
+static void pen_link_error(void *user_data, const char *what, const GError *error)
+{
+	g_autofree char *why = g_strdup_printf("%s write not carried: %s", what,
+					       error ? error->message : "unknown error");
+
+	step_simple(user_data, ENGINE_EVENT_PEN_LINK_ERROR, 0, why);
+}
+
 static void pen_adapter_changed(void *user_data, bool present, bool powered)
 {
 	(void)user_data;
@@ -319,6 +511,9 @@ static const struct pen_link_callbacks pen_callbacks = {
 	.on_battery = pen_battery,
 	.on_malformed = pen_malformed,
 	.on_write_failed = pen_write_failed,
+	.on_control_answered = pen_control_answered,
+	.on_link_error = pen_link_error,
+	.on_watchdog_written = pen_watchdog_written,
 	.on_adapter_changed = pen_adapter_changed,
 	.on_pairing_passkey = pen_pairing_passkey,
 };
@@ -669,31 +864,55 @@ static bool pedal_settings_differ(const struct penctl_config *a, const struct pe
 	       a->pedal_debounce_ms != b->pedal_debounce_ms;
 }
 
-static void reload_config(struct penctld *d)
+/* Reload the configuration; false with ERROR (the file's problem) when it
+ * is rejected, and the running configuration stays in force. */
+static bool reload_config(struct penctld *d, GError **error)
 {
-	g_autoptr(GError) error = NULL;
+	g_autoptr(GError) problem = NULL;
 	struct penctl_config *fresh;
 	struct penctl_config *old = d->config;
 	struct engine_event ev = { .kind = ENGINE_EVENT_CONFIG_RELOAD };
 
 	sd_notify_send("RELOADING=1");
-	fresh = penctl_config_load(d->options.config_path, NULL, &error);
+	fresh = penctl_config_load(d->options.config_path, NULL, &problem);
+	if (fresh && !penctl_config_reload_allowed(old, fresh, &problem))
+		g_clear_pointer(&fresh, penctl_config_free);
 	if (!fresh) {
 		struct journal_record_input in = {
 			.event = "config-rejected",
 			.priority = LOG_ERR,
-			.message = error->message,
 			.reason = "invalid-config",
-			.detail = error->message,
+			.detail = problem->message,
 		};
 		g_autofree char *message = g_strdup_printf("Configuration not reloaded, the "
 							   "previous one stays in force: %s",
-							   error->message);
+							   problem->message);
 
 		in.message = message;
 		journal_record_log(&in);
+		g_free(d->config_problem);
+		d->config_problem = g_strdup(problem->message);
 		sd_notify_send("READY=1");
-		return;
+		if (d->control)
+			control_service_notify_changed(d->control);
+		g_propagate_error(error, g_steal_pointer(&problem));
+		return false;
+	}
+	g_clear_pointer(&d->config_problem, g_free);
+	d->heartbeat_target_ms = 0;
+	if (fresh->pen_watchdog_ms != old->pen_watchdog_ms) {
+		/* The pen learns the new watchdog first (the config check made
+		 * sure it covers the old heartbeat); a longer heartbeat interval
+		 * waits for the pen's answer, or the old watchdog could expire
+		 * between two beats. */
+		int err = pen_link_write_watchdog(d->pen, (uint16_t)fresh->pen_watchdog_ms);
+
+		if (err == 0 && fresh->heartbeat_interval_ms > old->heartbeat_interval_ms) {
+			d->heartbeat_target_ms = fresh->heartbeat_interval_ms;
+			fresh->heartbeat_interval_ms = old->heartbeat_interval_ms;
+		} else if (err && err != -ENOTCONN) {
+			write_failed("the watchdog", err);
+		}
 	}
 	ev.config = fresh;
 	d->config = fresh;
@@ -704,19 +923,17 @@ static void reload_config(struct penctld *d)
 		step_simple(d, ENGINE_EVENT_PEDAL_LOST, 0, "the pedal settings changed");
 		start_pedal(d);
 	}
-	if (g_strcmp0(old->pen_address, fresh->pen_address) ||
-	    g_strcmp0(old->pen_adapter, fresh->pen_adapter) ||
-	    old->pen_watchdog_ms != fresh->pen_watchdog_ms)
-		g_warning("[Pen] settings and PenWatchdogMs take effect at the next restart");
-	else if (!pen_link_get_address(d->pen)[0] && pen_address(d)[0])
+	if (!pen_link_get_address(d->pen)[0] && pen_address(d)[0])
 		pen_link_set_address(d->pen, pen_address(d), NULL);
 	penctl_config_free(old);
 	sd_notify_send("READY=1");
+	return true;
 }
 
 static gboolean on_sighup(gpointer user_data)
 {
-	reload_config(user_data);
+	/* The journal has the record; nobody waits for an answer. */
+	reload_config(user_data, NULL);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -743,8 +960,14 @@ static gboolean on_terminate(gpointer user_data)
 
 static gboolean on_watchdog(gpointer user_data)
 {
+	int err;
+
 	(void)user_data;
-	sd_notify_send("WATCHDOG=1");
+	/* Sent twice per WatchdogSec: one dropped ping is not yet a restart. */
+	err = sd_notify_send("WATCHDOG=1");
+	if (err)
+		g_warning("Could not tell systemd the daemon is alive (WATCHDOG=1): %s",
+			  g_strerror(-err));
 	return G_SOURCE_CONTINUE;
 }
 
@@ -809,6 +1032,7 @@ int penctld_run(struct penctld *d)
 
 	started.message = message;
 	journal_record_log(&started);
+	close_interrupted_session(d);
 	start_pedal(d);
 	pen_link_start(d->pen);
 	control_service_own_name(d->control, G_BUS_TYPE_SYSTEM);
@@ -839,6 +1063,8 @@ void penctld_free(struct penctld *d)
 	g_clear_pointer(&d->engine, engine_free);
 	g_clear_pointer(&d->state, penctl_state_free);
 	g_free(d->state_dir);
+	g_free(d->config_problem);
+	g_free(d->cartridge_save_error);
 	g_clear_object(&d->system_bus);
 	g_clear_pointer(&d->loop, g_main_loop_unref);
 	penctl_config_free(d->config);

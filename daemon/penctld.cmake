@@ -12,6 +12,9 @@ endif()
 install(TARGETS penctld DESTINATION ${CMAKE_INSTALL_SBINDIR})
 
 if(BUILD_TESTING)
+  penctl_add_unit_test(sd-notify
+    SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_sd_notify.c ${CMAKE_CURRENT_SOURCE_DIR}/sd_notify.c
+    LIBRARIES PkgConfig::GLIB)
   # --check-config: the shipped file passes and prints the table; a typo is
   # refused with exit 78 and a message naming the key.
   add_test(NAME unit/check-config-shipped

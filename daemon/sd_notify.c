@@ -32,7 +32,11 @@ int sd_notify_send(const char *state)
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&addr, addr_len) < 0)
+	/* Never block the main loop on a stalled reader: a dropped datagram
+	 * (EAGAIN) is the caller's to log; a blocked loop would stop
+	 * heartbeats and STOPs. */
+	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *)&addr,
+		   addr_len) < 0)
 		ret = -errno;
 	close(fd);
 	return ret;

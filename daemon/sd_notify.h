@@ -8,7 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Send STATE ("READY=1", "WATCHDOG=1", ...).  0, or a negative errno. */
+/* Send STATE ("READY=1", "WATCHDOG=1", ...).  0, or a negative errno;
+ * never blocks: -EAGAIN when the socket's reader has fallen behind. */
 int sd_notify_send(const char *state);
 
 /* The watchdog interval systemd asked for ($WATCHDOG_USEC, for this

@@ -2,12 +2,15 @@
 /*
  * The simulated pen's GATT application objects (pensim_gatt.h).
  *
- * ATT errors: bluetoothd turns a D-Bus error from WriteValue into an ATT
- * error code.  org.bluez.Error.InvalidValueLength gives 0x0D, and
- * org.bluez.Error.Failed whose message is exactly "0x80".."0x9f" gives that
- * application code (BlueZ >= 5.66).  No D-Bus error maps to 0x13 Value Not
- * Allowed, so for it we send org.bluez.Error.InvalidArguments, which
- * bluetoothd answers as 0x0E Unlikely Error; the log says 0x13.
+ * ATT errors (docs/pen-protocol.md §9.1): bluetoothd turns a D-Bus error
+ * from WriteValue into an ATT error code.  org.bluez.Error.InvalidValueLength
+ * gives 0x0D, and org.bluez.Error.Failed whose message is exactly
+ * "0x80".."0x9f" gives that application code (BlueZ >= 5.66); Failed with
+ * any other message gives 0x80, which a daemon reads as Depth Above
+ * Cartridge, so it is never sent.  No D-Bus error maps to 0x13 Value Not
+ * Allowed, so for it (and anything unforeseen) we send
+ * org.bluez.Error.InvalidArguments, which bluetoothd answers as 0x0E
+ * Unlikely Error, as §9.1 tells a pen on BlueZ to; the log says 0x13.
  */
 
 #include <errno.h>
@@ -424,7 +427,9 @@ static void return_att_error(GDBusMethodInvocation *invocation, uint8_t att)
 								   "org.bluez.Error.Failed", code);
 			return;
 		}
-		g_dbus_method_invocation_return_dbus_error(invocation, "org.bluez.Error.Failed",
+		/* Not Failed: bluetoothd would make that 0x80. */
+		g_dbus_method_invocation_return_dbus_error(invocation,
+							   "org.bluez.Error.InvalidArguments",
 							   "refused");
 		return;
 	}
@@ -438,7 +443,7 @@ static const char *att_error_name(uint8_t att)
 	case PENSIM_ATT_INVALID_LENGTH:
 		return "0x0d invalid length";
 	case PENSIM_ATT_VALUE_NOT_ALLOWED:
-		return "0x13 value not allowed";
+		return "0x13 value not allowed (0x0e on the air)";
 	case PENSIM_ATT_DEPTH_ABOVE_CARTRIDGE:
 		return "0x80 depth above cartridge";
 	case PENSIM_ATT_FAULT_ACTIVE:

@@ -9,7 +9,10 @@
  *  - a fault, the button, a lost link, a STOP, a refused Control write or a
  *    missed heartbeat stops it, and Status says which;
  *  - a refused write changes nothing else (not even the echoed seq: the
- *    seq reports the last write the pen applied).
+ *    seq reports the last write the pen applied, §3.1, §4);
+ *  - only a heartbeat arms the watchdog; a Watchdog write restarts an armed
+ *    one with the new time (§3.7);
+ *  - Status.depth_um is the needle stop's position while stopped (§3.4).
  */
 
 #include <errno.h>
@@ -218,7 +221,9 @@ static uint8_t att_error_from_parse(int err)
 	}
 }
 
-/* Why a RUN cannot be applied now, most specific first. */
+/* Why a RUN cannot be applied now: the first that applies, in the order of
+ * docs/pen-protocol.md §3.1 (no cartridge before the cartridge-missing
+ * fault bit it also raises). */
 static uint8_t run_refusal(const struct pensim_model *model)
 {
 	if (model->cartridge.id == 0)

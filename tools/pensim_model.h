@@ -30,11 +30,12 @@
  * Core spec Vol 3 Part F 3.4.1.1). */
 #define PENSIM_ATT_OK                      0x00
 #define PENSIM_ATT_INVALID_LENGTH          0x0d
-#define PENSIM_ATT_VALUE_NOT_ALLOWED       0x13 /* out of range, unknown op, reserved != 0 */
-#define PENSIM_ATT_DEPTH_ABOVE_CARTRIDGE   0x80
-#define PENSIM_ATT_FAULT_ACTIVE            0x81
-#define PENSIM_ATT_NO_CARTRIDGE            0x82
-#define PENSIM_ATT_NO_HEARTBEAT            0x83
+#define PENSIM_ATT_VALUE_NOT_ALLOWED       0x13 /* out of range, unknown op, reserved != 0;
+						 * on the air 0x0E (§9.1, pensim_gatt.c) */
+#define PENSIM_ATT_DEPTH_ABOVE_CARTRIDGE   PEN_ATT_DEPTH_ABOVE_CARTRIDGE
+#define PENSIM_ATT_FAULT_ACTIVE            PEN_ATT_FAULT_ACTIVE
+#define PENSIM_ATT_NO_CARTRIDGE            PEN_ATT_NO_CARTRIDGE
+#define PENSIM_ATT_NO_HEARTBEAT            PEN_ATT_NO_HEARTBEAT
 
 #define PENSIM_STATUS_PERIOD_US        1000000  /* Status every 1 s while running */
 #define PENSIM_DEFAULT_WATCHDOG_MS        1000u

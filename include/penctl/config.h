@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * penctld's configuration: a GKeyFile at /etc/penctld/penctld.conf plus the
- * drop-ins /etc/penctld/penctld.conf.d/NAME.conf in lexical order (later wins).
- * Validation is strict; docs/penctld.conf.5 describes every key.
+ * penctld's configuration: the built-in defaults (daemon/penctld.conf,
+ * compiled in), overlaid key by key by the site's /etc/penctld/penctld.conf
+ * and then the drop-ins /etc/penctld/penctld.conf.d/NAME.conf in lexical
+ * order (later wins). Validation is strict and runs on the merged result;
+ * docs/penctld.conf.5 describes every key.
  */
 #pragma once
 
@@ -20,7 +22,8 @@ enum penctl_config_error_code {
 	PENCTL_CONFIG_ERROR_READ,        /* file unreadable or not a key file */
 	PENCTL_CONFIG_ERROR_UNKNOWN,     /* unknown group or key */
 	PENCTL_CONFIG_ERROR_VALUE,       /* does not parse, or out of range */
-	PENCTL_CONFIG_ERROR_INCONSISTENT /* keys that contradict each other */
+	PENCTL_CONFIG_ERROR_INCONSISTENT, /* keys that contradict each other */
+	PENCTL_CONFIG_ERROR_NEEDS_RESTART /* valid, but a reload cannot apply it */
 };
 
 enum penctl_pedal_bias {
@@ -38,6 +41,9 @@ enum penctl_pedal_mode {
 struct penctl_limit {
 	char *name;            /* role or area name, [a-z0-9_-]+ */
 	uint32_t max_depth_um;
+	/* Roles only ([Role NAME] Group=): the Unix group a caller must hold to
+	 * take the role; NULL = membership of group penctl is enough. */
+	char *group;
 };
 
 struct penctl_config {
@@ -61,6 +67,8 @@ struct penctl_config {
 	enum penctl_pedal_bias pedal_bias;
 	uint32_t pedal_debounce_ms;
 	enum penctl_pedal_mode pedal_mode;
+	/* [Access] */
+	char *supervisor_group; /* "" = nobody but the session's owner and root */
 	/* [Pen] */
 	char *pen_address;     /* "" until paired; else XX:XX:XX:XX:XX:XX */
 	char *pen_adapter;     /* "" = first powered adapter */
@@ -75,19 +83,23 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(penctl_config, penctl_config_free)
 /* The built-in defaults (identical to the shipped penctld.conf). */
 struct penctl_config *penctl_config_new_default(void);
 
-/* Load PATH (NULL = the system path) and, when PATH is NULL or DROPIN_DIR is
- * given, the drop-ins of DROPIN_DIR.  A missing main file means the built-in
- * defaults; drop-ins still apply on top.  On error the message names the file,
- * group, key, the bad value and what is allowed. */
+/* The built-in defaults overlaid by PATH (NULL = the system path, which may
+ * be missing; a PATH given must exist) and, when PATH is NULL or DROPIN_DIR
+ * is given, the drop-ins of DROPIN_DIR.  On error the message starts with the
+ * file that set the key at fault and names the group, key, the bad value and
+ * what is allowed. */
 struct penctl_config *penctl_config_load(const char *path, const char *dropin_dir, GError **error);
 
-/* The layering itself: MAIN_PATH, which may be missing unless MAIN_REQUIRED
- * (then the built-in defaults stand in for it), then the .conf files of
- * DROPIN_DIR when it is not NULL. */
+/* The layering itself: the built-in defaults, then MAIN_PATH, which may be
+ * missing unless MAIN_REQUIRED, then the .conf files of DROPIN_DIR when it is
+ * not NULL.  A group a file names adds or replaces the keys it gives; roles
+ * and areas it does not name keep their defaults. */
 struct penctl_config *penctl_config_load_layered(const char *main_path, bool main_required,
 						 const char *dropin_dir, GError **error);
 
-/* Parse one key file's text, as if it were the whole configuration. */
+/* Parse one key file's text as the whole configuration, without the built-in
+ * roles and areas (scalar keys it leaves out take their defaults): for tests
+ * that need an exact role and area set. */
 struct penctl_config *penctl_config_load_from_data(const char *data, const char *origin,
 						   GError **error);
 
@@ -108,6 +120,31 @@ void penctl_format_depth_mm(uint32_t depth_um, char out[16]);
 /* The effective limits table (role × area → min) and the time limits, as
  * printed by penctld --check-config. */
 char *penctl_config_describe(const struct penctl_config *config);
+
+/* Whether a running daemon can change from OLD to FRESH (both valid) by a
+ * reload; false + PENCTL_CONFIG_ERROR_NEEDS_RESTART naming what cannot, and
+ * then nothing of FRESH is applied (the running configuration stays the one
+ * on disk before, or the restart applies all of it). Needs a restart: another
+ * [Pen] Adapter, a [Pen] Address other than the one in force (pairing, empty
+ * to an address, applies), and a PenWatchdogMs the old heartbeat could not
+ * keep alive: the daemon writes the new watchdog to the pen first and
+ * changes the heartbeat interval only once the pen has answered that write,
+ * so FRESH's PenWatchdogMs must also cover OLD's HeartbeatIntervalMs. */
+bool penctl_config_reload_allowed(const struct penctl_config *old,
+				  const struct penctl_config *fresh, GError **error);
+
+/* The Unix group a caller must hold to take ROLE ([Role NAME] Group=), or
+ * NULL when membership of group penctl is enough (the shipped home role) or
+ * when the configuration has no such role (the engine refuses it anyway).
+ * Unless a file says otherwise, every role but home needs penctl-<role>. */
+const char *penctl_config_role_group(const struct penctl_config *config, const char *role);
+/* The group whose members may stop or change another person's session
+ * ([Access] SupervisorGroup=, default penctl-supervisor), or NULL when only
+ * the session's owner and root may. */
+const char *penctl_config_supervisor_group(const struct penctl_config *config);
+/* A Unix group name as useradd/groupadd accept it portably: 1 to 32
+ * characters, [a-z_] then [a-z0-9_-]. */
+bool penctl_config_valid_group_name(const char *name);
 
 const char *penctl_pedal_bias_to_string(enum penctl_pedal_bias bias);
 const char *penctl_pedal_mode_to_string(enum penctl_pedal_mode mode);

@@ -43,8 +43,21 @@ enum engine_event_kind {
 					  * pen's state is unknown until it reconnects */
 	ENGINE_EVENT_PEDAL_PRESS_BEGAN, /* a press's first edge, before the debounce:
 					 * stops a latched motor at once */
+	ENGINE_EVENT_PEN_RUN_CONFIRMED, /* the pen took a RUN Control write (run_seq) */
+	ENGINE_EVENT_PEN_RUN_REFUSED,   /* the pen's documented refusal of a RUN
+					 * (pen_refusal); the pen stays trusted */
+	ENGINE_EVENT_PEN_LINK_ERROR,    /* a write the link could not carry after its
+					 * retries (lost.reason): the pen's state is unknown */
+	ENGINE_EVENT_CARTRIDGE_RECORDED, /* the answer to ENGINE_ACTION_CARTRIDGE_USED */
+	ENGINE_EVENT_STATE_ACKNOWLEDGED, /* a person acknowledged a damaged used-cartridge list */
 };
-#define ENGINE_EVENT_KIND_COUNT (ENGINE_EVENT_PEDAL_PRESS_BEGAN + 1)
+#define ENGINE_EVENT_KIND_COUNT (ENGINE_EVENT_STATE_ACKNOWLEDGED + 1)
+
+/* The pen's documented refusals of a RUN write (ATT application errors). */
+#define ENGINE_PEN_REFUSAL_DEPTH_ABOVE_CARTRIDGE 0x80
+#define ENGINE_PEN_REFUSAL_FAULT_ACTIVE          0x81
+#define ENGINE_PEN_REFUSAL_NO_CARTRIDGE          0x82
+#define ENGINE_PEN_REFUSAL_NO_HEARTBEAT          0x83
 
 struct engine_event {
 	enum engine_event_kind kind;
@@ -63,7 +76,7 @@ struct engine_event {
 		struct {
 			const char *reason;          /* free text for the record */
 		} lost;                              /* PEDAL_LOST, PEN_DISCONNECTED,
-						      * PEN_PROTOCOL_ERROR */
+						      * PEN_PROTOCOL_ERROR, PEN_LINK_ERROR */
 		struct {
 			const char *session_id;
 			const char *operator_name;
@@ -71,10 +84,20 @@ struct engine_event {
 			const char *area;
 			const char *client_ref;      /* may be NULL */
 			bool contraindications_checked;
+			/* The Unix group the caller lacks to take this role,
+			 * or NULL when the caller may take it. */
+			const char *role_denied_group;
 		} session_start;
 		uint32_t depth_um;
 		uint16_t speed;
 		const struct penctl_config *config; /* CONFIG_RELOAD; must outlive its use */
+		uint16_t run_seq;                    /* PEN_RUN_CONFIRMED */
+		uint8_t pen_refusal;                 /* PEN_RUN_REFUSED: ENGINE_PEN_REFUSAL_* */
+		struct {
+			uint64_t cartridge;
+			bool saved;                  /* written to disk (fsync) */
+			const char *error;           /* why not, when !saved; may be NULL */
+		} cartridge_recorded;                /* CARTRIDGE_RECORDED */
 	};
 };
 
@@ -110,8 +133,13 @@ enum engine_reason {
 	ENGINE_REASON_UNKNOWN_AREA,
 	ENGINE_REASON_CONTRAINDICATIONS,
 	ENGINE_REASON_PEN_NOT_CONNECTED,
+	ENGINE_REASON_PEN_REFUSED,           /* the pen refused a RUN (its reason in detail) */
+	ENGINE_REASON_PEN_LINK_ERROR,        /* a write could not reach the pen */
+	ENGINE_REASON_CARTRIDGE_NOT_RECORDED,/* the cartridge could not be saved as used */
+	ENGINE_REASON_USED_LIST_UNTRUSTED,   /* the used-cartridge list is damaged */
+	ENGINE_REASON_ROLE_NOT_PERMITTED,    /* the caller lacks the role's group */
 };
-#define ENGINE_REASON_COUNT (ENGINE_REASON_PEN_NOT_CONNECTED + 1)
+#define ENGINE_REASON_COUNT (ENGINE_REASON_ROLE_NOT_PERMITTED + 1)
 
 /* Journal record kinds; engine_record_kind_to_string() gives PENCTL_EVENT. */
 enum engine_record_kind {
@@ -135,8 +163,9 @@ enum engine_record_kind {
 	ENGINE_RECORD_ADVISORY,
 	ENGINE_RECORD_CARTRIDGE_REFUSED,
 	ENGINE_RECORD_CONFIG_RELOADED,
+	ENGINE_RECORD_STATE_ACKNOWLEDGED, /* the damaged used-cartridge list, acknowledged */
 };
-#define ENGINE_RECORD_KIND_COUNT (ENGINE_RECORD_CONFIG_RELOADED + 1)
+#define ENGINE_RECORD_KIND_COUNT (ENGINE_RECORD_STATE_ACKNOWLEDGED + 1)
 
 #define ENGINE_MAX_CARTRIDGES 32
 
@@ -179,7 +208,9 @@ enum engine_action_kind {
 	ENGINE_ACTION_ARM_TIMER,     /* replaces the previous; deadline_us < 0 = none */
 	ENGINE_ACTION_RECORD,
 	ENGINE_ACTION_REPLY,         /* to the request event of this step */
-	ENGINE_ACTION_CARTRIDGE_USED,/* persist: this id may never start a session again */
+	ENGINE_ACTION_CARTRIDGE_USED,/* persist (fsync) right after this step: this id may
+				      * never start a session again; then step
+				      * ENGINE_EVENT_CARTRIDGE_RECORDED with the outcome */
 	ENGINE_ACTION_READ_CARTRIDGE,/* read the Cartridge again; a PEN_CARTRIDGE event follows */
 	ENGINE_ACTION_DROP_LINK,     /* disconnect the pen: its state is unknown; the
 				      * link reconnects by itself and starts afresh */
@@ -211,7 +242,8 @@ struct engine_action {
 #define ENGINE_MAX_ACTIONS 24
 
 /* Pointers inside (records, replies, summaries) stay valid until the next
- * engine_step() on the same engine. */
+ * engine_step() on the same engine.  The actions come in the order they
+ * must be carried out: a MOTOR_STOP always comes first. */
 struct engine_output {
 	unsigned n_actions;
 	struct engine_action actions[ENGINE_MAX_ACTIONS];
@@ -250,6 +282,7 @@ struct engine_snapshot {
 	uint16_t speed;              /* 0 before any request */
 	int64_t wall_used_us, wall_budget_us;
 	int64_t needling_used_us, needling_budget_us;
+	bool used_list_untrusted;    /* new sessions wait for STATE_ACKNOWLEDGED */
 };
 
 struct engine *engine_new(const struct penctl_config *config, int64_t now_us);
@@ -257,6 +290,21 @@ void engine_free(struct engine *engine);
 
 /* Used cartridges known before this run (the persistent state). */
 void engine_mark_cartridge_used(struct engine *engine, uint64_t cartridge);
+
+/* The used-cartridge list could not be trusted (WHY), or NULL: it can.  An
+ * untrusted list refuses new sessions until ENGINE_EVENT_STATE_ACKNOWLEDGED. */
+void engine_set_used_list_untrusted(struct engine *engine, const char *why);
+
+/* An independent copy, sharing only the configuration (which must outlive
+ * both): to look at what the engine would do without changing it. */
+struct engine *engine_clone(const struct engine *engine);
+
+/* A text naming the engine's state as far as the motor's decisions go:
+ * the clock is left out (times used are given as the budget thresholds
+ * crossed, not heartbeats or grace times), and so is what is set afresh
+ * before it is used again (a pen's values while none is connected, a
+ * session's while none is open).  Free with g_free(). */
+char *engine_state_key(const struct engine *engine);
 
 void engine_step(struct engine *engine, const struct engine_event *event,
 		 struct engine_output *out);

@@ -44,13 +44,40 @@ struct pen_link_callbacks {
 	void (*on_battery)(void *user_data, uint8_t percent);
 	/* A Depth notification (the depth the pen has applied). */
 	void (*on_depth)(void *user_data, uint16_t depth_um);
-	/* A value from the pen did not parse; the value is dropped.  what is
-	 * the characteristic's name ("status"). */
+	/* The pen broke the protocol (docs/pen-protocol.md §7): a value the
+	 * engine relies on did not parse (what: "status", "cartridge",
+	 * "battery"), or the pen answered a Control write outside the
+	 * documented set (what: "control": a STOP refused, a RUN refused with a
+	 * code other than 0x80..0x83).  The value is dropped.  Malformed Depth
+	 * and Speed notifications, which the engine does not use, are only
+	 * logged. */
 	void (*on_malformed)(void *user_data, const char *what, const GError *error);
-	/* A write with response failed (what: "control", "depth", "speed",
-	 * "watchdog").  For "control" the daemon must treat the motor state
-	 * as unknown. */
+	/* The pen answered a Depth, Speed or Watchdog write with an ATT error
+	 * (what: "depth", "speed", "watchdog"): its setting is unchanged, not
+	 * what the daemon asked for.  Not for transport failures
+	 * (on_link_error) nor for Control (on_control_answered). */
 	void (*on_write_failed)(void *user_data, const char *what, const GError *error);
+	/* The pen answered a Control write: att_error 0 = applied (for a RUN:
+	 * the motor runs); 0x80..0x83 = the pen's documented refusal of a RUN
+	 * (docs/pen-protocol.md §3.1, §9): the motor is not running.  A write
+	 * superseded while queued (pen_link_write_control) is never sent and
+	 * never answered. */
+	void (*on_control_answered)(void *user_data, bool run, uint16_t seq, uint8_t att_error);
+	/* A write the link could not carry after retries: bluetoothd's
+	 * InProgress for too long, org.bluez.Error.Failed without an ATT
+	 * answer, NotConnected, NotPermitted (not paired), a D-Bus timeout or
+	 * NoReply; for "control" also a STOP (or RUN) held back by a Control
+	 * write the pen has not answered within PEN_LINK_CONTROL_WAIT_MS.  what: "control",
+	 * "depth", "speed", "watchdog".  Not the pen's answer: the daemon must
+	 * treat the motor state as unknown and the link as unusable (STOP,
+	 * then drop it), but the pen is not at fault.  Heartbeat failures are
+	 * only logged: one lost heartbeat must not stop the motor (§5). */
+	void (*on_link_error)(void *user_data, const char *what, const GError *error);
+	/* The pen applied a pen_link_write_watchdog() value (its Write
+	 * Response): from now on it stops the motor watchdog_ms after the last
+	 * heartbeat, so the daemon may change its heartbeat interval.  Not for
+	 * the connect-time write (on_connected implies it). */
+	void (*on_watchdog_written)(void *user_data, uint16_t watchdog_ms);
 	/* A pen-protocol device seen while scanning (may repeat). */
 	void (*on_discovered)(void *user_data, const char *address, const char *name,
 			      int16_t rssi);
@@ -90,21 +117,37 @@ const char *pen_link_get_address(const struct pen_link *link);
 bool pen_link_set_address(struct pen_link *link, const char *address, GError **error);
 
 /*
- * Writes.  Each returns 0 when the write was handed to bluetoothd in this
- * call, -ENOTCONN when there is no pen to write to, -ERANGE/-EINVAL when
- * the value cannot be encoded.
+ * Writes.  Each returns 0 when the write was sent or queued in this call,
+ * -ENOTCONN when there is no pen to write to, -ERANGE/-EINVAL when the
+ * value cannot be encoded.
  *
- * Control is a write with response sent at once, never queued: a STOP is
- * on the bus before the function returns.  A STOP is sent whenever the
- * Control characteristic is known (even to an incompatible pen); a RUN only
- * to a compatible one.  Depth and Speed are written with response; an
- * error reply arrives through on_write_failed.  Heartbeat is a write
- * without response ("type": "command").
+ * One write in flight per characteristic: bluetoothd (5.66,
+ * src/gatt-client.c) refuses a second WriteValue on a characteristic while
+ * one is unanswered (org.bluez.Error.InProgress), so a write made
+ * meanwhile waits, and a newer one replaces it (the newest intent wins).
+ * A write that is not waiting is on the bus before the function returns.
+ * Hence a STOP goes out at once, or as soon as the Control write in flight
+ * is answered; it never waits behind a RUN that is no longer wanted.  If
+ * that answer does not come within PEN_LINK_CONTROL_WAIT_MS, on_link_error
+ * follows.  InProgress (another client's write) is retried.
+ *
+ * A STOP is sent whenever the Control characteristic is known (even to an
+ * incompatible pen); a RUN only to a compatible one.  Control, Depth,
+ * Speed and Watchdog are written with response (answers: see
+ * on_control_answered, on_write_failed, on_link_error).  Heartbeat is a
+ * write without response ("type": "command").
  */
+#define PEN_LINK_CONTROL_WAIT_MS 1000u
 int pen_link_write_control(struct pen_link *link, bool run, uint16_t seq);
 int pen_link_write_depth(struct pen_link *link, uint16_t depth_um);
 int pen_link_write_speed(struct pen_link *link, uint16_t speed);
 int pen_link_write_heartbeat(struct pen_link *link, uint16_t counter);
+/* A new Watchdog time (PEN_WATCHDOG_MIN_MS..MAX_MS, else -ERANGE) for the
+ * pen now, and at every later connect (it replaces the configured
+ * watchdog_ms): for a reload that changes PenWatchdogMs or
+ * HeartbeatIntervalMs.  -ENOTCONN (the value is still kept for the next
+ * connect) when no compatible pen is set up. */
+int pen_link_write_watchdog(struct pen_link *link, uint16_t watchdog_ms);
 
 /* Reads Cartridge again; on_cartridge follows with the value read, changed
  * or not (a cartridge put back must be seen to be the same one). */

@@ -83,6 +83,15 @@ enum pen_fault {
 };
 #define PEN_FAULT_KNOWN_MASK 0x003fu
 
+/* The pen's application errors (ATT 0x80..0x9F; docs/pen-protocol.md §9):
+ * its documented refusals.  0x84..0x9F are reserved. */
+enum pen_att_error {
+	PEN_ATT_DEPTH_ABOVE_CARTRIDGE = 0x80, /* Depth write, or RUN, above max_depth_um */
+	PEN_ATT_FAULT_ACTIVE = 0x81,          /* RUN while a fault bit is set */
+	PEN_ATT_NO_CARTRIDGE = 0x82,          /* RUN with no cartridge */
+	PEN_ATT_NO_HEARTBEAT = 0x83,          /* RUN while the watchdog is not armed */
+};
+
 struct pen_control {
 	enum pen_control_op op;
 	uint16_t seq;      /* echoed back in Status.control_seq once applied */
@@ -138,6 +147,11 @@ bool pen_protocol_version_supported(const struct pen_protocol_info *info);
  * "unknown" for a value outside the enumeration. */
 const char *pen_stop_cause_to_string(enum pen_stop_cause cause);
 const char *pen_fault_to_string(enum pen_fault fault);
+/* Whether the pen may refuse a RUN with this ATT error (0x80..0x83). */
+bool pen_att_error_is_run_refusal(uint8_t att_error);
+/* "no-cartridge", "fault-active", "depth-above-cartridge", "no-heartbeat";
+ * "unknown" for any other code. */
+const char *pen_att_error_to_string(uint8_t att_error);
 
 /* "1a2b3c4d5e6f7081": 16 lowercase hex digits + NUL. */
 #define PEN_CARTRIDGE_ID_STRLEN 17

@@ -52,7 +52,32 @@ Test helpers, interface org.penctl.PenMock on object "/":
       What later ReadValue calls return (kept over reconnects), no signal.
   SetWriteError(address s, uuid s, error s)
       WriteValue on that characteristic fails with D-Bus error `error`
-      ('' = succeed again).
+      ('' = succeed again), as a transport failure (message "write refused
+      by the mock").
+  SetWriteAttError(address s, uuid s, code y)
+      The pen answers WriteValue on that characteristic with ATT error
+      `code` (0 = success again), and the caller gets the D-Bus error
+      bluetoothd 5.66 makes of it (src/gatt-client.c create_gatt_dbus_error):
+      0x80..0x9f and other codes -> org.bluez.Error.Failed "Operation failed
+      with ATT error: 0x83"; 0x0d -> org.bluez.Error.InvalidArguments
+      "Invalid Length"; 0x05, 0x0f -> org.bluez.Error.NotPermitted "Not
+      paired".
+  QueueWriteErrors(address s, uuid s, errors as)
+      The next WriteValue calls on that characteristic fail at once with
+      these D-Bus error names, one each, in order (as when another client's
+      write holds the characteristic: org.bluez.Error.InProgress); then
+      writes behave as before.  They are not in GetWrites.
+  SetWriteDelay(address s, uuid s, ms u)
+      The pen answers WriteValue on that characteristic ms later (0 = at
+      once).  As bluetoothd 5.66 (src/gatt-client.c,
+      characteristic_write_value: `if (chrc->write_op) return
+      btd_error_in_progress(msg)`), any further WriteValue on the same
+      characteristic while one is unanswered fails at once with
+      org.bluez.Error.InProgress, whatever its type, and never reaches the
+      pen (not in GetWrites; counted by InProgressCount).
+  InProgressCount(address s, uuid s) -> u
+      How many WriteValue calls on that characteristic were refused with
+      org.bluez.Error.InProgress (pending write or QueueWriteErrors).
   SetConnectError(address s, error s)   ('' = Connect works again)
   AddPenService(address s)
       A pen added with PenServiceLate gets its pen service (InterfacesAdded),
@@ -64,8 +89,11 @@ Test helpers, interface org.penctl.PenMock on object "/":
       Removes the device object (InterfacesRemoved Device1), then its GATT
       objects, without a Connected=false first.
   GetWrites(address s, uuid s) -> a(ays)
-      Every WriteValue to that characteristic since AddPen, over all
-      connections: (bytes, options["type"] or "").
+      Every WriteValue to that characteristic since AddPen that reached the
+      pen, over all connections: (bytes, options["type"] or "").
+  GetWriteTimes(address s, uuid s) -> a(dd)
+      For each of those: (when it reached the pen, when it was answered),
+      in seconds of the mock's monotonic clock.
   GetJournal(address s) -> as
       What was done to the pen, in order: "Pair", "Set Trusted=True",
       "Connect", "Disconnect", "ReadValue <uuid>", "WriteValue <uuid>",
@@ -82,6 +110,8 @@ Test helpers, interface org.penctl.PenMock on object "/":
 import time
 
 import dbus
+import dbus.service
+from gi.repository import GLib
 
 from dbusmock import OBJECT_MANAGER_IFACE, mockobject
 from dbusmock.templates import bluez5
@@ -188,14 +218,81 @@ def CharReadValue(char, _options):
     return _bytes(pen['values'][char.uuid])
 
 
-def CharWriteValue(char, value, options):
-    pen = _char_pen(char)
-    pen['journal'].append('WriteValue ' + char.uuid)
-    kind = str(options.get('type', ''))
-    pen['writes'].setdefault(char.uuid, []).append((bytes(bytearray(value)), kind))
-    error = pen['write_errors'].get(char.uuid)
+def _att_error_as_bluez(code):
+    '''The D-Bus error bluetoothd 5.66 answers WriteValue with when the pen
+    answered ATT error code (src/gatt-client.c, create_gatt_dbus_error).'''
+    if code in (0x05, 0x0f, 0x0c):
+        return dbus.exceptions.DBusException('Not paired', name='org.bluez.Error.NotPermitted')
+    if code == 0x03:
+        return dbus.exceptions.DBusException('Write not permitted',
+                                             name='org.bluez.Error.NotPermitted')
+    if code == 0x0d:
+        return dbus.exceptions.DBusException('Invalid Length',
+                                             name='org.bluez.Error.InvalidArguments')
+    return dbus.exceptions.DBusException(f'Operation failed with ATT error: 0x{code:02x}',
+                                         name='org.bluez.Error.Failed')
+
+
+def _write_answer(pen, uuid):
+    '''None for success, else the DBusException the caller gets.'''
+    error = pen['write_errors'].get(uuid)
     if error:
-        raise dbus.exceptions.DBusException('write refused by the mock', name=error)
+        return dbus.exceptions.DBusException('write refused by the mock', name=error)
+    code = pen['att_errors'].get(uuid, 0)
+    if code:
+        return _att_error_as_bluez(code)
+    return None
+
+
+def CharWriteValue(char, value, options, ok, err):
+    '''WriteValue, answered when the pen answers (SetWriteDelay).'''
+    pen = _char_pen(char)
+    uuid = char.uuid
+    pen['journal'].append('WriteValue ' + uuid)
+    char.call_log.append((int(time.time()), 'WriteValue', [value, options]))
+    queued = pen['queued_errors'].get(uuid)
+    if queued:
+        name = queued.pop(0)
+        if name == 'org.bluez.Error.InProgress':
+            pen['in_progress'][uuid] = pen['in_progress'].get(uuid, 0) + 1
+        err(dbus.exceptions.DBusException('queued by the mock', name=name))
+        return
+    if uuid in pen['pending']:
+        # bluetoothd keeps one write operation per characteristic.
+        pen['in_progress'][uuid] = pen['in_progress'].get(uuid, 0) + 1
+        err(dbus.exceptions.DBusException('In Progress', name='org.bluez.Error.InProgress'))
+        return
+    kind = str(options.get('type', ''))
+    pen['writes'].setdefault(uuid, []).append((bytes(bytearray(value)), kind))
+    times = pen['write_times'].setdefault(uuid, [])
+    times.append([time.monotonic(), 0.0])
+    answer = _write_answer(pen, uuid)
+
+    def reply():
+        pen['pending'].discard(uuid)
+        times[-1][1] = time.monotonic()
+        if answer is None:
+            ok()
+        else:
+            err(answer)
+        return False
+
+    delay = pen['write_delays'].get(uuid, 0)
+    if delay and kind != 'command':
+        pen['pending'].add(uuid)
+        GLib.timeout_add(delay, reply)
+    else:
+        reply()
+
+
+def _async_write_method():
+    '''WriteValue as a dbus-python method that answers later.'''
+    def write_value(self, value, options, ok, err):
+        CharWriteValue(self, value, options, ok, err)
+    method = dbus.service.method(GATT_CHAR_IFACE, in_signature='aya{sv}', out_signature='',
+                                 async_callbacks=('ok', 'err'))(write_value)
+    method.__name__ = 'WriteValue'
+    return method
 
 
 def CharStartNotify(char):
@@ -235,10 +332,12 @@ def _add_service(pen, name, uuid, chars):
             'Flags': dbus.Array(flags, signature='s', variant_level=1),
         }, [
             ('ReadValue', 'a{sv}', 'ay', CharReadValue),
-            ('WriteValue', 'aya{sv}', '', CharWriteValue),
             ('StartNotify', '', '', CharStartNotify),
             ('StopNotify', '', '', CharStopNotify),
         ])
+        # dbusmock's methods answer before returning; bluetoothd answers a
+        # write when the pen does, and refuses a second one meanwhile.
+        char.methods[GATT_CHAR_IFACE]['WriteValue'] = ('aya{sv}', '', None, _async_write_method())
         char.pen_device = pen['path']
         char.uuid = uuid_
         pen['chars'][uuid_] = path
@@ -271,6 +370,9 @@ def _remove_gatt(pen):
         _emit_removed(path, [iface])
     pen['gatt'] = []
     pen['chars'] = {}
+    # Unanswered writes die with the link (their late answers are dropped
+    # by the caller's cancellation, or fail).
+    pen['pending'].clear()
 
 
 def _linked(pen):
@@ -379,7 +481,13 @@ def AddPen(self, adapter, address, name, options):
         'pair_passkey': int(options['PairPasskey']) if 'PairPasskey' in options else None,
         'values': values,
         'writes': {},
+        'write_times': {},
         'write_errors': {},
+        'att_errors': {},
+        'queued_errors': {},
+        'write_delays': {},
+        'pending': set(),
+        'in_progress': {},
         'journal': [],
         'gatt': [],
         'chars': {},
@@ -434,6 +542,39 @@ def SetValue(_self, address, uuid, value):
 def SetWriteError(_self, address, uuid, error):
     '''Make WriteValue on uuid fail with D-Bus error `error` ('' = succeed).'''
     _pen_by_address(address)['write_errors'][str(uuid).lower()] = str(error)
+
+
+@dbus.service.method(PEN_MOCK_IFACE, in_signature='ssy', out_signature='')
+def SetWriteAttError(_self, address, uuid, code):
+    '''The pen answers WriteValue on uuid with ATT error code (0 = success).'''
+    _pen_by_address(address)['att_errors'][str(uuid).lower()] = int(code)
+
+
+@dbus.service.method(PEN_MOCK_IFACE, in_signature='ssas', out_signature='')
+def QueueWriteErrors(_self, address, uuid, errors):
+    '''The next WriteValue calls on uuid fail with these error names, in order.'''
+    _pen_by_address(address)['queued_errors'].setdefault(str(uuid).lower(), []).extend(
+        str(e) for e in errors)
+
+
+@dbus.service.method(PEN_MOCK_IFACE, in_signature='ssu', out_signature='')
+def SetWriteDelay(_self, address, uuid, ms):
+    '''The pen answers WriteValue on uuid ms later.'''
+    _pen_by_address(address)['write_delays'][str(uuid).lower()] = int(ms)
+
+
+@dbus.service.method(PEN_MOCK_IFACE, in_signature='ss', out_signature='u')
+def InProgressCount(_self, address, uuid):
+    '''WriteValue calls on uuid refused with org.bluez.Error.InProgress.'''
+    return dbus.UInt32(_pen_by_address(address)['in_progress'].get(str(uuid).lower(), 0))
+
+
+@dbus.service.method(PEN_MOCK_IFACE, in_signature='ss', out_signature='a(dd)')
+def GetWriteTimes(_self, address, uuid):
+    '''(reached the pen, answered) for each write in GetWrites.'''
+    times = _pen_by_address(address)['write_times'].get(str(uuid).lower(), [])
+    return dbus.Array([dbus.Struct((t[0], t[1]), signature='dd') for t in times],
+                      signature='(dd)')
 
 
 @dbus.service.method(PEN_MOCK_IFACE, in_signature='ss', out_signature='')

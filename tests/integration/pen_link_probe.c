@@ -7,7 +7,7 @@
  *
  * stdout: one JSON object per line, {"event": ...}, for every callback and
  * every command's result.  stdin: one command per line:
- *   run SEQ | stop SEQ | depth UM | speed N | heartbeat N | cartridge |
+ *   run SEQ | stop SEQ | depth UM | speed N | heartbeat N | watchdog MS | cartridge |
  *   scan SECONDS | pair ADDRESS | forget | address [ADDRESS] | quit
  * End of input quits.
  */
@@ -176,6 +176,36 @@ static void on_write_failed(void *user_data, const char *what, const GError *err
 	emit(out);
 }
 
+static void on_control_answered(void *user_data, bool run, uint16_t seq, uint8_t att_error)
+{
+	GString *out = event_begin("control_answered");
+
+	(void)user_data;
+	field_bool(out, "run", run);
+	field_int(out, "seq", seq);
+	field_int(out, "att_error", att_error);
+	emit(out);
+}
+
+static void on_link_error(void *user_data, const char *what, const GError *error)
+{
+	GString *out = event_begin("link_error");
+
+	(void)user_data;
+	field_string(out, "what", what);
+	field_string(out, "error", error->message);
+	emit(out);
+}
+
+static void on_watchdog_written(void *user_data, uint16_t watchdog_ms)
+{
+	GString *out = event_begin("watchdog_written");
+
+	(void)user_data;
+	field_int(out, "watchdog_ms", watchdog_ms);
+	emit(out);
+}
+
 static void on_discovered(void *user_data, const char *address, const char *name, int16_t rssi)
 {
 	GString *out = event_begin("discovered");
@@ -216,6 +246,9 @@ static const struct pen_link_callbacks callbacks = {
 	.on_depth = on_depth,
 	.on_malformed = on_malformed,
 	.on_write_failed = on_write_failed,
+	.on_control_answered = on_control_answered,
+	.on_link_error = on_link_error,
+	.on_watchdog_written = on_watchdog_written,
 	.on_discovered = on_discovered,
 	.on_adapter_changed = on_adapter_changed,
 	.on_pairing_passkey = on_pairing_passkey,
@@ -321,6 +354,9 @@ static void run_command(struct probe *probe, const char *line)
 	} else if (strcmp(cmd, "heartbeat") == 0) {
 		emit_result(cmd, n < 0 ? -EINVAL :
 			    pen_link_write_heartbeat(probe->link, (uint16_t)n));
+	} else if (strcmp(cmd, "watchdog") == 0) {
+		emit_result(cmd, n < 0 ? -EINVAL :
+			    pen_link_write_watchdog(probe->link, (uint16_t)n));
 	} else if (strcmp(cmd, "cartridge") == 0) {
 		emit_result(cmd, pen_link_read_cartridge(probe->link));
 	} else if (strcmp(cmd, "drop") == 0) {

@@ -37,6 +37,7 @@ PROTOCOL_INFO_UUID = '7d1e0009-4c2b-4f6a-9a51-5e3c0d8f1a20'
 BATTERY_LEVEL_UUID = '00002a19-0000-1000-8000-00805f9b34fb'
 
 ENOTCONN = 107
+ERANGE = 34
 WAIT = 10.0
 
 
@@ -181,6 +182,13 @@ class PenLinkTest(unittest.TestCase):
                 return
             self.seen.append(event)
             self.assertNotEqual(event['event'], name, f'unexpected {event}')
+
+    def stop_probe_for_pen(self):
+        '''Ends the probe started without a pen (a new one follows).'''
+        self.probe.stdin.close()
+        self.assertEqual(self.probe.wait(5), 0)
+        self.probe.stdout.close()
+        self.probe = None
 
     def connect_pen(self, *probe_args, **pen_options):
         pen_options.setdefault('Paired', True)
@@ -344,12 +352,188 @@ class PenLinkTest(unittest.TestCase):
         self.notify(STATUS_UUID, status_bytes(False, 1, 7, 800, 0, 0, 70, 1000))
         self.wait_event('status', control_seq=7, stop_cause='command')
 
-    def test_control_write_failure_reported(self):
+    # ---- Control writes: one in flight, the newest intent wins (§3.1) ----
+
+    def control_writes(self):
+        '''(op, seq) of every Control write that reached the pen.'''
+        return [(data[0], int.from_bytes(data[2:4], 'little'))
+                for data, _ in self.writes(CONTROL_UUID)]
+
+    def no_events(self, names, seconds):
+        '''None of these events, neither seen so far nor within seconds.'''
+        for event in self.seen:
+            self.assertNotIn(event['event'], names, f'unexpected {event}')
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                event = self.events.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                return
+            if event is None:
+                return
+            self.seen.append(event)
+            self.assertNotIn(event['event'], names, f'unexpected {event}')
+
+    TROUBLE = ('link_error', 'write_failed', 'malformed', 'disconnected')
+
+    def test_safety_foot_wobble_run_stop_run_keeps_the_pen_trusted(self):
+        # The field failure: a 30 ms press, a 4 ms release, then held.  The
+        # pen answers a Control write 100 ms after it; meanwhile bluetoothd
+        # refuses another write on it (org.bluez.Error.InProgress).
         self.connect_pen()
-        self.pen_mock().SetWriteError(PEN, CONTROL_UUID, 'org.bluez.Error.Failed')
+        self.pen_mock().SetWriteDelay(PEN, CONTROL_UUID, dbus.UInt32(100))
+        self.assertEqual(self.result('run 1'), 0)
+        self.assertEqual(self.result('stop 2'), 0)
+        self.assertEqual(self.result('run 3'), 0)
+        self.wait_event('control_answered', run=True, seq=1, att_error=0)
+        self.wait_event('control_answered', run=True, seq=3, att_error=0)
+        self.no_events(self.TROUBLE, 0.5)
+        # The STOP nobody wanted by the time RUN 1 was answered never went out.
+        self.assertEqual(self.control_writes(), [(1, 1), (1, 3)])
+        self.assertEqual(self.pen_mock().InProgressCount(PEN, CONTROL_UUID), 0)
+
+    def test_safety_stop_goes_as_soon_as_the_run_in_flight_is_answered(self):
+        # bluetoothd 5.66 refuses a second write while one is in flight, so
+        # the STOP cannot overtake RUN 1; it must not wait behind RUN 2,
+        # which it replaced.
+        self.connect_pen()
+        self.pen_mock().SetWriteDelay(PEN, CONTROL_UUID, dbus.UInt32(200))
+        self.assertEqual(self.result('run 1'), 0)
+        self.assertEqual(self.result('run 2'), 0)
         self.assertEqual(self.result('stop 3'), 0)
-        failed = self.wait_event('write_failed', what='control')
-        self.assertIn('refused', failed['error'])
+        self.wait_event('control_answered', run=False, seq=3, att_error=0)
+        self.assertEqual(self.control_writes(), [(1, 1), (0, 3)])
+        (_, run_answered), (stop_sent, _) = self.pen_mock().GetWriteTimes(PEN, CONTROL_UUID)
+        self.assertLess(stop_sent - run_answered, 0.1)
+        self.no_events(self.TROUBLE, 0.3)
+        self.assertEqual(self.pen_mock().InProgressCount(PEN, CONTROL_UUID), 0)
+
+    def test_safety_stop_held_back_by_an_unanswered_write_is_a_link_error(self):
+        self.connect_pen()
+        self.pen_mock().SetWriteDelay(PEN, CONTROL_UUID, dbus.UInt32(8000))
+        self.assertEqual(self.result('run 1'), 0)
+        started = time.monotonic()
+        self.assertEqual(self.result('stop 2'), 0)
+        error = self.wait_event('link_error', what='control', timeout=3.0)
+        self.assertLess(time.monotonic() - started, 2.0)
+        self.assertIn('STOP', error['error'])
+        self.assertNotIn('malformed', [e['event'] for e in self.seen])
+        self.assertNotIn('write_failed', [e['event'] for e in self.seen])
+
+    def test_in_progress_is_retried_not_a_pen_fault(self):
+        # Another client's write held the characteristic for a moment.
+        self.connect_pen()
+        self.pen_mock().QueueWriteErrors(PEN, CONTROL_UUID, ['org.bluez.Error.InProgress'] * 3)
+        self.assertEqual(self.result('run 1'), 0)
+        self.wait_event('control_answered', run=True, seq=1, att_error=0)
+        self.assertEqual(self.control_writes(), [(1, 1)])
+        self.assertEqual(self.pen_mock().InProgressCount(PEN, CONTROL_UUID), 3)
+        self.no_events(self.TROUBLE, 0.3)
+
+    def test_transport_failure_is_a_link_error_not_a_pen_fault(self):
+        self.connect_pen()
+        for seq, name in enumerate(('org.bluez.Error.Failed', 'org.bluez.Error.NotConnected'), 3):
+            self.pen_mock().SetWriteError(PEN, CONTROL_UUID, name)
+            self.assertEqual(self.result(f'stop {seq}'), 0)
+            failed = self.wait_event('link_error', what='control')
+            self.assertIn('refused by the mock', failed['error'])
+        self.assertNotIn('write_failed', [e['event'] for e in self.seen])
+        self.assertNotIn('malformed', [e['event'] for e in self.seen])
+        self.assertNotIn('control_answered', [e['event'] for e in self.seen])
+
+    def test_pen_refusals_of_run_are_answers_with_their_code(self):
+        # §3.1: 0x80 depth above cartridge, 0x81 fault, 0x82 no cartridge,
+        # 0x83 no heartbeat; bluetoothd: Failed "... ATT error: 0x83".
+        self.connect_pen()
+        for seq, code in enumerate((0x80, 0x81, 0x82, 0x83), 10):
+            self.pen_mock().SetWriteAttError(PEN, CONTROL_UUID, dbus.Byte(code))
+            self.assertEqual(self.result(f'run {seq}'), 0)
+            self.wait_event('control_answered', run=True, seq=seq, att_error=code)
+        self.pen_mock().SetWriteAttError(PEN, CONTROL_UUID, dbus.Byte(0))
+        self.assertEqual(self.result('run 20'), 0)
+        self.wait_event('control_answered', run=True, seq=20, att_error=0)
+        self.no_events(self.TROUBLE, 0.3)
+
+    def test_control_answer_outside_the_documented_set_is_a_protocol_error(self):
+        self.connect_pen()
+        self.pen_mock().SetWriteAttError(PEN, CONTROL_UUID, dbus.Byte(0x84))
+        self.assertEqual(self.result('run 1'), 0)
+        bad = self.wait_event('malformed', what='control')
+        self.assertIn('0x84', bad['error'])
+        # A well-formed STOP is always applied (§3.1): refusing one is a violation.
+        self.pen_mock().SetWriteAttError(PEN, CONTROL_UUID, dbus.Byte(0x81))
+        self.assertEqual(self.result('stop 2'), 0)
+        bad = self.wait_event('malformed', what='control')
+        self.assertIn('0x81', bad['error'])
+        self.assertNotIn('control_answered', [e['event'] for e in self.seen])
+
+    def test_depth_refused_by_the_pen_is_write_failed_transport_is_link_error(self):
+        self.connect_pen()
+        self.pen_mock().SetWriteAttError(PEN, DEPTH_UUID, dbus.Byte(0x80))
+        self.assertEqual(self.result('depth 2000'), 0)
+        refused = self.wait_event('write_failed', what='depth')
+        self.assertIn('0x80', refused['error'])
+        self.pen_mock().SetWriteAttError(PEN, DEPTH_UUID, dbus.Byte(0))
+        self.pen_mock().SetWriteError(PEN, DEPTH_UUID, 'org.bluez.Error.Failed')
+        self.assertEqual(self.result('depth 600'), 0)
+        self.wait_event('link_error', what='depth')
+
+    def test_depth_writes_newest_wins(self):
+        self.connect_pen()
+        self.pen_mock().SetWriteDelay(PEN, DEPTH_UUID, dbus.UInt32(150))
+        for depth in (600, 700, 800):
+            self.assertEqual(self.result(f'depth {depth}'), 0)
+        self.wait_for(lambda: len(self.writes(DEPTH_UUID)) == 2)
+        self.assertEqual([int.from_bytes(d, 'little') for d, _ in self.writes(DEPTH_UUID)],
+                         [600, 800])
+        self.no_events(self.TROUBLE, 0.4)
+        self.assertEqual(self.pen_mock().InProgressCount(PEN, DEPTH_UUID), 0)
+
+    def test_watchdog_written_at_run_time(self):
+        self.start_probe()
+        self.assertEqual(self.result('watchdog 1000'), -ENOTCONN)
+        self.stop_probe_for_pen()
+        self.connect_pen('--watchdog-ms', '750')
+        self.assertEqual(self.result('watchdog 2000'), 0)
+        self.assertEqual(self.result('watchdog 50'), -ERANGE)
+        # The daemon changes its heartbeat interval only once the pen applied it.
+        self.wait_event('watchdog_written', watchdog_ms=2000)
+        self.assertEqual(self.writes(WATCHDOG_UUID), [(b'\xee\x02', 'request'),
+                                                      (b'\xd0\x07', 'request')])
+        self.no_events(self.TROUBLE, 0.3)
+        self.assertEqual([e['event'] for e in self.seen].count('watchdog_written'), 1)
+        # It is also what the next connection writes.
+        self.command('drop')
+        self.wait_event('connected')
+        self.assertEqual(self.writes(WATCHDOG_UUID)[-1], (b'\xd0\x07', 'request'))
+        # A refused value is the pen's answer, not the link's.
+        self.pen_mock().SetWriteAttError(PEN, WATCHDOG_UUID, dbus.Byte(0x0e))
+        self.assertEqual(self.result('watchdog 3000'), 0)
+        self.wait_event('write_failed', what='watchdog')
+
+    # ---- malformed values (§7) ----
+
+    def test_malformed_depth_or_speed_notification_is_ignored(self):
+        # The engine does not use them: logged, not a protocol error.
+        self.connect_pen()
+        self.notify(DEPTH_UUID, b'\x01')
+        self.notify(DEPTH_UUID, b'\x10\x27')
+        self.notify(SPEED_UUID, b'\xff\xff')
+        self.notify(DEPTH_UUID, b'\x20\x03')
+        self.wait_event('depth', depth_um=800)
+        self.no_events(('malformed',), 0.5)
+
+    def test_cartridge_announced_again_unchanged_is_not_news(self):
+        # bluetoothd announces Value after reads: only a change is reported.
+        self.connect_pen()
+        self.wait_event('status')
+        same = bytes([0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, 12, 0, 0xc4, 0x09])
+        for _ in range(3):
+            self.notify(CARTRIDGE_UUID, same)
+        self.no_events(('cartridge',), 0.5)
+        self.notify(CARTRIDGE_UUID, same[:8] + bytes([6, 0, 0xc4, 0x09]))
+        changed = self.wait_event('cartridge')
+        self.assertEqual(changed['cartridge']['needle_count'], 6)
 
     def test_disconnect_mid_run_reported_then_reconnected_and_resubscribed(self):
         self.connect_pen()

@@ -29,10 +29,44 @@ void harness_free(struct harness *h)
 	g_free(h);
 }
 
-void harness_step(struct harness *h, struct engine_event *ev)
+void harness_step_only(struct harness *h, struct engine_event *ev)
 {
 	ev->time_us = h->now;
 	engine_step(h->engine, ev, &h->out);
+}
+
+/* The answer to A, the daemon's or the pen's, and its actions after the
+ * step's own: the daemon saves the cartridge right after the step, the pen
+ * takes the RUN. */
+static void answer(struct harness *h, const struct engine_action *a)
+{
+	struct engine_event ev = { .time_us = h->now };
+	struct engine_output more;
+
+	if (a->kind == ENGINE_ACTION_CARTRIDGE_USED) {
+		ev.kind = ENGINE_EVENT_CARTRIDGE_RECORDED;
+		ev.cartridge_recorded.cartridge = a->cartridge;
+		ev.cartridge_recorded.saved = true;
+	} else if (a->kind == ENGINE_ACTION_MOTOR_RUN) {
+		ev.kind = ENGINE_EVENT_PEN_RUN_CONFIRMED;
+		ev.run_seq = a->motor.seq;
+	} else {
+		return;
+	}
+	engine_step(h->engine, &ev, &more);
+	if (h->out.n_actions + more.n_actions > ENGINE_MAX_ACTIONS)
+		fail_msg("a step and its answers gave more than %d actions", ENGINE_MAX_ACTIONS);
+	memcpy(&h->out.actions[h->out.n_actions], more.actions,
+	       more.n_actions * sizeof(more.actions[0]));
+	h->out.n_actions += more.n_actions;
+}
+
+void harness_step(struct harness *h, struct engine_event *ev)
+{
+	harness_step_only(h, ev);
+	/* The answers' own actions are answered too (a saved cartridge runs). */
+	for (unsigned i = 0; !h->manual_answers && i < h->out.n_actions; i++)
+		answer(h, &h->out.actions[i]);
 }
 
 void harness_advance(struct harness *h, int64_t us)

@@ -11,13 +11,20 @@ struct harness {
 	struct penctl_config *config;
 	struct engine *engine;
 	int64_t now;
+	/* This step's actions, and those of the answers the harness gave. */
 	struct engine_output out;
+	/* False (the default): like the daemon and a willing pen, every step's
+	 * CARTRIDGE_USED is answered saved and every RUN confirmed, within the
+	 * step.  True: the test answers itself. */
+	bool manual_answers;
 };
 
 struct harness *harness_new(const char *config_text);
 void harness_free(struct harness *h);
 
 void harness_step(struct harness *h, struct engine_event *ev);
+/* Only this event, no answers, whatever manual_answers says. */
+void harness_step_only(struct harness *h, struct engine_event *ev);
 void harness_advance(struct harness *h, int64_t us); /* moves time, delivers a TICK */
 void harness_pedal(struct harness *h, bool down);
 void harness_connect(struct harness *h, uint64_t cartridge, uint32_t cartridge_max_um);

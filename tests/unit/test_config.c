@@ -183,8 +183,10 @@ static void test_dropins_apply_in_lexical_order(void **state)
 	/* Keys no file sets keep the shipped defaults. */
 	assert_int_equal(c->max_needling_ms, 20 * 60000);
 	assert_int_equal(penctl_config_find_role(c, "student")->max_depth_um, 350);
-	assert_int_equal(c->roles->len, 2);
-	assert_int_equal(c->sources->len, 4);
+	/* The four built-in roles and the drop-in's student (the site's home overlays one). */
+	assert_int_equal(c->roles->len, 5);
+	/* Built-in defaults, the site's file and three drop-ins. */
+	assert_int_equal(c->sources->len, 5);
 }
 
 static void test_missing_main_file_means_defaults_plus_dropins(void **state)
@@ -319,7 +321,12 @@ static void test_refuses_contradicting_times(void **state)
 		       PENCTL_CONFIG_ERROR_VALUE, "0.255", "two decimals", NULL);
 	expect_refusal("[Safety]\nHeartbeatIntervalMs=600\nPenWatchdogMs=1000\n[Role home]\n"
 		       "MaxDepthMm=0.5\n[Area face]\nMaxDepthMm=1.5\n",
-		       PENCTL_CONFIG_ERROR_INCONSISTENT, "PenWatchdogMs=1000", "1200", NULL);
+		       PENCTL_CONFIG_ERROR_INCONSISTENT, "PenWatchdogMs=1000", "1800", NULL);
+	/* /safety/heartbeat-well-under-watchdog: 2.5 intervals do not survive a lost one. */
+	expect_refusal("[Safety]\nHeartbeatIntervalMs=400\nPenWatchdogMs=1000\n[Role home]\n"
+		       "MaxDepthMm=0.5\n[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_INCONSISTENT, "PenWatchdogMs=1000", "1200",
+		       "one lost heartbeat", NULL);
 }
 
 static void test_pen_address_is_validated_and_normalised(void **state)
@@ -373,6 +380,51 @@ static void test_minutes_may_be_fractional(void **state)
 	assert_string_equal(out, "2.5");
 	penctl_format_minutes(20 * 60000, out);
 	assert_string_equal(out, "20");
+}
+
+/* /budget/no-wrap: 71600 min is 4 296 000 000 ms, above 2^32; it wrapped to 17.21 min. */
+static void test_minutes_too_large_for_milliseconds_are_refused(void **state)
+{
+	uint32_t ms = 0;
+
+	(void)state;
+	assert_false(penctl_parse_minutes("71600", &ms));
+	assert_false(penctl_parse_minutes("71582.79", &ms)); /* 4 294 967 400 ms */
+	assert_true(penctl_parse_minutes("71582.78", &ms));  /* 4 294 966 800 ms */
+	assert_int_equal(ms, 4294966800u);
+	assert_false(penctl_parse_minutes("100000", &ms));
+	expect_refusal("[Session]\nMaxMinutes=71600\n[Role home]\nMaxDepthMm=0.5\n"
+		       "[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_VALUE, "MaxMinutes=71600", "0.1 to 480", NULL);
+	expect_refusal("[Session]\nMaxNeedlingMinutes=71600\n[Role home]\nMaxDepthMm=0.5\n"
+		       "[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_VALUE, "MaxNeedlingMinutes=71600", NULL);
+}
+
+/* The other numeric parsers at their edges: no wrap into range either. */
+static void test_counts_and_depths_do_not_wrap(void **state)
+{
+	uint32_t um = 0;
+
+	(void)state;
+	assert_false(penctl_parse_depth_mm("4294967.296", &um));
+	assert_false(penctl_parse_depth_mm("1000001", &um));
+	assert_true(penctl_parse_depth_mm("1000000.999", &um));
+	assert_int_equal(um, 1000000999u);
+	expect_refusal("[Safety]\nHeartbeatIntervalMs=4294967496\n[Role home]\nMaxDepthMm=0.5\n"
+		       "[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_VALUE, "HeartbeatIntervalMs=4294967496", NULL);
+	expect_refusal("[Session]\nWarnPercent=4294967376\n[Role home]\nMaxDepthMm=0.5\n"
+		       "[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_VALUE, "WarnPercent=4294967376", NULL);
+	expect_refusal("[Pedal]\nDebounceMs=-1\n[Role home]\nMaxDepthMm=0.5\n"
+		       "[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_VALUE, "DebounceMs=-1", NULL);
+	expect_refusal("[Pen]\nAdapter=hci256\n[Role home]\nMaxDepthMm=0.5\n"
+		       "[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_VALUE, "hci256", NULL);
+	expect_refusal("[Role home]\nMaxDepthMm=4294967.796\n[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_VALUE, "MaxDepthMm=4294967.796", NULL);
 }
 
 static void test_parse_depth_mm(void **state)
@@ -431,6 +483,261 @@ static void test_describe_prints_the_effective_limits_table(void **state)
 	assert_non_null(strstr(text, "needling time (motor running)    20 min"));
 }
 
+/* /overlay/empty-site-file: an empty or all-commented site file means the defaults. */
+static void test_empty_or_commented_site_file_means_the_defaults(void **state)
+{
+	struct tmp *t = *state;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(penctl_config) defaults = penctl_config_new_default();
+	g_autoptr(penctl_config) empty = NULL;
+	g_autoptr(penctl_config) commented = NULL;
+	g_autofree char *example = NULL;
+
+	write_file(t->dir, "penctld.conf", "");
+	empty = penctl_config_load_layered(t->main_path, true, t->dropins, &error);
+	if (!empty)
+		fail_msg("an empty site file is refused: %s", error->message);
+	assert_same_config(empty, defaults);
+
+	write_file(t->dir, "penctld.conf", "# [Session]\n# MaxMinutes=30\n\n#[Role home]\n");
+	commented = penctl_config_load_layered(t->main_path, true, t->dropins, &error);
+	if (!commented)
+		fail_msg("an all-commented site file is refused: %s", error->message);
+	assert_same_config(commented, defaults);
+}
+
+/* /overlay/group-adds-or-replaces-keys: a named group changes only the keys it names. */
+static void test_site_file_overlays_the_defaults(void **state)
+{
+	struct tmp *t = *state;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(penctl_config) c = NULL;
+
+	write_file(t->dir, "penctld.conf", "[Role aesthetician]\nMaxDepthMm=1.0\n"
+					   "[Role nurse]\nMaxDepthMm=0.8\nGroup=staff\n"
+					   "[Session]\nMaxMinutes=45\n");
+	c = penctl_config_load_layered(t->main_path, true, t->dropins, &error);
+	if (!c)
+		fail_msg("refused: %s", error->message);
+	assert_int_equal(c->max_wall_ms, 45 * 60000);
+	assert_int_equal(c->max_needling_ms, 20 * 60000);
+	assert_int_equal(c->roles->len, 5);
+	assert_int_equal(penctl_config_find_role(c, "aesthetician")->max_depth_um, 1000);
+	/* The key the site left out of the group keeps its default. */
+	assert_string_equal(penctl_config_role_group(c, "aesthetician"), "penctl-aesthetician");
+	assert_int_equal(penctl_config_find_role(c, "dermatologist")->max_depth_um, 3000);
+	assert_string_equal(penctl_config_role_group(c, "nurse"), "staff");
+	assert_int_equal(c->areas->len, 5);
+	assert_string_equal(c->sources->pdata[0], "built-in defaults");
+	assert_string_equal(c->sources->pdata[1], t->main_path);
+}
+
+/* /overlay/consistency-on-merged: checks run on the merged result and blame the file at fault. */
+static void test_consistency_is_checked_on_the_merged_result(void **state)
+{
+	struct tmp *t = *state;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(penctl_config) c = NULL;
+	g_autofree char *dropin = g_build_filename(t->dropins, "50-lower.conf", NULL);
+
+	/* StartDepthMm=0.3 comes from the defaults; the drop-in lowers home below it. */
+	write_file(t->dir, "penctld.conf", "[Session]\nMaxMinutes=45\n");
+	write_file(t->dropins, "50-lower.conf", "[Role home]\nMaxDepthMm=0.2\n");
+	c = penctl_config_load_layered(t->main_path, true, t->dropins, &error);
+	assert_null(c);
+	assert_true(g_error_matches(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_INCONSISTENT));
+	if (!g_str_has_prefix(error->message, dropin) ||
+	    !strstr(error->message, "[Role home] MaxDepthMm=0.20") ||
+	    !strstr(error->message, "StartDepthMm"))
+		fail_msg("does not blame the drop-in's key: %s", error->message);
+	g_clear_error(&error);
+
+	/* The site's MaxNeedlingMinutes against the default MaxMinutes: the site's key. */
+	g_unlink(dropin);
+	write_file(t->dir, "penctld.conf", "[Session]\nMaxNeedlingMinutes=90\n");
+	c = penctl_config_load_layered(t->main_path, true, t->dropins, &error);
+	assert_null(c);
+	if (!g_str_has_prefix(error->message, t->main_path) ||
+	    !strstr(error->message, "MaxNeedlingMinutes=90"))
+		fail_msg("does not blame the site file's key: %s", error->message);
+	g_clear_error(&error);
+
+	/* A drop-in that lowers MaxMinutes under the site's needling budget: the drop-in. */
+	write_file(t->dir, "penctld.conf", "[Session]\nMaxNeedlingMinutes=30\n");
+	write_file(t->dropins, "50-lower.conf", "[Session]\nMaxMinutes=25\n");
+	c = penctl_config_load_layered(t->main_path, true, t->dropins, &error);
+	assert_null(c);
+	if (!g_str_has_prefix(error->message, dropin) || !strstr(error->message, "MaxMinutes=25"))
+		fail_msg("does not blame the drop-in's key: %s", error->message);
+	g_clear_error(&error);
+
+	/* A drop-in raising the heartbeat against the default watchdog. */
+	write_file(t->dropins, "50-lower.conf", "[Safety]\nHeartbeatIntervalMs=900\n");
+	write_file(t->dir, "penctld.conf", "");
+	c = penctl_config_load_layered(t->main_path, true, t->dropins, &error);
+	assert_null(c);
+	if (!g_str_has_prefix(error->message, dropin) ||
+	    !strstr(error->message, "HeartbeatIntervalMs=900"))
+		fail_msg("does not blame the drop-in's key: %s", error->message);
+}
+
+/* /overlay/typo-names-the-dropin: never "built-in defaults" for what a drop-in said. */
+static void test_typo_in_a_dropin_names_the_dropin(void **state)
+{
+	struct tmp *t = *state;
+	static const char *const typos[] = {
+		"[Sesion]\nMaxMinutes=30\n",
+		"[Role Nurse]\nMaxDepthMm=1\n",
+		"[Role nurse]\nGroup=staff\n",
+		"[Role abcdefghijklmnopqrstuvwxyz]\nMaxDepthMm=1\n",
+		"[Area face]\nMaxDeptMm=1\n",
+	};
+	g_autofree char *dropin = g_build_filename(t->dropins, "70-typo.conf", NULL);
+
+	write_file(t->dir, "penctld.conf", "[Session]\nMaxMinutes=45\n");
+	for (size_t i = 0; i < G_N_ELEMENTS(typos); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(penctl_config) c = NULL;
+
+		write_file(t->dropins, "70-typo.conf", typos[i]);
+		c = penctl_config_load_layered(t->main_path, true, t->dropins, &error);
+		assert_null(c);
+		if (!g_str_has_prefix(error->message, dropin))
+			fail_msg("\"%s\" is blamed on: %s", typos[i], error->message);
+	}
+}
+
+static struct penctl_config *config_with(const char *extra)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *text = g_strconcat("[Role home]\nMaxDepthMm=0.5\n[Area face]\n"
+					    "MaxDepthMm=1.5\n", extra, NULL);
+	struct penctl_config *c = penctl_config_load_from_data(text, "test", &error);
+
+	if (!c)
+		fail_msg("refused: %s", error->message);
+	return c;
+}
+
+static void expect_reload(const char *old_text, const char *fresh_text, bool allowed,
+			  const char *needle)
+{
+	g_autoptr(penctl_config) old = config_with(old_text);
+	g_autoptr(penctl_config) fresh = config_with(fresh_text);
+	g_autoptr(GError) error = NULL;
+
+	if (penctl_config_reload_allowed(old, fresh, &error) != allowed)
+		fail_msg("reload from \"%s\" to \"%s\": expected %s%s%s", old_text, fresh_text,
+			 allowed ? "allowed, got: " : "refused", error ? error->message : "",
+			 "");
+	if (allowed)
+		return;
+	assert_true(g_error_matches(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_NEEDS_RESTART));
+	if (!strstr(error->message, needle))
+		fail_msg("\"%s\" not in: %s", needle, error->message);
+}
+
+/* /reload/what-applies: everything but the pen's adapter and a paired pen's address,
+ * and a watchdog the old heartbeat could not keep alive while the new one is written. */
+static void test_reload_allowed_says_what_needs_a_restart(void **state)
+{
+	(void)state;
+	expect_reload("", "", true, NULL);
+	expect_reload("", "[Session]\nMaxMinutes=30\nStartDepthMm=0.2\n[Role home]\n"
+		      "MaxDepthMm=0.4\nGroup=staff\n[Pedal]\nMode=latching\nDebounceMs=40\n"
+		      "[Access]\nSupervisorGroup=\n", true, NULL);
+	/* The pen gets the new watchdog before the heartbeat changes. */
+	expect_reload("", "[Safety]\nPenWatchdogMs=3000\nHeartbeatIntervalMs=1000\n", true,
+		      NULL);
+	expect_reload("[Safety]\nPenWatchdogMs=3000\nHeartbeatIntervalMs=1000\n",
+		      "[Safety]\nPenWatchdogMs=3000\nHeartbeatIntervalMs=500\n", true, NULL);
+	expect_reload("[Safety]\nPenWatchdogMs=3000\nHeartbeatIntervalMs=500\n",
+		      "[Safety]\nPenWatchdogMs=1500\nHeartbeatIntervalMs=500\n", true, NULL);
+	/* 2000 ms with heartbeats still 1000 ms apart: one lost one stops the pen. */
+	expect_reload("[Safety]\nPenWatchdogMs=3000\nHeartbeatIntervalMs=1000\n",
+		      "[Safety]\nPenWatchdogMs=2000\nHeartbeatIntervalMs=500\n", false,
+		      "PenWatchdogMs=2000");
+	/* 600 ms with heartbeats still 1000 ms apart stops the pen: two reloads. */
+	expect_reload("[Safety]\nPenWatchdogMs=3000\nHeartbeatIntervalMs=1000\n",
+		      "[Safety]\nPenWatchdogMs=600\nHeartbeatIntervalMs=200\n", false,
+		      "HeartbeatIntervalMs=200");
+	/* Pairing a pen (empty → address) applies; another pen or adapter needs a restart. */
+	expect_reload("", "[Pen]\nAddress=00:11:22:33:44:55\n", true, NULL);
+	expect_reload("[Pen]\nAddress=00:11:22:33:44:55\n",
+		      "[Pen]\nAddress=00:11:22:33:44:66\n", false, "[Pen] Address");
+	expect_reload("[Pen]\nAddress=00:11:22:33:44:55\n", "", false, "[Pen] Address");
+	expect_reload("", "[Pen]\nAdapter=hci1\n", false, "[Pen] Adapter");
+}
+
+/* /access/role-groups: who may take a role is a Unix group, fail-closed. */
+static void test_role_groups_default_to_penctl_role(void **state)
+{
+	g_autoptr(penctl_config) c = penctl_config_new_default();
+	g_autoptr(GError) error = NULL;
+	g_autoptr(penctl_config) added = NULL;
+
+	(void)state;
+	assert_null(penctl_config_role_group(c, "home"));
+	assert_string_equal(penctl_config_role_group(c, "aesthetician"), "penctl-aesthetician");
+	assert_string_equal(penctl_config_role_group(c, "physiotherapist"),
+			    "penctl-physiotherapist");
+	assert_string_equal(penctl_config_role_group(c, "dermatologist"), "penctl-dermatologist");
+	assert_null(penctl_config_role_group(c, "surgeon"));
+	assert_string_equal(penctl_config_supervisor_group(c), "penctl-supervisor");
+
+	/* A role a file adds without Group= is closed to all but penctl-NAME. */
+	added = penctl_config_load_from_data("[Role nurse]\nMaxDepthMm=1\n[Role tech]\n"
+					     "MaxDepthMm=0.5\nGroup=\n[Area face]\n"
+					     "MaxDepthMm=1.5\n[Access]\nSupervisorGroup=\n",
+					     "test", &error);
+	assert_non_null(added);
+	assert_string_equal(penctl_config_role_group(added, "nurse"), "penctl-nurse");
+	assert_null(penctl_config_role_group(added, "tech"));
+	assert_null(penctl_config_supervisor_group(added));
+}
+
+static void test_role_group_names_are_validated(void **state)
+{
+	(void)state;
+	expect_refusal("[Role home]\nMaxDepthMm=0.5\nGroup=Clinic Staff\n[Area face]\n"
+		       "MaxDepthMm=1.5\n", PENCTL_CONFIG_ERROR_VALUE, "/etc/test.conf",
+		       "[Role home] Group=Clinic Staff", "Unix group name", NULL);
+	expect_refusal("[Role home]\nMaxDepthMm=0.5\nGroup=1staff\n[Area face]\n"
+		       "MaxDepthMm=1.5\n", PENCTL_CONFIG_ERROR_VALUE, "Group=1staff", NULL);
+	expect_refusal("[Role home]\nMaxDepthMm=0.5\nGroup=-staff\n[Area face]\n"
+		       "MaxDepthMm=1.5\n", PENCTL_CONFIG_ERROR_VALUE, "Group=-staff", NULL);
+	expect_refusal("[Role home]\nMaxDepthMm=0.5\n"
+		       "Group=abcdefghijklmnopqrstuvwxyz0123456\n[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_VALUE, "Group=abcdefghij", NULL);
+	expect_refusal("[Role home]\nMaxDepthMm=0.5\n[Area face]\nMaxDepthMm=1.5\n"
+		       "[Access]\nSupervisorGroup=wheel;rm\n", PENCTL_CONFIG_ERROR_VALUE,
+		       "[Access] SupervisorGroup=wheel;rm", NULL);
+	/* Areas have no group. */
+	expect_refusal("[Role home]\nMaxDepthMm=0.5\n[Area face]\nMaxDepthMm=1.5\n"
+		       "Group=staff\n", PENCTL_CONFIG_ERROR_UNKNOWN, "[Area face] Group",
+		       NULL);
+	/* penctl- plus a 26-character role name is too long for a default group. */
+	expect_refusal("[Role abcdefghijklmnopqrstuvwxyz]\nMaxDepthMm=0.5\n[Area face]\n"
+		       "MaxDepthMm=1.5\n", PENCTL_CONFIG_ERROR_VALUE, "Group= is missing",
+		       NULL);
+	assert_true(penctl_config_valid_group_name("penctl-supervisor"));
+	assert_true(penctl_config_valid_group_name("_staff2"));
+	assert_false(penctl_config_valid_group_name(""));
+	assert_false(penctl_config_valid_group_name("staff$"));
+	assert_false(penctl_config_valid_group_name("Staff"));
+}
+
+static void test_describe_names_who_may_take_each_role(void **state)
+{
+	g_autoptr(penctl_config) c = penctl_config_new_default();
+	g_autofree char *text = penctl_config_describe(c);
+
+	(void)state;
+	assert_non_null(strstr(text, "    dermatologist    members of penctl-dermatologist\n"));
+	assert_non_null(strstr(text, "    home             any member of penctl\n"));
+	assert_non_null(strstr(text, "a session: its owner, root and members of penctl-supervisor"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -455,8 +762,22 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refusal_names_the_dropin_that_said_it,
 						tmp_setup, tmp_teardown),
 		cmocka_unit_test(test_minutes_may_be_fractional),
+		cmocka_unit_test(test_minutes_too_large_for_milliseconds_are_refused),
+		cmocka_unit_test(test_counts_and_depths_do_not_wrap),
 		cmocka_unit_test(test_parse_depth_mm),
 		cmocka_unit_test(test_describe_prints_the_effective_limits_table),
+		cmocka_unit_test_setup_teardown(test_empty_or_commented_site_file_means_the_defaults,
+						tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_site_file_overlays_the_defaults, tmp_setup,
+						tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_consistency_is_checked_on_the_merged_result,
+						tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_typo_in_a_dropin_names_the_dropin, tmp_setup,
+						tmp_teardown),
+		cmocka_unit_test(test_reload_allowed_says_what_needs_a_restart),
+		cmocka_unit_test(test_role_groups_default_to_penctl_role),
+		cmocka_unit_test(test_role_group_names_are_validated),
+		cmocka_unit_test(test_describe_names_who_may_take_each_role),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

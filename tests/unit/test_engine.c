@@ -1043,6 +1043,502 @@ static void names_are_stable(void **state)
 		assert_string_not_equal(engine_event_kind_to_string(i), "unknown");
 }
 
+
+/* ---- the contract of session 3: answers from the pen and the daemon ---- */
+
+static void press_only(struct harness *h, bool down)
+{
+	struct engine_event ev = { .kind = down ? ENGINE_EVENT_PEDAL_DOWN : ENGINE_EVENT_PEDAL_UP };
+
+	harness_step_only(h, &ev);
+}
+
+static void cartridge_recorded(struct harness *h, uint64_t id, bool saved, const char *error)
+{
+	struct engine_event ev = { .kind = ENGINE_EVENT_CARTRIDGE_RECORDED };
+
+	ev.cartridge_recorded.cartridge = id;
+	ev.cartridge_recorded.saved = saved;
+	ev.cartridge_recorded.error = error;
+	harness_step_only(h, &ev);
+}
+
+static void run_confirmed(struct harness *h, uint16_t seq)
+{
+	struct engine_event ev = { .kind = ENGINE_EVENT_PEN_RUN_CONFIRMED, .run_seq = seq };
+
+	harness_step_only(h, &ev);
+}
+
+static void run_refused(struct harness *h, uint8_t refusal)
+{
+	struct engine_event ev = { .kind = ENGINE_EVENT_PEN_RUN_REFUSED, .pen_refusal = refusal };
+
+	harness_step_only(h, &ev);
+}
+
+/* The first run with a cartridge waits until the cartridge is on disk as used. */
+static void cartridge_recorded_before_run(void **state)
+{
+	struct harness *h = *state;
+	const struct engine_action *a;
+
+	harness_ready(h, "home", "face");
+	h->manual_answers = true;
+	press_only(h, true);
+	a = harness_find(h, ENGINE_ACTION_CARTRIDGE_USED);
+	assert_non_null(a);
+	assert_int_equal(a->cartridge, 0x1111);
+	assert_false(harness_motor_ran(h));
+	assert_false(harness_motor_on(h));
+	cartridge_recorded(h, 0x1111, true, NULL);
+	assert_true(harness_motor_ran(h));
+	assert_true(harness_motor_on(h));
+	/* Later presses with the recorded cartridge run in the press's step. */
+	press_only(h, false);
+	press_only(h, true);
+	assert_true(harness_motor_ran(h));
+	assert_null(harness_find(h, ENGINE_ACTION_CARTRIDGE_USED));
+}
+
+static void cartridge_not_recorded_refuses_the_press(void **state)
+{
+	struct harness *h = *state;
+	const struct engine_record *r;
+
+	harness_ready(h, "home", "face");
+	h->manual_answers = true;
+	press_only(h, true);
+	cartridge_recorded(h, 0x1111, false, "No space left on device");
+	assert_false(harness_motor_ran(h));
+	assert_false(harness_motor_on(h));
+	r = harness_find_record(h, ENGINE_RECORD_MOTOR_REFUSED);
+	assert_non_null(r);
+	assert_int_equal(r->reason, ENGINE_REASON_CARTRIDGE_NOT_RECORDED);
+	assert_non_null(strstr(r->detail, "No space left on device"));
+	/* Locked out until released; then it asks to record again. */
+	press_only(h, true);
+	assert_null(harness_find(h, ENGINE_ACTION_CARTRIDGE_USED));
+	press_only(h, false);
+	press_only(h, true);
+	assert_non_null(harness_find(h, ENGINE_ACTION_CARTRIDGE_USED));
+}
+
+/* A momentary press released before the save answered is over. */
+static void cartridge_recorded_after_release_does_not_run(void **state)
+{
+	struct harness *h = *state;
+
+	harness_ready(h, "home", "face");
+	h->manual_answers = true;
+	press_only(h, true);
+	press_only(h, false);
+	cartridge_recorded(h, 0x1111, true, NULL);
+	assert_false(harness_motor_ran(h));
+	assert_false(harness_motor_on(h));
+	/* It is recorded now: the next press runs at once. */
+	press_only(h, true);
+	assert_true(harness_motor_ran(h));
+}
+
+static void cartridge_recorded_after_a_lost_condition_does_not_run(void **state)
+{
+	struct harness *h = *state;
+	struct engine_event ev = { .kind = ENGINE_EVENT_PEN_STATUS };
+
+	harness_ready(h, "home", "face");
+	h->manual_answers = true;
+	press_only(h, true);
+	ev.pen_status.fault_bits = PEN_FAULT_OVERTEMP;
+	ev.pen_status.battery_percent = 50;
+	harness_step_only(h, &ev);
+	cartridge_recorded(h, 0x1111, true, NULL);
+	assert_false(harness_motor_ran(h));
+	assert_false(harness_motor_on(h));
+}
+
+/* The motor-start record says the pen took the RUN. */
+static void motor_start_recorded_on_run_confirmed(void **state)
+{
+	struct harness *h = *state;
+	uint16_t seq;
+
+	harness_ready(h, "home", "face");
+	h->manual_answers = true;
+	press_only(h, true);
+	cartridge_recorded(h, 0x1111, true, NULL);
+	assert_true(harness_motor_ran(h));
+	assert_null(harness_find_record(h, ENGINE_RECORD_MOTOR_START));
+	seq = harness_last_seq(h);
+	run_confirmed(h, (uint16_t)(seq - 1)); /* not this RUN */
+	assert_null(harness_find_record(h, ENGINE_RECORD_MOTOR_START));
+	run_confirmed(h, seq);
+	assert_non_null(harness_find_record(h, ENGINE_RECORD_MOTOR_START));
+	run_confirmed(h, seq); /* once */
+	assert_null(harness_find_record(h, ENGINE_RECORD_MOTOR_START));
+}
+
+/* A RUN the pen refused is recorded as refused, never as a motor start;
+ * the pen stays trusted and the pedal must be released. */
+static void refused_run_is_not_a_motor_start(void **state)
+{
+	struct harness *h = *state;
+	const struct engine_record *r;
+
+	harness_ready(h, "home", "face");
+	h->manual_answers = true;
+	press_only(h, true);
+	cartridge_recorded(h, 0x1111, true, NULL);
+	assert_true(harness_motor_ran(h));
+	run_refused(h, ENGINE_PEN_REFUSAL_FAULT_ACTIVE);
+	assert_null(harness_find_record(h, ENGINE_RECORD_MOTOR_START));
+	assert_null(harness_find_record(h, ENGINE_RECORD_MOTOR_STOP));
+	r = harness_find_record(h, ENGINE_RECORD_MOTOR_REFUSED);
+	assert_non_null(r);
+	assert_int_equal(r->reason, ENGINE_REASON_PEN_REFUSED);
+	assert_non_null(strstr(r->detail, "fault"));
+	assert_false(harness_motor_on(h));
+	assert_null(harness_find(h, ENGINE_ACTION_DROP_LINK));
+	harness_advance(h, SEC);
+	assert_non_null(harness_find(h, ENGINE_ACTION_HEARTBEAT));
+	press_only(h, true);
+	assert_false(harness_motor_ran(h));
+	press_only(h, false);
+	press_only(h, true);
+	assert_true(harness_motor_ran(h));
+}
+
+/* The link could not carry a write: as a protocol error, but named for what it is. */
+static void link_error_stops_and_drops_the_link(void **state)
+{
+	struct harness *h = *state;
+	struct engine_event ev = { .kind = ENGINE_EVENT_PEN_LINK_ERROR };
+	const struct engine_record *r;
+
+	harness_ready(h, "home", "face");
+	harness_pedal(h, true);
+	ev.lost.reason = "Control write: org.bluez.Error.Failed";
+	harness_step(h, &ev);
+	assert_int_equal(h->out.actions[0].kind, ENGINE_ACTION_MOTOR_STOP);
+	assert_int_equal(harness_stop_reason(h), ENGINE_REASON_PEN_LINK_ERROR);
+	r = harness_find_record(h, ENGINE_RECORD_FAULT);
+	assert_int_equal(r->reason, ENGINE_REASON_PEN_LINK_ERROR);
+	assert_string_equal(r->detail, "Control write: org.bluez.Error.Failed");
+	assert_non_null(harness_find(h, ENGINE_ACTION_DROP_LINK));
+	harness_advance(h, SEC);
+	assert_null(harness_find(h, ENGINE_ACTION_HEARTBEAT));
+	harness_pedal(h, false);
+	harness_pedal(h, true);
+	assert_int_equal(harness_find_record(h, ENGINE_RECORD_MOTOR_REFUSED)->reason,
+			 ENGINE_REASON_PEN_LINK_ERROR);
+}
+
+static void used_list_untrusted_refuses_sessions_until_acknowledged(void **state)
+{
+	struct harness *h = *state;
+	struct engine_event ack = { .kind = ENGINE_EVENT_STATE_ACKNOWLEDGED, .caller = "uid 1000" };
+	struct engine_snapshot s;
+	const struct engine_record *r;
+
+	engine_set_used_list_untrusted(h->engine, "line 4: not a cartridge id");
+	harness_pedal(h, false);
+	harness_connect(h, 0x1111, 3000);
+	engine_get_snapshot(h->engine, h->now, &s);
+	assert_true(s.used_list_untrusted);
+	assert_int_equal(harness_start_session(h, "home", "face")->refusal,
+			 ENGINE_REASON_USED_LIST_UNTRUSTED);
+	assert_non_null(strstr(harness_find_record(h, ENGINE_RECORD_SESSION_REFUSED)->detail,
+			       "line 4"));
+	harness_step(h, &ack);
+	r = harness_find_record(h, ENGINE_RECORD_STATE_ACKNOWLEDGED);
+	assert_non_null(r);
+	assert_non_null(strstr(r->detail, "uid 1000"));
+	engine_get_snapshot(h->engine, h->now, &s);
+	assert_false(s.used_list_untrusted);
+	assert_int_equal(harness_start_session(h, "home", "face")->refusal, ENGINE_REASON_NONE);
+}
+
+static void role_denied_group_refuses_the_session(void **state)
+{
+	struct harness *h = *state;
+	struct engine_event ev = { .kind = ENGINE_EVENT_SESSION_START };
+	const struct engine_record *r;
+
+	ev.session_start.session_id = "s1";
+	ev.session_start.operator_name = "alice";
+	ev.session_start.role = "dermatologist";
+	ev.session_start.area = "face";
+	ev.session_start.contraindications_checked = true;
+	ev.session_start.role_denied_group = "penctl-dermatologist";
+	harness_step(h, &ev);
+	assert_int_equal(harness_reply(h)->refusal, ENGINE_REASON_ROLE_NOT_PERMITTED);
+	r = harness_find_record(h, ENGINE_RECORD_SESSION_REFUSED);
+	assert_int_equal(r->reason, ENGINE_REASON_ROLE_NOT_PERMITTED);
+	assert_non_null(strstr(r->detail, "penctl-dermatologist"));
+	ev.session_start.role_denied_group = NULL;
+	harness_step(h, &ev);
+	assert_int_equal(harness_reply(h)->refusal, ENGINE_REASON_NONE);
+}
+
+static const char lower_limit_text[] =
+	"[Role aesthetician]\nMaxDepthMm=0.8\n[Area face]\nMaxDepthMm=1.5\n";
+
+/* A reload lowers the limit under the running depth: the pen's measured
+ * depth from before the new depth is no fault, and the next press runs. */
+static void reload_lowering_limit_keeps_no_stale_depth_fault(void **state)
+{
+	struct harness *h = *state;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(penctl_config) lower = penctl_config_load_from_data(lower_limit_text, "reload",
+								      &error);
+	struct engine_event ev = { .kind = ENGINE_EVENT_CONFIG_RELOAD };
+	struct pen_status st;
+
+	assert_non_null(lower);
+	harness_ready(h, "aesthetician", "face");
+	assert_int_equal(harness_depth(h, 1200)->refusal, ENGINE_REASON_NONE);
+	harness_pedal(h, true);
+	st = running_status(h, true, 1200);
+	harness_status(h, &st);
+	assert_int_equal(harness_stop_reason(h), -1);
+	ev.config = lower;
+	harness_step(h, &ev);
+	assert_int_equal(h->out.actions[0].kind, ENGINE_ACTION_MOTOR_STOP);
+	assert_int_equal(harness_stop_reason(h), ENGINE_REASON_LIMIT_LOWERED);
+	assert_null(harness_find_record(h, ENGINE_RECORD_FAULT));
+	/* The pen, stopping, still measures the old depth; then it falls silent. */
+	st = running_status(h, false, 1200);
+	harness_status(h, &st);
+	assert_null(harness_find_record(h, ENGINE_RECORD_FAULT));
+	harness_pedal(h, false);
+	harness_pedal(h, true);
+	assert_true(harness_motor_ran(h));
+	/* Running at the new depth. */
+	st = running_status(h, true, 800);
+	harness_status(h, &st);
+	assert_int_equal(harness_stop_reason(h), -1);
+	assert_true(harness_motor_on(h));
+	ev.config = h->config;
+	harness_step(h, &ev);
+}
+
+/* ... but a measured depth above the old one, or the old one measured after
+ * the pen took a later Control, is still a fault. */
+static void too_deep_after_lowering_still_faults(void **state)
+{
+	struct harness *h = *state;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(penctl_config) lower = penctl_config_load_from_data(lower_limit_text, "reload",
+								      &error);
+	struct engine_event ev = { .kind = ENGINE_EVENT_CONFIG_RELOAD };
+	struct pen_status st;
+	uint16_t stop_seq;
+
+	assert_non_null(lower);
+	harness_ready(h, "aesthetician", "face");
+	assert_int_equal(harness_depth(h, 1200)->refusal, ENGINE_REASON_NONE);
+	harness_pedal(h, true);
+	ev.config = lower;
+	harness_step(h, &ev);
+	stop_seq = harness_last_seq(h);
+	st = running_status(h, false, 1300);
+	harness_status(h, &st);
+	assert_int_equal(harness_find_record(h, ENGINE_RECORD_FAULT)->reason,
+			 ENGINE_REASON_PEN_DEPTH_ABOVE_LIMIT);
+	st.depth_um = 1200;
+	harness_status(h, &st);
+	assert_non_null(harness_find_record(h, ENGINE_RECORD_FAULT_CLEARED));
+	harness_pedal(h, false);
+	harness_pedal(h, true);
+	assert_true(harness_motor_ran(h));
+	assert_true(harness_last_seq(h) != stop_seq);
+	/* The pen took the RUN written after the depth, yet measures the old depth. */
+	st = running_status(h, true, 1200);
+	harness_status(h, &st);
+	assert_int_equal(harness_stop_reason(h), ENGINE_REASON_PEN_DEPTH_ABOVE_LIMIT);
+	assert_int_equal(harness_find_record(h, ENGINE_RECORD_FAULT)->limit_um, 800);
+	ev.config = h->config;
+	harness_step(h, &ev);
+}
+
+/* The same cartridge read again with a lower limit stops as a reload does. */
+static void cartridge_reread_with_lower_limit_stops(void **state)
+{
+	struct harness *h = *state;
+	struct engine_event ev = { .kind = ENGINE_EVENT_PEN_CARTRIDGE };
+
+	harness_ready(h, "aesthetician", "face");
+	assert_int_equal(harness_depth(h, 1200)->refusal, ENGINE_REASON_NONE);
+	harness_pedal(h, true);
+	ev.pen_cartridge.id = 0x1111;
+	ev.pen_cartridge.needle_count = 12;
+	ev.pen_cartridge.max_depth_um = 800;
+	harness_step(h, &ev);
+	assert_int_equal(harness_stop_reason(h), ENGINE_REASON_LIMIT_LOWERED);
+	assert_int_equal(h->out.actions[0].kind, ENGINE_ACTION_MOTOR_STOP);
+	assert_int_equal(harness_find(h, ENGINE_ACTION_SET_DEPTH)->depth_um, 800);
+	assert_false(harness_motor_on(h));
+	harness_pedal(h, true);
+	assert_false(harness_motor_ran(h));
+	harness_pedal(h, false);
+	harness_pedal(h, true);
+	assert_true(harness_motor_ran(h));
+}
+
+/* Names cut to fit their field are cut between characters, never inside one. */
+static void session_texts_cut_on_a_character_boundary(void **state)
+{
+	struct harness *h = *state;
+	struct engine_event ev = { .kind = ENGINE_EVENT_SESSION_START };
+	g_autoptr(GString) ref = g_string_new(NULL);
+	g_autoptr(GString) id = g_string_new(NULL);
+	struct engine_snapshot s;
+
+	for (int i = 0; i < 40; i++)
+		g_string_append(ref, "\xc3\xa9"); /* é: 2 bytes */
+	for (int i = 0; i < 30; i++)
+		g_string_append(id, "\xe2\x82\xac"); /* €: 3 bytes */
+	ev.session_start.session_id = id->str;
+	ev.session_start.operator_name = "Zo\xc3\xab";
+	ev.session_start.role = "home";
+	ev.session_start.area = "face";
+	ev.session_start.client_ref = ref->str;
+	ev.session_start.contraindications_checked = true;
+	harness_pedal(h, false);
+	harness_step(h, &ev);
+	assert_int_equal(harness_reply(h)->refusal, ENGINE_REASON_NONE);
+	engine_get_snapshot(h->engine, h->now, &s);
+	assert_true(g_utf8_validate(s.client_ref, -1, NULL));
+	assert_int_equal(strlen(s.client_ref), 62); /* 31 × é: the 63rd byte would split one */
+	assert_true(g_utf8_validate(s.session_id, -1, NULL));
+	assert_int_equal(strlen(s.session_id), 63); /* 21 × € */
+	assert_string_equal(s.operator_name, "Zo\xc3\xab");
+	assert_true(g_utf8_validate(harness_reply(h)->message, -1, NULL));
+}
+
+/* Bytes that are no UTF-8 never reach a record as they came. */
+static void session_texts_are_valid_utf8(void **state)
+{
+	struct harness *h = *state;
+	struct engine_event ev = { .kind = ENGINE_EVENT_SESSION_START };
+	struct engine_snapshot s;
+
+	ev.session_start.session_id = "s\xff\xfe";
+	ev.session_start.operator_name = "alice";
+	ev.session_start.role = "home";
+	ev.session_start.area = "face";
+	ev.session_start.client_ref = "\xc3";
+	ev.session_start.contraindications_checked = true;
+	harness_step(h, &ev);
+	assert_int_equal(harness_reply(h)->refusal, ENGINE_REASON_NONE);
+	engine_get_snapshot(h->engine, h->now, &s);
+	assert_true(g_utf8_validate(s.session_id, -1, NULL));
+	assert_true(g_utf8_validate(s.client_ref, -1, NULL));
+}
+
+/* In every step that stops the motor, the STOP is the first thing done. */
+static void stop_is_the_first_action(void **state)
+{
+	struct harness *h = *state;
+	struct engine_event lost = { .kind = ENGINE_EVENT_PEDAL_LOST };
+	struct engine_event err = { .kind = ENGINE_EVENT_PEN_PROTOCOL_ERROR };
+
+	harness_ready(h, "home", "face");
+	harness_pedal(h, true);
+	lost.lost.reason = "gone";
+	harness_step(h, &lost);
+	assert_int_equal(h->out.actions[0].kind, ENGINE_ACTION_MOTOR_STOP);
+	harness_pedal(h, false);
+	harness_pedal(h, true);
+	err.lost.reason = "bad status";
+	harness_step(h, &err);
+	assert_int_equal(h->out.actions[0].kind, ENGINE_ACTION_MOTOR_STOP);
+	assert_true(harness_find(h, ENGINE_ACTION_DROP_LINK) > &h->out.actions[0]);
+}
+
+
+/* Found by the explorer: a save nobody asked for (or an old answer) never
+ * makes a cartridge of an earlier session this session's own. */
+static void unasked_cartridge_save_never_unlocks_a_used_cartridge(void **state)
+{
+	struct harness *h = *state;
+
+	engine_mark_cartridge_used(h->engine, 0x7777);
+	harness_pedal(h, false);
+	assert_int_equal(harness_start_session(h, "home", "face")->refusal, ENGINE_REASON_NONE);
+	harness_connect(h, 0x7777, 3000);
+	h->manual_answers = true;
+	cartridge_recorded(h, 0x7777, true, NULL);
+	press_only(h, true);
+	assert_false(harness_motor_ran(h));
+	assert_null(harness_find(h, ENGINE_ACTION_CARTRIDGE_USED));
+	assert_int_equal(harness_find_record(h, ENGINE_RECORD_MOTOR_REFUSED)->reason,
+			 ENGINE_REASON_CARTRIDGE_USED);
+}
+
+
+/* Found by the fuzzer: a cartridge whose limit is below the pen's least
+ * depth gets no depth above its limit sent to the pen. */
+static void no_depth_above_the_limit_is_sent(void **state)
+{
+	struct harness *h = *state;
+	const struct engine_action *a;
+
+	harness_ready(h, "home", "face");
+	harness_disconnect(h);
+	harness_connect(h, 0x2222, 50);
+	a = harness_find(h, ENGINE_ACTION_SET_DEPTH);
+	assert_true(a == NULL || a->depth_um <= 50);
+	harness_pedal(h, true);
+	assert_false(harness_motor_ran(h));
+}
+
+
+/* Found by the fuzzer: a cartridge limit below the pen's least depth
+ * (0.1 mm) left a session depth the pen was never told, and the motor ran
+ * at whatever depth the pen had. */
+static void limit_below_the_pens_least_depth_never_runs(void **state)
+{
+	struct harness *h = *state;
+
+	harness_pedal(h, false);
+	harness_connect(h, 0x2222, 15);
+	assert_int_equal(harness_start_session(h, "home", "face")->refusal, ENGINE_REASON_NONE);
+	assert_null(harness_find(h, ENGINE_ACTION_SET_DEPTH));
+	harness_pedal(h, true);
+	assert_false(harness_motor_ran(h));
+	assert_int_equal(harness_find_record(h, ENGINE_RECORD_MOTOR_REFUSED)->reason,
+			 ENGINE_REASON_DEPTH_ABOVE_LIMIT);
+}
+
+
+/* Latching: the press that waits for its cartridge latches the motor on
+ * once saved, released or not; a second press before that takes it back. */
+static void latching_first_run_waits_for_the_cartridge(void **state)
+{
+	struct harness *h = latching_ready();
+
+	(void)state;
+	h->manual_answers = true;
+	press_only(h, true);
+	assert_non_null(harness_find(h, ENGINE_ACTION_CARTRIDGE_USED));
+	press_only(h, false);
+	cartridge_recorded(h, 0x1111, true, NULL);
+	assert_true(harness_motor_ran(h));
+	assert_true(harness_motor_on(h));
+	harness_free(h);
+
+	h = latching_ready();
+	h->manual_answers = true;
+	press_only(h, true);
+	press_only(h, false);
+	press_only(h, true); /* changed their mind */
+	cartridge_recorded(h, 0x1111, true, NULL);
+	assert_false(harness_motor_ran(h));
+	assert_false(harness_motor_on(h));
+	harness_free(h);
+}
+
 #define NAMED(n, f) { n, f, setup, teardown, NULL }
 
 int main(void)
@@ -1133,6 +1629,37 @@ int main(void)
 		      summary_counts_time_strokes_and_stops),
 		NAMED("/session/requests-need-session-and-pen", requests_need_a_session_and_a_pen),
 		NAMED("/names/stable", names_are_stable),
+		NAMED("/safety/cartridge-recorded-before-run", cartridge_recorded_before_run),
+		NAMED("/pedal/latching/first-run-waits-for-the-cartridge",
+		      latching_first_run_waits_for_the_cartridge),
+		NAMED("/safety/cartridge-not-recorded-refuses-press",
+		      cartridge_not_recorded_refuses_the_press),
+		NAMED("/safety/cartridge-recorded-after-release-does-not-run",
+		      cartridge_recorded_after_release_does_not_run),
+		NAMED("/safety/cartridge-recorded-after-lost-condition-does-not-run",
+		      cartridge_recorded_after_a_lost_condition_does_not_run),
+		NAMED("/safety/motor-start-recorded-on-run-confirmed",
+		      motor_start_recorded_on_run_confirmed),
+		NAMED("/safety/refused-run-is-not-a-motor-start", refused_run_is_not_a_motor_start),
+		NAMED("/safety/link-error-stops-and-drops-link", link_error_stops_and_drops_the_link),
+		NAMED("/safety/used-list-untrusted-refuses-sessions-until-acknowledged",
+		      used_list_untrusted_refuses_sessions_until_acknowledged),
+		NAMED("/safety/role-denied-group-refuses-session", role_denied_group_refuses_the_session),
+		NAMED("/safety/stop-is-the-first-action", stop_is_the_first_action),
+		NAMED("/safety/rule5/reload-lowering-limit-no-stale-depth-fault",
+		      reload_lowering_limit_keeps_no_stale_depth_fault),
+		NAMED("/safety/rule5/too-deep-after-lowering-still-faults",
+		      too_deep_after_lowering_still_faults),
+		NAMED("/safety/rule9/cartridge-reread-lower-limit-stops-motor",
+		      cartridge_reread_with_lower_limit_stops),
+		NAMED("/session/texts-cut-on-a-character-boundary",
+		      session_texts_cut_on_a_character_boundary),
+		NAMED("/session/texts-are-valid-utf8", session_texts_are_valid_utf8),
+		NAMED("/safety/rule4/no-depth-above-the-limit-is-sent", no_depth_above_the_limit_is_sent),
+		NAMED("/safety/rule4/limit-below-the-pens-least-depth-never-runs",
+		      limit_below_the_pens_least_depth_never_runs),
+		NAMED("/safety/unasked-cartridge-save-never-unlocks-a-used-cartridge",
+		      unasked_cartridge_save_never_unlocks_a_used_cartridge),
 	};
 
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);

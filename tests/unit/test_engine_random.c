@@ -47,6 +47,14 @@ struct world {
 	int64_t motor_since;
 	int64_t needling_us;
 	uint32_t depth_um;
+	/* The depth the pen was last told on this link (0 = unknown).  After a
+	 * lowering, until a Status shows the pen applied it (its measured depth
+	 * at most the new one, or it echoes a Control sent since), the depth
+	 * before is in force: a measurement up to it is not above the limit. */
+	uint32_t pen_depth_um;
+	bool settling;
+	uint32_t depth_before_um;
+	uint16_t settle_seq;
 	uint16_t last_seq;
 	int64_t deadline;
 	/* armed: the pedal was seen released since the last lock-out */
@@ -131,6 +139,14 @@ static void absorb_actions(struct world *w, struct harness *h, const struct engi
 		case ENGINE_ACTION_SET_DEPTH:
 			CHECK(w->session_open || ev->kind == ENGINE_EVENT_SESSION_START);
 			w->depth_um = a->depth_um;
+			if (w->pen_depth_um > a->depth_um) {
+				w->depth_before_um = w->settling ? MAX(w->depth_before_um,
+								       w->pen_depth_um)
+								 : w->pen_depth_um;
+				w->settling = true;
+				w->settle_seq = (uint16_t)(w->last_seq + 1);
+			}
+			w->pen_depth_um = a->depth_um;
 			break;
 		case ENGINE_ACTION_ARM_TIMER:
 			w->deadline = a->deadline_us;
@@ -188,7 +204,7 @@ static void check_rule1(const struct world *w, const struct harness *h)
 	CHECK(w->cartridge.id != 0);
 	CHECK(!g_hash_table_contains(w->used_before_session, &w->cartridge.id));
 	CHECK(w->depth_um <= limit_of(w));
-	CHECK(w->measured_um <= limit_of(w));
+	CHECK(w->measured_um <= MAX(limit_of(w), w->settling ? w->depth_before_um : 0));
 	CHECK(needling_now(w, h->now) < 60 * SEC);
 	CHECK(h->now - w->session_start < 180 * SEC);
 	if (w->latching)
@@ -279,6 +295,8 @@ static void random_event(struct world *w, struct harness *h, GRand *rng,
 		w->cartridge = ev->pen_connected.cartridge;
 		w->pen_faults = 0;
 		w->measured_um = 0;
+		w->pen_depth_um = 0;
+		w->settling = false;
 		lock_out(w);
 	} else if (pick < 42) {
 		ev->kind = ENGINE_EVENT_PEN_DISCONNECTED;
@@ -299,6 +317,11 @@ static void random_event(struct world *w, struct harness *h, GRand *rng,
 		if (w->pen_connected) {
 			w->pen_faults = st->fault_bits;
 			w->measured_um = st->depth_um;
+			if (w->settling &&
+			    (st->depth_um <= w->pen_depth_um ||
+			     (uint16_t)(st->control_seq - w->settle_seq) <
+			     (uint16_t)(w->last_seq + 1 - w->settle_seq)))
+				w->settling = false;
 		}
 	} else if (pick < 60) {
 		ev->kind = ENGINE_EVENT_PEN_CARTRIDGE;
@@ -326,6 +349,17 @@ static void random_event(struct world *w, struct harness *h, GRand *rng,
 		ev->lost.reason = "random";
 		if (w->pen_connected)
 			w->pen_compatible = false;
+	} else if (pick < 82 && g_rand_boolean(rng)) {
+		/* The pen refuses a RUN (documented), or a write cannot reach it. */
+		if (g_rand_boolean(rng)) {
+			ev->kind = ENGINE_EVENT_PEN_RUN_REFUSED;
+			ev->pen_refusal = (uint8_t)g_rand_int_range(rng, 0x80, 0x84);
+		} else {
+			ev->kind = ENGINE_EVENT_PEN_LINK_ERROR;
+			ev->lost.reason = "random";
+			if (w->pen_connected)
+				w->pen_compatible = false;
+		}
 	} else if (pick < 82) {
 		ev->kind = ENGINE_EVENT_SPEED_REQUEST;
 		ev->speed = (uint16_t)g_rand_int_range(rng, 0, 300);

@@ -314,6 +314,22 @@ static void treatment_step(struct treatment *t, struct engine_event event)
 		built = from_engine_or_fail(&out.actions[i].record, &snapshot, NULL);
 		g_ptr_array_add(t->events, g_strdup(journal_record_get(built, "PENCTL_EVENT")));
 	}
+	/* As the daemon and a willing pen answer: the cartridge is saved, the RUN taken. */
+	for (unsigned i = 0; i < out.n_actions; i++) {
+		struct engine_event answer = { .kind = ENGINE_EVENT_TICK };
+
+		if (out.actions[i].kind == ENGINE_ACTION_CARTRIDGE_USED) {
+			answer.kind = ENGINE_EVENT_CARTRIDGE_RECORDED;
+			answer.cartridge_recorded.cartridge = out.actions[i].cartridge;
+			answer.cartridge_recorded.saved = true;
+		} else if (out.actions[i].kind == ENGINE_ACTION_MOTOR_RUN) {
+			answer.kind = ENGINE_EVENT_PEN_RUN_CONFIRMED;
+			answer.run_seq = out.actions[i].motor.seq;
+		} else {
+			continue;
+		}
+		treatment_step(t, answer);
+	}
 }
 
 static bool events_contain(const GPtrArray *events, const char *event)

@@ -50,6 +50,17 @@ static void step(struct rig *r, struct engine_event *event)
 			r->last_stop = out.actions[i].motor.reason;
 		}
 	}
+	/* As the daemon does: a first run waits until the cartridge is saved. */
+	for (unsigned i = 0; i < out.n_actions; i++) {
+		if (out.actions[i].kind == ENGINE_ACTION_CARTRIDGE_USED) {
+			struct engine_event saved = { .kind = ENGINE_EVENT_CARTRIDGE_RECORDED,
+						      .time_us = r->now };
+
+			saved.cartridge_recorded.cartridge = out.actions[i].cartridge;
+			saved.cartridge_recorded.saved = true;
+			step(r, &saved);
+		}
+	}
 }
 
 /* The daemon's glue: each debounced event becomes one engine event. */

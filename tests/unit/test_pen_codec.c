@@ -891,6 +891,21 @@ static void test_names(void **state)
 	assert_string_equal(pen_fault_to_string((enum pen_fault)(1u << 7)), "unknown");
 }
 
+/* §3.1, §9: the four documented refusals of a RUN, and nothing else. */
+static void test_run_refusals(void **state)
+{
+	(void)state;
+	assert_string_equal(pen_att_error_to_string(0x80), "depth-above-cartridge");
+	assert_string_equal(pen_att_error_to_string(0x81), "fault-active");
+	assert_string_equal(pen_att_error_to_string(0x82), "no-cartridge");
+	assert_string_equal(pen_att_error_to_string(0x83), "no-heartbeat");
+	assert_string_equal(pen_att_error_to_string(0x84), "unknown");
+	assert_string_equal(pen_att_error_to_string(0x13), "unknown");
+	for (unsigned code = 0; code < 256; code++)
+		assert_int_equal(pen_att_error_is_run_refusal((uint8_t)code),
+				 code >= 0x80 && code <= 0x83);
+}
+
 #define T(name, fn) { name, fn, NULL, NULL, NULL }
 #define TS(name, fn, st) { name, fn, NULL, NULL, (void *)(st) }
 #define GENERIC_PARSE(prefix, c) \
@@ -960,6 +975,7 @@ int main(void)
 		T("/protocol/battery-level/range", test_battery_range),
 
 		T("/protocol/names", test_names),
+		T("/protocol/run-refusals", test_run_refusals),
 	};
 
 	return cmocka_run_group_tests_name("pen-codec", tests, NULL, NULL);

@@ -283,6 +283,70 @@ static void test_refused_control_write_stops_running_motor(void **state)
 	expect_motor_event(m, false, PEN_STOP_COMMAND, T0 + MS, 8);
 }
 
+/* docs/pen-protocol.md §3.1: the first refusal that applies, in order. */
+static void test_run_refusals_in_documented_order(void **state)
+{
+	struct pensim_model *m = *state;
+	struct pen_cartridge none = { 0 };
+	struct pen_cartridge shallow = { .id = 0x42, .needle_count = 9, .max_depth_um = 300 };
+
+	/* No cartridge (cartridge-missing set too), overtemp, no heartbeat. */
+	assert_int_equal(pensim_model_set_cartridge(m, &none, T0), 0);
+	assert_int_equal(pensim_model_set_faults(m, PEN_FAULT_OVERTEMP, T0), 0);
+	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 1, T0), PEN_ATT_NO_CARTRIDGE);
+	/* A cartridge shallower than the set 500 um: the fault still wins. */
+	assert_int_equal(pensim_model_set_cartridge(m, &shallow, T0 + MS), 0);
+	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 2, T0 + MS), PEN_ATT_FAULT_ACTIVE);
+	assert_int_equal(pensim_model_set_faults(m, 0, T0 + 2 * MS), 0);
+	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 3, T0 + 2 * MS),
+			 PEN_ATT_DEPTH_ABOVE_CARTRIDGE);
+	assert_int_equal(send_depth(m, 300, T0 + 3 * MS), PENSIM_ATT_OK);
+	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 4, T0 + 3 * MS), PEN_ATT_NO_HEARTBEAT);
+	assert_int_equal(run_armed(m, 5, T0 + 4 * MS), PENSIM_ATT_OK);
+}
+
+/* §3.1, §4: a refused Control write is not applied; control_seq keeps the
+ * last applied one and no Status is owed while the motor stays stopped. */
+static void test_refused_run_keeps_control_seq_and_owes_no_status(void **state)
+{
+	struct pensim_model *m = *state;
+
+	assert_int_equal(send_control(m, PEN_CONTROL_STOP, 8, T0), PENSIM_ATT_OK);
+	assert_true(pensim_model_take_status_notify(m));
+	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 9, T0 + MS), PEN_ATT_NO_HEARTBEAT);
+	assert_int_equal(status_of(m).control_seq, 8);
+	assert_false(pensim_model_take_status_notify(m));
+	expect_no_motor_event(m);
+}
+
+/* §3.7, §5: only a Heartbeat arms the watchdog. */
+static void test_watchdog_write_does_not_arm(void **state)
+{
+	struct pensim_model *m = *state;
+
+	send_watchdog(m, 2000, T0);
+	assert_false(pensim_model_watchdog_armed(m));
+	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 1, T0 + MS), PEN_ATT_NO_HEARTBEAT);
+	send_heartbeat(m, 1, T0 + 2 * MS);
+	assert_true(pensim_model_watchdog_armed(m));
+	assert_int_equal(send_control(m, PEN_CONTROL_RUN, 2, T0 + 1900 * MS), PENSIM_ATT_OK);
+}
+
+/* §3.4: stopped, Status.depth_um is where the needle stop is (the set
+ * depth), before the first run as after a stop; speed is 0. */
+static void test_measured_depth_while_stopped_is_the_set_depth(void **state)
+{
+	struct pensim_model *m = *state;
+
+	assert_int_equal(status_of(m).depth_um, 500);
+	assert_int_equal(send_depth(m, 800, T0), PENSIM_ATT_OK);
+	assert_int_equal(status_of(m).depth_um, 800);
+	assert_int_equal(run_armed(m, 1, T0 + MS), PENSIM_ATT_OK);
+	assert_int_equal(send_control(m, PEN_CONTROL_STOP, 2, T0 + 2 * MS), PENSIM_ATT_OK);
+	assert_int_equal(status_of(m).depth_um, 800);
+	assert_int_equal(status_of(m).speed, 0);
+}
+
 static void test_watchdog_out_of_range_refused(void **state)
 {
 	struct pensim_model *m = *state;
@@ -535,6 +599,12 @@ int main(void)
 			 test_watchdog_write_restarts_running_timer),
 		PEN_TEST("/pensim/watchdog/run-needs-heartbeat",
 			 test_run_refused_without_recent_heartbeat),
+		PEN_TEST("/pensim/watchdog/write-does-not-arm", test_watchdog_write_does_not_arm),
+		PEN_TEST("/pensim/control/refusal-order", test_run_refusals_in_documented_order),
+		PEN_TEST("/pensim/control/refused-run-keeps-seq",
+			 test_refused_run_keeps_control_seq_and_owes_no_status),
+		PEN_TEST("/pensim/status/depth-while-stopped",
+			 test_measured_depth_while_stopped_is_the_set_depth),
 		PEN_TEST("/pensim/watchdog/reset-per-connection",
 			 test_new_connection_resets_watchdog),
 		PEN_TEST("/pensim/control/refused-write-stops-motor",
