@@ -76,8 +76,8 @@ cleanup() {
 	work=""
 }
 trap 'cleanup' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'echo "fresh: interrupted; cleaning up"; exit 130' INT
+trap 'echo "fresh: terminated; cleaning up"; exit 143' TERM
 
 mount_in() { # TYPE-ARGS... TARGET (the last argument)
 	for target; do :; done
