@@ -99,7 +99,7 @@ test-system:
 # `make fuzz` runs each FUZZ_SECONDS on a copy of its corpus, `make
 # test-fuzz` 30 s each.  A crash fails and keeps the input (run.sh says where).
 fuzz-build:
-	CC=clang cmake -S . -B $(BUILD_FUZZ) -DPENCTL_FUZZ=ON -DPENCTL_TESTS=OFF \
+	CC=clang cmake -S . -B $(BUILD_FUZZ) -DPENCTL_WERROR=ON -DPENCTL_FUZZ=ON -DPENCTL_TESTS=OFF \
 		-DCMAKE_BUILD_TYPE=Debug >/dev/null
 	cmake --build $(BUILD_FUZZ) -j$(JOBS) --target penctl-fuzzers
 
