@@ -8,13 +8,21 @@
 BUILD ?= _build
 BUILD_ASAN ?= _build-asan
 BUILD_GPIOD2 ?= _build-gpiod2
+BUILD_FUZZ ?= _build-fuzz
 GPIOD2_PREFIX ?= $(CURDIR)/_gpiod2
 SYSTEM_CACHE ?= $(CURDIR)/_system-cache
+# Outside the clone: CI starts from a fresh clone each time and must not
+# rebuild the clean Debian root (~1 min and ~190 MB) every run.
+FRESH_CACHE ?= /var/cache/penctld-tests/fresh
+# AUTO: tests only when their packages are there; `make test` says ON.
+PENCTL_TESTS ?= AUTO
+FUZZ_SECONDS ?= 300
 JOBS ?= $(shell nproc)
 CTEST = ctest --output-on-failure --no-tests=error
 
-.PHONY: all deps test-deps build demo test test-unit test-asan test-gpiod2 test-integration \
-	test-systemd test-system check-config install clean
+.PHONY: all deps test-deps build demo test test-unit test-asan test-integration-asan \
+	asan-build test-gpiod2 test-integration test-systemd test-system test-fresh \
+	fuzz test-fuzz fuzz-build check-config install clean
 
 all: build
 
@@ -27,7 +35,8 @@ test-deps:
 build: deps
 	# Prefix /usr: the paths compiled in (config, unit ExecStart) must match
 	# where the VM test bed and a Raspberry Pi install put things.
-	cmake -S . -B $(BUILD) -DPENCTL_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr >/dev/null
+	cmake -S . -B $(BUILD) -DPENCTL_WERROR=ON -DPENCTL_TESTS=$(PENCTL_TESTS) \
+		-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr >/dev/null
 	cmake --build $(BUILD) -j$(JOBS)
 
 check-config: build
@@ -42,9 +51,12 @@ demo: build
 		$(BUILD)/daemon/penctld --check-config --config daemon/penctld.conf; \
 	fi
 
+# What it costs (README.md has the parts' times): about 10 minutes with
+# warm caches, plus 30 s per fuzz target and the VM scenarios.
 test: test-deps
-	$(MAKE) --no-print-directory build
-	$(MAKE) --no-print-directory test-unit test-integration test-systemd test-asan test-gpiod2 test-system
+	$(MAKE) --no-print-directory build PENCTL_TESTS=ON
+	$(MAKE) --no-print-directory test-unit test-integration test-systemd test-asan \
+		test-integration-asan test-gpiod2 test-fuzz test-fresh test-system
 
 test-unit:
 	cd $(BUILD) && $(CTEST) -L '^unit$$' -j$(JOBS)
@@ -55,18 +67,25 @@ test-integration:
 test-systemd:
 	cd $(BUILD) && $(CTEST) -L '^systemd$$'
 
-# The unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
-test-asan:
-	cmake -S . -B $(BUILD_ASAN) -DPENCTL_WERROR=ON -DPENCTL_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+# The unit and integration tests again under AddressSanitizer and
+# UndefinedBehaviorSanitizer.
+asan-build:
+	cmake -S . -B $(BUILD_ASAN) -DPENCTL_WERROR=ON -DPENCTL_SANITIZE=ON -DPENCTL_TESTS=ON \
+		-DCMAKE_BUILD_TYPE=Debug >/dev/null
 	cmake --build $(BUILD_ASAN) -j$(JOBS)
+
+test-asan: asan-build
 	cd $(BUILD_ASAN) && $(CTEST) -L '^unit$$' -j$(JOBS)
+
+test-integration-asan: asan-build
+	cd $(BUILD_ASAN) && $(CTEST) -L '^integration$$'
 
 # A second configuration against libgpiod 2 (bookworm-backports, unpacked
 # into a private prefix; the system's libgpiod 1.6 stays as it is).
 test-gpiod2:
 	tools/libgpiod2-prefix.sh $(GPIOD2_PREFIX)
 	PKG_CONFIG_PATH=$$(echo $(GPIOD2_PREFIX)/usr/lib/*/pkgconfig) \
-		cmake -S . -B $(BUILD_GPIOD2) -DPENCTL_WERROR=ON >/dev/null
+		cmake -S . -B $(BUILD_GPIOD2) -DPENCTL_WERROR=ON -DPENCTL_TESTS=ON >/dev/null
 	cmake --build $(BUILD_GPIOD2) -j$(JOBS)
 	cd $(BUILD_GPIOD2) && $(CTEST) -L '^unit$$' -j$(JOBS)
 
@@ -76,8 +95,27 @@ test-system:
 		cd $(BUILD) && PENCTL_SYSTEM_CACHE=$(SYSTEM_CACHE) $(CTEST) -L '^system$$'; \
 	fi
 
+# libFuzzer targets (tests/fuzz), built with clang into $(BUILD_FUZZ):
+# `make fuzz` runs each FUZZ_SECONDS on a copy of its corpus, `make
+# test-fuzz` 30 s each.  A crash fails and keeps the input (run.sh says where).
+fuzz-build:
+	CC=clang cmake -S . -B $(BUILD_FUZZ) -DPENCTL_WERROR=ON -DPENCTL_FUZZ=ON -DPENCTL_TESTS=OFF \
+		-DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build $(BUILD_FUZZ) -j$(JOBS) --target penctl-fuzzers
+
+fuzz: test-deps fuzz-build
+	tests/fuzz/run.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
+
+test-fuzz: fuzz-build
+	tests/fuzz/run.sh $(BUILD_FUZZ) 30
+
+# The README's Raspberry Pi steps and `make build`, each in a clean Debian 12
+# root from a clone of the current commit (tests/fresh/run.sh).
+test-fresh:
+	tests/fresh/run.sh $(FRESH_CACHE)
+
 install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_GPIOD2)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_GPIOD2) $(BUILD_FUZZ)

@@ -5,15 +5,18 @@
 #
 # Installs, with apt-get, the Debian 12 packages penctld needs, and says
 # which.  Only missing packages are installed; nothing else is changed.
-#   build   compiler, CMake and the libraries penctld links
+#   build   compiler, make, CMake and the libraries penctld links: exactly
+#           what a build without tests needs (tests/fresh checks that in a
+#           clean Debian 12 root)
 #   test    + cmocka, a D-Bus daemon, python-dbusmock (integration tests),
-#           systemd-analyze (unit checks), groff (man page checks)
-#   system  + what the QEMU test bed needs (tests/system/setup-host.sh
-#           installs those itself; listed here so `make test` asks once)
+#           systemd-analyze (unit checks), groff (man page checks), clang
+#           with libFuzzer (tests/fuzz), mmdebstrap (tests/fresh)
+# The QEMU test bed's packages are installed by tests/system/setup-host.sh.
 set -eu
 
-build_pkgs="cmake gcc make pkg-config libglib2.0-dev libglib2.0-bin libbluetooth-dev libgpiod-dev"
-test_pkgs="libcmocka-dev dbus python3-dbusmock python3-dbus python3-gi bluez systemd groff-base man-db util-linux libxml2-utils dpkg-dev"
+build_pkgs="cmake gcc make pkg-config libglib2.0-dev libbluetooth-dev libgpiod-dev"
+test_pkgs="libcmocka-dev dbus python3-dbusmock python3-dbus python3-gi bluez systemd groff-base man-db util-linux libxml2-utils dpkg-dev
+	clang libclang-rt-14-dev mmdebstrap"
 
 case "${1:-build}" in
 build) want="$build_pkgs" ;;
