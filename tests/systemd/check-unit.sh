@@ -145,7 +145,15 @@ check_sysusers() {
 		grep -Eq "^$group:x:[0-9]+:(.*,)?penctld(,|$)" "$sys/etc/group" ||
 			die "penctld is not a member of $group: $(grep "^$group:" "$sys/etc/group")"
 	done
-	echo "PASS: sysusers creates penctld, penctl, gpio, bluetooth"
+	# Every group the shipped configuration binds a role or the supervisors
+	# to exists after install: a role nobody can join is a role nobody has.
+	local shipped=$root/usr/share/penctld/penctld.conf
+	[ -f "$shipped" ] || die "shipped defaults not installed: $shipped missing"
+	for group in $(sed -nE 's/^(Group|SupervisorGroup)=([^[:space:]]+).*/\2/p' "$shipped"); do
+		grep -q "^$group:x:" "$sys/etc/group" ||
+			die "the shipped config names group $group, which sysusers does not create"
+	done
+	echo "PASS: sysusers creates penctld, penctl, gpio, bluetooth and the role groups"
 }
 
 # --- the journal catalog ----------------------------------------------------
