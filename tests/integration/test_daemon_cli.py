@@ -601,6 +601,42 @@ class DamagedStateTest(DaemonCliTest):
         self.assertIn('uid=0', self.daemon_output())
 
 
+class InterruptedSessionTest(DaemonCliTest):
+    '''A session cut short (kill -9, a power cut) is closed in the journal
+    when penctld starts again, with what the state file knew.'''
+
+    def test_a_session_cut_short_is_closed_at_the_next_start(self):
+        self.wait_pen_connected()
+        session = self.start_session()
+        self.ok('depth', '0.4')
+        state_file = os.path.join(self.tmp, 'state', 'state')
+
+        def state_text():
+            with open(state_file, encoding='utf-8') as f:
+                return f.read()
+        self.wait_for('the open session in the state file', lambda: session in state_text())
+        self.daemon.kill()
+        self.daemon.wait()
+        self.daemon = None
+        self.daemon_log.close()
+        self.assertNotIn('session-interrupted', self.daemon_output())
+
+        self.start_daemon()
+        self.wait_for('the record of the interrupted session',
+                      lambda: 'session-interrupted' in self.daemon_output())
+        out = self.daemon_output()
+        line = next(l for l in out.splitlines() if 'session-interrupted' in l)
+        self.assertIn(session, line)
+        self.assertIn('ended by a daemon restart', out)
+        self.assertIn('alice', line)
+        # Closed once: the next start has nothing to close.
+        self.wait_for('the state file without the session', lambda: session not in state_text())
+        self.stop_daemon()
+        self.start_daemon()
+        self.wait_pen_connected()
+        self.assertNotIn('session-interrupted', self.daemon_output())
+
+
 class ReachabilityTest(DaemonCliTest):
     '''Exit 69 without a daemon; doctor and log work without one too.'''
 
