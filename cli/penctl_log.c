@@ -30,6 +30,13 @@ struct log_printer {
 	char *last_session;   /* penctl_log_last_session() */
 };
 
+/* One journalctl run: every record goes to FN, seen or not trusted. */
+struct journal_run {
+	journal_export_record_fn fn;
+	void *user_data;
+	unsigned records;     /* records read, trusted or not */
+};
+
 static void print_json_entry(GHashTable *fields)
 {
 	static const struct {
@@ -87,9 +94,6 @@ static void on_record(GHashTable *fields, void *user_data)
 {
 	struct log_printer *printer = user_data;
 
-	if (!written_by_penctld(fields))
-		return;
-
 	if (printer->json) {
 		print_json_entry(fields);
 	} else {
@@ -106,20 +110,27 @@ static void on_last_session(GHashTable *fields, void *user_data)
 	struct log_printer *printer = user_data;
 	const char *session = g_hash_table_lookup(fields, "PENCTL_SESSION");
 
-	if (!written_by_penctld(fields))
-		return;
 	if (session && session[0]) {
 		g_free(printer->last_session);
 		printer->last_session = g_strdup(session);
 	}
 }
 
+static void count_record(GHashTable *fields, void *user_data)
+{
+	struct journal_run *run = user_data;
+
+	run->records++;
+	run->fn(fields, run->user_data);
+}
+
 /* Run journalctl with ARGV and feed its output to a parser calling FN. */
 static bool run_journalctl(const char *const *argv, journal_export_record_fn fn,
-			   struct log_printer *printer, GError **error)
+			   void *user_data, GError **error)
 {
+	struct journal_run run = { .fn = fn, .user_data = user_data };
 	g_autoptr(GSubprocess) process = NULL;
-	g_autoptr(journal_export_parser) parser = journal_export_parser_new(fn, printer);
+	g_autoptr(journal_export_parser) parser = journal_export_parser_new(count_record, &run);
 	GInputStream *out;
 	char buf[8192];
 	gssize n;
@@ -143,8 +154,8 @@ static bool run_journalctl(const char *const *argv, journal_export_record_fn fn,
 	/* journalctl exits 1 when the journal has no matching entry on some
 	 * versions: only a failure without any output is an error. */
 	if (!g_subprocess_get_if_exited(process) ||
-	    (g_subprocess_get_exit_status(process) != 0 && printer->printed == 0 &&
-	     !printer->last_session && g_subprocess_get_exit_status(process) != 1)) {
+	    (g_subprocess_get_exit_status(process) != 0 && run.records == 0 &&
+	     g_subprocess_get_exit_status(process) != 1)) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "journalctl failed (status %d)",
 			    g_subprocess_get_if_exited(process)
 				    ? g_subprocess_get_exit_status(process) : -1);
@@ -153,27 +164,91 @@ static bool run_journalctl(const char *const *argv, journal_export_record_fn fn,
 	return true;
 }
 
+/* journalctl -o export, where SOURCE says, penctld's records only, then
+ * the MATCHES (NULL-ended). */
+static GPtrArray *journalctl_argv(const struct penctl_journal_source *source,
+				  const char *const *options, const char *const *matches)
+{
+	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+
+	g_ptr_array_add(argv, g_strdup("journalctl"));
+	g_ptr_array_add(argv, g_strdup("-o"));
+	g_ptr_array_add(argv, g_strdup("export"));
+	g_ptr_array_add(argv, g_strdup("--no-pager"));
+	if (source && source->directory)
+		g_ptr_array_add(argv, g_strdup_printf("--directory=%s", source->directory));
+	for (guint i = 0; source && source->files && source->files[i]; i++)
+		g_ptr_array_add(argv, g_strdup_printf("--file=%s", source->files[i]));
+	for (guint i = 0; options && options[i]; i++)
+		g_ptr_array_add(argv, g_strdup(options[i]));
+	g_ptr_array_add(argv, g_strdup(PENCTL_LOG_UNIT_MATCH));
+	if (source && source->hostname)
+		g_ptr_array_add(argv, g_strdup_printf("_HOSTNAME=%s", source->hostname));
+	for (guint i = 0; matches && matches[i]; i++)
+		g_ptr_array_add(argv, g_strdup(matches[i]));
+	g_ptr_array_add(argv, NULL);
+	return argv;
+}
+
+/* Passes on to the reader's function only what penctld wrote (and, when
+ * a chair is named, what that chair's journald stamped with its name). */
+struct trusted_reader {
+	const struct penctl_journal_source *source;
+	journal_export_record_fn fn;
+	void *user_data;
+};
+
+static void on_trusted_record(GHashTable *fields, void *user_data)
+{
+	struct trusted_reader *reader = user_data;
+
+	if (!written_by_penctld(fields))
+		return;
+	if (reader->source && reader->source->hostname &&
+	    g_strcmp0(g_hash_table_lookup(fields, "_HOSTNAME"), reader->source->hostname) != 0)
+		return;
+	reader->fn(fields, reader->user_data);
+}
+
+bool penctl_log_read_session(const struct penctl_journal_source *source, const char *session_id,
+			     bool follow, journal_export_record_fn fn, void *user_data,
+			     GError **error)
+{
+	struct trusted_reader reader = { .source = source, .fn = fn, .user_data = user_data };
+	g_autofree char *match = g_strdup_printf("PENCTL_SESSION=%s", session_id);
+	const char *const options[] = { follow ? "--follow" : NULL, NULL };
+	const char *const matches[] = { match, NULL };
+	g_autoptr(GPtrArray) argv = journalctl_argv(source, options, matches);
+
+	return run_journalctl((const char *const *)argv->pdata, on_trusted_record, &reader, error);
+}
+
 int penctl_log_session(const char *session_id, bool follow, bool json, GError **error)
 {
 	struct log_printer printer = { .json = json };
-	g_autofree char *match = g_strdup_printf("PENCTL_SESSION=%s", session_id);
-	const char *argv[] = { "journalctl", "-o", "export", "--no-pager", PENCTL_LOG_UNIT_MATCH,
-			       match, follow ? "--follow" : NULL, NULL };
 
-	if (!run_journalctl(argv, on_record, &printer, error))
+	if (!penctl_log_read_session(NULL, session_id, follow, on_record, &printer, error))
 		return -1;
 	return printer.printed;
 }
 
-char *penctl_log_last_session(GError **error)
+char *penctl_log_last_session_in(const struct penctl_journal_source *source, GError **error)
 {
 	struct log_printer printer = { 0 };
-	const char *argv[] = { "journalctl", "-o", "export", "--no-pager", "--reverse", "-n", "1",
-			       PENCTL_LOG_UNIT_MATCH, "PENCTL_EVENT=session-start", NULL };
+	struct trusted_reader reader = { .source = source, .fn = on_last_session,
+					 .user_data = &printer };
+	const char *const options[] = { "--reverse", "-n", "1", NULL };
+	const char *const matches[] = { "PENCTL_EVENT=session-start", NULL };
+	g_autoptr(GPtrArray) argv = journalctl_argv(source, options, matches);
 
-	if (!run_journalctl(argv, on_last_session, &printer, error)) {
+	if (!run_journalctl((const char *const *)argv->pdata, on_trusted_record, &reader, error)) {
 		g_free(printer.last_session);
 		return NULL;
 	}
 	return printer.last_session;
+}
+
+char *penctl_log_last_session(GError **error)
+{
+	return penctl_log_last_session_in(NULL, error);
 }

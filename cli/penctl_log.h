@@ -7,6 +7,18 @@
 #include <glib.h>
 #include <stdbool.h>
 
+#include "journal_export.h"
+
+/* Which journal journalctl reads: the local one (NULL or all empty), a
+ * directory (--directory, e.g. a clinic server's /var/log/journal/remote)
+ * or journal files (--file, as journalctl takes them); HOSTNAME, when set,
+ * keeps one chair's records (_HOSTNAME, set by that chair's journald). */
+struct penctl_journal_source {
+	const char *directory;
+	const char *const *files;  /* NULL-ended, or NULL */
+	const char *hostname;
+};
+
 /* Only records penctld wrote count (_SYSTEMD_UNIT=penctld.service, a field
  * journald sets and no other user can forge).
  *
@@ -18,3 +30,12 @@ int penctl_log_session(const char *session_id, bool follow, bool json, GError **
 
 /* The session id of the newest session-start record, or NULL. */
 char *penctl_log_last_session(GError **error);
+char *penctl_log_last_session_in(const struct penctl_journal_source *source, GError **error);
+
+/* The reader under penctl log and penctl-report: FN gets the records of
+ * SESSION_ID from SOURCE (NULL: the local journal) that penctld wrote, and
+ * nothing else.  False and ERROR when journalctl could not run or its
+ * output was not understood. */
+bool penctl_log_read_session(const struct penctl_journal_source *source, const char *session_id,
+			     bool follow, journal_export_record_fn fn, void *user_data,
+			     GError **error);
