@@ -7,10 +7,12 @@
  * command line) prints one JSON document on stdout instead of text, errors
  * included; `log --json` prints one JSON object per line.
  */
+#include <errno.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "penctl/config.h"
 #include "penctl/control_properties.h"
@@ -47,6 +49,8 @@ static const char usage_text[] =
 	"  speed N                         set the speed (strokes per second)\n"
 	"  limits                          the effective depth limits\n"
 	"  log [--session ID] [--follow]   a session's timeline from the journal\n"
+	"  report [--session ID] [-o FILE.pdf] [--png FILE.png] [--directory DIR] [--file F]\n"
+	"         [--chair HOST]           a session as a PDF (penctl-report)\n"
 	"  reload                          re-read the configuration; fails when rejected\n"
 	"  state acknowledge               accept a damaged used-cartridge list\n"
 	"  doctor                          check what penctld needs\n"
@@ -736,6 +740,28 @@ static int cmd_doctor(struct penctl *p, int argc, char **argv)
 	return all_ok ? PENCTL_EXIT_OK : PENCTL_EXIT_REFUSED;
 }
 
+/* penctl-report draws with cairo and pango, which a chair that never
+ * prints goes without: it is a program of its own, looked for beside this
+ * one (installed or in the build tree), then on PATH. */
+static int cmd_report(struct penctl *p, int argc, char **argv)
+{
+	g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
+	g_autofree char *dir = self ? g_path_get_dirname(self) : NULL;
+	g_autofree char *beside = dir ? g_build_filename(dir, "penctl-report", NULL) : NULL;
+
+	argv[0] = (char *)"penctl-report";
+	if (beside && access(beside, X_OK) == 0)
+		execv(beside, argv);
+	execvp("penctl-report", argv);
+	if (p->json)
+		print_json_error("ReportUnavailable", g_strerror(errno), PENCTL_EXIT_UNAVAILABLE);
+	else
+		fprintf(stderr, "penctl: penctl report needs penctl-report, which is not "
+				"installed (%s)\n", g_strerror(errno));
+	(void)argc;
+	return PENCTL_EXIT_UNAVAILABLE;
+}
+
 /* ---- main ---- */
 
 struct command {
@@ -748,6 +774,7 @@ static const struct command commands[] = {
 	{ "forget", cmd_forget },   { "session", cmd_session }, { "depth", cmd_depth },
 	{ "speed", cmd_speed },     { "limits", cmd_limits }, { "log", cmd_log },
 	{ "doctor", cmd_doctor },   { "reload", cmd_reload }, { "state", cmd_state },
+	{ "report", cmd_report },
 };
 
 int main(int argc, char **argv)
