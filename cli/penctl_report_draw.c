@@ -48,17 +48,28 @@ static void set_rgb(cairo_t *cr, unsigned rgb)
 			     (rgb & 0xff) / 255.0);
 }
 
+/* A layout in FONT whose sizes are points of the page (pango's default is
+ * 96 dpi, which would make "8 pt" text 10.7 points tall). */
+static PangoLayout *new_layout(struct ctx *c, const char *font)
+{
+	PangoLayout *layout = pango_cairo_create_layout(c->cr);
+	PangoFontDescription *description = pango_font_description_from_string(font);
+
+	pango_cairo_context_set_resolution(pango_layout_get_context(layout), 72);
+	pango_layout_context_changed(layout);
+	pango_layout_set_font_description(layout, description);
+	pango_font_description_free(description);
+	return layout;
+}
+
 /* Draw TEXT (pango markup when MARKUP) in a box WIDTH wide at X, Y; returns
  * its height.  ELLIPSIZE keeps it to one line. */
 static double draw_text(struct ctx *c, double x, double y, double width, const char *font,
 			const char *text, bool markup, PangoAlignment align, bool ellipsize)
 {
-	g_autoptr(PangoLayout) layout = pango_cairo_create_layout(c->cr);
-	PangoFontDescription *description = pango_font_description_from_string(font);
+	g_autoptr(PangoLayout) layout = new_layout(c, font);
 	int w, h;
 
-	pango_layout_set_font_description(layout, description);
-	pango_font_description_free(description);
 	pango_layout_set_width(layout, (int)(width * PANGO_SCALE));
 	pango_layout_set_alignment(layout, align);
 	pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
@@ -77,12 +88,9 @@ static double draw_text(struct ctx *c, double x, double y, double width, const c
 /* The width TEXT takes in FONT. */
 static double text_width(struct ctx *c, const char *font, const char *text)
 {
-	g_autoptr(PangoLayout) layout = pango_cairo_create_layout(c->cr);
-	PangoFontDescription *description = pango_font_description_from_string(font);
+	g_autoptr(PangoLayout) layout = new_layout(c, font);
 	int w, h;
 
-	pango_layout_set_font_description(layout, description);
-	pango_font_description_free(description);
 	pango_layout_set_text(layout, text, -1);
 	pango_layout_get_size(layout, &w, &h);
 	return (double)w / PANGO_SCALE;
@@ -100,7 +108,7 @@ static void draw_footer(struct ctx *c)
 		text = g_strdup_printf("Session %s, chair %s: page %d", r->session,
 				       r->hostname[0] ? r->hostname : "unknown", c->page);
 	cairo_set_source_rgb(c->cr, 0.4, 0.4, 0.4);
-	draw_text(c, MARGIN, PAGE_H - MARGIN + 4, PAGE_W - 2 * MARGIN, FONT " 7", text, false,
+	draw_text(c, MARGIN, PAGE_H - MARGIN + 4, PAGE_W - 2 * MARGIN, FONT " 8", text, false,
 		  PANGO_ALIGN_RIGHT, true);
 	cairo_set_source_rgb(c->cr, 0, 0, 0);
 }
@@ -162,9 +170,9 @@ static double header_row(struct ctx *c, double x, double y, const char *label, c
 	double h, hl;
 
 	cairo_set_source_rgb(c->cr, 0.35, 0.35, 0.35);
-	hl = draw_text(c, x, y, 92, FONT " Bold 8.5", label, false, PANGO_ALIGN_LEFT, false);
+	hl = draw_text(c, x, y, 92, FONT " Bold 10", label, false, PANGO_ALIGN_LEFT, false);
 	cairo_set_source_rgb(c->cr, 0, 0, 0);
-	h = draw_text(c, x + 94, y, 160, FONT " 8.5", value, false, PANGO_ALIGN_LEFT, false);
+	h = draw_text(c, x + 94, y, 160, FONT " 10", value, false, PANGO_ALIGN_LEFT, false);
 	return MAX(MAX(h, hl), 11.0) + 2;
 }
 
@@ -192,7 +200,7 @@ static void draw_header(struct ctx *c)
 				r->ended ? "ended" : r->interrupted ? "cut short by a restart"
 								    : "not ended");
 
-	draw_text(c, MARGIN, c->y, PAGE_W - 2 * MARGIN, FONT " Bold 16", "Microneedling treatment report",
+	draw_text(c, MARGIN, c->y, PAGE_W - 2 * MARGIN, FONT " Bold 19", "Microneedling treatment report",
 		  false, PANGO_ALIGN_LEFT, false);
 	c->y += 26;
 	yl = yr = c->y;
@@ -253,10 +261,11 @@ static void draw_time_axis(struct ctx *c, const struct plot *p)
 		cairo_line_to(c->cr, x, p->bbottom);
 		cairo_stroke(c->cr);
 		cairo_set_source_rgb(c->cr, 0.3, 0.3, 0.3);
-		draw_text(c, x - 20, p->bbottom + 2, 40, FONT " 6.5", label, false,
-			  PANGO_ALIGN_CENTER, false);
+		/* The last label ends at the plot's edge, not beyond the margin. */
+		draw_text(c, MIN(x - 20, p->x1 - 36), p->bbottom + 2, 40, FONT " 7.5", label, false,
+			  x - 20 > p->x1 - 36 ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_CENTER, false);
 	}
-	draw_text(c, p->x0, p->bbottom + 11, p->x1 - p->x0, FONT " 6.5",
+	draw_text(c, p->x0, p->bbottom + 11, p->x1 - p->x0, FONT " 7.5",
 		  "time since the session started", false, PANGO_ALIGN_CENTER, false);
 }
 
@@ -274,7 +283,7 @@ static void draw_depth_axis(struct ctx *c, const struct plot *p)
 		cairo_line_to(c->cr, p->x1, y);
 		cairo_stroke(c->cr);
 		cairo_set_source_rgb(c->cr, 0.3, 0.3, 0.3);
-		draw_text(c, p->x0 - 44, y - 4.5, 41, FONT " 6.5", label, false, PANGO_ALIGN_RIGHT,
+		draw_text(c, p->x0 - 44, y - 4.5, 41, FONT " 7.5", label, false, PANGO_ALIGN_RIGHT,
 			  false);
 	}
 }
@@ -354,7 +363,7 @@ static void draw_advisory_line(struct ctx *c, const struct plot *p)
 	cairo_line_to(c->cr, p->x1, plot_y(p, c->report->advisory_um));
 	cairo_stroke(c->cr);
 	cairo_set_dash(c->cr, NULL, 0, 0);
-	draw_text(c, p->x1 - 200, plot_y(p, c->report->advisory_um) - 10, 198, FONT " 6.5", label,
+	draw_text(c, p->x1 - 200, plot_y(p, c->report->advisory_um) - 10, 198, FONT " 7.5", label,
 		  false, PANGO_ALIGN_RIGHT, false);
 }
 
@@ -378,7 +387,7 @@ static void cross(cairo_t *cr, double x, double y, double size)
 }
 
 #define LABEL_ROWS 3
-#define LABEL_ROW_H 8.0
+#define LABEL_ROW_H 9.0
 
 /* Marks for every stop, refusal, warning and fault; labels where there is
  * room in the rows above the plot (the event list names every one). */
@@ -387,6 +396,8 @@ static void draw_marks(struct ctx *c, const struct plot *p)
 	GPtrArray *events = c->report->events;
 	double row_end[LABEL_ROWS];
 	const double dash[] = { 2, 2 };
+	const char *last_label = NULL;
+	double last_label_x = -1e9;
 
 	for (int i = 0; i < LABEL_ROWS; i++)
 		row_end[i] = -1e9;
@@ -443,7 +454,13 @@ static void draw_marks(struct ctx *c, const struct plot *p)
 			continue;
 		{
 			const char *text = e->reason[0] ? e->reason : e->event;
-			double w = text_width(c, FONT " 6", text);
+			double w = text_width(c, FONT " 7", text);
+
+			/* A stop and the fault that caused it say the same: once. */
+			if (g_strcmp0(text, last_label) == 0 && x - last_label_x < 3)
+				continue;
+			last_label = text;
+			last_label_x = x;
 
 			for (int row = 0; row < LABEL_ROWS; row++) {
 				double lx = MIN(x - 1, p->x1 - w);
@@ -452,7 +469,7 @@ static void draw_marks(struct ctx *c, const struct plot *p)
 					continue;
 				cairo_set_source_rgb(c->cr, 0.3, 0.3, 0.3);
 				draw_text(c, lx, p->top - (LABEL_ROWS - row) * LABEL_ROW_H - 1, w + 2,
-					  FONT " 6", text, false, PANGO_ALIGN_LEFT, false);
+					  FONT " 7", text, false, PANGO_ALIGN_LEFT, false);
 				row_end[row] = lx + w;
 				break;
 			}
@@ -489,9 +506,9 @@ static void draw_budgets(struct ctx *c, const struct plot *p)
 	cairo_rectangle(c->cr, p->x0, p->btop, p->x1 - p->x0, h);
 	cairo_fill(c->cr);
 	cairo_set_source_rgb(c->cr, 0.3, 0.3, 0.3);
-	draw_text(c, p->x0 - 44, p->btop, 41, FONT " 6.5", "100 %", false, PANGO_ALIGN_RIGHT,
+	draw_text(c, p->x0 - 44, p->btop, 41, FONT " 7.5", "100 %", false, PANGO_ALIGN_RIGHT,
 		  false);
-	draw_text(c, p->x0 - 44, p->bbottom - 8, 41, FONT " 6.5", "0 %", false,
+	draw_text(c, p->x0 - 44, p->bbottom - 8, 41, FONT " 7.5", "0 %", false,
 		  PANGO_ALIGN_RIGHT, false);
 
 	/* Session time: a straight line, from 0 to where the session ended. */
@@ -528,10 +545,10 @@ static void draw_budgets(struct ctx *c, const struct plot *p)
 		needling_text = g_strdup_printf("needling %s (budget not recorded)", needling_used);
 	}
 	cairo_set_source_rgb(c->cr, 0.35, 0.35, 0.35);
-	draw_text(c, p->x0 + 4, p->btop + 2, 240, FONT " 6.5", wall_text, false, PANGO_ALIGN_LEFT,
+	draw_text(c, p->x0 + 4, p->btop + 2, 240, FONT " 7.5", wall_text, false, PANGO_ALIGN_LEFT,
 		  false);
 	cairo_set_source_rgb(c->cr, 0.18, 0.49, 0.2);
-	draw_text(c, p->x0 + 4, p->btop + 11, 240, FONT " 6.5", needling_text, false,
+	draw_text(c, p->x0 + 4, p->btop + 13, 240, FONT " 7.5", needling_text, false,
 		  PANGO_ALIGN_LEFT, false);
 }
 
@@ -539,7 +556,7 @@ static void draw_budgets(struct ctx *c, const struct plot *p)
 static void legend_item(struct ctx *c, double *x, double *y, unsigned rgb, int shape,
 			const char *text)
 {
-	double w = 15 + text_width(c, FONT " 6.5", text);
+	double w = 15 + text_width(c, FONT " 7.5", text);
 
 	if (*x + w > PAGE_W - MARGIN) {
 		*x = MARGIN + 46;
@@ -565,7 +582,7 @@ static void legend_item(struct ctx *c, double *x, double *y, unsigned rgb, int s
 		break;
 	}
 	cairo_set_source_rgb(c->cr, 0.2, 0.2, 0.2);
-	draw_text(c, *x + 15, *y - 1, w, FONT " 6.5", text, false, PANGO_ALIGN_LEFT, false);
+	draw_text(c, *x + 15, *y - 1, w, FONT " 7.5", text, false, PANGO_ALIGN_LEFT, false);
 	*x += w + 10;
 }
 
@@ -586,7 +603,7 @@ static void draw_plot(struct ctx *c)
 	}
 	p.max_um = MAX(ceil(max_um * 1.15 / 250.0) * 250.0, 500.0);
 
-	draw_text(c, MARGIN, c->y, 300, FONT " Bold 10", "Timeline", false, PANGO_ALIGN_LEFT,
+	draw_text(c, MARGIN, c->y, 300, FONT " Bold 12", "Timeline", false, PANGO_ALIGN_LEFT,
 		  false);
 	c->y += 14;
 	p.top = c->y + LABEL_ROWS * LABEL_ROW_H + 2;
@@ -626,20 +643,6 @@ static void draw_plot(struct ctx *c)
 
 /* ---- summary, advisory, after-care ---- */
 
-static char *stops_text(const struct penctl_report *r)
-{
-	GString *text = g_string_new(NULL);
-
-	for (guint i = 0; i < r->stops->len; i++) {
-		const struct report_count *count = g_ptr_array_index(r->stops, i);
-
-		g_string_append_printf(text, "%s%s %u", i ? ", " : "", count->reason, count->count);
-	}
-	if (!text->len)
-		g_string_append(text, "none");
-	return g_string_free(text, FALSE);
-}
-
 /* penctl session stop's advisory, from the same words (penctl_format.c). */
 static char *advisory_text(const struct penctl_report *r)
 {
@@ -658,12 +661,9 @@ static char *advisory_text(const struct penctl_report *r)
 static bool paragraph(struct ctx *c, const char *font, const char *markup, double gap)
 {
 	/* Measured first, so that a paragraph is never split over two pages. */
-	g_autoptr(PangoLayout) layout = pango_cairo_create_layout(c->cr);
-	PangoFontDescription *description = pango_font_description_from_string(font);
+	g_autoptr(PangoLayout) layout = new_layout(c, font);
 	int w, h;
 
-	pango_layout_set_font_description(layout, description);
-	pango_font_description_free(description);
 	pango_layout_set_width(layout, (int)((PAGE_W - 2 * MARGIN) * PANGO_SCALE));
 	pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
 	pango_layout_set_markup(layout, markup, -1);
@@ -691,21 +691,42 @@ static char *contraindications_text(const struct penctl_report *r)
 			"the default). This journal does not record the confirmation itself.");
 }
 
+/* The stops by reason, three to a row: a reason is never broken over
+ * two lines, whatever the count of reasons. */
+static bool draw_stop_grid(struct ctx *c)
+{
+	const struct penctl_report *r = c->report;
+	const double column = (PAGE_W - 2 * MARGIN - 12) / 3;
+	guint rows = (r->stops->len + 2) / 3;
+
+	if (!need(c, rows * 11.5 + 8))
+		return false;
+	cairo_set_source_rgb(c->cr, 0, 0, 0);
+	for (guint i = 0; i < r->stops->len; i++) {
+		const struct report_count *count = g_ptr_array_index(r->stops, i);
+		g_autofree char *text = g_strdup_printf("%s %u", count->reason, count->count);
+
+		draw_text(c, MARGIN + 12 + (i % 3) * column, c->y + (i / 3) * 11.5, column - 4,
+			  FONT " 10", text, false, PANGO_ALIGN_LEFT, true);
+	}
+	c->y += rows * 11.5 + 8;
+	return true;
+}
+
 static bool draw_summary(struct ctx *c)
 {
 	const struct penctl_report *r = c->report;
 	g_autofree char *wall = penctl_report_format_duration(r->wall_ms);
 	g_autofree char *needling = penctl_report_format_duration(r->needling_ms);
 	g_autofree char *deepest = depth_text(r->max_depth_um);
-	g_autofree char *stops = stops_text(r);
 	g_autofree char *strokes = r->strokes >= 0 ? g_strdup_printf("%" PRId64, r->strokes)
 						   : g_strdup("not recorded");
 	g_autofree char *summary = g_markup_printf_escaped(
 		"<b>Summary</b>\n"
 		"Session time: %s    Needling time: %s    Deepest: %s    Strokes: %s\n"
-		"Motor stops by reason: %s\n"
-		"Refusals: %u    Forced stops: %u",
-		wall, needling, deepest, strokes, stops, r->refusals, r->forced_stops);
+		"Refusals: %u    Forced stops: %u    Motor stops by reason:%s",
+		wall, needling, deepest, strokes, r->refusals, r->forced_stops,
+		r->stops->len ? "" : " none");
 	g_autofree char *advisory = advisory_text(r);
 	g_autofree char *advisory_markup =
 		advisory ? g_markup_printf_escaped("<b>%s</b>", advisory) : NULL;
@@ -713,14 +734,13 @@ static bool draw_summary(struct ctx *c)
 	g_autofree char *aftercare = g_markup_printf_escaped(
 		"<b>For the client: after your treatment</b>\n"
 		"%s\n"
-		"Use sunscreen every day while your skin heals, and wear no make-up for 24 hours.\n"
 		"The needle cartridge used on you was new, and it is single-use: it is recorded "
 		"as used and can never be used for another treatment.",
 		penctl_aftercare_reminder());
 
-	return paragraph(c, FONT " 8.5", summary, 8) &&
-	       (!advisory_markup || paragraph(c, FONT " 8.5", advisory_markup, 8)) &&
-	       paragraph(c, FONT " 8.5", contra, 8) && paragraph(c, FONT " 9", aftercare, 14);
+	return paragraph(c, FONT " 10", summary, 2) && draw_stop_grid(c) &&
+	       (!advisory_markup || paragraph(c, FONT " 10", advisory_markup, 8)) &&
+	       paragraph(c, FONT " 10", contra, 8) && paragraph(c, FONT " 10.5", aftercare, 14);
 }
 
 /* ---- the event list ---- */
@@ -728,19 +748,16 @@ static bool draw_summary(struct ctx *c)
 /* Columns: time, event, reason, depth, what happened (wrapped: every
  * word of the record's message is in the PDF). */
 #define COL_TIME 0.0
-#define COL_EVENT 40.0
-#define COL_REASON 124.0
-#define COL_DEPTH 234.0
-#define COL_MESSAGE 290.0
-#define EVENT_FONT FONT " 7"
+#define COL_EVENT 46.0
+#define COL_REASON 132.0
+#define COL_DEPTH 246.0
+#define COL_MESSAGE 294.0
+#define EVENT_FONT FONT " 8"
 
 static PangoLayout *message_layout(struct ctx *c, const char *message)
 {
-	PangoLayout *layout = pango_cairo_create_layout(c->cr);
-	PangoFontDescription *description = pango_font_description_from_string(EVENT_FONT);
+	PangoLayout *layout = new_layout(c, EVENT_FONT);
 
-	pango_layout_set_font_description(layout, description);
-	pango_font_description_free(description);
 	pango_layout_set_width(layout, (int)((PAGE_W - MARGIN - (MARGIN + COL_MESSAGE)) *
 					     PANGO_SCALE));
 	pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
@@ -775,22 +792,23 @@ static void event_row(struct ctx *c, const struct report_event *e, PangoLayout *
 	c->y += height;
 }
 
-static bool event_heading(struct ctx *c, bool continued)
+/* The heading, kept on the page of the row (FIRST_ROW high) under it. */
+static bool event_heading(struct ctx *c, bool continued, double first_row)
 {
 	const char *const columns[] = { "time", "event", "reason", "depth", "what happened" };
 	const double at[] = { COL_TIME, COL_EVENT, COL_REASON, COL_DEPTH, COL_MESSAGE };
 	const double width[] = { COL_EVENT - 6, COL_REASON - COL_EVENT, COL_DEPTH - COL_REASON,
 				 COL_MESSAGE - COL_DEPTH - 8, 200 };
 
-	if (!need(c, 30 + ROW_H))
+	if (!need(c, 30 + first_row))
 		return false;
 	cairo_set_source_rgb(c->cr, 0, 0, 0);
-	draw_text(c, MARGIN, c->y, 300, FONT " Bold 10",
+	draw_text(c, MARGIN, c->y, 300, FONT " Bold 12",
 		  continued ? "Events (continued)" : "Events", false, PANGO_ALIGN_LEFT, false);
 	c->y += 15;
 	cairo_set_source_rgb(c->cr, 0.35, 0.35, 0.35);
 	for (gsize i = 0; i < G_N_ELEMENTS(columns); i++)
-		draw_text(c, MARGIN + at[i], c->y, width[i], FONT " Bold 7", columns[i], false,
+		draw_text(c, MARGIN + at[i], c->y, width[i], FONT " Bold 8", columns[i], false,
 			  i == 0 || i == 3 ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_LEFT, false);
 	c->y += ROW_H + 2;
 	return true;
@@ -799,11 +817,8 @@ static bool event_heading(struct ctx *c, bool continued)
 static bool draw_events(struct ctx *c)
 {
 	GPtrArray *events = c->report->events;
-	int page;
+	int page = 0;
 
-	if (!event_heading(c, false))
-		return false;
-	page = c->page;
 	for (guint i = 0; i < events->len; i++) {
 		const struct report_event *e = g_ptr_array_index(events, i);
 		g_autoptr(PangoLayout) message = message_layout(c, e->message);
@@ -812,11 +827,16 @@ static bool draw_events(struct ctx *c)
 
 		pango_layout_get_size(message, &w, &h);
 		height = MAX(ROW_H, (double)h / PANGO_SCALE + 2.5);
+		if (i == 0) {
+			if (!event_heading(c, false, height))
+				return false;
+			page = c->page;
+		}
 		if (!need(c, height))
 			return false;
 		if (c->page != page) {
 			page = c->page;
-			if (!event_heading(c, true))
+			if (!event_heading(c, true, height))
 				return false;
 		}
 		event_row(c, e, message, height);
