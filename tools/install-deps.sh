@@ -1,27 +1,34 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# tools/install-deps.sh build|test|system
+# tools/install-deps.sh build|report|test
 #
 # Installs, with apt-get, the Debian 12 packages penctld needs, and says
 # which.  Only missing packages are installed; nothing else is changed.
 #   build   compiler, make, CMake and the libraries penctld links: exactly
 #           what a build without tests needs (tests/fresh checks that in a
 #           clean Debian 12 root)
-#   test    + cmocka, a D-Bus daemon, python-dbusmock (integration tests),
-#           systemd-analyze (unit checks), groff (man page checks), clang
-#           with libFuzzer (tests/fuzz), mmdebstrap (tests/fresh)
+#   report  + cairo and pango for penctl-report (penctl report's PDF); a
+#           build without them leaves penctl-report out (PENCTL_REPORT=AUTO),
+#           as on the Raspberry Pi's minimal install
+#   test    build + report + cmocka, a D-Bus daemon, python-dbusmock
+#           (integration tests), systemd-analyze (unit checks), groff (man
+#           page checks), poppler-utils (penctl report's PDF checked as text
+#           and pixels), clang with libFuzzer (tests/fuzz), mmdebstrap
+#           (tests/fresh)
 # The QEMU test bed's packages are installed by tests/system/setup-host.sh.
 set -eu
 
 build_pkgs="cmake gcc make pkg-config libglib2.0-dev libbluetooth-dev libgpiod-dev"
+report_pkgs="libcairo2-dev libpango1.0-dev fonts-dejavu-core"
 test_pkgs="libcmocka-dev dbus python3-dbusmock python3-dbus python3-gi bluez systemd groff-base man-db util-linux libxml2-utils dpkg-dev
-	clang libclang-rt-14-dev mmdebstrap"
+	clang libclang-rt-14-dev mmdebstrap poppler-utils"
 
 case "${1:-build}" in
 build) want="$build_pkgs" ;;
-test) want="$build_pkgs $test_pkgs" ;;
-*) echo "usage: $0 build|test" >&2; exit 2 ;;
+report) want="$build_pkgs $report_pkgs" ;;
+test) want="$build_pkgs $report_pkgs $test_pkgs" ;;
+*) echo "usage: $0 build|report|test" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -39,7 +39,7 @@ expect_not() {
     fi
 }
 
-for command in status scan pair forget session depth speed limits log doctor reload state; do
+for command in status scan pair forget session depth speed limits log report doctor reload state; do
     expect "$command" penctl ""
 done
 expect --json penctl --
@@ -53,4 +53,19 @@ expect --seconds penctl scan --
 expect --follow penctl log --
 expect --session penctl --json log --
 expect_not --seconds penctl status --
+expect --session penctl report --
+expect --directory penctl report --
+expect --file penctl report --session S1 --
+expect --chair penctl report --
+expect --png penctl report --
+expect_not --follow penctl report --
+expect_not --chair penctl log --
+# --directory offers directories, --file files.
+tmp=$(mktemp -d)
+mkdir "$tmp/remote"
+touch "$tmp/system.journal"
+expect "$tmp/remote" penctl report --directory "$tmp/re"
+expect_not "$tmp/system.journal" penctl report --directory "$tmp/"
+expect "$tmp/system.journal" penctl report --file "$tmp/sys"
+rm -rf "$tmp"
 exit $failed
