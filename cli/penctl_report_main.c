@@ -96,8 +96,12 @@ int main(int argc, char **argv)
 	if (!report)
 		return fail(PENCTL_EXIT_REFUSED, "%s", error->message);
 
-	if (!output)
-		output = g_strdup_printf("penctl-report-%s.pdf", session);
+	if (!output) {
+		/* In the current directory, whatever the id holds. */
+		g_autofree char *name = g_strdelimit(g_strdup(session), "/", '_');
+
+		output = g_strdup_printf("penctl-report-%s.pdf", name);
+	}
 	pages = penctl_report_draw(report, output, png, dpi, &error);
 	if (pages < 0)
 		return fail(PENCTL_EXIT_UNAVAILABLE, "%s", error->message);

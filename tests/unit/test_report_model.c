@@ -93,6 +93,25 @@ static void test_header(void **state)
 	assert_true(r->ended);
 }
 
+/* /report/pen-and-check: the pen's model and firmware and the
+ * contraindication check, when the records carry them. */
+static void test_optional_fields(void **state)
+{
+	g_autoptr(penctl_report_builder) builder = penctl_report_builder_new("S1");
+	g_autoptr(penctl_report) r = NULL;
+	GHashTable *start = record(0, "S1", "session-start", "PENCTL_CONTRAINDICATIONS", "checked",
+				   NULL);
+
+	(void)state;
+	add(builder, start);
+	add(builder, record(1000, "S1", "pen-connected", "PENCTL_PEN_MODEL", "MN-3",
+			    "PENCTL_PEN_FIRMWARE", "2.4.1", NULL));
+	r = finish_or_fail(builder);
+	assert_string_equal(r->pen_model, "MN-3");
+	assert_string_equal(r->pen_firmware, "2.4.1");
+	assert_string_equal(r->contraindications, "checked");
+}
+
 /* /report/bands: a motor-start opens a band, the next motor-stop closes
  * it; a stop is forced unless the operator chose it. */
 static void test_bands_and_stops(void **state)
@@ -294,6 +313,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_header),
+		cmocka_unit_test(test_optional_fields),
 		cmocka_unit_test(test_bands_and_stops),
 		cmocka_unit_test(test_summary_from_session_end),
 		cmocka_unit_test(test_depth_and_limit),
