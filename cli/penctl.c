@@ -749,6 +749,7 @@ static int cmd_report(struct penctl *p, int argc, char **argv)
 	g_autofree char *dir = self ? g_path_get_dirname(self) : NULL;
 	g_autofree char *beside = dir ? g_build_filename(dir, "penctl-report", NULL) : NULL;
 
+	(void)argc;  /* argv is NULL-ended: it goes to penctl-report whole */
 	argv[0] = (char *)"penctl-report";
 	if (beside && access(beside, X_OK) == 0)
 		execv(beside, argv);
@@ -758,7 +759,6 @@ static int cmd_report(struct penctl *p, int argc, char **argv)
 	else
 		fprintf(stderr, "penctl: penctl report needs penctl-report, which is not "
 				"installed (%s)\n", g_strerror(errno));
-	(void)argc;
 	return PENCTL_EXIT_UNAVAILABLE;
 }
 

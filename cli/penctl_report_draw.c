@@ -182,7 +182,7 @@ static void draw_header(struct ctx *c)
 	g_autofree char *date = local_time(r->start_realtime_us, "%A %e %B %Y");
 	g_autofree char *from = local_time(r->start_realtime_us, "%H:%M:%S");
 	g_autofree char *to =
-		local_time(r->start_realtime_us + r->duration_ms * 1000, "%H:%M:%S");
+		local_time(r->start_realtime_us + r->duration_ms * 1000, "%H:%M:%S %Z");
 	g_autofree char *when = g_strdup_printf("%s, %s to %s", g_strstrip(date), from, to);
 	g_autofree char *who = g_strdup_printf("%s (role %s)", or_dash(r->operator_name),
 					       or_dash(r->role));
@@ -363,8 +363,18 @@ static void draw_advisory_line(struct ctx *c, const struct plot *p)
 	cairo_line_to(c->cr, p->x1, plot_y(p, c->report->advisory_um));
 	cairo_stroke(c->cr);
 	cairo_set_dash(c->cr, NULL, 0, 0);
-	draw_text(c, p->x1 - 200, plot_y(p, c->report->advisory_um) - 10, 198, FONT " 7.5", label,
-		  false, PANGO_ALIGN_RIGHT, false);
+	/* On white: the depth line may run along the threshold. */
+	{
+		double w = text_width(c, FONT " 7.5", label);
+		double y = plot_y(p, c->report->advisory_um) - 11;
+
+		cairo_set_source_rgba(c->cr, 1, 1, 1, 0.85);
+		cairo_rectangle(c->cr, p->x1 - 2 - w - 2, y, w + 3, 9.5);
+		cairo_fill(c->cr);
+		cairo_set_source_rgb(c->cr, 0.75, 0.42, 0.0);
+		draw_text(c, p->x1 - 200, y, 198, FONT " 7.5", label, false, PANGO_ALIGN_RIGHT,
+			  false);
+	}
 }
 
 static void triangle(cairo_t *cr, double x, double y, double size)

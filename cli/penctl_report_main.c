@@ -74,6 +74,9 @@ int main(int argc, char **argv)
 		return fail(PENCTL_EXIT_USAGE, "%s", error->message);
 	if (argc > 1)
 		return fail(PENCTL_EXIT_USAGE, "unexpected argument \"%s\"", argv[1]);
+	if (directory && files)
+		return fail(PENCTL_EXIT_USAGE, "--directory and --file exclude each other "
+			    "(as for journalctl)");
 	if (dpi < 30 || dpi > 600)
 		return fail(PENCTL_EXIT_USAGE, "--dpi must be 30..600");
 	source.directory = directory;
