@@ -30,7 +30,8 @@ struct log_printer {
 	char *last_session;   /* penctl_log_last_session() */
 };
 
-/* One journalctl run: every record goes to FN, seen or not trusted. */
+/* One journalctl run: every record read, trusted or not, is counted and
+ * handed to FN (which decides what to trust). */
 struct journal_run {
 	journal_export_record_fn fn;
 	void *user_data;
