@@ -14,7 +14,8 @@
 #   test    build + report + cmocka, a D-Bus daemon, python-dbusmock
 #           (integration tests), systemd-analyze (unit checks), groff (man
 #           page checks), poppler-utils (penctl report's PDF checked as text
-#           and pixels), clang with libFuzzer (tests/fuzz), mmdebstrap
+#           and pixels), systemd-journal-remote (a real journal file for
+#           penctl report --directory), clang with libFuzzer (tests/fuzz), mmdebstrap
 #           (tests/fresh)
 # The QEMU test bed's packages are installed by tests/system/setup-host.sh.
 set -eu
@@ -22,7 +23,7 @@ set -eu
 build_pkgs="cmake gcc make pkg-config libglib2.0-dev libbluetooth-dev libgpiod-dev"
 report_pkgs="libcairo2-dev libpango1.0-dev fonts-dejavu-core"
 test_pkgs="libcmocka-dev dbus python3-dbusmock python3-dbus python3-gi bluez systemd groff-base man-db util-linux libxml2-utils dpkg-dev
-	clang libclang-rt-14-dev mmdebstrap poppler-utils"
+	clang libclang-rt-14-dev mmdebstrap poppler-utils systemd-journal-remote"
 
 case "${1:-build}" in
 build) want="$build_pkgs" ;;

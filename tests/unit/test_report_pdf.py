@@ -22,6 +22,7 @@ sys.path.insert(0, FIXTURES)
 from fake_journalctl import read_export  # noqa: E402
 
 SESSION = 'S-0124-0007'
+JOURNAL_REMOTE = '/lib/systemd/systemd-journal-remote'
 # cli/penctl_report_draw.[ch]: A4, 42 pt margins, the time axis from 46 pt
 # in to 4 pt short of the right margin; its colours.
 PAGE_W = 595.276
@@ -311,6 +312,30 @@ class ReportTest(unittest.TestCase):
         text = flat(self.pdftotext(pdf))
         self.assertIn('chair-9', text)
         self.assertNotIn('chair-3', text)
+
+    @unittest.skipUnless(os.access(JOURNAL_REMOTE, os.X_OK) and shutil.which('journalctl'),
+                         'needs systemd-journal-remote and journalctl')
+    def test_a_real_journal_directory_as_a_clinic_server_holds_it(self):
+        '''The export written into a real journal file by
+        systemd-journal-remote, read by the real journalctl.'''
+        directory = os.path.join(self.tmp, 'var-log-journal-remote')
+        os.makedirs(directory, exist_ok=True)
+        with open(self.clinic, 'rb') as f:
+            subprocess.run([JOURNAL_REMOTE, '-o', os.path.join(directory, 'remote-chair-3.journal'),
+                            '-'], stdin=f, check=True, capture_output=True)
+        pdf = os.path.join(self.tmp, 'real.pdf')
+        env = dict(self.env, PATH='/usr/bin:/bin')
+        rc, out, err = self.run_report(REPORT, '--directory', directory, '--session', SESSION,
+                                       '--chair', 'chair-3', '-o', pdf, env=env)
+        self.assertEqual(rc, 0, err)
+        text = flat(self.pdftotext(pdf))
+        self.assertIn('Strokes: 31400', text)
+        self.assertIn('wall-budget 1', text)
+        self.assertNotIn('FORGED', text)
+        # Without --session: the newest session started, on any chair.
+        rc, out, err = self.run_report(REPORT, '--directory', directory, '-o', pdf, env=env)
+        self.assertEqual(rc, 0, err)
+        self.assertIn('S-0124-0031', flat(self.pdftotext(pdf)))
 
     def test_penctl_report_without_penctl_report_installed(self):
         alone = os.path.join(self.tmp, 'alone')
