@@ -304,11 +304,22 @@ static void add_event(struct penctl_report *r, int64_t t_ms, GHashTable *fields)
 	g_ptr_array_add(r->events, event);
 }
 
-/* The budgets as the records give them. */
+/* The budgets and the advisory threshold as the records give them: a
+ * warning, a limit reached, a stop or an advisory name one each; fields
+ * that say them outright (PENCTL_WALL_BUDGET_MS, PENCTL_NEEDLING_BUDGET_MS,
+ * PENCTL_ANESTHETIC_UM), when a record carries them, say them for a
+ * session without any warning or advisory too. */
 static void take_budget(struct penctl_report *r, GHashTable *fields, const char *event,
 			const char *reason)
 {
 	uint64_t budget;
+
+	if (number_of(fields, "PENCTL_WALL_BUDGET_MS", &budget) && budget > 0)
+		r->wall_budget_ms = (int64_t)budget;
+	if (number_of(fields, "PENCTL_NEEDLING_BUDGET_MS", &budget) && budget > 0)
+		r->needling_budget_ms = (int64_t)budget;
+	if (number_of(fields, "PENCTL_ANESTHETIC_UM", &budget) && budget > 0 && !r->advisory_um)
+		r->advisory_um = (uint32_t)MIN(budget, G_MAXUINT32);
 
 	if (!number_of(fields, "PENCTL_BUDGET_MS", &budget) || budget == 0)
 		return;

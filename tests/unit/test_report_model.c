@@ -218,6 +218,24 @@ static void test_budgets(void **state)
 	assert_int_equal(r->needling_budget_ms, 600000);
 }
 
+/* /report/budgets-stated: a session without warnings still shows its
+ * budgets and threshold when a record states them. */
+static void test_budgets_stated(void **state)
+{
+	g_autoptr(penctl_report_builder) builder = penctl_report_builder_new("S1");
+	g_autoptr(penctl_report) r = NULL;
+
+	(void)state;
+	add(builder, record(0, "S1", "session-start", "PENCTL_WALL_BUDGET_MS", "1800000",
+			    "PENCTL_NEEDLING_BUDGET_MS", "600000", "PENCTL_ANESTHETIC_UM", "1000",
+			    NULL));
+	r = finish_or_fail(builder);
+	assert_int_equal(r->wall_budget_ms, 1800000);
+	assert_int_equal(r->needling_budget_ms, 600000);
+	assert_int_equal(r->advisory_um, 1000);
+	assert_false(r->above_advisory);
+}
+
 /* /report/one-session: records of another session are not this one's,
  * even from a journal that ignores the match. */
 static void test_other_session_ignored(void **state)
@@ -318,6 +336,7 @@ int main(void)
 		cmocka_unit_test(test_summary_from_session_end),
 		cmocka_unit_test(test_depth_and_limit),
 		cmocka_unit_test(test_budgets),
+		cmocka_unit_test(test_budgets_stated),
 		cmocka_unit_test(test_other_session_ignored),
 		cmocka_unit_test(test_two_chairs_refused),
 		cmocka_unit_test(test_records_in_any_order),
