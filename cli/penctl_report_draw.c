@@ -217,17 +217,36 @@ static void draw_header(struct ctx *c)
 
 /* ---- the timeline plot ---- */
 
+/* The whole session (page 1) or a window of it (the detail strips). */
 struct plot {
 	double x0, x1;       /* time axis */
 	double top, bottom;  /* depth panel */
-	double btop, bbottom;/* budget panel */
-	double duration_ms;
+	double btop, bbottom;/* budget panel; both = bottom when there is none */
+	double t0_ms, span_ms; /* the time shown */
 	double max_um;
 };
 
+/* Where T is, even outside the window (for lines the clip cuts). */
+static double plot_x_raw(const struct plot *p, double t_ms)
+{
+	return p->x0 + (p->x1 - p->x0) * (t_ms - p->t0_ms) / p->span_ms;
+}
+
 static double plot_x(const struct plot *p, double t_ms)
 {
-	return p->x0 + (p->x1 - p->x0) * CLAMP(t_ms / p->duration_ms, 0.0, 1.0);
+	return CLAMP(plot_x_raw(p, t_ms), p->x0, p->x1);
+}
+
+static bool in_window(const struct plot *p, double t_ms)
+{
+	return t_ms >= p->t0_ms && t_ms <= p->t0_ms + p->span_ms;
+}
+
+static void clip_to_panel(struct ctx *c, const struct plot *p)
+{
+	cairo_save(c->cr);
+	cairo_rectangle(c->cr, p->x0, p->top, p->x1 - p->x0, p->bottom - p->top);
+	cairo_clip(c->cr);
 }
 
 static double plot_y(const struct plot *p, double um)
@@ -249,10 +268,11 @@ static int64_t tick_step_ms(double duration_ms)
 
 static void draw_time_axis(struct ctx *c, const struct plot *p)
 {
-	int64_t step = tick_step_ms(p->duration_ms);
+	int64_t step = tick_step_ms(p->span_ms);
+	int64_t first = ((int64_t)p->t0_ms + step - 1) / step * step;
 
 	cairo_set_line_width(c->cr, 0.4);
-	for (int64_t t = 0; (double)t <= p->duration_ms; t += step) {
+	for (int64_t t = first; (double)t <= p->t0_ms + p->span_ms; t += step) {
 		g_autofree char *label = penctl_report_format_duration(t);
 		double x = plot_x(p, (double)t);
 
@@ -261,9 +281,15 @@ static void draw_time_axis(struct ctx *c, const struct plot *p)
 		cairo_line_to(c->cr, x, p->bbottom);
 		cairo_stroke(c->cr);
 		cairo_set_source_rgb(c->cr, 0.3, 0.3, 0.3);
-		/* The last label ends at the plot's edge, not beyond the margin. */
-		draw_text(c, MIN(x - 20, p->x1 - 36), p->bbottom + 2, 40, FONT " 7.5", label, false,
-			  x - 20 > p->x1 - 36 ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_CENTER, false);
+		/* The first and last labels stay within the plot's edges, off the
+		 * depth labels and the margin. */
+		if (x - 20 < p->x0)
+			draw_text(c, p->x0, p->bbottom + 2, 40, FONT " 7.5", label, false,
+				  PANGO_ALIGN_LEFT, false);
+		else
+			draw_text(c, MIN(x - 20, p->x1 - 36), p->bbottom + 2, 40, FONT " 7.5", label,
+				  false, x - 20 > p->x1 - 36 ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_CENTER,
+				  false);
 	}
 	draw_text(c, p->x0, p->bbottom + 11, p->x1 - p->x0, FONT " 7.5",
 		  "time since the session started", false, PANGO_ALIGN_CENTER, false);
@@ -292,16 +318,20 @@ static void draw_bands(struct ctx *c, const struct plot *p)
 {
 	GArray *bands = c->report->bands;
 
+	clip_to_panel(c, p);
 	set_rgb(c->cr, REPORT_RGB_BAND);
 	for (guint i = 0; i < bands->len; i++) {
 		const struct report_band *b = &g_array_index(bands, struct report_band, i);
-		double x = plot_x(p, (double)b->start_ms);
+		double x = plot_x_raw(p, (double)b->start_ms);
 		/* A short run still shows. */
-		double w = MAX(plot_x(p, (double)b->end_ms) - x, 0.7);
+		double w = MAX(plot_x_raw(p, (double)b->end_ms) - x, 0.7);
 
+		if ((double)b->end_ms < p->t0_ms || (double)b->start_ms > p->t0_ms + p->span_ms)
+			continue;
 		cairo_rectangle(c->cr, x, p->top, w, p->bottom - p->top);
 	}
 	cairo_fill(c->cr);
+	cairo_restore(c->cr);
 }
 
 /* The depth or the limit as a step line. */
@@ -310,10 +340,12 @@ static void draw_steps(struct ctx *c, const struct plot *p, bool limit)
 	GArray *points = c->report->points;
 	bool started = false;
 
+	/* Before the path: the clip's rectangle would join it. */
+	clip_to_panel(c, p);
 	for (guint i = 0; i < points->len; i++) {
 		const struct report_point *pt = &g_array_index(points, struct report_point, i);
 		uint32_t um = limit ? pt->limit_um : pt->depth_um;
-		double x = plot_x(p, (double)pt->t_ms);
+		double x = plot_x_raw(p, (double)pt->t_ms);
 
 		if (!um)
 			continue;
@@ -328,13 +360,16 @@ static void draw_steps(struct ctx *c, const struct plot *p, bool limit)
 			cairo_line_to(c->cr, x, plot_y(p, um));
 		}
 	}
-	if (!started)
+	if (!started) {
+		cairo_restore(c->cr);
 		return;
+	}
 	{
 		double cx, cy;
 
+		/* On to the end of the session. */
 		cairo_get_current_point(c->cr, &cx, &cy);
-		cairo_line_to(c->cr, p->x1, cy);
+		cairo_line_to(c->cr, plot_x_raw(p, (double)c->report->duration_ms), cy);
 	}
 	if (limit) {
 		set_rgb(c->cr, REPORT_RGB_LIMIT);
@@ -344,6 +379,7 @@ static void draw_steps(struct ctx *c, const struct plot *p, bool limit)
 		cairo_set_line_width(c->cr, 1.3);
 	}
 	cairo_stroke(c->cr);
+	cairo_restore(c->cr);
 }
 
 static void draw_advisory_line(struct ctx *c, const struct plot *p)
@@ -416,6 +452,8 @@ static void draw_marks(struct ctx *c, const struct plot *p)
 		double x = plot_x(p, (double)e->t_ms);
 		bool label = false;
 
+		if (!in_window(p, (double)e->t_ms))
+			continue;
 		switch (e->mark) {
 		case REPORT_MARK_STOP:
 			cairo_set_source_rgb(c->cr, 0.45, 0.45, 0.45);
@@ -526,8 +564,8 @@ static void draw_budgets(struct ctx *c, const struct plot *p)
 		cairo_set_source_rgb(c->cr, 0.35, 0.35, 0.35);
 		cairo_set_line_width(c->cr, 1.2);
 		cairo_move_to(c->cr, p->x0, p->bbottom);
-		cairo_line_to(c->cr, plot_x(p, p->duration_ms),
-			      p->bbottom - h * MIN(p->duration_ms / (double)r->wall_budget_ms, 1.0));
+		cairo_line_to(c->cr, plot_x(p, p->span_ms),
+			      p->bbottom - h * MIN(p->span_ms / (double)r->wall_budget_ms, 1.0));
 		cairo_stroke(c->cr);
 		wall_text = g_strdup_printf("session time %s of %s", wall_used, wall_budget);
 	} else {
@@ -540,7 +578,7 @@ static void draw_budgets(struct ctx *c, const struct plot *p)
 		cairo_set_source_rgb(c->cr, 0.18, 0.49, 0.2);
 		cairo_set_line_width(c->cr, 1.2);
 		for (int i = 0; i <= steps; i++) {
-			double t = p->duration_ms * i / steps;
+			double t = p->span_ms * i / steps;
 			double y = p->bbottom -
 				   h * MIN(needling_at(r, t) / (double)r->needling_budget_ms, 1.0);
 
@@ -596,22 +634,50 @@ static void legend_item(struct ctx *c, double *x, double *y, unsigned rgb, int s
 	*x += w + 10;
 }
 
-static void draw_plot(struct ctx *c)
+/* The depth axis's top: above the deepest depth, limit and threshold. */
+static double depth_scale_um(const struct penctl_report *r)
 {
-	const struct penctl_report *r = c->report;
-	struct plot p = {
-		.x0 = MARGIN + 46,
-		.x1 = PAGE_W - MARGIN - 4,
-		.duration_ms = MAX((double)r->duration_ms, 1000.0),
-	};
-	double x, max_um = MAX(r->advisory_um, r->max_depth_um);
+	double max_um = MAX(r->advisory_um, r->max_depth_um);
 
 	for (guint i = 0; i < r->points->len; i++) {
 		const struct report_point *pt = &g_array_index(r->points, struct report_point, i);
 
 		max_um = MAX(max_um, MAX(pt->depth_um, pt->limit_um));
 	}
-	p.max_um = MAX(ceil(max_um * 1.15 / 250.0) * 250.0, 500.0);
+	return MAX(ceil(max_um * 1.15 / 250.0) * 250.0, 500.0);
+}
+
+static void frame(struct ctx *c, const struct plot *p)
+{
+	cairo_set_source_rgb(c->cr, 0.5, 0.5, 0.5);
+	cairo_set_line_width(c->cr, 0.6);
+	cairo_rectangle(c->cr, p->x0, p->top, p->x1 - p->x0, p->bottom - p->top);
+	if (p->bbottom > p->bottom)
+		cairo_rectangle(c->cr, p->x0, p->btop, p->x1 - p->x0, p->bbottom - p->btop);
+	cairo_stroke(c->cr);
+}
+
+/* The depth panel of P: what the overview and the strips share. */
+static void draw_depth_panel(struct ctx *c, const struct plot *p)
+{
+	draw_bands(c, p);
+	draw_time_axis(c, p);
+	draw_depth_axis(c, p);
+	draw_advisory_line(c, p);
+	draw_steps(c, p, true);
+	draw_steps(c, p, false);
+}
+
+static void draw_plot(struct ctx *c)
+{
+	const struct penctl_report *r = c->report;
+	struct plot p = {
+		.x0 = MARGIN + 46,
+		.x1 = PAGE_W - MARGIN - 4,
+		.span_ms = MAX((double)r->duration_ms, 1000.0),
+		.max_um = depth_scale_um(r),
+	};
+	double x;
 
 	draw_text(c, MARGIN, c->y, 300, FONT " Bold 12", "Timeline", false, PANGO_ALIGN_LEFT,
 		  false);
@@ -621,19 +687,10 @@ static void draw_plot(struct ctx *c)
 	p.btop = p.bottom + 10;
 	p.bbottom = p.btop + 44;
 
-	draw_bands(c, &p);
-	draw_time_axis(c, &p);
-	draw_depth_axis(c, &p);
-	draw_advisory_line(c, &p);
-	draw_steps(c, &p, true);
-	draw_steps(c, &p, false);
+	draw_depth_panel(c, &p);
 	draw_budgets(c, &p);
 	draw_marks(c, &p);
-	cairo_set_source_rgb(c->cr, 0.5, 0.5, 0.5);
-	cairo_set_line_width(c->cr, 0.6);
-	cairo_rectangle(c->cr, p.x0, p.top, p.x1 - p.x0, p.bottom - p.top);
-	cairo_rectangle(c->cr, p.x0, p.btop, p.x1 - p.x0, p.bbottom - p.btop);
-	cairo_stroke(c->cr);
+	frame(c, &p);
 
 	c->y = p.bbottom + 26;
 	x = p.x0;
@@ -649,6 +706,65 @@ static void draw_plot(struct ctx *c)
 	legend_item(c, &x, &c->y, 0x2e7d32, 0, "needling time used");
 	legend_item(c, &x, &c->y, 0x595959, 0, "session time used");
 	c->y += 18;
+}
+
+/* ---- the timeline in detail ---- */
+
+#define DETAIL_AFTER_MS (10 * 60 * 1000)
+#define DETAIL_MAX_STRIPS 12
+#define DETAIL_PANEL_H 100.0
+
+/* A session longer than a few minutes crowds its runs and stops on page
+ * 1: it is drawn again in strips of a few minutes each, at most
+ * DETAIL_MAX_STRIPS. */
+static bool draw_details(struct ctx *c)
+{
+	static const int64_t spans_min[] = { 5, 10, 15, 20, 30, 60, 120 };
+	const struct penctl_report *r = c->report;
+	const double strip_h = 16 + LABEL_ROWS * LABEL_ROW_H + 2 + DETAIL_PANEL_H + 26;
+	int64_t span = 0;
+
+	if (r->duration_ms <= DETAIL_AFTER_MS)
+		return true;
+	for (gsize i = 0; i < G_N_ELEMENTS(spans_min) && !span; i++)
+		if ((r->duration_ms + spans_min[i] * 60000 - 1) / (spans_min[i] * 60000) <=
+		    DETAIL_MAX_STRIPS)
+			span = spans_min[i] * 60000;
+	if (!span)
+		span = (r->duration_ms + DETAIL_MAX_STRIPS - 1) / DETAIL_MAX_STRIPS;
+	if (!need(c, 18 + strip_h))
+		return false;
+	cairo_set_source_rgb(c->cr, 0, 0, 0);
+	draw_text(c, MARGIN, c->y, 400, FONT " Bold 12", "Timeline in detail", false,
+		  PANGO_ALIGN_LEFT, false);
+	c->y += 18;
+	for (int64_t t0 = 0; t0 < r->duration_ms; t0 += span) {
+		g_autofree char *from = penctl_report_format_duration(t0);
+		g_autofree char *to = penctl_report_format_duration(MIN(t0 + span, r->duration_ms));
+		g_autofree char *caption = g_strdup_printf("%s to %s", from, to);
+		struct plot p = {
+			.x0 = MARGIN + 46,
+			.x1 = PAGE_W - MARGIN - 4,
+			.t0_ms = (double)t0,
+			.span_ms = (double)span,
+			.max_um = depth_scale_um(r),
+		};
+
+		if (!need(c, strip_h))
+			return false;
+		cairo_set_source_rgb(c->cr, 0.2, 0.2, 0.2);
+		draw_text(c, MARGIN, c->y, 200, FONT " Bold 8.5", caption, false, PANGO_ALIGN_LEFT,
+			  false);
+		c->y += 14;
+		p.top = c->y + LABEL_ROWS * LABEL_ROW_H + 2;
+		p.bottom = p.top + DETAIL_PANEL_H;
+		p.btop = p.bbottom = p.bottom;
+		draw_depth_panel(c, &p);
+		draw_marks(c, &p);
+		frame(c, &p);
+		c->y = p.bottom + 28;
+	}
+	return true;
 }
 
 /* ---- summary, advisory, after-care ---- */
@@ -862,7 +978,7 @@ static void render(struct ctx *c)
 	c->y = MARGIN;
 	draw_header(c);
 	draw_plot(c);
-	if (!draw_summary(c) || !draw_events(c))
+	if (!draw_summary(c) || !draw_details(c) || !draw_events(c))
 		return;
 	draw_footer(c);
 	cairo_show_page(c->cr);
