@@ -278,6 +278,21 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(len(re.findall(r'\bmotor-stop\b', text)), len(stops))
         self.assertIn('Session time: 3:00:00', flat_text)
         self.assert_no_overflow_or_overlap(pdf)
+        # Page 2 draws it again in strips, each with its runs and limit.
+        self.assertIn('Timeline in detail', text)
+        self.assertIn('0:00 to 15:00', flat_text)
+        ppm = os.path.join(self.tmp, 'long-page2')
+        subprocess.run(['pdftoppm', '-r', '72', '-f', '2', '-l', '2', '-singlefile', pdf, ppm],
+                       check=True)
+        width, height, data = read_ppm(ppm + '.ppm')
+        strips = [y for y in range(height)
+                  if sum(near(data[(y * width + x) * 3:(y * width + x) * 3 + 3], LIMIT_RGB, 60)
+                         for x in range(width)) > 300]
+        self.assertGreaterEqual(len(strips), 4, 'page 2 lacks its strips\' limit lines')
+        band_columns = sum(1 for x in range(width)
+                           if sum(near(data[(y * width + x) * 3:(y * width + x) * 3 + 3], BAND_RGB)
+                                  for y in range(height)) >= 100)
+        self.assertGreater(band_columns, 150, 'page 2 lacks its motor-on bands')
 
     def test_the_clinic_session_lays_out(self):
         self.assert_no_overflow_or_overlap(self.pdf)
