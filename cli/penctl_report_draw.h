@@ -3,7 +3,8 @@
  * penctl report, the drawing: a report model as an A4 PDF with real
  * (searchable) text, cairo + pango.  Page 1: header, the timeline plot,
  * the summary, the advisory, the contraindication check and the after-care
- * advice; then the list of events, as many pages as it takes.
+ * advice; for a session longer than 10 minutes, the timeline again in
+ * strips; then the list of events, as many pages as it takes.
  */
 #pragma once
 
