@@ -18,6 +18,7 @@ import unittest
 
 REPORT, PENCTL, FIXTURES = (os.path.abspath(a) for a in sys.argv[1:4])
 del sys.argv[1:4]
+sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, FIXTURES)
 from fake_journalctl import read_export  # noqa: E402
 
