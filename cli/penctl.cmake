@@ -76,7 +76,9 @@ endif()
 if(PENCTL_REPORT_BUILT)
   add_executable(penctl-report
     ${CMAKE_CURRENT_SOURCE_DIR}/penctl_report_main.c
-    ${CMAKE_CURRENT_SOURCE_DIR}/penctl_report_draw.c)
+    ${CMAKE_CURRENT_SOURCE_DIR}/penctl_report_draw.c
+    ${CMAKE_CURRENT_SOURCE_DIR}/penctl_report_page.c
+    ${CMAKE_CURRENT_SOURCE_DIR}/penctl_report_plot.c)
   target_link_libraries(penctl-report PRIVATE penctl-report-model penctl-cli-lib
     PkgConfig::REPORT_GFX m)
   install(TARGETS penctl-report RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

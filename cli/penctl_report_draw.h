@@ -12,11 +12,6 @@
 
 #include "penctl_report_model.h"
 
-/* The plot's colours; tests/unit/test_report_pdf.py looks for them. */
-#define REPORT_RGB_LIMIT 0xd62728   /* the effective limit line */
-#define REPORT_RGB_BAND 0xb3e0ad    /* motor-on bands */
-#define REPORT_RGB_DEPTH 0x1f5fbf   /* the depth set */
-
 /* Writes REPORT to PDF_PATH; PNG_PATH (may be NULL) gets page 1 at DPI.
  * Returns the number of PDF pages, or -1 and ERROR. */
 int penctl_report_draw(const struct penctl_report *report, const char *pdf_path,
