@@ -24,7 +24,7 @@ from fake_journalctl import read_export  # noqa: E402
 
 SESSION = 'S-0124-0007'
 JOURNAL_REMOTE = '/lib/systemd/systemd-journal-remote'
-# cli/penctl_report_draw.[ch]: A4, 42 pt margins, the time axis from 46 pt
+# cli/penctl_report_page.h, _plot.[ch]: A4, 42 pt margins, the time axis from 46 pt
 # in to 4 pt short of the right margin; its colours.
 PAGE_W = 595.276
 PAGE_H = 841.89
