@@ -1458,6 +1458,7 @@ void engine_get_snapshot(const struct engine *e, int64_t now_us, struct engine_s
 	s->speed = e->session_open ? e->speed : 0;
 	s->wall_budget_us = wall_budget(e);
 	s->needling_budget_us = needling_budget(e);
+	s->anesthetic_advisory_above_um = e->config->anesthetic_advisory_above_um;
 	s->wall_used_us = wall_used_at(e, now);
 	s->needling_used_us = e->session_open ? needling_used_at(e, now) : 0;
 	s->used_list_untrusted = e->used_list_untrusted;

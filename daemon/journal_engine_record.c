@@ -517,6 +517,13 @@ struct journal_record *journal_record_from_engine(const struct engine_record *re
 		in.caller = caller->name;
 		in.caller_uid = caller->uid;
 	}
+	if (record->kind == ENGINE_RECORD_SESSION_START) {
+		/* The engine opens no session without the confirmation. */
+		in.contraindications = "checked";
+		in.wall_budget_ms = JOURNAL_NUMBER(snapshot->wall_budget_us / 1000);
+		in.needling_budget_ms = JOURNAL_NUMBER(snapshot->needling_budget_us / 1000);
+		in.anesthetic_um = JOURNAL_NUMBER(snapshot->anesthetic_advisory_above_um);
+	}
 	if (summary) {
 		in.wall_ms = JOURNAL_NUMBER(summary->wall_us > 0 ? summary->wall_us / 1000 : 0);
 		in.needling_ms =

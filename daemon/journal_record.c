@@ -183,6 +183,11 @@ struct journal_record *journal_record_build(const struct journal_record_input *i
 	journal_record_add_number(record, "PENCTL_CALLER_UID", in->caller_uid);
 	journal_record_add_field(record, "PENCTL_CALLER", in->caller);
 
+	journal_record_add_field(record, "PENCTL_CONTRAINDICATIONS", in->contraindications);
+	journal_record_add_number(record, "PENCTL_WALL_BUDGET_MS", in->wall_budget_ms);
+	journal_record_add_number(record, "PENCTL_NEEDLING_BUDGET_MS", in->needling_budget_ms);
+	journal_record_add_number(record, "PENCTL_ANESTHETIC_UM", in->anesthetic_um);
+
 	journal_record_add_number(record, "PENCTL_WALL_MS", in->wall_ms);
 	journal_record_add_number(record, "PENCTL_NEEDLING_MS", in->needling_ms);
 	journal_record_add_number(record, "PENCTL_MAX_DEPTH_UM", in->max_depth_um);

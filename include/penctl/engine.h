@@ -282,6 +282,7 @@ struct engine_snapshot {
 	uint16_t speed;              /* 0 before any request */
 	int64_t wall_used_us, wall_budget_us;
 	int64_t needling_used_us, needling_budget_us;
+	uint32_t anesthetic_advisory_above_um; /* the advisory's threshold in force */
 	bool used_list_untrusted;    /* new sessions wait for STATE_ACKNOWLEDGED */
 };
 

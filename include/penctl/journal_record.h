@@ -65,6 +65,12 @@ struct journal_record_input {
 	struct journal_number caller_uid;
 	const char *caller;         /* e.g. the unique bus name */
 
+	/* session-start: what the session was opened under */
+	const char *contraindications;      /* "checked" */
+	struct journal_number wall_budget_ms;
+	struct journal_number needling_budget_ms;
+	struct journal_number anesthetic_um; /* the advisory's threshold */
+
 	/* session-end summary */
 	struct journal_number wall_ms;
 	struct journal_number needling_ms;

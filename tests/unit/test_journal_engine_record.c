@@ -396,6 +396,48 @@ static void whole_treatment_leaves_a_structured_record_of_each_event(void **stat
 	g_ptr_array_unref(t.events);
 }
 
+static void session_start_record_says_what_the_session_was_opened_under(void **state)
+{
+	const struct engine_record record = {
+		.kind = ENGINE_RECORD_SESSION_START,
+		.depth_um = 300,
+		.limit_um = 500,
+	};
+	const struct engine_snapshot open = {
+		.pen_address = "AA:BB:CC:DD:EE:01",
+		.battery_percent = PEN_BATTERY_UNKNOWN,
+		.session_open = true,
+		.session_id = "S-0002",
+		.operator_name = "alice",
+		.role = "home",
+		.area = "face",
+		.client_ref = "",
+		.wall_budget_us = MINUTES_US(30),
+		.needling_budget_us = MINUTES_US(20),
+		.anesthetic_advisory_above_um = 500,
+	};
+	g_autoptr(journal_record) built = NULL;
+	g_autoptr(journal_record) stop = NULL;
+	const struct engine_record motor_stop = {
+		.kind = ENGINE_RECORD_MOTOR_STOP,
+		.reason = ENGINE_REASON_PEDAL_RELEASED,
+	};
+
+	(void)state;
+	built = from_engine_or_fail(&record, &open, NULL);
+	assert_field(built, "MESSAGE_ID", id_of("session-start"));
+	/* A treatment record a clinic can file: the confirmation and the
+	 * budgets and threshold in force, not only when a limit is reached. */
+	assert_field(built, "PENCTL_CONTRAINDICATIONS", "checked");
+	assert_field(built, "PENCTL_WALL_BUDGET_MS", "1800000");
+	assert_field(built, "PENCTL_NEEDLING_BUDGET_MS", "1200000");
+	assert_field(built, "PENCTL_ANESTHETIC_UM", "500");
+	/* Other records do not repeat them. */
+	stop = from_engine_or_fail(&motor_stop, &open, NULL);
+	assert_null(journal_record_get(stop, "PENCTL_CONTRAINDICATIONS"));
+	assert_null(journal_record_get(stop, "PENCTL_WALL_BUDGET_MS"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -403,6 +445,7 @@ int main(void)
 		cmocka_unit_test(forced_motor_stop_is_a_notice_with_the_numbers),
 		cmocka_unit_test(depth_refusal_names_the_limit_role_and_area),
 		cmocka_unit_test(session_end_record_carries_the_summary),
+		cmocka_unit_test(session_start_record_says_what_the_session_was_opened_under),
 		cmocka_unit_test(pen_fault_record_names_the_fault_bits),
 		cmocka_unit_test(measured_depth_fault_gives_depth_and_limit),
 		cmocka_unit_test(incompatible_pen_has_its_own_event),
