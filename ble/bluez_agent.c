@@ -105,8 +105,8 @@ static void agent_method_call(GDBusConnection *bus, const char *sender, const ch
 	} else if (!is_pairing(link, device)) {
 		/* Only while we pair, and only when bluetoothd has no other
 		 * agent to ask (see the top of this file). */
-		g_info("agent: %s for %s, which penctld is not pairing: no (no other agent is "
-		       "registered)", method, device);
+		g_message("agent: %s for %s, which penctld is not pairing: no (no other agent "
+			  "is registered)", method, device);
 		reject(invocation, "penctld is not pairing this device");
 	} else if (strcmp(method, "RequestConfirmation") == 0) {
 		guint32 passkey = 0;
