@@ -260,10 +260,11 @@ treatment_ready() {
 	penctld_write_config "${1:-}"
 	after=$(cat "$PENCTLD_CONF_DIR/penctld.conf.d/"*.conf 2>/dev/null)
 	if ! systemctl is-active --quiet penctld.service; then
-		# penctld first: both register a default pairing agent with the one
-		# bluetoothd that serves both controllers here, and the pen's side of
-		# the pairing must reach pensim's agent (the last one registered), as
-		# it would on a real pen.  penctld's agent answers its own Pair().
+		# The one bluetoothd here serves both controllers: the pen's side
+		# of a pairing asks its default agent, pensim's (pensim asks to be
+		# the default), as a real pen would ask its own stack.  penctld's
+		# agent exists only while its own Pair() runs and answers that
+		# only, so the order of the two does not matter.
 		penctld_start
 	elif [ "$before" != "$after" ]; then
 		timeout 60 systemctl restart penctld.service || fail "restart with the new configuration failed"
