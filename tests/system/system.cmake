@@ -19,7 +19,7 @@
 set(_penctl_system_dir "${CMAKE_CURRENT_SOURCE_DIR}/system")
 set(_penctl_system_groups
 	"service|00-smoke 10-access-denied 09-config"
-	"pen-basics|01-pairing 02-pedal 03-depth 07-pedal-held-at-start 12-other-pairing"
+	"pen-basics|01-pairing 02-pedal 03-depth 07-pedal-held-at-start"
 	"pen-limits|04-time-limit 05-link-loss"
 	"failures|06-daemon-crash 11-watchdog 08-bluetoothd-restart")
 
