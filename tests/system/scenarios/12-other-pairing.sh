@@ -70,7 +70,8 @@ penctld_agent=$(journalctl --no-pager -q -o json _SYSTEMD_UNIT=penctld.service |
 		'select((.__MONOTONIC_TIMESTAMP | tonumber) > $t) | .MESSAGE' | grep 'agent:')
 [ -z "$penctld_agent" ] || fail_later "penctld's agent was asked about another pairing: $penctld_agent"
 [ "$rc" -eq 0 ] || fail_later "the other pairing failed: $(tail -n 3 "$SCENARIO_DIR/other-central.txt")"
-jq -e --arg d "$device_side" 'select(.device == $d)' "$agent_log" >/dev/null ||
+# (Not jq -e: jq 1.6 exits 0 on an empty file.)
+[ "$(jq -c --arg d "$device_side" 'select(.device == $d)' "$agent_log" | wc -l)" -gt 0 ] ||
 	fail_later "the person's agent was not asked about the device's side ($device_side): $(cat "$agent_log")"
 busctl get-property org.bluez "/org/bluez/hci2/dev_$(tr : _ <<<"$device_address")" \
 	org.bluez.Device1 Paired | grep -q true || fail_later "bluetoothd does not say the other device is paired"
