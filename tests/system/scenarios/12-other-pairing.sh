@@ -13,7 +13,8 @@
 # pairing failed.
 #
 # A second btvirt gives a second radio: hci2 (the person's central) and hci3
-# (the other device), both on bluetoothd but not penctld's hci0.
+# (the other device), both on bluetoothd but not penctld's hci0.  A VM of
+# its own (no group in system.cmake): it stops pensim and adds a radio.
 . "$PENCTL_GUESTDIR/lib.sh"
 
 treatment_ready
