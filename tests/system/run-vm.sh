@@ -34,6 +34,9 @@ CACHE=${PENCTL_SYSTEM_CACHE:-$SRCDIR/_system-cache}
 BUILD=
 RESULTS=
 TIMEOUT=300
+# What the guest keeps of the hard limit for collecting its logs and
+# powering off (journal.json over 9p is slow under TCG).
+COLLECT_S=45
 SCENARIO_TIMEOUT=240
 VERBOSE=
 DISK=
@@ -127,6 +130,7 @@ PENCTL_STAGE=$STAGE
 PENCTL_GPIOSIM_KO=$GPIOSIM_KO
 PENCTL_SCENARIOS="$SCENARIOS"
 PENCTL_SCENARIO_TIMEOUT=$SCENARIO_TIMEOUT
+PENCTL_VM_DEADLINE_S=$((TIMEOUT - COLLECT_S))
 ENV
 printf '%s' "$EXTRA_ENV" >>"$RESULTS/test.env"
 
