@@ -156,7 +156,8 @@ CONF
 
 # pensim_start [ARGS...]: the simulated pen on the other controller, with
 # its motor record and a control FIFO (pen_command disconnect, ...).  One
-# pensim serves every scenario of a boot; started once.
+# pensim serves every scenario of a boot; started once.  --verbose: every
+# heartbeat in the journal, to tell when a watchdog stop was due.
 PEN_CONTROL=/run/penctl-test/pen.ctl
 pensim_start() {
 	systemctl is-active --quiet pensim.service && return 0
@@ -164,7 +165,7 @@ pensim_start() {
 	systemd-run --quiet --unit=pensim --collect \
 		-p StandardOutput=journal -p StandardError=journal \
 		"$PENSIM" --adapter "$PENSIM_ADAPTER" --record "$PEN_RECORD" \
-		--control "$PEN_CONTROL" "$@" || fail "pensim did not start"
+		--control "$PEN_CONTROL" --verbose "$@" || fail "pensim did not start"
 	wait_until 20 test -p "$PEN_CONTROL" || fail "pensim made no control FIFO"
 }
 pensim_stop() { systemctl stop pensim.service 2>/dev/null || true; }
