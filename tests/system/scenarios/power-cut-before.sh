@@ -31,7 +31,8 @@ printf '%s\n' "$cartridge" >"$handover/cartridge"
 printf '%s\n' "$session" >"$handover/session"
 figure records-before-cut "$(wc -l <"$handover/records.jsonl")" records
 log "cutting the power: motor running, session $session, cartridge $cartridge"
-# The host kills QEMU when this file appears (run-vm.sh --power-cut-on).
-mono_us >"$RESULTS/power-cut-now"
+# The host kills QEMU when this file appears (run-vm.sh --power-cut-on):
+# renamed into place, so that it is never seen empty.
+mono_us >"$RESULTS/power-cut-now.tmp" && mv "$RESULTS/power-cut-now.tmp" "$RESULTS/power-cut-now"
 sleep 120
 fail "the power was not cut within 120 s of asking"
