@@ -1,10 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The pairing agent (org.bluez.Agent1), NoInputNoOutput: the pen has no
- * display and no keys.  bluetoothd asks the agent before it lets a device
- * pair or use a service; we say yes only for the device pen_link_pair() is
- * pairing (and, for services, the configured pen), and no to the rest, so
- * a stranger cannot pair with the practitioner's machine through us.
+ * display and no keys.
+ *
+ * It is registered only while pen_link_pair() pairs the pen, and never as
+ * the default agent.  bluetoothd (src/device.c) sends the requests of a
+ * Pair() to the agent of whoever called Pair(), and every other request
+ * (a pairing the other side started, a device of another adapter, a
+ * service authorization) to the default agent: the agent of the Pi's
+ * desktop or of bluetoothctl, whose user is pairing a keyboard or
+ * headphones.  penctld must not answer those.  An agent registered for
+ * good would: bluetoothd (src/agent.c) makes the first agent registered
+ * the default one, and the next one when the default agent leaves, even
+ * without RequestDefaultAgent.
+ *
+ * While we pair and no other agent is registered, bluetoothd does make us
+ * the default for that moment; a request for another device then gets the
+ * answer bluetoothd gives when there is no agent at all: no.
  */
 #include <string.h>
 
@@ -51,18 +63,6 @@ static bool is_pairing(const struct pen_link *link, const char *device)
 	return link->pairing_path && device && strcmp(link->pairing_path, device) == 0;
 }
 
-static bool is_the_pen(const struct pen_link *link, const char *device)
-{
-	const char *adapter;
-	const char *pen;
-
-	if (!link->has_address || !device)
-		return false;
-	adapter = bluez_objects_find_adapter(link->objects, link->adapter_name);
-	pen = bluez_objects_find_device(link->objects, adapter, &link->address);
-	return pen && strcmp(pen, device) == 0;
-}
-
 static void reject(GDBusMethodInvocation *invocation, const char *why)
 {
 	g_dbus_method_invocation_return_dbus_error(invocation, "org.bluez.Error.Rejected", why);
@@ -102,16 +102,16 @@ static void agent_method_call(GDBusConnection *bus, const char *sender, const ch
 		   strcmp(method, "DisplayPasskey") == 0) {
 		g_info("agent: %s for %s", method, device);
 		g_dbus_method_invocation_return_value(invocation, NULL);
+	} else if (!is_pairing(link, device)) {
+		/* Only while we pair, and only when bluetoothd has no other
+		 * agent to ask (see the top of this file). */
+		g_message("agent: %s for %s, which penctld is not pairing: no (no other agent "
+			  "is registered)", method, device);
+		reject(invocation, "penctld is not pairing this device");
 	} else if (strcmp(method, "RequestConfirmation") == 0) {
 		guint32 passkey = 0;
 
 		g_variant_get(params, "(&ou)", NULL, &passkey);
-		if (!is_pairing(link, device)) {
-			g_warning("agent: passkey confirmation for %s (not being paired) rejected",
-				  device);
-			reject(invocation, "not being paired");
-			return;
-		}
 		g_info("agent: passkey %06u for %s accepted", passkey, device);
 		if (link->cb.on_pairing_passkey) {
 			const char *address = bluez_objects_get_string(
@@ -121,19 +121,9 @@ static void agent_method_call(GDBusConnection *bus, const char *sender, const ch
 						    passkey);
 		}
 		g_dbus_method_invocation_return_value(invocation, NULL);
-	} else if (strcmp(method, "RequestAuthorization") == 0) {
-		if (!is_pairing(link, device)) {
-			g_warning("agent: pairing authorization for %s rejected", device);
-			reject(invocation, "not being paired");
-			return;
-		}
-		g_dbus_method_invocation_return_value(invocation, NULL);
-	} else if (strcmp(method, "AuthorizeService") == 0) {
-		if (!is_pairing(link, device) && !is_the_pen(link, device)) {
-			g_warning("agent: service authorization for %s rejected", device);
-			reject(invocation, "not the pen");
-			return;
-		}
+	} else if (strcmp(method, "RequestAuthorization") == 0 ||
+		   strcmp(method, "AuthorizeService") == 0) {
+		g_info("agent: %s for %s accepted", method, device);
 		g_dbus_method_invocation_return_value(invocation, NULL);
 	} else {
 		g_dbus_method_invocation_return_dbus_error(
@@ -164,46 +154,32 @@ void bluez_agent_unexport(struct pen_link *link)
 	link->agent_object = 0;
 }
 
-static void default_agent_done(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source),
-								  result, &error);
-
-	(void)user_data;
-	if (!reply && !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-		g_warning("agent: RequestDefaultAgent failed: %s", error->message);
-}
-
 static void register_done(GObject *source, GAsyncResult *result, gpointer user_data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source),
 								  result, &error);
-	struct pen_link *link;
+	g_autofree char *remote = NULL;
 
-	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+	(void)user_data;
+	if (reply || g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
 		return;
-	link = user_data;
-	if (!reply) {
-		g_autofree char *remote = g_dbus_error_get_remote_error(error);
-
-		/* Already registered (a quick bluetoothd restart): still ask
-		 * to be the default. */
-		if (g_strcmp0(remote, "org.bluez.Error.AlreadyExists") != 0) {
-			g_warning("agent: RegisterAgent failed: %s", error->message);
-			return;
-		}
-	}
-	g_dbus_connection_call(link->bus, BLUEZ_BUS_NAME, "/org/bluez",
-			       BLUEZ_AGENT_MANAGER_INTERFACE, "RequestDefaultAgent",
-			       g_variant_new("(o)", PEN_LINK_AGENT_PATH), NULL,
-			       G_DBUS_CALL_FLAGS_NONE, PEN_LINK_CALL_TIMEOUT_MS,
-			       link->bluez_cancellable, default_agent_done, link);
+	/* AlreadyExists: registered by an earlier pairing whose
+	 * UnregisterAgent bluetoothd has not seen yet; it is ours. */
+	remote = g_dbus_error_get_remote_error(error);
+	if (g_strcmp0(remote, "org.bluez.Error.AlreadyExists") != 0)
+		g_warning("agent: RegisterAgent failed: %s", error->message);
 }
 
+/* Before pen_link_pair()'s Pair(), on the same connection: bluetoothd
+ * handles our messages in the order we send them, so the agent is there
+ * when Pair() asks for it.  Also when bluetoothd (re)appears: a pairing
+ * under way then needs the agent on the new bluetoothd (its Pair() fails,
+ * but the request of the next one must not reach another agent). */
 void bluez_agent_register(struct pen_link *link)
 {
+	if (!link->pairing_path || !link->bluez_up)
+		return;
 	g_dbus_connection_call(link->bus, BLUEZ_BUS_NAME, "/org/bluez",
 			       BLUEZ_AGENT_MANAGER_INTERFACE, "RegisterAgent",
 			       g_variant_new("(os)", PEN_LINK_AGENT_PATH, "NoInputNoOutput"), NULL,
@@ -211,11 +187,12 @@ void bluez_agent_register(struct pen_link *link)
 			       link->bluez_cancellable, register_done, link);
 }
 
+/* When the pairing's Pair() has returned, and when the link goes away. */
 void bluez_agent_unregister(struct pen_link *link)
 {
 	if (!link->bluez_up)
 		return;
-	/* No reply wanted: the link is going away. */
+	/* No reply wanted: DoesNotExist (nothing was registered) is fine. */
 	g_dbus_connection_call(link->bus, BLUEZ_BUS_NAME, "/org/bluez",
 			       BLUEZ_AGENT_MANAGER_INTERFACE, "UnregisterAgent",
 			       g_variant_new("(o)", PEN_LINK_AGENT_PATH), NULL,

@@ -27,9 +27,23 @@
 #define AGENT_MANAGER_IFACE     "org.bluez.AgentManager1"
 #define PROPERTIES_IFACE        "org.freedesktop.DBus.Properties"
 #define OBJECT_MANAGER_IFACE    "org.freedesktop.DBus.ObjectManager"
-#define ADV_PATH                "/org/penctl/pensim/advertisement0"
 #define AGENT_PATH              "/org/penctl/pensim/agent"
 #define PENSIM_RELIST_MS        500u
+
+/* The advertisement objects: see "advertisement" below. */
+static const char *const adv_paths[2] = {
+	"/org/penctl/pensim/advertisement0",
+	"/org/penctl/pensim/advertisement1",
+};
+
+/* This file's own advertisement state (pensim_app.h is pensim.c's; a
+ * process runs one pensim). */
+static struct {
+	unsigned current;         /* the object app->adv_registered is about */
+	bool previous_registered; /* adv_paths[!current]: the renewal's old one */
+	unsigned call_object;     /* the object of the call on its way */
+	guint renewal_object_id; /* adv_paths[1]'s; app->adv_object_id is [0]'s */
+} adv;
 
 /* ---- the central's connection ---- */
 
@@ -50,6 +64,7 @@ static void adapter_lost(struct pensim *app, const char *why)
 	g_clear_pointer(&app->adapter_path, g_free);
 	app->app_registered = false;
 	app->adv_registered = false;
+	adv.previous_registered = false;
 	app->adv_busy = false;
 	app->adv_announced = false;
 	app->waiting_for_adapter = true;
@@ -215,8 +230,27 @@ void pensim_bluez_disconnect_central(struct pensim *app)
 			       NULL, NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, disconnect_done, app);
 }
 
-/* ---- advertisement ---- */
-
+/* ---- advertisement ----
+ *
+ * The pen is on the air whenever no central is connected (docs/
+ * pen-protocol.md §8).  btvirt sends an advertisement to a scanner once,
+ * when scanning starts (VM-TESTBED.md), so pensim renews it every
+ * --readvertise-ms, make-before-break: a second advertisement object is
+ * registered before the first one is unregistered.
+ *
+ * Break-before-make (unregister, then register) left the pen off the air
+ * whenever bluetoothd could not add the new advertisement at once, and it
+ * sends its mgmt commands one at a time for all adapters: a central's
+ * Pair() on the same bluetoothd keeps mgmt Pair Device pending until the
+ * link is up and paired, so Add Advertising waited behind it, the central
+ * could not find the pen to connect to, Pair() hung until a timeout, and
+ * RegisterAdvertisement timed out on our side while bluetoothd still
+ * carried it out (then every later attempt said AlreadyExists).
+ *
+ * app->adv_registered and app->adv_busy (pensim_app.h) are about
+ * adv_paths[adv.current] (declared at the top); one call is on its way at a
+ * time, and every reply calls adv_reconcile() again.
+ */
 static const char adv_agent_xml[] =
 	"<node>"
 	" <interface name='org.bluez.LEAdvertisement1'>"
@@ -270,6 +304,14 @@ static GVariant *adv_get_property(GDBusConnection *bus, const char *sender, cons
 	return NULL;
 }
 
+static void adv_set_registered(struct pensim *app, unsigned object, bool registered)
+{
+	if (object == adv.current)
+		app->adv_registered = registered;
+	else
+		adv.previous_registered = registered;
+}
+
 static void adv_method_call(GDBusConnection *bus, const char *sender, const char *path,
 			    const char *iface, const char *method, GVariant *params,
 			    GDBusMethodInvocation *invocation, gpointer user_data)
@@ -278,12 +320,11 @@ static void adv_method_call(GDBusConnection *bus, const char *sender, const char
 
 	(void)bus;
 	(void)sender;
-	(void)path;
 	(void)iface;
 	(void)params;
 	if (g_strcmp0(method, "Release") == 0) {
-		pensim_log("advertisement released by bluetoothd");
-		app->adv_registered = false;
+		pensim_log("advertisement %s released by bluetoothd", path);
+		adv_set_registered(app, g_strcmp0(path, adv_paths[1]) == 0, false);
 	}
 	g_dbus_method_invocation_return_value(invocation, NULL);
 }
@@ -293,50 +334,99 @@ static const GDBusInterfaceVTable adv_vtable = {
 	.get_property = adv_get_property,
 };
 
+static bool adv_wanted(const struct pensim *app)
+{
+	return app->adapter_path && app->app_registered && !app->central_path &&
+	       !app->shutting_down;
+}
+
+static void adv_register_done(GObject *source, GAsyncResult *res, gpointer user_data);
+static void adv_unregister_done(GObject *source, GAsyncResult *res, gpointer user_data);
+
+static void adv_call(struct pensim *app, unsigned object, bool do_register)
+{
+	app->adv_busy = true;
+	adv.call_object = object;
+	if (do_register) {
+		g_dbus_connection_call(app->bus, BLUEZ, app->adapter_path, ADV_MANAGER_IFACE,
+				       "RegisterAdvertisement",
+				       g_variant_new("(oa{sv})", adv_paths[object], NULL), NULL,
+				       G_DBUS_CALL_FLAGS_NONE, -1, NULL, adv_register_done, app);
+		return;
+	}
+	if (app->shutting_down)
+		app->pending_shutdown++;
+	g_dbus_connection_call(app->bus, BLUEZ, app->adapter_path, ADV_MANAGER_IFACE,
+			       "UnregisterAdvertisement", g_variant_new("(o)", adv_paths[object]),
+			       NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, adv_unregister_done, app);
+}
+
+/* The next call towards what is wanted: the renewal's old object goes
+ * first, then the current one is registered or (connected, leaving)
+ * unregistered. */
+static void adv_reconcile(struct pensim *app)
+{
+	if (app->adv_busy || !app->adapter_path)
+		return;
+	if (adv.previous_registered)
+		adv_call(app, !adv.current, false);
+	else if (adv_wanted(app) && !app->adv_registered)
+		adv_call(app, adv.current, true);
+	else if (!adv_wanted(app) && app->adv_registered)
+		adv_call(app, adv.current, false);
+}
+
 static void adv_register_done(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	struct pensim *app = user_data;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source),
 								  res, &error);
+	g_autofree char *remote = NULL;
+	unsigned object = adv.call_object;
+	bool held = reply != NULL;
 
 	app->adv_busy = false;
-	if (reply) {
-		/* Once, not at every periodic re-registration. */
+	if (!reply) {
+		remote = g_dbus_error_get_remote_error(error);
+		if (app->adv_with_name &&
+		    g_strcmp0(remote, "org.bluez.Error.InvalidLength") == 0) {
+			/* 128-bit UUID + flags + name can exceed 31 bytes when
+			 * a bluetoothd puts the name into the advertising data. */
+			pensim_log("advertisement too long with the name; retrying without it");
+			app->adv_with_name = false;
+		} else if (g_strcmp0(remote, "org.bluez.Error.AlreadyExists") == 0) {
+			/* An earlier call whose answer we stopped waiting for. */
+			pensim_log("bluetoothd already holds %s: counted as registered",
+				   adv_paths[object]);
+			held = true;
+		} else if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
+			/* bluetoothd may still carry it out: count it as held,
+			 * so that it is unregistered like any other. */
+			pensim_log("RegisterAdvertisement %s got no answer in time: counted as "
+				   "registered", adv_paths[object]);
+			held = true;
+		} else {
+			pensim_log("RegisterAdvertisement %s failed: %s (retrying at the next "
+				   "renewal)", adv_paths[object], error->message);
+			app->adv_announced = false;
+		}
+	}
+	if (held) {
+		if (object != adv.current) {
+			/* A renewal: the old one is unregistered next. */
+			adv.previous_registered = app->adv_registered;
+			adv.current = object;
+		}
+		app->adv_registered = true;
+		/* Once, not at every renewal. */
 		if (!app->adv_announced)
 			pensim_log("advertising %s as \"%s\"", PEN_SERVICE_UUID,
-				 app->adv_with_name ? app->opt.name : "(no name)");
+				   app->adv_with_name ? app->opt.name : "(no name)");
 		app->adv_announced = true;
-		app->adv_registered = true;
-		/* Connected while the call was on its way: take it back. */
-		if (app->central_path || app->shutting_down)
-			stop_advertising(app);
-		return;
 	}
-	g_autofree char *remote = g_dbus_error_get_remote_error(error);
-
-	if (app->adv_with_name && g_strcmp0(remote, "org.bluez.Error.InvalidLength") == 0) {
-		/* 128-bit UUID + flags + name can exceed 31 bytes when a
-		 * bluetoothd puts the name into the advertising data. */
-		pensim_log("advertisement too long with the name; retrying without it");
-		app->adv_with_name = false;
-		advertise(app);
-		return;
-	}
-	pensim_log("RegisterAdvertisement failed: %s (retrying)", error->message);
-	app->adv_announced = false;
-}
-
-static void advertise(struct pensim *app)
-{
-	if (app->adv_busy || app->adv_registered || !app->adapter_path || app->central_path ||
-	    app->shutting_down)
-		return;
-	app->adv_busy = true;
-	g_dbus_connection_call(app->bus, BLUEZ, app->adapter_path, ADV_MANAGER_IFACE,
-			       "RegisterAdvertisement",
-			       g_variant_new("(oa{sv})", ADV_PATH, NULL), NULL,
-			       G_DBUS_CALL_FLAGS_NONE, -1, NULL, adv_register_done, app);
+	/* Also takes it back when a central connected meanwhile. */
+	adv_reconcile(app);
 }
 
 static void adv_unregister_done(GObject *source, GAsyncResult *res, gpointer user_data)
@@ -345,43 +435,40 @@ static void adv_unregister_done(GObject *source, GAsyncResult *res, gpointer use
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source),
 								  res, &error);
+	g_autofree char *remote = reply ? NULL : g_dbus_error_get_remote_error(error);
 
 	app->adv_busy = false;
-	app->adv_registered = false;
-	if (!reply && !app->shutting_down)
-		pensim_log("UnregisterAdvertisement failed: %s", error->message);
-	if (app->shutting_down) {
-		if (--app->pending_shutdown == 0)
-			g_main_loop_quit(app->loop);
-		return;
-	}
-	/* The periodic re-registration: straight back on the air. */
-	advertise(app);
+	/* DoesNotExist: one counted as registered after a timeout was not. */
+	if (!reply && !app->shutting_down &&
+	    g_strcmp0(remote, "org.bluez.Error.DoesNotExist") != 0)
+		pensim_log("UnregisterAdvertisement %s failed: %s", adv_paths[adv.call_object],
+			   error->message);
+	adv_set_registered(app, adv.call_object, false);
+	adv_reconcile(app);
+	if (app->shutting_down && --app->pending_shutdown == 0)
+		g_main_loop_quit(app->loop);
+}
+
+static void advertise(struct pensim *app)
+{
+	adv_reconcile(app);
 }
 
 static void stop_advertising(struct pensim *app)
 {
-	if (app->adv_busy || !app->adv_registered)
-		return;
-	app->adv_busy = true;
-	if (app->shutting_down)
-		app->pending_shutdown++;
-	g_dbus_connection_call(app->bus, BLUEZ, app->adapter_path, ADV_MANAGER_IFACE,
-			       "UnregisterAdvertisement", g_variant_new("(o)", ADV_PATH), NULL,
-			       G_DBUS_CALL_FLAGS_NONE, -1, NULL, adv_unregister_done, app);
+	adv_reconcile(app);
 }
 
-/* btvirt sends a peripheral's advertisement once, when scanning starts
- * (VM-TESTBED.md): registering it again and again makes a scan that missed
- * it see it soon. */
+/* The renewal: a second object goes on the air, then the first comes off. */
 static gboolean on_readvertise(gpointer user_data)
 {
 	struct pensim *app = user_data;
 
-	if (app->adv_registered)
-		stop_advertising(app); /* its reply registers again */
+	if (!app->adv_busy && app->adv_registered && !adv.previous_registered &&
+	    adv_wanted(app))
+		adv_call(app, !adv.current, true);
 	else
-		advertise(app);
+		adv_reconcile(app);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -757,14 +844,20 @@ void pensim_bluez_shutdown(struct pensim *app)
 
 bool pensim_bluez_export(struct pensim *app, GError **error)
 {
+	GDBusInterfaceInfo *adv_iface;
+
 	app->introspection = g_dbus_node_info_new_for_xml(adv_agent_xml, error);
 	if (!app->introspection)
 		return false;
-	app->adv_object_id = g_dbus_connection_register_object(
-		app->bus, ADV_PATH,
-		g_dbus_node_info_lookup_interface(app->introspection, "org.bluez.LEAdvertisement1"),
-		&adv_vtable, app, NULL, error);
+	adv_iface = g_dbus_node_info_lookup_interface(app->introspection,
+						      "org.bluez.LEAdvertisement1");
+	app->adv_object_id = g_dbus_connection_register_object(app->bus, adv_paths[0], adv_iface,
+							       &adv_vtable, app, NULL, error);
 	if (!app->adv_object_id)
+		return false;
+	adv.renewal_object_id = g_dbus_connection_register_object(
+		app->bus, adv_paths[1], adv_iface, &adv_vtable, app, NULL, error);
+	if (!adv.renewal_object_id)
 		return false;
 	if (app->opt.no_agent)
 		return true;
@@ -800,6 +893,9 @@ void pensim_bluez_teardown(struct pensim *app)
 		g_dbus_connection_unregister_object(app->bus, app->agent_object_id);
 	if (app->adv_object_id)
 		g_dbus_connection_unregister_object(app->bus, app->adv_object_id);
+	if (adv.renewal_object_id)
+		g_dbus_connection_unregister_object(app->bus, adv.renewal_object_id);
+	adv.renewal_object_id = 0;
 	if (app->introspection)
 		g_dbus_node_info_unref(app->introspection);
 }

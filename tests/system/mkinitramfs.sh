@@ -2,7 +2,8 @@
 # mkinitramfs.sh CACHEDIR KERNEL_VERSION
 #
 # Builds CACHEDIR/initramfs-KV.cpio.gz: static busybox, the modules needed to
-# reach the host's root over virtio-9p and stack an overlay on it, and
+# reach the host's root over virtio-9p and stack an overlay on it (and to
+# mount a persistent ext4 disk), and
 # guest/initramfs-init as /init.  Rebuilt only when an input changed.
 set -eu
 
@@ -36,7 +37,9 @@ cp "$INIT" "$root/init"
 chmod 755 "$root/init"
 
 # The insmod lines in dependency order, as modprobe would run them.
-modprobe -a -S "$KV" --show-depends virtio_pci 9pnet_virtio 9p overlay >"$root/modules.deps" ||
+# virtio_blk and ext4: the persistent disk of run-vm.sh --disk.
+modprobe -a -S "$KV" --show-depends virtio_pci 9pnet_virtio 9p overlay virtio_blk ext4 \
+	>"$root/modules.deps" ||
 	die "modprobe --show-depends failed for $KV"
 : >"$root/modules/order"
 while read -r verb path _; do

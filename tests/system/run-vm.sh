@@ -16,6 +16,13 @@
 #   --timeout SEC    hard limit of the whole VM run (default 300)
 #   --scenario-timeout SEC  limit per scenario inside the guest (default 240)
 #   --verbose        show the guest console while it runs
+#   --disk IMG       a persistent ext4 disk image: the guest keeps
+#                    /var/lib/penctld, /var/lib/bluetooth and the journal
+#                    (Storage=persistent) on it (guest/initramfs-init)
+#   --power-cut-on NAME  kill QEMU (SIGKILL: a power cut, no shutdown) as
+#                    soon as the guest writes RESULTS/NAME; the scenario
+#                    running then passes if it asked for it that way
+#   --env NAME=VALUE one more variable for the guest's test.env
 #
 # Prints a PASS/FAIL/SKIP line per scenario.  Exit 0 when all passed, 77 when
 # none failed but some were skipped, 1 otherwise; on failure also the tail of
@@ -27,8 +34,14 @@ CACHE=${PENCTL_SYSTEM_CACHE:-$SRCDIR/_system-cache}
 BUILD=
 RESULTS=
 TIMEOUT=300
+# What the guest keeps of the hard limit for collecting its logs and
+# powering off (journal.json over 9p is slow under TCG).
+COLLECT_S=45
 SCENARIO_TIMEOUT=240
 VERBOSE=
+DISK=
+POWER_CUT_ON=
+EXTRA_ENV=
 
 die() { echo "run-vm: $*" >&2; exit 1; }
 
@@ -40,6 +53,10 @@ while [ $# -gt 0 ]; do
 	--timeout) TIMEOUT=$2; shift 2 ;;
 	--scenario-timeout) SCENARIO_TIMEOUT=$2; shift 2 ;;
 	--verbose) VERBOSE=1; shift ;;
+	--disk) DISK=$2; shift 2 ;;
+	--power-cut-on) POWER_CUT_ON=$2; shift 2 ;;
+	--env) EXTRA_ENV="$EXTRA_ENV$2
+"; shift 2 ;;
 	-*) die "unknown option $1" ;;
 	*) break ;;
 	esac
@@ -113,13 +130,20 @@ PENCTL_STAGE=$STAGE
 PENCTL_GPIOSIM_KO=$GPIOSIM_KO
 PENCTL_SCENARIOS="$SCENARIOS"
 PENCTL_SCENARIO_TIMEOUT=$SCENARIO_TIMEOUT
+PENCTL_VM_DEADLINE_S=$((TIMEOUT - COLLECT_S))
 ENV
+printf '%s' "$EXTRA_ENV" >>"$RESULTS/test.env"
 
 CMDLINE="console=ttyS0 panic=-1 quiet loglevel=4 systemd.show_status=false"
 CMDLINE="$CMDLINE systemd.unit=penctl-test.target penctl.guestdir=$SYSDIR/guest"
 # Modules udev would load for the emulated CPU and board, useless here and
 # slow to load under TCG.
 CMDLINE="$CMDLINE module_blacklist=kvm,kvm_amd,kvm_intel,powernow_k8,pcspkr,floppy"
+
+if [ -n "$DISK" ]; then
+	[ -w "$DISK" ] || die "cannot write the disk image $DISK"
+	CMDLINE="$CMDLINE penctl.persist=1"
+fi
 
 # TCG: KVM cannot run a stock guest on these hosts (see ../shared/VM-TESTBED.md).
 qemu=(qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m 2048
@@ -128,7 +152,25 @@ qemu=(qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m 2048
 	-fsdev "local,id=fsroot,path=/,readonly=on,security_model=none,multidevs=remap"
 	-device "virtio-9p-pci,fsdev=fsroot,mount_tag=hostroot"
 	-fsdev "local,id=fsresults,path=$RESULTS,security_model=none,multidevs=remap"
-	-device "virtio-9p-pci,fsdev=fsresults,mount_tag=results")
+	-device "virtio-9p-pci,fsdev=fsresults,mount_tag=results"
+	-pidfile "$RESULTS/qemu.pid")
+# The host survives a guest's power cut, so what QEMU already handed to the
+# image file stays; what the guest kept in its own page cache is lost.
+[ -n "$DISK" ] && qemu+=(-drive "file=$DISK,format=raw,if=virtio,cache=writeback")
+
+# --power-cut-on: a watcher kills QEMU when the guest asks for it.
+watcher=
+if [ -n "$POWER_CUT_ON" ]; then
+	rm -f "$RESULTS/$POWER_CUT_ON"
+	(
+		while [ ! -e "$RESULTS/$POWER_CUT_ON" ]; do
+			sleep 0.1
+		done
+		pid=$(cat "$RESULTS/qemu.pid" 2>/dev/null)
+		[ -n "$pid" ] && kill -KILL "$pid" && echo "run-vm: power cut (QEMU $pid killed)"
+	) &
+	watcher=$!
+fi
 
 echo "run-vm: booting $KV for: $SCENARIOS (results in $RESULTS)"
 start=$(date +%s%N)
@@ -140,11 +182,19 @@ else
 	rc=$?
 fi
 elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+if [ -n "$watcher" ]; then
+	kill "$watcher" 2>/dev/null
+	wait "$watcher" 2>/dev/null
+fi
+cut=
+[ -n "$POWER_CUT_ON" ] && [ -e "$RESULTS/$POWER_CUT_ON" ] && cut=1
 echo "run-vm: VM ran $((elapsed / 1000)).$(printf '%03d' $((elapsed % 1000))) s"
 [ -r "$RESULTS/boot-figures" ] && sed 's/^/run-vm: /' "$RESULTS/boot-figures"
 
 status=0
-if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+if [ -n "$cut" ]; then
+	: # killed on purpose: the scenario asked for the power cut
+elif [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 	echo "FAIL vm: no power-off within the hard limit of $TIMEOUT s"
 	status=1
 elif [ "$rc" -ne 0 ]; then
@@ -155,6 +205,12 @@ fi
 summary=$RESULTS/summary
 for s in $SCENARIOS; do
 	line=$(grep -E "^(PASS|FAIL|SKIP) $s([ :]|$)" "$summary" 2>/dev/null | tail -n 1)
+	if [ -z "$line" ] && [ -n "$cut" ] && [ -s "$RESULTS/$s/figures" ] &&
+		! grep -q "^FAIL: " "$RESULTS/$s/log" 2>/dev/null &&
+		[ ! -s "$RESULTS/$s/deferred-failures" ]; then
+		# The scenario that asked for the power cut, cut as it asked.
+		line="PASS $s (power cut) $(tr '\n' ' ' <"$RESULTS/$s/figures")"
+	fi
 	if [ -z "$line" ]; then
 		line="FAIL $s: no result (the guest did not finish it)"
 	fi

@@ -27,7 +27,7 @@ SUDO=
 
 PACKAGES="qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static
 	bluez bluez-test-tools gpiod build-essential kmod xz-utils cpio jq
-	util-linux passwd python3-minimal"
+	util-linux passwd python3-minimal python3-gi e2fsprogs"
 
 missing_packages() {
 	for p in $PACKAGES; do

@@ -6,6 +6,7 @@
 #   tests/system/setup-host.sh [CACHE]    packages, gpio-sim.ko, initramfs
 #   ctest -L system                       every scenario
 #   tests/system/run-vm.sh --build B S... one VM for scenarios S (by hand)
+#   tests/system/power-cut.sh --build B --results R   the power-cut test
 #
 # The cache is $PENCTL_SYSTEM_CACHE at test time, else <source>/_system-cache;
 # the scripts resolve it themselves, so `PENCTL_SYSTEM_CACHE=... ctest -L
@@ -77,3 +78,16 @@ foreach(_script IN LISTS _penctl_system_scenarios)
 		_penctl_add_system_test(${_scenario} ${_scenario})
 	endif()
 endforeach()
+
+# The power cut: two boots on one persistent disk, QEMU killed mid-run in
+# between (power-cut.sh; scenarios power-cut-before and power-cut-after).
+if(EXISTS "${_penctl_system_dir}/scenarios/power-cut-before.sh")
+	add_test(NAME system/power-cut
+		COMMAND "${_penctl_system_dir}/power-cut.sh"
+			--build "${CMAKE_BINARY_DIR}"
+			--results "${CMAKE_BINARY_DIR}/system-results/power-cut"
+			--timeout 450)
+	set_tests_properties(system/power-cut PROPERTIES
+		LABELS system TIMEOUT 1200 RUN_SERIAL TRUE SKIP_RETURN_CODE 77
+		FIXTURES_REQUIRED penctl_system_vm)
+endif()

@@ -156,7 +156,8 @@ CONF
 
 # pensim_start [ARGS...]: the simulated pen on the other controller, with
 # its motor record and a control FIFO (pen_command disconnect, ...).  One
-# pensim serves every scenario of a boot; started once.
+# pensim serves every scenario of a boot; started once.  --verbose: every
+# heartbeat in the journal, to tell when a watchdog stop was due.
 PEN_CONTROL=/run/penctl-test/pen.ctl
 pensim_start() {
 	systemctl is-active --quiet pensim.service && return 0
@@ -164,7 +165,7 @@ pensim_start() {
 	systemd-run --quiet --unit=pensim --collect \
 		-p StandardOutput=journal -p StandardError=journal \
 		"$PENSIM" --adapter "$PENSIM_ADAPTER" --record "$PEN_RECORD" \
-		--control "$PEN_CONTROL" "$@" || fail "pensim did not start"
+		--control "$PEN_CONTROL" --verbose "$@" || fail "pensim did not start"
 	wait_until 20 test -p "$PEN_CONTROL" || fail "pensim made no control FIFO"
 }
 pensim_stop() { systemctl stop pensim.service 2>/dev/null || true; }
@@ -260,10 +261,11 @@ treatment_ready() {
 	penctld_write_config "${1:-}"
 	after=$(cat "$PENCTLD_CONF_DIR/penctld.conf.d/"*.conf 2>/dev/null)
 	if ! systemctl is-active --quiet penctld.service; then
-		# penctld first: both register a default pairing agent with the one
-		# bluetoothd that serves both controllers here, and the pen's side of
-		# the pairing must reach pensim's agent (the last one registered), as
-		# it would on a real pen.  penctld's agent answers its own Pair().
+		# The one bluetoothd here serves both controllers: the pen's side
+		# of a pairing asks its default agent, pensim's (pensim asks to be
+		# the default), as a real pen would ask its own stack.  penctld's
+		# agent exists only while its own Pair() runs and answers that
+		# only, so the order of the two does not matter.
 		penctld_start
 	elif [ "$before" != "$after" ]; then
 		timeout 60 systemctl restart penctld.service || fail "restart with the new configuration failed"

@@ -8,6 +8,8 @@
 #   PENCTL_GPIOSIM_KO                gpio-sim.ko for this kernel
 #   PENCTL_SCENARIOS                 scenario names (scenarios/NAME.sh), in order
 #   PENCTL_SCENARIO_TIMEOUT          seconds per scenario
+#   PENCTL_VM_DEADLINE_S             guest uptime at which the host kills the
+#                                    VM, less what collecting the logs takes
 #
 # Prepares the machine once (Bluetooth with two virtual controllers, the
 # gpio-sim pedal, penctld from the stage), then runs each scenario and writes
@@ -172,6 +174,15 @@ write_env
 log "test bed ready, $(uptime_s) s after kernel start"
 printf 'boot-to-ready=%s s\n' "$(uptime_s)" >>"$RESULTS/boot-figures"
 
+# The host kills the VM at its hard limit; a scenario that would run past
+# it is stopped in time for the logs to come back.
+scenario_limit() {
+	local left=$(( ${PENCTL_VM_DEADLINE_S:-100000} - ${1%.*} ))
+	local limit=${PENCTL_SCENARIO_TIMEOUT:-150}
+	[ "$left" -lt "$limit" ] && limit=$left
+	echo "$limit"
+}
+
 overall=0
 for s in $PENCTL_SCENARIOS; do
 	script="$PENCTL_SRCDIR/tests/system/scenarios/$s.sh"
@@ -183,13 +194,19 @@ for s in $PENCTL_SCENARIOS; do
 		overall=1
 		continue
 	fi
-	log "=== scenario $s"
+	limit=$(scenario_limit "$(uptime_s)")
+	if [ "$limit" -lt 10 ]; then
+		echo "FAIL $s: not run: the VM's hard limit leaves no time (boot took $(sed -n 's/^boot-to-ready=//p' "$RESULTS/boot-figures"))" >>"$RESULTS/summary"
+		overall=1
+		continue
+	fi
+	log "=== scenario $s (limit ${limit} s)"
 	start=$(date +%s%N)
 	# This scenario's view of the shared pen record and journal.
 	PEN_RECORD_OFFSET=$(cat "$PEN_RECORD" 2>/dev/null | wc -l)
 	SCENARIO_START_US=$(mono_us)
 	SCENARIO=$s SCENARIO_DIR=$dir PEN_RECORD_OFFSET=$PEN_RECORD_OFFSET \
-		SCENARIO_START_US=$SCENARIO_START_US timeout -k 5 "${PENCTL_SCENARIO_TIMEOUT:-150}" bash "$script" 2>&1 | tee "$dir/log"
+		SCENARIO_START_US=$SCENARIO_START_US timeout -k 5 "$limit" bash "$script" 2>&1 | tee "$dir/log"
 	rc=${PIPESTATUS[0]}
 	secs=$(( ($(date +%s%N) - start) / 1000000 ))
 	figures=$(tr '\n' ' ' <"$dir/figures" 2>/dev/null)
@@ -200,7 +217,7 @@ for s in $PENCTL_SCENARIOS; do
 	case $rc in
 	0) echo "PASS $s (${secs} ms) $figures" >>"$RESULTS/summary" ;;
 	77) echo "SKIP $s: $(sed -n 's/^SKIP: //p' "$dir/log" | tail -n 1)" >>"$RESULTS/summary" ;;
-	124|137) echo "FAIL $s: timed out after ${PENCTL_SCENARIO_TIMEOUT:-150} s" >>"$RESULTS/summary"; overall=1 ;;
+	124|137) echo "FAIL $s: timed out after $limit s" >>"$RESULTS/summary"; overall=1 ;;
 	*) echo "FAIL $s: $(sed -n 's/^FAIL: //p' "$dir/log" | tr '\n' ';' | sed 's/;$//; s/;/; /g')" >>"$RESULTS/summary"; overall=1 ;;
 	esac
 	# The next scenario starts with the pedal up and no session; penctld and
