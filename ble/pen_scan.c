@@ -354,6 +354,7 @@ static void pair_done(GObject *source, GAsyncResult *result, gpointer user_data)
 		return;
 	}
 	link = data->link;
+	bluez_agent_unregister(link);
 	if (error)
 		remote = g_dbus_error_get_remote_error(error);
 	if (!reply && g_strcmp0(remote, "org.bluez.Error.AlreadyExists") != 0) {
@@ -408,6 +409,8 @@ void pen_link_pair(struct pen_link *link, const char *address, GCancellable *can
 	data->device = g_strdup(device);
 	g_task_set_task_data(task, data, pair_data_free);
 	link->pairing_path = g_strdup(device);
+	/* Our agent answers this Pair() only (bluez_agent.c). */
+	bluez_agent_register(link);
 	g_dbus_connection_call(link->bus, BLUEZ_BUS_NAME, device, BLUEZ_DEVICE_INTERFACE, "Pair",
 			       NULL, NULL, G_DBUS_CALL_FLAGS_NONE, PEN_LINK_PAIR_TIMEOUT_MS,
 			       link->life, pair_done, g_object_ref(task));

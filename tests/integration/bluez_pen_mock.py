@@ -42,7 +42,7 @@ Test helpers, interface org.penctl.PenMock on object "/":
                         after a pen-side drop: "device_add_connection() ...
                         is already connected"); a drop still announces both
                         false
-        PairPasskey u   Pair asks the default agent RequestConfirmation(
+        PairPasskey u   Pair asks the registered agent RequestConfirmation(
                         device, passkey) first and fails with
                         org.bluez.Error.AuthenticationRejected if it refuses
   EmitValue(address s, uuid s, value ay)

@@ -215,17 +215,24 @@ class PenLinkTest(unittest.TestCase):
         self.assertEqual(len(self.calls('/org/bluez/hci0', 'StartDiscovery')), 1)
         self.assertEqual(len(self.calls('/org/bluez/hci0', 'StopDiscovery')), 1)
 
-    def test_agent_registered_as_default_no_input_no_output(self):
+    def test_agent_registered_only_around_pair_never_as_default(self):
+        # bluetoothd sends every request it has no Pair() caller for to the
+        # default agent, and makes the first agent registered the default:
+        # penctld's agent exists only while penctld's own Pair() runs.
+        self.add_pen()
         self.start_probe()
         self.wait_event('adapter', present=True, powered=True)
-        deadline = time.monotonic() + WAIT
-        while not self.calls('/org/bluez', 'RequestDefaultAgent'):
-            self.assertLess(time.monotonic(), deadline)
-            time.sleep(0.05)
+        time.sleep(0.5)
+        self.assertEqual(self.calls('/org/bluez', 'RegisterAgent'), [])
+        self.command('pair ' + PEN)
+        done = self.wait_event('pair_done')
+        self.assertTrue(done['ok'], done)
+        self.wait_for(lambda: self.calls('/org/bluez', 'UnregisterAgent'))
         (_, (path, capability)), = self.calls('/org/bluez', 'RegisterAgent')
         self.assertEqual(str(capability), 'NoInputNoOutput')
-        (_, (default,)), = self.calls('/org/bluez', 'RequestDefaultAgent')
-        self.assertEqual(default, path)
+        (_, (gone,)), = self.calls('/org/bluez', 'UnregisterAgent')
+        self.assertEqual(gone, path)
+        self.assertEqual(self.calls('/org/bluez', 'RequestDefaultAgent'), [])
 
     def test_pair_then_trust_then_connect(self):
         self.add_pen()
@@ -249,25 +256,21 @@ class PenLinkTest(unittest.TestCase):
         self.add_pen('AA:BB:CC:DD:EE:02')
         self.start_probe()
         self.wait_event('adapter', present=True, powered=True)
-        self.wait_for(lambda: self.calls('/org/bluez', 'RequestDefaultAgent'))
-        # Nobody is being paired: a stranger's confirmation is refused.
+        # Nobody is being paired: penctld has no agent for a stranger's
+        # request to reach (the system's default agent answers it).
         self.assertEqual(self.pen_mock().AgentCall('RequestConfirmation', 'AA:BB:CC:DD:EE:02',
                                                    [dbus.UInt32(1)], signature='ssav'),
-                         'org.bluez.Error.Rejected')
-        self.assertEqual(self.pen_mock().AgentCall('AuthorizeService', 'AA:BB:CC:DD:EE:02',
-                                                   [PEN_SERVICE_UUID], signature='ssav'),
-                         'org.bluez.Error.Rejected')
+                         'org.bluez.Error.NoAgent')
         self.command('pair ' + PEN)
         self.wait_event('passkey', address=PEN, passkey=123456)
         done = self.wait_event('pair_done')
         self.assertTrue(done['ok'], done)
         self.assertIn('RequestConfirmation accepted', self.journal())
         self.wait_event('connected')
-        # The adopted pen may use its services; PIN entry is impossible.
+        # Paired: the agent is gone again.
+        self.wait_for(lambda: self.calls('/org/bluez', 'UnregisterAgent'))
         self.assertEqual(self.pen_mock().AgentCall('AuthorizeService', PEN, [PEN_SERVICE_UUID],
-                                                   signature='ssav'), '')
-        self.assertEqual(self.pen_mock().AgentCall('RequestPinCode', PEN, [], signature='ssav'),
-                         'org.bluez.Error.Rejected')
+                                                   signature='ssav'), 'org.bluez.Error.NoAgent')
 
     def test_pair_unknown_device_refused(self):
         self.start_probe()
@@ -598,7 +601,8 @@ class PenLinkTest(unittest.TestCase):
         again = self.wait_event('connected')
         self.assertTrue(again['compatible'])
         self.assertIn('StartNotify ' + STATUS_UUID, self.journal())
-        self.wait_for(lambda: self.calls('/org/bluez', 'RegisterAgent'))
+        # Not pairing: no agent on the new bluetoothd either.
+        self.assertEqual(self.calls('/org/bluez', 'RegisterAgent'), [])
         self.notify(STATUS_UUID, status_bytes(False, 0, 42, 500, 0, 0, 70, 10))
         self.wait_event('status', control_seq=42)
 
