@@ -555,6 +555,53 @@ class ReloadTest(DaemonCliTest):
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
 
 
+class ReloadWatchdogTest(DaemonCliTest):
+    '''A reload to a longer heartbeat and watchdog: the pen gets the new
+    watchdog first and the heartbeat slows only once the pen has answered
+    that write, so the old watchdog never expires between two beats.'''
+
+    WATCHDOG = '7d1e0008-4c2b-4f6a-9a51-5e3c0d8f1a20'
+    HEARTBEAT = '7d1e0006-4c2b-4f6a-9a51-5e3c0d8f1a20'
+
+    def pen_mock(self):
+        return dbus.Interface(self.bus.get_object('org.bluez', '/'), 'org.penctl.PenMock')
+
+    def write_config(self, text):
+        with open(os.path.join(self.tmp, 'penctld.conf'), 'w', encoding='utf-8') as f:
+            f.write(text)
+
+    def test_the_watchdog_reaches_the_pen_before_the_heartbeat_slows(self):
+        self.wait_pen_connected()
+        mock = self.pen_mock()
+        self.assertEqual([bytes(w[0]) for w in mock.GetWrites(PEN, self.WATCHDOG)],
+                         [(1000).to_bytes(2, 'little')])
+        # The pen takes its time over the answer: 1.5 s, long enough for
+        # two beats at the new pace if the daemon did not wait for it.
+        mock.SetWriteDelay(PEN, self.WATCHDOG, 1500)
+        text = config_text(PEN).replace('HeartbeatIntervalMs=200', 'HeartbeatIntervalMs=600')
+        self.write_config(text.replace('PenWatchdogMs=1000', 'PenWatchdogMs=3000'))
+        self.assertEqual(self.ok_json('reload'), {'reloaded': True})
+
+        def watchdog_answered():
+            times = mock.GetWriteTimes(PEN, self.WATCHDOG)
+            return len(times) == 2 and times[1][1] > 0
+        self.wait_for('the pen to answer the new watchdog', watchdog_answered)
+        answered = mock.GetWriteTimes(PEN, self.WATCHDOG)[1][1]
+        self.assertEqual(bytes(mock.GetWrites(PEN, self.WATCHDOG)[1][0]),
+                         (3000).to_bytes(2, 'little'))
+        time.sleep(2.0)
+        beats = [float(t[0]) for t in mock.GetWriteTimes(PEN, self.HEARTBEAT)]
+        gaps = list(zip(beats, beats[1:]))
+        # Until the answer, the beats keep the old pace (well within the
+        # old 1000 ms watchdog) ...
+        before = [b - a for a, b in gaps if b <= answered]
+        self.assertTrue(before, 'no heartbeat before the watchdog answer')
+        self.assertLess(max(before), 0.5, gaps)
+        # ... and slow down to the new interval after it.
+        after = [b - a for a, b in gaps if a >= answered]
+        self.assertTrue(after and min(after) > 0.45, gaps)
+
+
 class UsedCartridgeTest(DaemonCliTest):
     '''The pen's cartridge (the mock's default, id 1122334455667788) is in
     the daemon's record of used cartridges.'''
