@@ -138,7 +138,12 @@ install_penctld() {
 		log "dbus ReloadConfig failed"
 	systemctl daemon-reload
 	getent group penctl >/dev/null || groupadd --system penctl
-	useradd --no-create-home --groups penctl "$OPERATOR" || prepare_failed "useradd $OPERATOR"
+	# The operator is a clinic's practitioner: the scenarios take every role,
+	# so the operator holds the role groups sysusers made (as README.md says
+	# a clinic does); the outsider holds none.
+	useradd --no-create-home \
+		--groups penctl,penctl-aesthetician,penctl-physiotherapist,penctl-dermatologist \
+		"$OPERATOR" || prepare_failed "useradd $OPERATOR"
 	useradd --no-create-home "$OUTSIDER" || prepare_failed "useradd $OUTSIDER"
 	PENSIM=$(command -v penctl-pensim)
 	local missing=
