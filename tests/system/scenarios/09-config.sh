@@ -47,11 +47,19 @@ penctld_write_config "[Session]
 MaxMinutes=40
 WarnPercent=0"
 n=$(journal_event_count config-rejected)
-timeout 30 systemctl reload penctld.service
+# systemctl reload fails (ExecReload waits for the daemon's answer), and
+# systemctl status shows why.
+if timeout 30 systemctl reload penctld.service; then
+	fail "systemctl reload succeeded with a rejected file"
+fi
+systemctl status --no-pager -n 20 penctld.service 2>&1 | grep -q WarnPercent ||
+	fail "systemctl status does not say why the reload failed: $(systemctl status --no-pager -n 20 penctld.service 2>&1 | tail -n 5)"
+penctl_as_operator status | grep -q REJECTED ||
+	fail "penctl status does not say the file on disk is not what runs"
 journal_expect_event config-rejected 10 "$n" || fail "no config-rejected record"
 journal_events config-rejected | tail -n 1 | jq -r '.MESSAGE, .PENCTL_DETAIL' | grep -q WarnPercent ||
 	fail "config-rejected does not name WarnPercent: $(journal_events config-rejected | tail -n 1 | jq -c '{MESSAGE,PENCTL_DETAIL}')"
 systemctl is-active --quiet penctld.service || fail "penctld stopped after a rejected reload"
 [ "$(penctld_pid)" = "$pid" ] || fail "penctld was restarted by a rejected reload"
 status_is MaxMinutes 40 || fail "a rejected reload changed MaxMinutes to $(status_field MaxMinutes)"
-finish "config: exit 78 naming the key, no restart loop, reload applies good and keeps old on bad"
+finish "config: exit 78 naming the key, no restart loop, reload applies good, fails on bad and keeps the old"
