@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# tools/install-deps.sh build|test|system
+# tools/install-deps.sh build|test|deb|cross
 #
 # Installs, with apt-get, the Debian 12 packages penctld needs, and says
 # which.  Only missing packages are installed; nothing else is changed.
@@ -10,18 +10,26 @@
 #           clean Debian 12 root)
 #   test    + cmocka, a D-Bus daemon, python-dbusmock (integration tests),
 #           systemd-analyze (unit checks), groff (man page checks), clang
-#           with libFuzzer (tests/fuzz), mmdebstrap (tests/fresh)
+#           with libFuzzer (tests/fuzz), mmdebstrap (tests/fresh and
+#           tests/cross, whose roots have their own packages)
+#   deb     build + debhelper and the rest of debian/control's build
+#           dependencies, lintian: `make deb`
+#   cross   mmdebstrap: `make deb-arm64`, `make test-cross` (the cross
+#           toolchains, qemu-user and lintian are in tests/cross's root)
 # The QEMU test bed's packages are installed by tests/system/setup-host.sh.
 set -eu
 
 build_pkgs="cmake gcc make pkg-config libglib2.0-dev libbluetooth-dev libgpiod-dev"
 test_pkgs="libcmocka-dev dbus python3-dbusmock python3-dbus python3-gi bluez systemd groff-base man-db util-linux libxml2-utils dpkg-dev
 	clang libclang-rt-14-dev mmdebstrap"
+deb_pkgs="debhelper dpkg-dev pkgconf systemd libcmocka-dev lintian"
 
 case "${1:-build}" in
 build) want="$build_pkgs" ;;
 test) want="$build_pkgs $test_pkgs" ;;
-*) echo "usage: $0 build|test" >&2; exit 2 ;;
+deb) want="$build_pkgs $deb_pkgs" ;;
+cross) want="mmdebstrap" ;;
+*) echo "usage: $0 build|test|deb|cross" >&2; exit 2 ;;
 esac
 
 missing=""
