@@ -6,9 +6,9 @@
 # Prints the path of a Debian 12 root for cross-building penctld's package
 # for the Raspberry Pi's processors, made by mmdebstrap and cached in
 # CACHEDIR under a key that hashes everything it is made from (suite,
-# architectures, packages, mirror, mmdebstrap's version and debian/control,
-# whose build dependencies it holds for both arm64 and armhf), so a change
-# to any of them makes a new root and a rerun reuses the old one.
+# architectures, packages, mirror, mmdebstrap's version and the
+# Build-Depends of debian/control, which it holds for both arm64 and armhf),
+# so a change to any of them makes a new root and a rerun reuses the old one.
 #
 # Multiarch (dpkg --add-architecture) happens only in this root, never on
 # the host: the VM test bed shares the host's root filesystem.  The root has
@@ -36,7 +36,9 @@ command -v mmdebstrap >/dev/null ||
 version=$(dpkg-query -W -f='${Version}' mmdebstrap 2>/dev/null || mmdebstrap --version)
 key=$( { printf 'suite=%s\narches=%s\npackages=%s\nmirror=%s\nmmdebstrap=%s\n' \
 	"$suite" "$arches" "$packages" "$mirror" "$version"
-	cat "$src/debian/control"; } | sha256sum | cut -c1-16)
+	# The field and its continuation lines; nothing else of the file.
+	awk '/^Build-Depends/ { f = 1; print; next } f && /^[ \t]/ { print; next } { f = 0 }' \
+		"$src/debian/control"; } | sha256sum | cut -c1-16)
 root="$cache/root-$key"
 
 exec 9>"$cache/root.lock"
