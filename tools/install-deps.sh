@@ -22,7 +22,14 @@ set -eu
 build_pkgs="cmake gcc make pkg-config libglib2.0-dev libbluetooth-dev libgpiod-dev"
 test_pkgs="libcmocka-dev dbus python3-dbusmock python3-dbus python3-gi bluez systemd groff-base man-db util-linux libxml2-utils dpkg-dev
 	clang libclang-rt-14-dev mmdebstrap"
-deb_pkgs="debhelper dpkg-dev pkgconf systemd libcmocka-dev lintian"
+deb_pkgs="debhelper dpkg-dev pkgconf libcmocka-dev lintian"
+# systemd.pc (where units go, debian/rules): package systemd on Debian 12,
+# systemd-dev from Debian 13 (Raspberry Pi OS trixie) on.
+codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+case "$codename" in
+bookworm | "") deb_pkgs="$deb_pkgs systemd" ;;
+*) deb_pkgs="$deb_pkgs systemd-dev" ;;
+esac
 
 case "${1:-build}" in
 build) want="$build_pkgs" ;;
