@@ -57,7 +57,8 @@ demo: build
 	fi
 
 # What it costs (README.md has the parts' times): about 10 minutes with
-# warm caches, plus 30 s per fuzz target and the VM scenarios.
+# warm caches, plus 30 s per fuzz target, about 3 minutes of test-cross
+# (3 more the first time, for its root) and the VM scenarios.
 test: test-deps
 	$(MAKE) --no-print-directory build PENCTL_TESTS=ON
 	$(MAKE) --no-print-directory test-unit test-integration test-systemd test-asan \
