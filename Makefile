@@ -135,7 +135,7 @@ deb:
 		tar -C $(DEB_NATIVE)/src -xf -
 	cd $(DEB_NATIVE)/src && dpkg-buildpackage -us -uc -b -J$(JOBS) $(if $(filter nocheck,$(DEB_BUILD_OPTIONS)),-Pnocheck)
 	rm -rf $(DEB_NATIVE)/src
-	lintian --fail-on error,warning --no-tag-display-limit $(DEB_NATIVE)/penctld_*.changes
+	lintian --fail-on error,warning --tag-display-limit 0 $(DEB_NATIVE)/penctld_*.changes
 	@ls -l $(DEB_NATIVE)/*.deb
 
 # For the Raspberry Pi: cross-built with Debian's toolchains in a cached

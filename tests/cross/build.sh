@@ -104,7 +104,7 @@ grep -E '^(100% tests passed|[0-9]+% tests passed)|^Total Test time' "$log" |
 	sed "s/^/cross: $arch: ctest: /" || echo "cross: $arch: no unit tests run (nocheck)"
 changes=$(cd "$root/build" && ls penctld_*_"$arch".changes)
 step "lintian (no error, no warning)" \
-	"lintian --fail-on error,warning --no-tag-display-limit ../$changes"
+	"lintian --fail-on error,warning --tag-display-limit 0 ../$changes"
 rm -f "$out"/*.deb "$out"/*.changes "$out"/*.buildinfo
 cp "$root/build/"*_"$arch".deb "$root/build/$changes" "$root/build/"*_"$arch".buildinfo "$out/"
 echo "cross: $arch: packages in $out ($(du -ch "$out"/*.deb | tail -n1 | cut -f1)); $(($(date +%s) - t0)) s in all"
