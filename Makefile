@@ -1,7 +1,8 @@
 # penctld: the two commands of the README.
 #   make demo   the main job: a treatment on a virtual Raspberry Pi
 #   make test   every test: unit (plain, sanitized, libgpiod 2), integration,
-#               systemd checks, whole-system VM scenarios
+#               systemd checks, cross builds for the Raspberry Pi,
+#               whole-system VM scenarios
 # Both install the Debian packages they need first (tools/install-deps.sh
 # says which), with sudo only when not root.
 
@@ -14,6 +15,10 @@ SYSTEM_CACHE ?= $(CURDIR)/_system-cache
 # Outside the clone: CI starts from a fresh clone each time and must not
 # rebuild the clean Debian root (~1 min and ~190 MB) every run.
 FRESH_CACHE ?= /var/cache/penctld-tests/fresh
+# The cross-build root (arm64 and armhf toolchains, ~1 GB): same reason.
+CROSS_CACHE ?= /var/cache/penctld-tests/cross
+# The Debian packages: $(DEB_DIR)/<architecture>/*.deb
+DEB_DIR ?= _deb
 # AUTO: tests only when their packages are there; `make test` says ON.
 PENCTL_TESTS ?= AUTO
 FUZZ_SECONDS ?= 300
@@ -22,7 +27,7 @@ CTEST = ctest --output-on-failure --no-tests=error
 
 .PHONY: all deps test-deps build demo test test-unit test-asan test-integration-asan \
 	asan-build test-gpiod2 test-integration test-systemd test-system test-fresh \
-	fuzz test-fuzz fuzz-build check-config install clean
+	fuzz test-fuzz fuzz-build check-config install clean deb deb-arm64 deb-armhf test-cross
 
 all: build
 
@@ -52,11 +57,12 @@ demo: build
 	fi
 
 # What it costs (README.md has the parts' times): about 10 minutes with
-# warm caches, plus 30 s per fuzz target and the VM scenarios.
+# warm caches, plus 30 s per fuzz target, about 3 minutes of test-cross
+# (3 more the first time, for its root) and the VM scenarios.
 test: test-deps
 	$(MAKE) --no-print-directory build PENCTL_TESTS=ON
 	$(MAKE) --no-print-directory test-unit test-integration test-systemd test-asan \
-		test-integration-asan test-gpiod2 test-fuzz test-fresh test-system
+		test-integration-asan test-gpiod2 test-fuzz test-fresh test-cross test-system
 
 test-unit:
 	cd $(BUILD) && $(CTEST) -L '^unit$$' -j$(JOBS)
@@ -114,8 +120,36 @@ test-fuzz: fuzz-build
 test-fresh:
 	tests/fresh/run.sh $(FRESH_CACHE)
 
+# The Debian packages penctld and penctld-sim for this machine, built with
+# dpkg-buildpackage from a copy of the tree as it is (uncommitted changes
+# included; the build's by-products stay out of the clone), unit tests
+# included unless DEB_BUILD_OPTIONS=nocheck; lintian must report no error
+# and no warning.
+DEB_NATIVE = $(DEB_DIR)/$(shell dpkg --print-architecture)
+deb:
+	@tools/install-deps.sh deb
+	rm -rf $(DEB_NATIVE) && mkdir -p $(DEB_NATIVE)/src
+	tar --exclude=./.git --exclude='./_*' --exclude='./build*' --exclude='./obj-*' \
+		--exclude=./debian/tmp --exclude=./debian/.debhelper \
+		--exclude=./debian/penctld --exclude=./debian/penctld-sim -cf - . | \
+		tar -C $(DEB_NATIVE)/src -xf -
+	cd $(DEB_NATIVE)/src && dpkg-buildpackage -us -uc -b -J$(JOBS) $(if $(filter nocheck,$(DEB_BUILD_OPTIONS)),-Pnocheck)
+	rm -rf $(DEB_NATIVE)/src
+	lintian --fail-on error,warning --tag-display-limit 0 $(DEB_NATIVE)/penctld_*.changes
+	@ls -l $(DEB_NATIVE)/*.deb
+
+# For the Raspberry Pi: cross-built with Debian's toolchains in a cached
+# clean root (tests/cross/root.sh), the unit tests run under qemu-user;
+# packages in $(DEB_DIR)/arm64 and $(DEB_DIR)/armhf.  Needs root.
+deb-arm64 deb-armhf:
+	@tools/install-deps.sh cross
+	tests/cross/build.sh $(@:deb-%=%) $(CROSS_CACHE) $(DEB_DIR)
+
+test-cross:
+	$(MAKE) --no-print-directory deb-arm64 deb-armhf
+
 install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_GPIOD2) $(BUILD_FUZZ)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_GPIOD2) $(BUILD_FUZZ) $(DEB_DIR)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# tools/install-deps.sh build|report|test
+# tools/install-deps.sh build|report|test|deb|cross
 #
 # Installs, with apt-get, the Debian 12 packages penctld needs, and says
 # which.  Only missing packages are installed; nothing else is changed.
@@ -15,8 +15,13 @@
 #           (integration tests), systemd-analyze (unit checks), groff (man
 #           page checks), poppler-utils (penctl report's PDF checked as text
 #           and pixels), systemd-journal-remote (a real journal file for
-#           penctl report --directory), clang with libFuzzer (tests/fuzz), mmdebstrap
-#           (tests/fresh)
+#           penctl report --directory), clang with libFuzzer (tests/fuzz),
+#           mmdebstrap (tests/fresh and tests/cross, whose roots have their
+#           own packages)
+#   deb     build + debhelper and the rest of debian/control's build
+#           dependencies, lintian: `make deb`
+#   cross   mmdebstrap: `make deb-arm64`, `make test-cross` (the cross
+#           toolchains, qemu-user and lintian are in tests/cross's root)
 # The QEMU test bed's packages are installed by tests/system/setup-host.sh.
 set -eu
 
@@ -24,12 +29,22 @@ build_pkgs="cmake gcc make pkg-config libglib2.0-dev libbluetooth-dev libgpiod-d
 report_pkgs="libcairo2-dev libpango1.0-dev fonts-dejavu-core"
 test_pkgs="libcmocka-dev dbus python3-dbusmock python3-dbus python3-gi bluez systemd groff-base man-db util-linux libxml2-utils dpkg-dev
 	clang libclang-rt-14-dev mmdebstrap poppler-utils systemd-journal-remote"
+deb_pkgs="debhelper dpkg-dev pkgconf libcmocka-dev lintian"
+# systemd.pc (where units go, debian/rules): package systemd on Debian 12,
+# systemd-dev from Debian 13 (Raspberry Pi OS trixie) on.
+codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+case "$codename" in
+bookworm | "") deb_pkgs="$deb_pkgs systemd" ;;
+*) deb_pkgs="$deb_pkgs systemd-dev" ;;
+esac
 
 case "${1:-build}" in
 build) want="$build_pkgs" ;;
 report) want="$build_pkgs $report_pkgs" ;;
 test) want="$build_pkgs $report_pkgs $test_pkgs" ;;
-*) echo "usage: $0 build|report|test" >&2; exit 2 ;;
+deb) want="$build_pkgs $deb_pkgs" ;;
+cross) want="mmdebstrap" ;;
+*) echo "usage: $0 build|report|test|deb|cross" >&2; exit 2 ;;
 esac
 
 missing=""
