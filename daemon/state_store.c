@@ -512,10 +512,15 @@ static void state_remove_temporaries(const char *dir)
 
 	if (!d)
 		return;
-	while ((entry = readdir(d))) {
+	/* readdir() says an error only through errno (a 32-bit build without
+	 * large-file offsets gets EOVERFLOW): the end of the list is NULL
+	 * with errno untouched. */
+	for (errno = 0; (entry = readdir(d)); errno = 0) {
 		if (state_is_temporary_name(entry->d_name))
 			(void)unlinkat(dirfd(d), entry->d_name, 0);
 	}
+	if (errno)
+		g_warning("Could not list %s for stale temporary files: %s", dir, g_strerror(errno));
 	closedir(d);
 }
 
