@@ -471,9 +471,17 @@ static void pen_control_answered(void *user_data, bool run, uint16_t seq, uint8_
 	if (att_error == 0) {
 		ev.kind = ENGINE_EVENT_PEN_RUN_CONFIRMED;
 		ev.run_seq = seq;
-	} else {
+	} else if (pen_att_error_is_run_refusal(att_error)) {
 		ev.kind = ENGINE_EVENT_PEN_RUN_REFUSED;
 		ev.pen_refusal = att_error;
+	} else {
+		/* pen_link reports any other answer as malformed; should one come
+		 * here, it is still no documented refusal: the pen is not trusted. */
+		g_autofree char *why = g_strdup_printf("control answered a RUN with ATT error "
+						       "0x%02x", att_error);
+
+		step_simple(user_data, ENGINE_EVENT_PEN_PROTOCOL_ERROR, 0, why);
+		return;
 	}
 	penctld_step(user_data, &ev);
 }
