@@ -232,8 +232,8 @@ static void acknowledge_state(struct penctld *d)
 	g_autoptr(GError) error = NULL;
 
 	penctl_state_acknowledge(d->state);
-	/* Not saved: the mark stays in the file and comes back at the next
-	 * start, which errs toward refusing. */
+	/* When this save fails, the mark stays in the file and comes back at
+	 * the next start: that errs toward refusing. */
 	if (!state_store_save(d->state_dir, d->state, &error))
 		log_state_problem("state-write-failed",
 				  "The acknowledgement holds until penctld restarts", error);
