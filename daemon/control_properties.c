@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "penctl/control_properties.h"
+#include "penctl/dbus_interface.h"
 #include "penctl/dbus_names.h"
 #include "penctl/pen_protocol.h"
 
@@ -230,60 +231,73 @@ static GVariant *value_limits(const struct source *src, const struct key *key)
 
 struct property {
 	const char *name;
-	/* The D-Bus type of a plain value made from the key; 0 when VALUE
-	 * builds it. */
-	char type;
 	void (*key)(const struct source *src, struct key *key);
+	/* NULL: a plain value made from the key, of the declared type. */
 	GVariant *(*value)(const struct source *src, const struct key *key);
 };
 
-/* In the order of daemon/io.penctld.Penctl1.xml's declarations, which a
- * unit test holds it to. */
+/* In the order of daemon/io.penctld.Penctl1.xml's declarations: entry I is
+ * the generated interface's property I, whose signature types a plain
+ * value (control_properties_table_matches() holds them together). */
 static const struct property properties[] = {
-	{ "State", 's', key_state, NULL },
-	{ "MotorOn", 'b', key_motor_on, NULL },
-	{ "PenAddress", 's', key_pen_address, NULL },
-	{ "PenConnected", 'b', key_pen_connected, NULL },
-	{ "PenCompatible", 'b', key_pen_compatible, NULL },
-	{ "Battery", 'y', key_battery, NULL },
-	{ "Cartridge", 0, key_cartridge, value_cartridge },
-	{ "DepthUm", 'u', key_depth, NULL },
-	{ "MeasuredDepthUm", 'u', key_measured_depth, NULL },
-	{ "LimitUm", 'u', key_limit, NULL },
-	{ "Speed", 'q', key_speed, NULL },
-	{ "SessionId", 's', key_session_id, NULL },
-	{ "Operator", 's', key_operator, NULL },
-	{ "Role", 's', key_role, NULL },
-	{ "Area", 's', key_area, NULL },
-	{ "ClientRef", 's', key_client_ref, NULL },
-	{ "WallUsedMs", 't', key_wall_used, NULL },
-	{ "WallRemainingMs", 't', key_wall_remaining, NULL },
-	{ "NeedlingUsedMs", 't', key_needling_used, NULL },
-	{ "NeedlingRemainingMs", 't', key_needling_remaining, NULL },
-	{ "Pedal", 's', key_pedal, NULL },
-	{ "Faults", 0, key_faults, value_faults },
-	{ "Roles", 0, key_roles, value_roles },
-	{ "Areas", 0, key_areas, value_areas },
-	{ "Limits", 0, key_limits, value_limits },
-	{ "AnestheticAdvisoryUm", 'u', key_anesthetic, NULL },
-	{ "MaxMinutes", 'u', key_max_minutes, NULL },
-	{ "MaxNeedlingMinutes", 'u', key_max_needling_minutes, NULL },
-	{ "ConfigProblem", 's', key_config_problem, NULL },
-	{ "UsedListUntrusted", 'b', key_used_list_untrusted, NULL },
+	{ "State", key_state, NULL },
+	{ "MotorOn", key_motor_on, NULL },
+	{ "PenAddress", key_pen_address, NULL },
+	{ "PenConnected", key_pen_connected, NULL },
+	{ "PenCompatible", key_pen_compatible, NULL },
+	{ "Battery", key_battery, NULL },
+	{ "Cartridge", key_cartridge, value_cartridge },
+	{ "DepthUm", key_depth, NULL },
+	{ "MeasuredDepthUm", key_measured_depth, NULL },
+	{ "LimitUm", key_limit, NULL },
+	{ "Speed", key_speed, NULL },
+	{ "SessionId", key_session_id, NULL },
+	{ "Operator", key_operator, NULL },
+	{ "Role", key_role, NULL },
+	{ "Area", key_area, NULL },
+	{ "ClientRef", key_client_ref, NULL },
+	{ "WallUsedMs", key_wall_used, NULL },
+	{ "WallRemainingMs", key_wall_remaining, NULL },
+	{ "NeedlingUsedMs", key_needling_used, NULL },
+	{ "NeedlingRemainingMs", key_needling_remaining, NULL },
+	{ "Pedal", key_pedal, NULL },
+	{ "Faults", key_faults, value_faults },
+	{ "Roles", key_roles, value_roles },
+	{ "Areas", key_areas, value_areas },
+	{ "Limits", key_limits, value_limits },
+	{ "AnestheticAdvisoryUm", key_anesthetic, NULL },
+	{ "MaxMinutes", key_max_minutes, NULL },
+	{ "MaxNeedlingMinutes", key_max_needling_minutes, NULL },
+	{ "ConfigProblem", key_config_problem, NULL },
+	{ "UsedListUntrusted", key_used_list_untrusted, NULL },
 };
 #define N_PROPERTIES G_N_ELEMENTS(properties)
 
-static GVariant *property_value(const struct property *p, const struct source *src,
-				const struct key *key)
+bool control_properties_table_matches(void)
 {
-	switch (p->type) {
+	GDBusPropertyInfo *const *declared = io_penctld_penctl1_interface.properties;
+	size_t i = 0;
+
+	for (; declared && declared[i]; i++)
+		if (i >= N_PROPERTIES || !g_str_equal(declared[i]->name, properties[i].name))
+			return false;
+	return i == N_PROPERTIES;
+}
+
+static GVariant *property_value(size_t i, const struct source *src, const struct key *key)
+{
+	const struct property *p = &properties[i];
+
+	if (p->value)
+		return p->value(src, key);
+	switch (io_penctld_penctl1_interface.properties[i]->signature[0]) {
 	case 's': return g_variant_new_string(key->text);
 	case 'b': return g_variant_new_boolean(key->number != 0);
 	case 'y': return g_variant_new_byte((guint8)key->number);
 	case 'u': return g_variant_new_uint32((guint32)key->number);
 	case 'q': return g_variant_new_uint16((guint16)key->number);
 	case 't': return g_variant_new_uint64(key->number);
-	default: return p->value(src, key);
+	default: return NULL; /* a type without a VALUE: the unit test fails */
 	}
 }
 
@@ -300,7 +314,7 @@ GVariant *control_properties_build(const struct engine_snapshot *snapshot,
 
 		properties[i].key(&src, &key);
 		g_variant_builder_add(&builder, "{sv}", properties[i].name,
-				      property_value(&properties[i], &src, &key));
+				      property_value(i, &src, &key));
 	}
 	return g_variant_ref_sink(g_variant_builder_end(&builder));
 }
@@ -357,7 +371,7 @@ GVariant *control_properties_changed(struct control_properties_tracker *tracker,
 		if (!any)
 			g_variant_builder_init(&builder, G_VARIANT_TYPE_VARDICT);
 		any = true;
-		g_variant_builder_add(&builder, "{sv}", p->name, property_value(p, &src, &key));
+		g_variant_builder_add(&builder, "{sv}", p->name, property_value(i, &src, &key));
 	}
 	tracker->primed = true;
 	if (!any)

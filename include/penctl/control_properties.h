@@ -7,10 +7,16 @@
 #pragma once
 
 #include <glib.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "penctl/config.h"
 #include "penctl/engine.h"
+
+/* Whether the properties this file computes are those the generated
+ * interface declares, in its order (a unit test asks; the values' types
+ * come from the declarations). */
+bool control_properties_table_matches(void);
 
 /* Every property of the interface, as a new a{sv} (not floating).
  * CONFIG_PROBLEM: why the configuration file on disk was rejected, NULL or

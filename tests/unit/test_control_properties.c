@@ -83,6 +83,7 @@ static void test_every_declared_property_is_served_with_its_type(void **state)
 	/* ...and nothing served that the XML does not declare. */
 	assert_int_equal(g_variant_n_children(properties), n_declared);
 	assert_true(n_declared >= 25);
+	assert_true(control_properties_table_matches());
 }
 
 static void test_every_method_of_the_issue_is_declared(void **state)
