@@ -153,7 +153,18 @@ check_sysusers() {
 		grep -q "^$group:x:" "$sys/etc/group" ||
 			die "the shipped config names group $group, which sysusers does not create"
 	done
-	echo "PASS: sysusers creates penctld, penctl, gpio, bluetooth and the role groups"
+	# ...and every group the installed bus policy admits (penctl, the
+	# read-only penctl-view): a policy for a missing group admits no one.
+	local policy=$root/usr/share/dbus-1/system.d/io.penctld.Penctl1.conf
+	[ -f "$policy" ] || die "bus policy not installed: $policy missing"
+	local policy_groups
+	policy_groups=$(sed -nE 's/.*<policy group="([^"]+)".*/\1/p' "$policy")
+	grep -qx penctl-view <<<"$policy_groups" || die "the bus policy has no penctl-view group"
+	for group in $policy_groups; do
+		grep -q "^$group:x:" "$sys/etc/group" ||
+			die "the bus policy admits group $group, which sysusers does not create"
+	done
+	echo "PASS: sysusers creates penctld, penctl, penctl-view, gpio, bluetooth and the role groups"
 }
 
 # --- the journal catalog ----------------------------------------------------
