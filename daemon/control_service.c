@@ -142,7 +142,25 @@ static const char *config_problem(struct control_service *service)
 	return service->ops->config_problem(service->user_data);
 }
 
-static void update_tick(struct control_service *service, bool session_open);
+static gboolean on_tick(gpointer data)
+{
+	struct control_service *service = data;
+
+	control_service_notify_changed(service);
+	return service->tick_id ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+/* The time properties move while a session is open even when nothing else
+ * happens: look once a second then, never otherwise. */
+static void update_tick(struct control_service *service, bool session_open)
+{
+	if (session_open && !service->tick_id && !service->closed) {
+		service->tick_id = g_timeout_add(CONTROL_TICK_MS, on_tick, service);
+	} else if (!session_open && service->tick_id) {
+		g_source_remove(service->tick_id);
+		service->tick_id = 0;
+	}
+}
 
 static GVariant *current_properties(struct control_service *service)
 {
@@ -164,26 +182,6 @@ static GVariant *changed_properties(struct control_service *service)
 	return control_properties_changed(service->tracker, &snapshot,
 					  service->ops->config(service->user_data),
 					  config_problem(service));
-}
-
-static gboolean on_tick(gpointer data)
-{
-	struct control_service *service = data;
-
-	control_service_notify_changed(service);
-	return service->tick_id ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
-}
-
-/* The time properties move while a session is open even when nothing else
- * happens: look once a second then, never otherwise. */
-static void update_tick(struct control_service *service, bool session_open)
-{
-	if (session_open && !service->tick_id && !service->closed) {
-		service->tick_id = g_timeout_add(CONTROL_TICK_MS, on_tick, service);
-	} else if (!session_open && service->tick_id) {
-		g_source_remove(service->tick_id);
-		service->tick_id = 0;
-	}
 }
 
 static void drop_get_cache(struct control_service *service)
