@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Properties, summary and session id of io.penctld.Penctl1 (pure).
+ * Properties (and which of them changed), Event arguments, summary and
+ * session id of io.penctld.Penctl1 (pure).
  */
 #include <string.h>
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The pure half of the control service: what the properties, the session
- * summary and the session id of io.penctld.Penctl1 look like, computed from
- * an engine snapshot and the configuration.  No bus, no clock.
+ * The pure half of the control service: what the properties (and which of
+ * them changed), the Event signal, the session summary and the session id
+ * of io.penctld.Penctl1 look like, computed from an engine snapshot, a
+ * record and the configuration.  No bus, no clock.
  */
 #pragma once
 
