@@ -40,6 +40,7 @@ static const struct {
 
 struct penctl_conditions {
 	char *detail[PENCTL_CONDITION_COUNT]; /* set ⇔ non-NULL ("" without detail) */
+	unsigned generation;
 };
 
 struct penctl_conditions *penctl_conditions_new(void)
@@ -72,6 +73,7 @@ bool penctl_conditions_set(struct penctl_conditions *c, enum penctl_condition co
 		return false;
 	g_free(c->detail[condition]);
 	c->detail[condition] = g_strdup(detail);
+	c->generation++;
 	return true;
 }
 
@@ -80,7 +82,13 @@ bool penctl_conditions_clear(struct penctl_conditions *c, enum penctl_condition 
 	if (!valid(condition) || !c->detail[condition])
 		return false;
 	g_clear_pointer(&c->detail[condition], g_free);
+	c->generation++;
 	return true;
+}
+
+unsigned penctl_conditions_generation(const struct penctl_conditions *c)
+{
+	return c->generation;
 }
 
 bool penctl_conditions_has(const struct penctl_conditions *c, enum penctl_condition condition)

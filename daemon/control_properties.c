@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "penctl/control_properties.h"
+#include "penctl/depth_limit.h"
 #include "penctl/dbus_interface.h"
 #include "penctl/dbus_names.h"
 #include "penctl/pen_protocol.h"
@@ -79,17 +80,6 @@ static GVariant *names_variant(const GPtrArray *limits)
 	return g_variant_builder_end(&builder);
 }
 
-/* The limit a session with ROLE in AREA starts from (before a cartridge
- * lowers it).  TODO(issue 13, one home per fact): the engine computes the
- * same inside effective_limit() (engine.c) and config_describe.c a third
- * time; this becomes a call of penctl_limit_for_role_area() from config.h
- * once it exists. */
-static uint32_t role_area_limit_um(const struct penctl_limit *role,
-				   const struct penctl_limit *area)
-{
-	return MIN(role->max_depth_um, area->max_depth_um);
-}
-
 /* The effective limit of every (role, area) pair: the smaller of both. */
 static GVariant *limits_variant(const struct penctl_config *config)
 {
@@ -103,7 +93,7 @@ static GVariant *limits_variant(const struct penctl_config *config)
 			const struct penctl_limit *area = g_ptr_array_index(config->areas, a);
 
 			g_variant_builder_add(&builder, "(ssu)", role->name, area->name,
-					      role_area_limit_um(role, area));
+					      penctl_depth_limit_um(role, area, 0));
 		}
 	}
 	return g_variant_builder_end(&builder);
@@ -115,6 +105,7 @@ struct source {
 	const struct engine_snapshot *snapshot;
 	const struct penctl_config *config;
 	const char *config_problem;
+	const struct penctl_conditions *conditions; /* may be NULL */
 };
 
 /* What a property's value derives from, found without building it: a
@@ -195,6 +186,15 @@ NUMBER(key_max_minutes, (CONFIG->max_wall_ms + 59999u) / 60000u)
 NUMBER(key_max_needling_minutes, (CONFIG->max_needling_ms + 59999u) / 60000u)
 TEXT(key_config_problem, nonnull(src->config_problem))
 NUMBER(key_used_list_untrusted, SNAP->used_list_untrusted)
+NUMBER(key_conditions, src->conditions ? penctl_conditions_generation(src->conditions) : 0)
+
+static GVariant *value_conditions(const struct source *src, const struct key *key)
+{
+	(void)key;
+	if (!src->conditions)
+		return g_variant_new_array(G_VARIANT_TYPE("(sss)"), NULL, 0);
+	return penctl_conditions_to_variant(src->conditions);
+}
 
 static GVariant *value_cartridge(const struct source *src, const struct key *key)
 {
@@ -271,6 +271,7 @@ static const struct property properties[] = {
 	{ "MaxNeedlingMinutes", key_max_needling_minutes, NULL },
 	{ "ConfigProblem", key_config_problem, NULL },
 	{ "UsedListUntrusted", key_used_list_untrusted, NULL },
+	{ "Conditions", key_conditions, value_conditions },
 };
 #define N_PROPERTIES G_N_ELEMENTS(properties)
 
@@ -304,9 +305,10 @@ static GVariant *property_value(size_t i, const struct source *src, const struct
 
 GVariant *control_properties_build(const struct engine_snapshot *snapshot,
 				   const struct penctl_config *config,
-				   const char *config_problem)
+				   const struct control_daemon_facts *facts)
 {
-	const struct source src = { snapshot, config, config_problem };
+	const struct source src = { snapshot, config, facts ? facts->config_problem : NULL,
+				    facts ? facts->conditions : NULL };
 	GVariantBuilder builder;
 
 	g_variant_builder_init(&builder, G_VARIANT_TYPE_VARDICT);
@@ -348,9 +350,10 @@ void control_properties_tracker_free(struct control_properties_tracker *tracker)
 GVariant *control_properties_changed(struct control_properties_tracker *tracker,
 				     const struct engine_snapshot *snapshot,
 				     const struct penctl_config *config,
-				     const char *config_problem)
+				     const struct control_daemon_facts *facts)
 {
-	const struct source src = { snapshot, config, config_problem };
+	const struct source src = { snapshot, config, facts ? facts->config_problem : NULL,
+				    facts ? facts->conditions : NULL };
 	GVariantBuilder builder;
 	bool any = false;
 

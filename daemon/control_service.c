@@ -135,11 +135,16 @@ static void return_operation_error(GDBusMethodInvocation *invocation, const GErr
 	return_error(invocation, name, error->message);
 }
 
-static const char *config_problem(struct control_service *service)
+static struct control_daemon_facts daemon_facts(struct control_service *service)
 {
-	if (!service->ops->config_problem)
-		return NULL;
-	return service->ops->config_problem(service->user_data);
+	const struct control_service_ops *ops = service->ops;
+	struct control_daemon_facts facts = { 0 };
+
+	if (ops->config_problem)
+		facts.config_problem = ops->config_problem(service->user_data);
+	if (ops->conditions)
+		facts.conditions = ops->conditions(service->user_data);
+	return facts;
 }
 
 static gboolean on_tick(gpointer data)
@@ -165,10 +170,11 @@ static void update_tick(struct control_service *service, bool session_open)
 static GVariant *current_properties(struct control_service *service)
 {
 	struct engine_snapshot snapshot = { 0 };
+	struct control_daemon_facts facts = daemon_facts(service);
 
 	service->ops->snapshot(service->user_data, &snapshot);
 	return control_properties_build(&snapshot, service->ops->config(service->user_data),
-					config_problem(service));
+					&facts);
 }
 
 /* The properties that changed since the last call, or NULL (then nothing
@@ -176,12 +182,12 @@ static GVariant *current_properties(struct control_service *service)
 static GVariant *changed_properties(struct control_service *service)
 {
 	struct engine_snapshot snapshot = { 0 };
+	struct control_daemon_facts facts = daemon_facts(service);
 
 	service->ops->snapshot(service->user_data, &snapshot);
 	update_tick(service, snapshot.session_open);
 	return control_properties_changed(service->tracker, &snapshot,
-					  service->ops->config(service->user_data),
-					  config_problem(service));
+					  service->ops->config(service->user_data), &facts);
 }
 
 static void drop_get_cache(struct control_service *service)

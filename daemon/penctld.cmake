@@ -3,7 +3,6 @@ add_executable(penctld
   ${CMAKE_CURRENT_SOURCE_DIR}/main.c
   ${CMAKE_CURRENT_SOURCE_DIR}/penctld.c
   ${CMAKE_CURRENT_SOURCE_DIR}/action_executor.c
-  ${CMAKE_CURRENT_SOURCE_DIR}/conditions.c
   ${CMAKE_CURRENT_SOURCE_DIR}/engine_inputs.c
   ${CMAKE_CURRENT_SOURCE_DIR}/persistence.c
   ${CMAKE_CURRENT_SOURCE_DIR}/pen_operations.c
@@ -44,6 +43,6 @@ if(BUILD_TESTING)
     LIBRARIES penctl-core)
   target_include_directories(test-action-executor PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
   penctl_add_unit_test(conditions
-    SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_conditions.c ${CMAKE_CURRENT_SOURCE_DIR}/conditions.c
-    LIBRARIES PkgConfig::GLIB)
+    SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_conditions.c
+    LIBRARIES penctl-core)
 endif()

@@ -41,6 +41,10 @@ bool penctl_conditions_clear(struct penctl_conditions *conditions,
 bool penctl_conditions_has(const struct penctl_conditions *conditions,
 			   enum penctl_condition condition);
 
+/* Moves on with every change (set or clear that changed anything): what
+ * was shown is current while it stays the same.  0 for a new set. */
+unsigned penctl_conditions_generation(const struct penctl_conditions *conditions);
+
 /* The stable name ("pedal-missing"), what it means and what to do. */
 const char *penctl_condition_name(enum penctl_condition condition);
 const char *penctl_condition_meaning(enum penctl_condition condition);

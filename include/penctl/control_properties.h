@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "penctl/config.h"
+#include "penctl/conditions.h"
 #include "penctl/engine.h"
 
 /* Whether the properties this file computes are those the generated
@@ -19,12 +20,20 @@
  * come from the declarations). */
 bool control_properties_table_matches(void);
 
-/* Every property of the interface, as a new a{sv} (not floating).
- * CONFIG_PROBLEM: why the configuration file on disk was rejected, NULL or
- * "" when the configuration in force is the file. */
+/* What the daemon knows besides the engine's snapshot and the config. */
+struct control_daemon_facts {
+	/* Why the configuration file on disk was rejected; NULL or "" when
+	 * the configuration in force is the file. */
+	const char *config_problem;
+	/* What keeps a treatment from running outside the engine; NULL: none. */
+	const struct penctl_conditions *conditions;
+};
+
+/* Every property of the interface, as a new a{sv} (not floating).  FACTS
+ * may be NULL (none). */
 GVariant *control_properties_build(const struct engine_snapshot *snapshot,
 				   const struct penctl_config *config,
-				   const char *config_problem);
+				   const struct control_daemon_facts *facts);
 
 /* Remembers what each property showed when last signalled, as the few
  * snapshot fields it derives from, so that finding what changed builds
@@ -41,7 +50,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(control_properties_tracker, control_properties_tra
 GVariant *control_properties_changed(struct control_properties_tracker *tracker,
 				     const struct engine_snapshot *snapshot,
 				     const struct penctl_config *config,
-				     const char *config_problem);
+				     const struct control_daemon_facts *facts);
 
 /* unknown, up, down, held-not-armed or latched. */
 const char *control_pedal_state(const struct engine_snapshot *snapshot);

@@ -134,6 +134,10 @@ struct control_service_ops {
 	 * else why the file was rejected (the ConfigProblem property).  Valid
 	 * until the next engine step or reload. */
 	const char *(*config_problem)(void *user_data);
+
+	/* What keeps a treatment from running outside the engine (the
+	 * Conditions property); NULL: none known.  May be NULL. */
+	const struct penctl_conditions *(*conditions)(void *user_data);
 };
 
 struct control_service;

@@ -685,6 +685,39 @@ class InterruptedSessionTest(DaemonCliTest):
         self.assertNotIn('session-interrupted', self.daemon_output())
 
 
+class ConditionsTest(DaemonCliTest):
+    '''penctl status names what keeps a treatment from running, with the fix:
+    it never says only "ready" while the pedal or the pen cannot work.'''
+
+    def conditions(self):
+        return {c[0]: c for c in self.ok_json('status')['Conditions']}
+
+    def test_a_missing_pedal_is_a_condition_with_its_fix(self):
+        # The bed's config names a chip that does not exist.
+        self.wait_pen_connected()
+        self.wait_for('pedal-missing', lambda: 'pedal-missing' in self.conditions())
+        name, meaning, fix = self.conditions()['pedal-missing']
+        self.assertIn('/nonexistent/gpiochip-test', meaning)
+        self.assertIn('penctl doctor', fix)
+        self.assertNotIn('pen-out-of-reach', self.conditions())
+        text = self.ok('status')
+        self.assertIn('Not ready: The foot pedal cannot be opened', text)
+
+    def test_a_pen_out_of_reach_and_no_adapter_are_conditions(self):
+        self.wait_pen_connected()
+        mock = self.bus.get_object('org.bluez', '/')
+        dbus.Interface(mock, 'org.penctl.PenMock').DropConnection(PEN)
+        dbus.Interface(mock, 'org.penctl.PenMock').RemovePen(PEN)
+        self.wait_for('pen-out-of-reach', lambda: 'pen-out-of-reach' in self.conditions())
+        self.assertIn(PEN, self.conditions()['pen-out-of-reach'][1])
+        mock.RemoveAdapterWithDevices('hci0', dbus_interface='org.bluez.Mock')
+        self.wait_for('no-adapter', lambda: 'no-adapter' in self.conditions())
+        names = list(self.conditions())
+        # Root causes first: the adapter before the pen.
+        self.assertLess(names.index('no-adapter'), names.index('pen-out-of-reach'))
+        self.assertIn('Not ready: No Bluetooth adapter', self.ok('status'))
+
+
 class ReachabilityTest(DaemonCliTest):
     '''Exit 69 without a daemon; doctor and log work without one too.'''
 

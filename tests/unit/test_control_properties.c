@@ -108,7 +108,9 @@ static void test_config_problem_is_empty_unless_the_file_was_rejected(void **sta
 	struct engine_snapshot snapshot = session_snapshot();
 	g_autoptr(GVariant) fine = control_properties_build(&snapshot, config, NULL);
 	g_autoptr(GVariant) rejected = control_properties_build(
-		&snapshot, config, "penctld.conf line 12: MaxDepthMm= must be 0.1 to 3.0");
+		&snapshot, config,
+		&(struct control_daemon_facts){
+			.config_problem = "penctld.conf line 12: MaxDepthMm= must be 0.1 to 3.0" });
 	g_autoptr(GVariant) a = NULL, b = NULL;
 
 	(void)state;
@@ -408,14 +410,14 @@ static void test_every_kind_of_property_is_signalled_when_it_changes(void **stat
 	assert_int_equal(g_variant_n_children(faults), 1);
 	assert_true(holds(faults, "Faults", G_VARIANT_TYPE_STRING_ARRAY));
 
-	problem = control_properties_changed(tracker, &snapshot, config, "line 3: no");
+	problem = control_properties_changed(tracker, &snapshot, config, &(struct control_daemon_facts){ .config_problem = "line 3: no" });
 	assert_int_equal(g_variant_n_children(problem), 1);
 
 	/* Another configuration object with the same content: nothing; a
 	 * lower area limit: Areas stay, Limits change. */
-	assert_null(control_properties_changed(tracker, &snapshot, other, "line 3: no"));
+	assert_null(control_properties_changed(tracker, &snapshot, other, &(struct control_daemon_facts){ .config_problem = "line 3: no" }));
 	((struct penctl_limit *)g_ptr_array_index(other->areas, 0))->max_depth_um = 100;
-	limits = control_properties_changed(tracker, &snapshot, other, "line 3: no");
+	limits = control_properties_changed(tracker, &snapshot, other, &(struct control_daemon_facts){ .config_problem = "line 3: no" });
 	assert_non_null(limits);
 	assert_true(holds(limits, "Limits", G_VARIANT_TYPE("a(ssu)")));
 	assert_false(holds(limits, "Areas", NULL));
@@ -504,9 +506,48 @@ static void test_the_event_signal_is_declared(void **state)
 	assert_int_equal(g_variant_n_children(fields), 6);
 }
 
+/* The conditions outside the engine are a property: set one, and it is
+ * signalled with its words; nothing changes, nothing is signalled; cleared,
+ * the list is empty again. */
+static void test_conditions_are_signalled_when_they_change(void **state)
+{
+	g_autoptr(control_properties_tracker) tracker = control_properties_tracker_new();
+	g_autoptr(penctl_config) config = penctl_config_new_default();
+	struct engine_snapshot snapshot = session_snapshot();
+	struct penctl_conditions *conditions = penctl_conditions_new();
+	struct control_daemon_facts facts = { .conditions = conditions };
+	g_autoptr(GVariant) first = NULL, set = NULL, cleared = NULL, list = NULL;
+	const char *name, *meaning, *fix;
+
+	(void)state;
+	first = control_properties_changed(tracker, &snapshot, config, &facts);
+	list = lookup(first, "Conditions");
+	assert_int_equal(g_variant_n_children(list), 0);
+	g_clear_pointer(&list, g_variant_unref);
+
+	penctl_conditions_set(conditions, PENCTL_CONDITION_PEDAL_MISSING, "no /dev/gpiochip0");
+	set = control_properties_changed(tracker, &snapshot, config, &facts);
+	assert_int_equal(g_variant_n_children(set), 1);
+	list = lookup(set, "Conditions");
+	assert_int_equal(g_variant_n_children(list), 1);
+	g_variant_get_child(list, 0, "(&s&s&s)", &name, &meaning, &fix);
+	assert_string_equal(name, "pedal-missing");
+	assert_non_null(strstr(meaning, "no /dev/gpiochip0"));
+	assert_null(control_properties_changed(tracker, &snapshot, config, &facts));
+
+	penctl_conditions_clear(conditions, PENCTL_CONDITION_PEDAL_MISSING);
+	cleared = control_properties_changed(tracker, &snapshot, config, &facts);
+	assert_non_null(cleared);
+	g_clear_pointer(&list, g_variant_unref);
+	list = lookup(cleared, "Conditions");
+	assert_int_equal(g_variant_n_children(list), 0);
+	penctl_conditions_free(conditions);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_conditions_are_signalled_when_they_change),
 		cmocka_unit_test(test_every_declared_property_is_served_with_its_type),
 		cmocka_unit_test(test_every_method_of_the_issue_is_declared),
 		cmocka_unit_test(test_config_problem_is_empty_unless_the_file_was_rejected),
