@@ -1027,6 +1027,33 @@ class ReachabilityTest(DaemonCliTest):
         self.assertEqual(entries[1]['depth_um'], 1200)
         self.assertEqual(entries[1]['reason'], 'depth-above-limit')
 
+    def test_log_json_carries_every_field(self):
+        '''Role, area, client and the summary's numbers, as penctld wrote
+        them (needs the penctl_log.c change of issue 15).'''
+        env, _ = self.fake_journalctl([
+            self.penctld_record('S1', 'session-start', 'Session S1 started by alice',
+                                PENCTL_OPERATOR='alice', PENCTL_ROLE='aesthetician',
+                                PENCTL_AREA='face', PENCTL_CLIENT_REF='C-17',
+                                PENCTL_DEPTH_UM='300', PENCTL_LIMIT_UM='1000'),
+            self.penctld_record('S1', 'session-end', 'Session S1 ended',
+                                PENCTL_WALL_MS='600000', PENCTL_NEEDLING_MS='120000',
+                                PENCTL_MAX_DEPTH_UM='800', PENCTL_STROKES='4200',
+                                PENCTL_CARTRIDGES='0000000000001234',
+                                PENCTL_STOPS='pedal-released=3')])
+        rc, out, err = self.penctl('--json', 'log', '--session', 'S1', env=env)
+        self.assertEqual(rc, OK, err)
+        start, end = [json.loads(line) for line in out.splitlines()]
+        self.assertEqual((start['role'], start['area'], start['client_ref']),
+                         ('aesthetician', 'face', 'C-17'))
+        self.assertEqual(start['limit_um'], 1000)
+        self.assertEqual(end['wall_ms'], 600000)
+        self.assertEqual(end['needling_ms'], 120000)
+        self.assertEqual(end['max_depth_um'], 800)
+        self.assertEqual(end['strokes'], 4200)
+        self.assertEqual(end['cartridges'], '0000000000001234')
+        self.assertEqual(end['stops'], 'pedal-released=3')
+        self.assertEqual(end['message'], 'Session S1 ended')
+
     def test_log_shows_only_records_penctld_wrote(self):
         '''A local user forges a stop and a whole session with logger
         --journald; penctl log shows neither, even from a journalctl that
