@@ -417,7 +417,7 @@ static int cmd_pair(struct penctl *p, int argc, char **argv)
 	g_autofree char *paired = NULL;
 	g_autofree char *why = NULL;
 	const char *address = "";
-	int code = 0;
+	int code = 0, verdict;
 
 	if (!parse_options(p, "pair", NULL, &argc, &argv, &code))
 		return code;
@@ -434,7 +434,8 @@ static int cmd_pair(struct penctl *p, int argc, char **argv)
 	if (!reply)
 		return report_error(p, error);
 	g_variant_get(reply, "(s)", &paired);
-	if (pair_verdict(p, paired, &why) == 0) {
+	verdict = pair_verdict(p, paired, &why);
+	if (verdict == 0) {
 		g_autofree char *message = g_strdup_printf(
 			"paired %s, but the pen is incompatible: %s; it cannot be used (penctl "
 			"forget, then pair a compatible pen)", paired, why[0] ? why : "no reason given");
@@ -454,7 +455,10 @@ static int cmd_pair(struct penctl *p, int argc, char **argv)
 		json_out_end_object(&json);
 		print_json(&json);
 	} else {
-		printf("Paired %s.\n", paired);
+		printf(verdict > 0 ? "Paired %s.\n"
+				   : "Paired %s; it has not connected yet (penctl status shows when "
+				     "it does).\n",
+		       paired);
 	}
 	return PENCTL_EXIT_OK;
 }
