@@ -18,15 +18,20 @@
 #include "penctl/control_properties.h"
 #include "penctl/dbus_names.h"
 
+#include "journal_access.h"
 #include "json_out.h"
 #include "penctl_client.h"
 #include "penctl_doctor.h"
 #include "penctl_format.h"
+#include "penctl_input.h"
 #include "penctl_log.h"
 
 #define PENCTL_SCAN_DEFAULT_SECONDS 5
 #define PENCTL_CALL_TIMEOUT_MS 25000
 #define PENCTL_PAIR_TIMEOUT_MS 120000
+/* How long pair waits for the paired pen to connect, to say whether it is
+ * compatible (the daemon connects it right after pairing). */
+#define PENCTL_PAIR_CONNECT_WAIT_S 20
 
 struct penctl {
 	bool json;
@@ -55,7 +60,61 @@ static const char usage_text[] =
 	"  state acknowledge               accept a damaged used-cartridge list\n"
 	"  doctor                          check what penctld needs\n"
 	"\n"
+	"\n"
+	"penctl help COMMAND (or penctl COMMAND --help) describes a command.\n"
 	"Exit status: 0 ok, 1 refused, 2 usage, 69 daemon unreachable, 77 permission denied.\n";
+
+/* Each command's arguments and what it does, for penctl help COMMAND. */
+struct command_help {
+	const char *name;
+	const char *args;
+	const char *summary;
+};
+
+static const struct command_help command_help[] = {
+	{ "status", "", "The daemon, pen, pedal and session, and what keeps a treatment from "
+			"running, with what to do." },
+	{ "scan", "", "Look for pens that are switched on and near." },
+	{ "pair", "[ADDRESS]", "Pair and trust the pen at ADDRESS (AA:BB:CC:DD:EE:FF), or the only "
+			       "pen in range; says whether it is compatible." },
+	{ "forget", "", "Forget the paired pen." },
+	{ "session", "start|stop", "Open or close a treatment session: penctl session start --help, "
+				   "penctl session stop --help." },
+	{ "session start", "", "Open a session.  --operator, --role and --area are required; "
+			       "penctl limits lists the roles and areas." },
+	{ "session stop", "", "Close the session: the motor stops; prints the summary and the "
+			      "after-care advice." },
+	{ "depth", "MM", "Set the needle depth to MM millimetres, e.g. 0.5 (also 0,5, .5 or "
+			 "0.5mm); refused with the numbers when above the limit." },
+	{ "speed", "N", "Set the speed to N strokes per second." },
+	{ "limits", "", "The effective depth limit of every role and area, and the session's time "
+			"budgets (from the configuration file when penctld is not running)." },
+	{ "log", "", "A session's timeline from the journal (needs group systemd-journal)." },
+	{ "reload", "", "Re-read the configuration; fails, naming the problem, when the file is "
+			"rejected." },
+	{ "state", "acknowledge", "penctl state acknowledge: accept a damaged list of used "
+				  "cartridges after checking the cartridge is new." },
+	{ "state acknowledge", "", "Accept a damaged list of used cartridges after checking the "
+				   "cartridge is new." },
+	{ "doctor", "", "Check what penctld needs, root causes first, one line each with the "
+			"fix." },
+};
+
+static const struct command_help *find_help(const char *name)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(command_help); i++)
+		if (g_str_equal(command_help[i].name, name))
+			return &command_help[i];
+	return NULL;
+}
+
+static bool asks_for_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc && !g_str_equal(argv[i], "--"); i++)
+		if (g_str_equal(argv[i], "--help") || g_str_equal(argv[i], "-h"))
+			return true;
+	return false;
+}
 
 /* ---- output ---- */
 
@@ -100,7 +159,14 @@ static int report_error(struct penctl *p, const GError *error)
 {
 	int code = penctl_exit_code_for_error(error);
 	g_autofree char *name = penctl_error_name(error);
-	g_autofree char *message = penctl_error_message(error);
+	/* The bus's own refusal is a paragraph of policy details: a person
+	 * needs the group to join. */
+	g_autofree char *message =
+		code == PENCTL_EXIT_NOPERM
+			? g_strdup_printf("permission denied: only root and group penctl may use "
+					  "penctld; join it (sudo usermod -aG penctl %s) and log "
+					  "in again", g_get_user_name())
+			: penctl_error_message(error);
 
 	if (p->json) {
 		print_json_error(name, message, code);
@@ -113,9 +179,7 @@ static int report_error(struct penctl *p, const GError *error)
 			message);
 		break;
 	case PENCTL_EXIT_NOPERM:
-		fprintf(stderr, "penctl: permission denied: only root and members of group "
-				"penctl may use penctld (%s)\n",
-			message);
+		fprintf(stderr, "penctl: %s\n", message);
 		break;
 	default:
 		fprintf(stderr, "penctl: %s\n", message);
@@ -137,18 +201,32 @@ static bool connect_bus(struct penctl *p, int *code)
 	return true;
 }
 
-/* Parse the options of a subcommand; false (and *CODE) on a usage error.
- * Leaves the positional arguments in *ARGC and *ARGV (argv[0] first). */
+/* Parse the options of a subcommand; false (and *CODE) on a usage error,
+ * or after printing the command's help (*CODE 0).  Leaves the positional
+ * arguments in *ARGC and *ARGV (argv[0] first). */
 static bool parse_options(struct penctl *p, const char *command, const GOptionEntry *entries,
 			  int *argc, char ***argv, int *code)
 {
-	g_autoptr(GOptionContext) context = g_option_context_new(NULL);
+	const struct command_help *help = find_help(command);
+	g_autoptr(GOptionContext) context =
+		g_option_context_new(help && help->args[0] ? help->args : NULL);
 	g_autoptr(GError) error = NULL;
 	g_autofree char *name = g_strdup_printf("penctl %s", command);
 
 	g_set_prgname(name);
+	if (help)
+		g_option_context_set_summary(context, help->summary);
 	if (entries)
 		g_option_context_add_main_entries(context, entries, NULL);
+	/* GOption's own --help would exit() from inside the parser. */
+	g_option_context_set_help_enabled(context, FALSE);
+	if (asks_for_help(*argc, *argv)) {
+		g_autofree char *text = g_option_context_get_help(context, TRUE, NULL);
+
+		fputs(text, stdout);
+		*code = PENCTL_EXIT_OK;
+		return false;
+	}
 	if (!g_option_context_parse(context, argc, argv, &error)) {
 		*code = usage_error(p, "%s", error->message);
 		return false;
@@ -260,13 +338,86 @@ static char *read_string_property(struct penctl *p, const char *name)
 	return g_variant_dup_string(value, NULL);
 }
 
+/* Waiting for the paired pen to connect: the daemon signals its
+ * properties when they change. */
+struct pair_wait {
+	GDBusConnection *bus;
+	const char *address;
+	GMainLoop *loop;
+	int verdict;          /* -1 not connected yet, 0 incompatible, 1 compatible */
+	char *why;            /* PenIncompatibility, when incompatible */
+};
+
+static void pair_wait_look(struct pair_wait *w)
+{
+	g_autoptr(GVariant) properties = penctl_get_properties(w->bus, NULL);
+	const char *address = "", *why = "";
+	gboolean connected = FALSE, compatible = FALSE;
+
+	if (!properties)
+		return;
+	g_variant_lookup(properties, "PenAddress", "&s", &address);
+	g_variant_lookup(properties, "PenConnected", "b", &connected);
+	g_variant_lookup(properties, "PenCompatible", "b", &compatible);
+	g_variant_lookup(properties, "PenIncompatibility", "&s", &why);
+	if (!connected || g_ascii_strcasecmp(address, w->address) != 0)
+		return;
+	w->verdict = compatible ? 1 : 0;
+	g_free(w->why);
+	w->why = g_strdup(why);
+	g_main_loop_quit(w->loop);
+}
+
+static void pair_wait_changed(GDBusConnection *bus, const char *sender, const char *path,
+			      const char *interface, const char *signal, GVariant *parameters,
+			      gpointer user_data)
+{
+	(void)bus, (void)sender, (void)path, (void)interface, (void)signal, (void)parameters;
+	pair_wait_look(user_data);
+}
+
+static gboolean pair_wait_timeout(gpointer user_data)
+{
+	g_main_loop_quit(((struct pair_wait *)user_data)->loop);
+	return G_SOURCE_REMOVE;
+}
+
+/* Whether the pen at ADDRESS, just paired, is compatible (1), not (0,
+ * *WHY says why), or has not connected within the wait (-1). */
+static int pair_verdict(struct penctl *p, const char *address, char **why)
+{
+	g_autoptr(GMainContext) context = g_main_context_new();
+	g_autoptr(GMainLoop) loop = g_main_loop_new(context, FALSE);
+	struct pair_wait w = { p->bus, address, loop, -1, NULL };
+	g_autoptr(GSource) timeout = g_timeout_source_new_seconds(PENCTL_PAIR_CONNECT_WAIT_S);
+	guint subscription;
+
+	g_main_context_push_thread_default(context);
+	subscription = g_dbus_connection_signal_subscribe(
+		p->bus, PENCTL_DBUS_NAME, "org.freedesktop.DBus.Properties", "PropertiesChanged",
+		PENCTL_DBUS_PATH, PENCTL_DBUS_INTERFACE, G_DBUS_SIGNAL_FLAGS_NONE,
+		pair_wait_changed, &w, NULL);
+	g_source_set_callback(timeout, pair_wait_timeout, &w, NULL);
+	g_source_attach(timeout, context);
+	/* Subscribed first, then looked: a change in between is not missed. */
+	pair_wait_look(&w);
+	if (w.verdict < 0)
+		g_main_loop_run(loop);
+	g_source_destroy(timeout);
+	g_dbus_connection_signal_unsubscribe(p->bus, subscription);
+	g_main_context_pop_thread_default(context);
+	*why = w.why;
+	return w.verdict;
+}
+
 static int cmd_pair(struct penctl *p, int argc, char **argv)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) reply = NULL;
 	g_autofree char *paired = NULL;
+	g_autofree char *why = NULL;
 	const char *address = "";
-	int code = 0;
+	int code = 0, verdict;
 
 	if (!parse_options(p, "pair", NULL, &argc, &argv, &code))
 		return code;
@@ -283,6 +434,18 @@ static int cmd_pair(struct penctl *p, int argc, char **argv)
 	if (!reply)
 		return report_error(p, error);
 	g_variant_get(reply, "(s)", &paired);
+	verdict = pair_verdict(p, paired, &why);
+	if (verdict == 0) {
+		g_autofree char *message = g_strdup_printf(
+			"paired %s, but the pen is incompatible: %s; it cannot be used (penctl "
+			"forget, then pair a compatible pen)", paired, why[0] ? why : "no reason given");
+
+		if (p->json)
+			print_json_error("PenIncompatible", message, PENCTL_EXIT_REFUSED);
+		else
+			fprintf(stderr, "penctl: %s\n", message);
+		return PENCTL_EXIT_REFUSED;
+	}
 	if (p->json) {
 		struct json_out json;
 
@@ -292,7 +455,10 @@ static int cmd_pair(struct penctl *p, int argc, char **argv)
 		json_out_end_object(&json);
 		print_json(&json);
 	} else {
-		printf("Paired %s.\n", paired);
+		printf(verdict > 0 ? "Paired %s.\n"
+				   : "Paired %s; it has not connected yet (penctl status shows when "
+				     "it does).\n",
+		       paired);
 	}
 	return PENCTL_EXIT_OK;
 }
@@ -436,6 +602,14 @@ static int cmd_session_stop(struct penctl *p, int argc, char **argv)
 
 static int cmd_session(struct penctl *p, int argc, char **argv)
 {
+	if (argc >= 2 && (g_str_equal(argv[1], "--help") || g_str_equal(argv[1], "-h"))) {
+		char *start[] = { (char *)"start", (char *)"--help", NULL };
+		char *stop[] = { (char *)"stop", (char *)"--help", NULL };
+
+		cmd_session_start(p, 2, start);
+		fputs("\n", stdout);
+		return cmd_session_stop(p, 2, stop);
+	}
 	if (argc < 2)
 		return usage_error(p, "session needs start or stop");
 	if (g_str_equal(argv[1], "start"))
@@ -450,6 +624,7 @@ static int cmd_depth(struct penctl *p, int argc, char **argv)
 	struct json_out json;
 	g_autofree char *done = NULL;
 	g_autofree char *depth_text = NULL;
+	g_autoptr(GError) error = NULL;
 	uint32_t depth_um;
 	int code = 0, ret;
 
@@ -457,8 +632,8 @@ static int cmd_depth(struct penctl *p, int argc, char **argv)
 		return code;
 	if (argc != 2)
 		return usage_error(p, "depth needs one value in mm, e.g. penctl depth 0.5");
-	if (!penctl_parse_depth_mm(argv[1], &depth_um))
-		return usage_error(p, "\"%s\" is not a depth in mm (e.g. 0.5 or 1.25)", argv[1]);
+	if (!penctl_input_depth_mm(argv[1], &depth_um, &error))
+		return usage_error(p, "%s", error->message);
 	depth_text = penctl_format_depth(depth_um);
 	done = g_strdup_printf("Depth set to %s.", depth_text);
 	json_out_init(&json);
@@ -527,6 +702,11 @@ static int cmd_state_acknowledge(struct penctl *p, int argc, char **argv)
 
 static int cmd_state(struct penctl *p, int argc, char **argv)
 {
+	if (argc >= 2 && (g_str_equal(argv[1], "--help") || g_str_equal(argv[1], "-h"))) {
+		char *acknowledge[] = { (char *)"acknowledge", (char *)"--help", NULL };
+
+		return cmd_state_acknowledge(p, 2, acknowledge);
+	}
 	if (argc < 2)
 		return usage_error(p, "state needs acknowledge");
 	if (g_str_equal(argv[1], "acknowledge"))
@@ -577,7 +757,8 @@ static int cmd_limits(struct penctl *p, int argc, char **argv)
 		return report_error(p, error);
 	if (p->json) {
 		static const char *const keys[] = { "Roles", "Areas", "AnestheticAdvisoryUm",
-						    "MaxMinutes", "MaxNeedlingMinutes" };
+						    "MaxMinutes", "MaxNeedlingMinutes", "MaxWallMs",
+						    "MaxNeedlingMs" };
 		g_autoptr(GVariant) limits =
 			g_variant_lookup_value(properties, "Limits", G_VARIANT_TYPE("a(ssu)"));
 		struct json_out json;
@@ -622,6 +803,16 @@ static int cmd_limits(struct penctl *p, int argc, char **argv)
 	return PENCTL_EXIT_OK;
 }
 
+/* Nothing found, and the journal is not this user's to read: that is why. */
+static int report_journal_denied(struct penctl *p, const GError *error)
+{
+	if (p->json)
+		print_json_error("PermissionDenied", error->message, PENCTL_EXIT_NOPERM);
+	else
+		fprintf(stderr, "penctl: %s\n", error->message);
+	return PENCTL_EXIT_NOPERM;
+}
+
 static int cmd_log(struct penctl *p, int argc, char **argv)
 {
 	g_autofree char *session = NULL;
@@ -656,6 +847,8 @@ static int cmd_log(struct penctl *p, int argc, char **argv)
 				return PENCTL_EXIT_UNAVAILABLE;
 			}
 		}
+		if (!session && !penctl_journal_readable(&error))
+			return report_journal_denied(p, error);
 		if (!session) {
 			if (p->json)
 				print_json_error("NoSession", "the journal holds no session",
@@ -674,6 +867,8 @@ static int cmd_log(struct penctl *p, int argc, char **argv)
 			fprintf(stderr, "penctl: cannot read the journal: %s\n", error->message);
 		return PENCTL_EXIT_UNAVAILABLE;
 	}
+	if (printed == 0 && !penctl_journal_readable(&error))
+		return report_journal_denied(p, error);
 	if (printed == 0) {
 		g_autofree char *message =
 			g_strdup_printf("the journal holds no record of session %s", session);
@@ -794,8 +989,14 @@ int main(int argc, char **argv)
 
 	if (argc < 2)
 		return usage_error(&p, "no command given");
-	if (g_str_equal(argv[1], "--help") || g_str_equal(argv[1], "-h") ||
-	    g_str_equal(argv[1], "help")) {
+	if (g_str_equal(argv[1], "help") && argc > 2) {
+		/* penctl help COMMAND = penctl COMMAND --help */
+		argv[1] = argv[2];
+		argv[2] = (char *)"--help";
+		argc = 3;
+		argv[3] = NULL;
+	} else if (g_str_equal(argv[1], "--help") || g_str_equal(argv[1], "-h") ||
+		   g_str_equal(argv[1], "help")) {
 		fputs(usage_text, stdout);
 		return PENCTL_EXIT_OK;
 	}

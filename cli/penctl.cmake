@@ -4,6 +4,8 @@ add_library(penctl-cli-lib STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/json_out.c
   ${CMAKE_CURRENT_SOURCE_DIR}/journal_export.c
   ${CMAKE_CURRENT_SOURCE_DIR}/penctl_format.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/penctl_input.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/journal_access.c
   ${CMAKE_CURRENT_SOURCE_DIR}/penctl_log.c
   ${CMAKE_CURRENT_SOURCE_DIR}/penctl_client.c)
 target_include_directories(penctl-cli-lib PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
@@ -28,6 +30,9 @@ install(FILES ${CMAKE_SOURCE_DIR}/docs/penctl.1
 if(BUILD_TESTING)
   penctl_add_unit_test(penctl-format
     SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_penctl_format.c
+    LIBRARIES penctl-cli-lib)
+  penctl_add_unit_test(penctl-input
+    SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_penctl_input.c
     LIBRARIES penctl-cli-lib)
   penctl_add_unit_test(penctl-json
     SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_penctl_json.c

@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * penctl doctor.  Each check looks at one thing penctld needs and, when it
- * is missing, says what to do.  The GPIO check opens the chip with the
+ * is missing, says what to do.  Root causes come first, and a check that
+ * depends on a failed one is left out rather than failed again: without a
+ * system bus there is one failure, not one per thing that needs the bus.
+ * What the daemon sees (the pedal, the paired pen) is asked of the daemon:
+ * it reads the pedal as user penctld, not as the caller.  The GPIO check,
+ * for when the daemon cannot be asked, opens the chip with the
  * kernel's character-device ioctls (linux/gpio.h), not libgpiod: it only
  * asks for information and never requests a line, so it cannot disturb a
  * running daemon's pedal.
@@ -10,14 +15,21 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/gpio.h>
+#include <pwd.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "penctl/config.h"
 #include "penctl/dbus_names.h"
 
+#include "journal_access.h"
+#include "penctl_client.h"
 #include "penctl_doctor.h"
+
+/* The daemon's service user (sysusers.d/penctld.conf), who opens the chip. */
+#define PENCTLD_USER "penctld"
 
 static void doctor_check_free(struct doctor_check *check)
 {
@@ -64,7 +76,23 @@ static GVariant *bluez_objects(GDBusConnection *bus, GError **error)
 	return objects;
 }
 
-static void check_bluetooth(GPtrArray *checks, GDBusConnection *bus, const char *pen_address)
+/* The controllers the kernel has (hci0, ...), comma-separated; "" when none. */
+static char *kernel_controllers(void)
+{
+	g_autoptr(GDir) dir = g_dir_open("/sys/class/bluetooth", 0, NULL);
+	GString *found = g_string_new(NULL);
+	const char *entry;
+
+	while (dir && (entry = g_dir_read_name(dir)))
+		if (g_str_has_prefix(entry, "hci") && !strchr(entry, ':'))
+			g_string_append_printf(found, "%s%s", found->len ? ", " : "", entry);
+	return g_string_free(found, FALSE);
+}
+
+/* bluetoothd, and the adapters it has.  Without bluetoothd, whether the
+ * kernel has a controller comes first: systemd starts bluetoothd only once
+ * one is there (bluetooth.service's ConditionPathIsDirectory). */
+static void check_bluetooth(GPtrArray *checks, GDBusConnection *bus, GVariant **objects_out)
 {
 	g_autoptr(GVariant) objects = NULL;
 	g_autoptr(GError) error = NULL;
@@ -72,42 +100,37 @@ static void check_bluetooth(GPtrArray *checks, GDBusConnection *bus, const char 
 	const char *path;
 	GVariant *interfaces;
 	g_autofree char *adapters = NULL;
-	GString *found = g_string_new(NULL);
-	bool any_powered = false, pen_seen = false, paired = false, trusted = false;
+	GString *found;
+	bool any_powered = false;
 
-	if (!bus || !name_has_owner(bus, "org.bluez")) {
+	if (!name_has_owner(bus, "org.bluez")) {
+		g_autofree char *controllers = kernel_controllers();
+
+		if (!controllers[0])
+			add(checks, "Bluetooth controller present", false,
+			    g_strdup("the kernel has no Bluetooth controller (/sys/class/bluetooth)"),
+			    g_strdup("plug in or enable a Bluetooth adapter (rfkill unblock "
+				     "bluetooth; on a Pi, enable its radio); bluetoothd starts "
+				     "once one is there"));
 		add(checks, "bluetoothd running", false,
 		    g_strdup("org.bluez is not on the system bus"),
 		    g_strdup("systemctl start bluetooth"));
-		add(checks, "adapter present and powered", false,
-		    g_strdup("not checked: bluetoothd is not running"),
-		    g_strdup("start bluetoothd first"));
-		add(checks, "pen paired and trusted", false,
-		    g_strdup("not checked: bluetoothd is not running"),
-		    g_strdup("start bluetoothd first"));
-		g_string_free(found, TRUE);
 		return;
 	}
 	add(checks, "bluetoothd running", true, g_strdup("org.bluez is on the system bus"), NULL);
 
 	objects = bluez_objects(bus, &error);
 	if (!objects) {
-		g_autofree char *message = g_strdup(error->message);
-
-		g_string_free(found, TRUE);
 		add(checks, "adapter present and powered", false,
-		    g_strdup_printf("cannot list BlueZ objects: %s", message),
+		    g_strdup_printf("cannot list BlueZ objects: %s", error->message),
 		    g_strdup("check bluetoothd's D-Bus policy and journalctl -u bluetooth"));
-		add(checks, "pen paired and trusted", false, g_strdup("not checked"),
-		    g_strdup("fix the adapter check first"));
 		return;
 	}
+	found = g_string_new(NULL);
 	g_variant_iter_init(&iter, objects);
 	while (g_variant_iter_loop(&iter, "{&o@a{sa{sv}}}", &path, &interfaces)) {
 		g_autoptr(GVariant) adapter = g_variant_lookup_value(interfaces, "org.bluez.Adapter1",
 								     NULL);
-		g_autoptr(GVariant) device = g_variant_lookup_value(interfaces, "org.bluez.Device1",
-								    NULL);
 
 		if (adapter) {
 			gboolean powered = FALSE;
@@ -116,19 +139,6 @@ static void check_bluetooth(GPtrArray *checks, GDBusConnection *bus, const char 
 			any_powered |= powered;
 			g_string_append_printf(found, "%s%s (%s)", found->len ? ", " : "",
 					       strrchr(path, '/') + 1, powered ? "on" : "off");
-		}
-		if (device && pen_address && pen_address[0]) {
-			const char *address = NULL;
-			gboolean p = FALSE, t = FALSE;
-
-			if (g_variant_lookup(device, "Address", "&s", &address) &&
-			    g_ascii_strcasecmp(address, pen_address) == 0) {
-				pen_seen = true;
-				g_variant_lookup(device, "Paired", "b", &p);
-				g_variant_lookup(device, "Trusted", "b", &t);
-				paired |= p;
-				trusted |= t;
-			}
 		}
 	}
 	adapters = g_string_free(found, FALSE);
@@ -139,10 +149,42 @@ static void check_bluetooth(GPtrArray *checks, GDBusConnection *bus, const char 
 		add(checks, "adapter present and powered", any_powered,
 		    g_strdup_printf("adapters: %s", adapters),
 		    g_strdup("bluetoothctl power on (and rfkill unblock bluetooth)"));
+	*objects_out = g_steal_pointer(&objects);
+}
 
-	if (!pen_address || !pen_address[0])
+/* The pen the daemon says is paired (PEN_ADDRESS, "" = none), as BlueZ
+ * knows it (OBJECTS, NULL when bluetoothd could not be asked). */
+static void check_pen(GPtrArray *checks, const char *pen_address, GVariant *objects)
+{
+	bool pen_seen = false, paired = false, trusted = false;
+	GVariantIter iter;
+	const char *path;
+	GVariant *interfaces;
+
+	if (objects)
+		g_variant_iter_init(&iter, objects);
+	while (objects && g_variant_iter_loop(&iter, "{&o@a{sa{sv}}}", &path, &interfaces)) {
+		g_autoptr(GVariant) device = g_variant_lookup_value(interfaces, "org.bluez.Device1",
+								    NULL);
+		const char *address = NULL;
+		gboolean p = FALSE, t = FALSE;
+
+		if (device && g_variant_lookup(device, "Address", "&s", &address) &&
+		    g_ascii_strcasecmp(address, pen_address) == 0) {
+			pen_seen = true;
+			g_variant_lookup(device, "Paired", "b", &p);
+			g_variant_lookup(device, "Trusted", "b", &t);
+			paired |= p;
+			trusted |= t;
+		}
+	}
+	if (!pen_address[0])
 		add(checks, "pen paired and trusted", false, g_strdup("no pen is paired"),
 		    g_strdup("switch the pen on, then penctl scan and penctl pair"));
+	else if (!objects)
+		add(checks, "pen paired and trusted", true,
+		    g_strdup_printf("penctld has %s paired (bluetoothd not asked)", pen_address),
+		    NULL);
 	else if (!pen_seen)
 		add(checks, "pen paired and trusted", false,
 		    g_strdup_printf("BlueZ does not know %s", pen_address),
@@ -193,6 +235,84 @@ static int open_gpio_chip(const char *chip, char **path)
 	return -ENOENT;
 }
 
+/* Whether user penctld is in GROUP_ID (its own or a supplementary group). */
+static bool penctld_in_group(const struct passwd *user, gid_t group_id)
+{
+	int n = 64;
+	g_autofree gid_t *groups = g_new(gid_t, n);
+
+	if (getgrouplist(user->pw_name, user->pw_gid, groups, &n) < 0) {
+		g_free(groups);
+		groups = g_new(gid_t, n);
+		if (getgrouplist(user->pw_name, user->pw_gid, groups, &n) < 0)
+			return false;
+	}
+	for (int i = 0; i < n; i++)
+		if (groups[i] == group_id)
+			return true;
+	return false;
+}
+
+/* The caller may not open the chip at PATH; the daemon opens it as user
+ * penctld, so what matters is whether penctld may: the chip's group. */
+static void check_gpio_for_penctld(GPtrArray *checks, const char *path)
+{
+	const struct passwd *user = getpwnam(PENCTLD_USER);
+	const struct group *group = NULL;
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		add(checks, "GPIO chip and line reachable", false,
+		    g_strdup_printf("%s: %s", path, g_strerror(errno)),
+		    g_strdup("ls /dev/gpiochip*; set [Pedal] Chip= in /etc/penctld/penctld.conf"));
+		return;
+	}
+	group = getgrgid(st.st_gid);
+	if (!user) {
+		add(checks, "GPIO chip and line reachable", false,
+		    g_strdup("there is no user " PENCTLD_USER " to read the pedal"),
+		    g_strdup("reinstall penctld (sysusers.d creates the user)"));
+		return;
+	}
+	if (st.st_uid == user->pw_uid ||
+	    ((st.st_mode & S_IRGRP) && penctld_in_group(user, st.st_gid))) {
+		add(checks, "GPIO chip and line reachable", true,
+		    g_strdup_printf("%s is there; " PENCTLD_USER " may open it (group %s)", path,
+				    group ? group->gr_name : "?"),
+		    NULL);
+		return;
+	}
+	add(checks, "GPIO chip and line reachable", false,
+	    g_strdup_printf("%s belongs to group %s, and user " PENCTLD_USER " is not in it",
+			    path, group ? group->gr_name : "?"),
+	    g_strdup("reload the udev rule (udevadm control --reload && udevadm trigger; "
+		     "60-penctld-gpio.rules gives the chips to group gpio), and systemd-sysusers "
+		     "puts " PENCTLD_USER " in group gpio"));
+}
+
+/* The pedal as the daemon sees it: its conditions name a missing or lost
+ * pedal, with the daemon's own words and fix. */
+static void check_pedal_from_daemon(GPtrArray *checks, GVariant *properties)
+{
+	g_autoptr(GVariant) conditions =
+		g_variant_lookup_value(properties, "Conditions", G_VARIANT_TYPE("a(sss)"));
+	const char *name, *meaning, *fix;
+	GVariantIter iter;
+
+	if (conditions) {
+		g_variant_iter_init(&iter, conditions);
+		while (g_variant_iter_next(&iter, "(&s&s&s)", &name, &meaning, &fix)) {
+			if (g_str_equal(name, "pedal-missing") || g_str_equal(name, "pedal-lost")) {
+				add(checks, "GPIO chip and line reachable", false,
+				    g_strdup_printf("penctld says: %s", meaning), g_strdup(fix));
+				return;
+			}
+		}
+	}
+	add(checks, "GPIO chip and line reachable", true,
+	    g_strdup("penctld has the pedal's line"), NULL);
+}
+
 static void check_gpio(GPtrArray *checks, const struct penctl_config *config)
 {
 	g_autofree char *path = NULL;
@@ -208,12 +328,15 @@ static void check_gpio(GPtrArray *checks, const struct penctl_config *config)
 		return;
 	}
 	fd = open_gpio_chip(config->pedal_chip, &path);
+	if (fd == -EACCES) {
+		check_gpio_for_penctld(checks, path);
+		return;
+	}
 	if (fd < 0) {
 		add(checks, "GPIO chip and line reachable", false,
 		    g_strdup_printf("[Pedal] Chip=%s: %s: %s", config->pedal_chip, path,
 				    g_strerror(-fd)),
-		    g_strdup(fd == -EACCES ? "add the user to group gpio (udev rule 60-penctld-gpio.rules)"
-					    : "ls /dev/gpiochip*; set [Pedal] Chip= in /etc/penctld/penctld.conf"));
+		    g_strdup("ls /dev/gpiochip*; set [Pedal] Chip= in /etc/penctld/penctld.conf"));
 		return;
 	}
 	if (ioctl(fd, GPIO_GET_CHIPINFO_IOCTL, &info) < 0) {
@@ -243,7 +366,9 @@ static void check_gpio(GPtrArray *checks, const struct penctl_config *config)
 	    g_strdup("gpioinfo lists the lines; set [Pedal] Line= in /etc/penctld/penctld.conf"));
 }
 
-static void check_group(GPtrArray *checks)
+/* The caller's rights: the daemon's answer when it could be asked (DENIED:
+ * it refused), else group penctl in the caller's groups. */
+static void check_rights(GPtrArray *checks, bool asked, bool denied)
 {
 	struct group *group = getgrnam("penctl");
 	gid_t groups[256];
@@ -263,9 +388,35 @@ static void check_group(GPtrArray *checks)
 	for (int i = 0; i < n; i++)
 		member |= groups[i] == group->gr_gid;
 	member |= getegid() == group->gr_gid;
-	add(checks, "caller in group penctl", member,
-	    g_strdup(member ? "member of penctl" : "not a member of penctl"),
-	    g_strdup("sudo usermod -aG penctl $USER, then log in again"));
+	if (asked && denied)
+		add(checks, "caller in group penctl", false,
+		    g_strdup(member ? "penctld refused this login although the user is in "
+				      "group penctl"
+				    : "penctld refused: not a member of group penctl"),
+		    g_strdup_printf(member ? "log in again (a new group counts from the next login)"
+					   : "sudo usermod -aG penctl %s, then log in again",
+				    g_get_user_name()));
+	else
+		add(checks, "caller in group penctl", member,
+		    g_strdup(member ? "member of penctl" : "not a member of penctl"),
+		    g_strdup_printf("sudo usermod -aG penctl %s, then log in again",
+				    g_get_user_name()));
+}
+
+static void check_journal(GPtrArray *checks)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (penctl_journal_readable(&error))
+		add(checks, "journal readable", true,
+		    g_strdup(geteuid() == 0 ? "running as root"
+					    : "member of a group that reads the journal"),
+		    NULL);
+	else
+		add(checks, "journal readable", false,
+		    g_strdup("penctl log cannot read penctld's records"),
+		    g_strdup_printf("sudo usermod -aG " PENCTL_JOURNAL_GROUP " %s, then log in again",
+				    g_get_user_name()));
 }
 
 GPtrArray *penctl_doctor_run(GDBusConnection *bus, const GError *bus_error,
@@ -274,32 +425,28 @@ GPtrArray *penctl_doctor_run(GDBusConnection *bus, const GError *bus_error,
 	GPtrArray *checks = g_ptr_array_new_with_free_func((GDestroyNotify)doctor_check_free);
 	g_autoptr(penctl_config) config = NULL;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) pen = NULL;
-	const char *pen_address = NULL;
+	g_autoptr(GError) daemon_error = NULL;
+	g_autoptr(GVariant) properties = NULL;
+	g_autoptr(GVariant) objects = NULL;
 	bool service = false;
 
 	config = penctl_config_load(config_path, NULL, &error);
-	if (bus)
+	/* Root causes first: the bus everything else talks over. */
+	if (!bus) {
+		add(checks, "system bus", false,
+		    g_strdup_printf("no system bus: %s", bus_error ? bus_error->message : "unknown"),
+		    g_strdup("systemctl start dbus (bluetoothd and penctld talk over it)"));
+	} else {
+		add(checks, "system bus", true, g_strdup("connected"), NULL);
 		service = name_has_owner(bus, PENCTL_DBUS_NAME);
-	if (service) {
-		/* The daemon knows the paired pen best (it may have paired
-		 * since the file was read); reading it may be refused. */
-		g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
-			bus, PENCTL_DBUS_NAME, PENCTL_DBUS_PATH, "org.freedesktop.DBus.Properties",
-			"Get", g_variant_new("(ss)", PENCTL_DBUS_INTERFACE, "PenAddress"),
-			G_VARIANT_TYPE("(v)"), G_DBUS_CALL_FLAGS_NO_AUTO_START, 5000, NULL, NULL);
-
-		if (reply) {
-			g_variant_get(reply, "(v)", &pen);
-			if (g_variant_is_of_type(pen, G_VARIANT_TYPE_STRING))
-				pen_address = g_variant_get_string(pen, NULL);
-		}
+		if (service)
+			properties = penctl_get_properties(bus, &daemon_error);
+		check_bluetooth(checks, bus, &objects);
 	}
-	if (!pen_address && config)
-		pen_address = config->pen_address;
-
-	check_bluetooth(checks, bus, pen_address);
-	check_gpio(checks, config);
+	if (properties)
+		check_pedal_from_daemon(checks, properties);
+	else
+		check_gpio(checks, config);
 	if (config)
 		add(checks, "config valid", true,
 		    g_strdup_printf("%s", config->sources && config->sources->len
@@ -309,15 +456,20 @@ GPtrArray *penctl_doctor_run(GDBusConnection *bus, const GError *bus_error,
 	else
 		add(checks, "config valid", false, g_strdup(error->message),
 		    g_strdup("edit the file named above; penctld --check-config validates it"));
-	if (!bus)
-		add(checks, "service running", false,
-		    g_strdup_printf("no system bus: %s", bus_error ? bus_error->message : "unknown"),
-		    g_strdup("start dbus, then systemctl start penctld"));
-	else
+	if (bus)
 		add(checks, "service running", service,
 		    g_strdup(service ? PENCTL_DBUS_NAME " is on the system bus"
 				     : PENCTL_DBUS_NAME " is not on the system bus"),
 		    g_strdup("systemctl start penctld; journalctl -u penctld says why it stopped"));
-	check_group(checks);
+	check_rights(checks, service,
+		     daemon_error && penctl_exit_code_for_error(daemon_error) == PENCTL_EXIT_NOPERM);
+	/* Only the daemon knows whether a pen is paired; unasked, nothing is said. */
+	if (properties) {
+		const char *pen_address = "";
+
+		g_variant_lookup(properties, "PenAddress", "&s", &pen_address);
+		check_pen(checks, pen_address, objects);
+	}
+	check_journal(checks);
 	return checks;
 }

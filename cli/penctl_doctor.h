@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * penctl doctor: checks what penctld needs, one line each with a fix.
+ * penctl doctor: checks what penctld needs, root causes first, one line each
+ * with a fix; a check that depends on a failed one is left out.
  */
 #pragma once
 

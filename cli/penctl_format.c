@@ -87,8 +87,13 @@ static void append_pen(GString *out, GVariant *p)
 	}
 	g_string_append_printf(out, "%s, %s", address,
 			       get_bool(p, "PenConnected") ? "connected" : "not connected");
-	if (get_bool(p, "PenConnected") && !get_bool(p, "PenCompatible"))
+	if (get_bool(p, "PenConnected") && !get_bool(p, "PenCompatible")) {
+		const char *why = get_string(p, "PenIncompatibility");
+
 		g_string_append(out, " but incompatible");
+		if (why[0])
+			g_string_append_printf(out, " (%s)", why);
+	}
 	if (battery <= 100)
 		g_string_append_printf(out, ", battery %" PRIu64 " %%", battery);
 	if (cartridge[0])
@@ -156,8 +161,8 @@ char *penctl_format_status(GVariant *p)
 		if (get_uint(p, "Speed"))
 			g_string_append_printf(out, "Speed:     %" PRIu64 " strokes/s\n",
 					       get_uint(p, "Speed"));
-		else
-			g_string_append(out, "Speed:     not set\n");
+		else /* the pen runs at the speed it has until one is set */
+			g_string_append(out, "Speed:     the pen's own (penctl speed N sets one)\n");
 		append_time(out, "Wall:      ", get_uint(p, "WallUsedMs"),
 			    get_uint(p, "WallRemainingMs"));
 		append_time(out, "Needling:  ", get_uint(p, "NeedlingUsedMs"),
@@ -233,8 +238,21 @@ char *penctl_format_anesthetic_advisory(GVariant *s)
 	threshold = penctl_format_depth((uint32_t)get_uint(s, PENCTL_SUMMARY_ANESTHETIC_UM));
 	return g_strdup_printf("Advisory: this session went deeper than %s. Above %s an "
 			       "anesthetic ointment may be advisable, and treatment at this "
-			       "depth belongs to a physiotherapist or beautician.",
+			       "depth belongs to a physiotherapist or aesthetician.",
 			       threshold, threshold);
+}
+
+/* A budget in minutes as configured ("0.5"), from the exact milliseconds;
+ * from the whole minutes of an older daemon that has no MS_KEY. */
+static void append_budget_minutes(char out[16], GVariant *p, const char *ms_key,
+				  const char *minutes_key)
+{
+	g_autoptr(GVariant) ms = g_variant_lookup_value(p, ms_key, G_VARIANT_TYPE_UINT64);
+
+	if (ms && g_variant_get_uint64(ms) <= G_MAXUINT32)
+		penctl_format_minutes((uint32_t)g_variant_get_uint64(ms), out);
+	else
+		g_snprintf(out, 16, "%" PRIu64, get_uint(p, minutes_key));
 }
 
 char *penctl_format_limits(GVariant *p)
@@ -246,6 +264,7 @@ char *penctl_format_limits(GVariant *p)
 	GVariantIter iter;
 	const char *role, *area;
 	guint32 um;
+	char wall[16], needling[16];
 
 	g_string_append_printf(out, "%-16s %-16s %s\n", "ROLE", "AREA", "MAX DEPTH");
 	if (limits) {
@@ -256,9 +275,10 @@ char *penctl_format_limits(GVariant *p)
 			g_string_append_printf(out, "%-16s %-16s %s\n", role, area, depth);
 		}
 	}
-	g_string_append_printf(out,
-			       "Session time: %" PRIu64 " min wall, %" PRIu64 " min needling.\n",
-			       get_uint(p, "MaxMinutes"), get_uint(p, "MaxNeedlingMinutes"));
+	append_budget_minutes(wall, p, "MaxWallMs", "MaxMinutes");
+	append_budget_minutes(needling, p, "MaxNeedlingMs", "MaxNeedlingMinutes");
+	g_string_append_printf(out, "Session time: %s min wall, %s min needling.\n", wall,
+			       needling);
 	g_string_append_printf(out, "Anesthetic advisory above %s.\n", advisory);
 	return g_string_free(out, FALSE);
 }

@@ -155,6 +155,7 @@ NUMBER(key_motor_on, SNAP->motor_on)
 TEXT(key_pen_address, nonnull(SNAP->pen_address))
 NUMBER(key_pen_connected, SNAP->pen_connected)
 NUMBER(key_pen_compatible, SNAP->pen_compatible)
+TEXT(key_pen_incompatibility, nonnull(SNAP->pen_incompatibility))
 NUMBER(key_battery, SNAP->battery_percent)
 NUMBER(key_cartridge, SNAP->cartridge)
 NUMBER(key_depth, SNAP->depth_um)
@@ -184,6 +185,8 @@ NUMBER(key_anesthetic, CONFIG->anesthetic_advisory_above_um)
 /* Whole minutes, rounded up (the exact budgets: Wall/NeedlingRemainingMs). */
 NUMBER(key_max_minutes, (CONFIG->max_wall_ms + 59999u) / 60000u)
 NUMBER(key_max_needling_minutes, (CONFIG->max_needling_ms + 59999u) / 60000u)
+NUMBER(key_max_wall_ms, CONFIG->max_wall_ms)
+NUMBER(key_max_needling_ms, CONFIG->max_needling_ms)
 TEXT(key_config_problem, nonnull(src->config_problem))
 NUMBER(key_used_list_untrusted, SNAP->used_list_untrusted)
 NUMBER(key_conditions, src->conditions ? penctl_conditions_generation(src->conditions) : 0)
@@ -246,6 +249,7 @@ static const struct property properties[] = {
 	{ "PenAddress", key_pen_address, NULL },
 	{ "PenConnected", key_pen_connected, NULL },
 	{ "PenCompatible", key_pen_compatible, NULL },
+	{ "PenIncompatibility", key_pen_incompatibility, NULL },
 	{ "Battery", key_battery, NULL },
 	{ "Cartridge", key_cartridge, value_cartridge },
 	{ "DepthUm", key_depth, NULL },
@@ -269,6 +273,8 @@ static const struct property properties[] = {
 	{ "AnestheticAdvisoryUm", key_anesthetic, NULL },
 	{ "MaxMinutes", key_max_minutes, NULL },
 	{ "MaxNeedlingMinutes", key_max_needling_minutes, NULL },
+	{ "MaxWallMs", key_max_wall_ms, NULL },
+	{ "MaxNeedlingMs", key_max_needling_ms, NULL },
 	{ "ConfigProblem", key_config_problem, NULL },
 	{ "UsedListUntrusted", key_used_list_untrusted, NULL },
 	{ "Conditions", key_conditions, value_conditions },

@@ -838,6 +838,16 @@ static void track_pen_faults(struct engine *e, struct engine_output *out, uint16
 	e->pen_faults = faults;
 }
 
+/* The session needled at DEPTH.  The summary's deepest depth and its
+ * anesthetic flag are one fact: the flag says the deepest needled depth went
+ * above the threshold in force, never only that a depth was asked for. */
+static void note_needled_depth(struct engine *e, uint32_t depth)
+{
+	e->summary.max_depth_um = MAX(e->summary.max_depth_um, depth);
+	if (depth > e->config->anesthetic_advisory_above_um)
+		e->summary.above_anesthetic = true;
+}
+
 /* Whether SEQ is of a Control written since the depth was lowered. */
 static bool control_since_settling(const struct engine *e, uint16_t seq)
 {
@@ -853,7 +863,7 @@ static void track_measured_depth(struct engine *e, uint32_t depth, uint16_t cont
 		e->depth_settling = false;
 	e->measured_depth_um = depth;
 	if (e->motor_on)
-		e->summary.max_depth_um = MAX(e->summary.max_depth_um, depth);
+		note_needled_depth(e, depth);
 }
 
 /* The pen echoes the seq of the last Control it applied; a status that
@@ -985,6 +995,16 @@ static enum engine_reason session_start_refusal(struct engine *e, struct engine_
 		      "The contraindications must be checked before a session opens; where "
 		      "one applies, a dermatologist must be consulted first");
 		return ENGINE_REASON_CONTRAINDICATIONS;
+	}
+	/* A session may open before the pen connects; but with an incompatible
+	 * pen connected it could never run: say why now, not at the pedal. */
+	if (e->pen_connected && !e->pen_compatible) {
+		reply(out, ENGINE_REASON_PEN_INCOMPATIBLE,
+		      "The connected pen %s is incompatible (%s): connect a compatible pen "
+		      "(penctl forget, then penctl pair)",
+		      e->pen_address, e->pen_incompatibility[0] ? e->pen_incompatibility
+								: "no reason given");
+		return ENGINE_REASON_PEN_INCOMPATIBLE;
 	}
 	if (e->pen_connected && cartridge_used_before(e, e->cartridge.id)) {
 		pen_cartridge_id_format(e->cartridge.id, cid);
@@ -1154,9 +1174,8 @@ static void on_depth_request(struct engine *e, struct engine_output *out, uint32
 	r->depth_um = depth_um;
 	r->limit_um = limit;
 	if (e->motor_on)
-		e->summary.max_depth_um = MAX(e->summary.max_depth_um, depth_um);
+		note_needled_depth(e, depth_um);
 	if (depth_um > e->config->anesthetic_advisory_above_um) {
-		e->summary.above_anesthetic = true;
 		r = emit_record(out, ENGINE_RECORD_ADVISORY, ENGINE_REASON_ABOVE_ANESTHETIC);
 		r->depth_um = depth_um;
 		r->limit_um = e->config->anesthetic_advisory_above_um;
@@ -1226,7 +1245,7 @@ static void on_run_confirmed(struct engine *e, struct engine_output *out, uint16
 	r->cartridge = e->cartridge.id;
 	r->used_us = needling_used(e);
 	r->budget_us = needling_budget(e);
-	e->summary.max_depth_um = MAX(e->summary.max_depth_um, e->depth_um);
+	note_needled_depth(e, e->depth_um);
 }
 
 static const char *pen_refusal_phrase(uint8_t refusal)
@@ -1434,6 +1453,10 @@ void engine_get_snapshot(const struct engine *e, int64_t now_us, struct engine_s
 	s->motor_on = e->motor_on;
 	s->pen_connected = e->pen_connected;
 	s->pen_compatible = e->pen_connected && e->pen_compatible;
+	s->pen_incompatibility = s->pen_connected && !s->pen_compatible
+					 ? (e->pen_incompatibility[0] ? e->pen_incompatibility
+								      : "no reason given")
+					 : "";
 	/* The last pen connected, so a disconnect record still names it. */
 	s->pen_address = e->pen_address;
 	s->battery_percent = e->pen_connected ? e->battery : PEN_BATTERY_UNKNOWN;

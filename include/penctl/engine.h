@@ -179,7 +179,8 @@ struct engine_session_summary {
 	int64_t needling_us;
 	uint32_t max_depth_um;
 	uint32_t strokes;
-	bool above_anesthetic;       /* the depth went above AnestheticAdvisoryAboveMm */
+	bool above_anesthetic;       /* max_depth_um went above AnestheticAdvisoryAboveMm (the
+				      * threshold in force when it did) */
 	unsigned n_cartridges;
 	uint64_t cartridges[ENGINE_MAX_CARTRIDGES];
 	unsigned stops[ENGINE_REASON_COUNT]; /* motor stops by reason */
@@ -261,6 +262,8 @@ struct engine_snapshot {
 	bool motor_on;
 	bool pen_connected;
 	bool pen_compatible;
+	const char *pen_incompatibility; /* why not, while a connected pen is
+					  * incompatible; "" otherwise */
 	const char *pen_address;     /* the last pen connected; "" before any */
 	uint8_t battery_percent;     /* PEN_BATTERY_UNKNOWN when unknown */
 	uint64_t cartridge;

@@ -121,6 +121,50 @@ static void test_config_problem_is_empty_unless_the_file_was_rejected(void **sta
 			    "penctld.conf line 12: MaxDepthMm= must be 0.1 to 3.0");
 }
 
+/* Why a connected pen is incompatible is a property of its own, signalled
+ * when it changes; "" while the pen is compatible. */
+static void test_pen_incompatibility_says_why(void **state)
+{
+	g_autoptr(penctl_config) config = penctl_config_new_default();
+	g_autoptr(control_properties_tracker) tracker = control_properties_tracker_new();
+	struct engine_snapshot snapshot = session_snapshot();
+	g_autoptr(GVariant) fine = NULL, first = NULL, diff = NULL, why = NULL, reason = NULL;
+
+	(void)state;
+	snapshot.pen_incompatibility = "";
+	fine = control_properties_build(&snapshot, config, NULL);
+	why = lookup(fine, "PenIncompatibility");
+	assert_string_equal(g_variant_get_string(why, NULL), "");
+	first = control_properties_changed(tracker, &snapshot, config, NULL);
+	snapshot.pen_compatible = false;
+	snapshot.pen_incompatibility = "protocol version 2.0 is not supported";
+	diff = control_properties_changed(tracker, &snapshot, config, NULL);
+	assert_non_null(diff);
+	reason = lookup(diff, "PenIncompatibility");
+	assert_string_equal(g_variant_get_string(reason, NULL),
+			    "protocol version 2.0 is not supported");
+}
+
+/* The exact budgets beside the whole minutes: 0.5 min is 30000 ms, not the
+ * "1 min" MaxMinutes rounds it up to. */
+static void test_exact_budgets_beside_the_minutes(void **state)
+{
+	g_autoptr(penctl_config) config = penctl_config_new_default();
+	struct engine_snapshot snapshot = session_snapshot();
+	g_autoptr(GVariant) properties = NULL, wall = NULL, needling = NULL, minutes = NULL;
+
+	(void)state;
+	config->max_wall_ms = 30000;
+	config->max_needling_ms = 90000;
+	properties = control_properties_build(&snapshot, config, NULL);
+	wall = lookup(properties, "MaxWallMs");
+	needling = lookup(properties, "MaxNeedlingMs");
+	minutes = lookup(properties, "MaxMinutes");
+	assert_int_equal(g_variant_get_uint64(wall), 30000);
+	assert_int_equal(g_variant_get_uint64(needling), 90000);
+	assert_int_equal(g_variant_get_uint32(minutes), 1);
+}
+
 static void test_used_list_untrusted_shows_the_snapshot(void **state)
 {
 	g_autoptr(penctl_config) config = penctl_config_new_default();
@@ -566,6 +610,8 @@ int main(void)
 		cmocka_unit_test(test_a_heartbeat_step_signals_nothing),
 		cmocka_unit_test(test_a_pedal_release_stop_is_an_event_with_its_reason),
 		cmocka_unit_test(test_the_event_signal_is_declared),
+		cmocka_unit_test(test_pen_incompatibility_says_why),
+		cmocka_unit_test(test_exact_budgets_beside_the_minutes),
 	};
 
 	return cmocka_run_group_tests_name("control-properties", tests, NULL, NULL);

@@ -97,6 +97,9 @@ static void rule1_incompatible_pen_never_runs(void **state)
 	const struct engine_record *r;
 
 	harness_pedal(h, false);
+	/* The session opens first: with the pen already connected, the start
+	 * itself is refused (incompatible-pen-refuses-a-session). */
+	harness_start_session(h, "home", "face");
 	ev.pen_connected.address = "AA:BB:CC:DD:EE:01";
 	ev.pen_connected.compatible = false;
 	ev.pen_connected.incompatibility = "no Heartbeat characteristic";
@@ -107,11 +110,44 @@ static void rule1_incompatible_pen_never_runs(void **state)
 	assert_non_null(r);
 	assert_int_equal(r->reason, ENGINE_REASON_PEN_INCOMPATIBLE);
 	assert_string_equal(r->detail, "no Heartbeat characteristic");
-	harness_start_session(h, "home", "face");
 	harness_pedal(h, true);
 	assert_false(harness_motor_ran(h));
 	assert_int_equal(harness_find_record(h, ENGINE_RECORD_MOTOR_REFUSED)->reason,
 			 ENGINE_REASON_PEN_INCOMPATIBLE);
+}
+
+/* A session cannot open with an incompatible pen connected (it could never
+ * run); the refusal and the snapshot say why.  Without a pen it may open. */
+static void rule1_incompatible_pen_refuses_a_session(void **state)
+{
+	struct harness *h = *state;
+	struct engine_event ev = { .kind = ENGINE_EVENT_PEN_CONNECTED };
+	const struct engine_reply *r;
+	struct engine_snapshot s;
+
+	harness_pedal(h, false);
+	ev.pen_connected.address = "AA:BB:CC:DD:EE:01";
+	ev.pen_connected.compatible = false;
+	ev.pen_connected.incompatibility = "no Heartbeat characteristic";
+	ev.pen_connected.cartridge.id = 7;
+	ev.pen_connected.cartridge.max_depth_um = 3000;
+	harness_step(h, &ev);
+	engine_get_snapshot(h->engine, 0, &s);
+	assert_false(s.pen_compatible);
+	assert_string_equal(s.pen_incompatibility, "no Heartbeat characteristic");
+	r = harness_start_session(h, "home", "face");
+	assert_int_equal(r->refusal, ENGINE_REASON_PEN_INCOMPATIBLE);
+	assert_non_null(strstr(r->message, "no Heartbeat characteristic"));
+	assert_int_equal(harness_find_record(h, ENGINE_RECORD_SESSION_REFUSED)->reason,
+			 ENGINE_REASON_PEN_INCOMPATIBLE);
+	engine_get_snapshot(h->engine, 0, &s);
+	assert_false(s.session_open);
+	/* A compatible pen clears the reason. */
+	harness_connect(h, 0x1111, 3000);
+	engine_get_snapshot(h->engine, 0, &s);
+	assert_true(s.pen_compatible);
+	assert_string_equal(s.pen_incompatibility, "");
+	assert_int_equal(harness_start_session(h, "home", "face")->refusal, ENGINE_REASON_NONE);
 }
 
 static void rule1_pen_protocol_error_stops_until_reconnect(void **state)
@@ -502,7 +538,38 @@ static void rule4_depth_above_anesthetic_threshold_gives_an_advisory(void **stat
 	assert_non_null(strstr(r->message, "anesthetic"));
 	assert_int_equal(harness_find_record(h, ENGINE_RECORD_ADVISORY)->reason,
 			 ENGINE_REASON_ABOVE_ANESTHETIC);
+	/* The summary's flag is the needled depth's (summary/deepest-and-
+	 * advisory-are-one-fact): needle at 0.80 mm. */
+	harness_pedal(h, true);
+	assert_true(harness_motor_on(h));
 	r = harness_stop_session(h);
+	assert_true(r->summary->above_anesthetic);
+}
+
+/* The summary's deepest depth and its anesthetic flag are one fact: a depth
+ * asked for but never needled raises neither ("Deepest 0.00 mm" beside
+ * "went deeper than 0.50 mm" was the defect); needling above raises both. */
+static void summary_deepest_and_advisory_are_one_fact(void **state)
+{
+	struct harness *h = *state;
+	const struct engine_reply *r;
+
+	harness_ready(h, "aesthetician", "face");
+	assert_int_equal(harness_depth(h, 800)->refusal, ENGINE_REASON_NONE);
+	r = harness_stop_session(h);
+	assert_int_equal(r->summary->max_depth_um, 0);
+	assert_false(r->summary->above_anesthetic);
+
+	harness_pedal(h, false);
+	harness_connect(h, 0x3333, 3000); /* cartridges are single-use */
+	assert_int_equal(harness_start_session(h, "aesthetician", "face")->refusal,
+			 ENGINE_REASON_NONE);
+	assert_int_equal(harness_depth(h, 800)->refusal, ENGINE_REASON_NONE);
+	harness_pedal(h, true);
+	assert_true(harness_motor_on(h));
+	harness_pedal(h, false);
+	r = harness_stop_session(h);
+	assert_int_equal(r->summary->max_depth_um, 800);
 	assert_true(r->summary->above_anesthetic);
 }
 
@@ -1550,6 +1617,10 @@ int main(void)
 		NAMED("/safety/rule1/no-pen-no-motor", rule1_no_pen_no_motor),
 		NAMED("/safety/rule1/no-cartridge-no-motor", rule1_no_cartridge_no_motor),
 		NAMED("/safety/rule1/incompatible-pen-never-runs", rule1_incompatible_pen_never_runs),
+		NAMED("/safety/rule1/incompatible-pen-refuses-a-session",
+		      rule1_incompatible_pen_refuses_a_session),
+		NAMED("/summary/deepest-and-advisory-are-one-fact",
+		      summary_deepest_and_advisory_are_one_fact),
 		NAMED("/safety/rule1/pen-protocol-error-stops-until-reconnect",
 		      rule1_pen_protocol_error_stops_until_reconnect),
 		NAMED("/safety/rule1/distrusted-pen-gets-stop-and-no-heartbeats",

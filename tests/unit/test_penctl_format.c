@@ -123,7 +123,9 @@ static void test_advisory_only_above_the_anesthetic_threshold(void **state)
 	assert_non_null(advisory);
 	assert_contains(advisory, "0.50 mm");
 	assert_contains(advisory, "anesthetic ointment may be advisable");
-	assert_contains(advisory, "physiotherapist or beautician");
+	/* The role is called aesthetician ([Role aesthetician]), not beautician. */
+	assert_contains(advisory, "physiotherapist or aesthetician");
+	assert_null(strstr(advisory, "beautician"));
 }
 
 static GVariant *status_properties(bool session)
@@ -194,7 +196,8 @@ static GVariant *with(GVariant *properties, const char *key, GVariant *value)
 	g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
 	g_variant_iter_init(&iter, properties);
 	while (g_variant_iter_loop(&iter, "{&sv}", &name, &item))
-		g_variant_builder_add(&b, "{sv}", name, item);
+		if (!g_str_equal(name, key)) /* KEY's new value replaces the old */
+			g_variant_builder_add(&b, "{sv}", name, item);
 	g_variant_builder_add(&b, "{sv}", key, value);
 	return g_variant_ref_sink(g_variant_builder_end(&b));
 }
@@ -251,6 +254,50 @@ static void test_limits_table_lists_every_pair(void **state)
 	assert_contains(text, "60 min wall, 20 min needling");
 }
 
+/* 0.5 min is shown as configured, not rounded up to "1 min". */
+static void test_limits_show_a_budget_in_part_minutes(void **state)
+{
+	GVariantBuilder b;
+	g_autoptr(GVariant) p = NULL;
+	g_autofree char *text = NULL;
+
+	(void)state;
+	g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+	g_variant_builder_add(&b, "{sv}", "MaxMinutes", g_variant_new_uint32(1));
+	g_variant_builder_add(&b, "{sv}", "MaxNeedlingMinutes", g_variant_new_uint32(1));
+	g_variant_builder_add(&b, "{sv}", "MaxWallMs", g_variant_new_uint64(30000));
+	g_variant_builder_add(&b, "{sv}", "MaxNeedlingMs", g_variant_new_uint64(15000));
+	g_variant_builder_add(&b, "{sv}", "AnestheticAdvisoryUm", g_variant_new_uint32(500));
+	p = g_variant_ref_sink(g_variant_builder_end(&b));
+	text = penctl_format_limits(p);
+	assert_contains(text, "0.5 min wall, 0.25 min needling");
+}
+
+/* Without a speed set the motor runs at the pen's own: not "not set". */
+static void test_status_says_the_pen_s_own_speed_when_none_is_set(void **state)
+{
+	g_autoptr(GVariant) base = status_properties(true);
+	g_autoptr(GVariant) p = with(base, "Speed", g_variant_new_uint16(0));
+	g_autofree char *text = penctl_format_status(p);
+
+	(void)state;
+	assert_contains(text, "Speed:     the pen's own");
+	assert_null(strstr(text, "not set"));
+}
+
+/* An incompatible pen says why. */
+static void test_status_says_why_the_pen_is_incompatible(void **state)
+{
+	g_autoptr(GVariant) base = status_properties(false);
+	g_autoptr(GVariant) a = with(base, "PenCompatible", g_variant_new_boolean(FALSE));
+	g_autoptr(GVariant) p = with(a, "PenIncompatibility",
+				     g_variant_new_string("no Heartbeat characteristic"));
+	g_autofree char *text = penctl_format_status(p);
+
+	(void)state;
+	assert_contains(text, "but incompatible (no Heartbeat characteristic)");
+}
+
 static void test_log_entry_shows_event_reason_and_depth(void **state)
 {
 	g_autoptr(GHashTable) fields = g_hash_table_new(g_str_hash, g_str_equal);
@@ -285,6 +332,9 @@ int main(void)
 		cmocka_unit_test(test_status_says_a_damaged_used_list_and_what_to_do),
 		cmocka_unit_test(test_limits_table_lists_every_pair),
 		cmocka_unit_test(test_log_entry_shows_event_reason_and_depth),
+		cmocka_unit_test(test_limits_show_a_budget_in_part_minutes),
+		cmocka_unit_test(test_status_says_the_pen_s_own_speed_when_none_is_set),
+		cmocka_unit_test(test_status_says_why_the_pen_is_incompatible),
 	};
 
 	return cmocka_run_group_tests_name("penctl-format", tests, NULL, NULL);
