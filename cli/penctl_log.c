@@ -13,6 +13,8 @@
  * slip a forged record into a treatment's timeline.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <gio/gio.h>
 
@@ -38,22 +40,34 @@ struct journal_run {
 	unsigned records;     /* records read, trusted or not */
 };
 
+/* Whether the field KEY (lower case, without PENCTL_) holds a number. */
+static bool json_key_is_number(const char *key)
+{
+	static const char *const numbers[] = { "caller_uid", "percent", "strokes", "speed" };
+
+	if (g_str_has_suffix(key, "_um") || g_str_has_suffix(key, "_ms"))
+		return true;
+	for (gsize i = 0; i < G_N_ELEMENTS(numbers); i++)
+		if (g_str_equal(key, numbers[i]))
+			return true;
+	return false;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Every PENCTL_* field of the record (PENCTL_ROLE as "role"), in name
+ * order, with the time and the message: what penctld wrote, nothing left
+ * out. */
 static void print_json_entry(GHashTable *fields)
 {
-	static const struct {
-		const char *field;
-		const char *key;
-	} strings[] = {
-		{ "PENCTL_EVENT", "event" },      { "PENCTL_REASON", "reason" },
-		{ "PENCTL_SESSION", "session" },  { "PENCTL_OPERATOR", "operator" },
-		{ "PENCTL_CALLER", "caller" },    { "PENCTL_CALLER_UID", "caller_uid" },
-		{ "PENCTL_DEPTH_UM", "depth_um" }, { "PENCTL_LIMIT_UM", "limit_um" },
-		{ "PENCTL_PEN", "pen" },          { "PENCTL_CARTRIDGE", "cartridge" },
-		{ "MESSAGE", "message" },
-	};
+	g_autofree const char **names = (const char **)g_hash_table_get_keys_as_array(fields, NULL);
 	struct json_out json;
 	g_autofree char *text = NULL;
 	const char *realtime = g_hash_table_lookup(fields, "__REALTIME_TIMESTAMP");
+	const char *message = g_hash_table_lookup(fields, "MESSAGE");
 	guint64 us;
 
 	json_out_init(&json);
@@ -65,21 +79,24 @@ static void print_json_entry(GHashTable *fields)
 		json_out_member_string(&json, "time", iso);
 		json_out_member_uint(&json, "realtime_us", us);
 	}
-	for (gsize i = 0; i < G_N_ELEMENTS(strings); i++) {
-		const char *value = g_hash_table_lookup(fields, strings[i].field);
+	qsort(names, g_strv_length((char **)names), sizeof(*names), compare_names);
+	for (const char **name = names; *name; name++) {
+		const char *value = g_hash_table_lookup(fields, *name);
+		g_autofree char *key = NULL;
 		guint64 number;
 
-		if (!value)
+		if (!g_str_has_prefix(*name, "PENCTL_"))
 			continue;
+		key = g_ascii_strdown(*name + strlen("PENCTL_"), -1);
 		/* Numbers stay numbers for a machine. */
-		if (g_str_has_suffix(strings[i].key, "_um") || g_str_equal(strings[i].key, "caller_uid")) {
-			if (g_ascii_string_to_unsigned(value, 10, 0, G_MAXUINT64, &number, NULL)) {
-				json_out_member_uint(&json, strings[i].key, number);
-				continue;
-			}
-		}
-		json_out_member_string(&json, strings[i].key, value);
+		if (json_key_is_number(key) &&
+		    g_ascii_string_to_unsigned(value, 10, 0, G_MAXUINT64, &number, NULL))
+			json_out_member_uint(&json, key, number);
+		else
+			json_out_member_string(&json, key, value);
 	}
+	if (message)
+		json_out_member_string(&json, "message", message);
 	json_out_end_object(&json);
 	text = json_out_finish(&json);
 	printf("%s\n", text);

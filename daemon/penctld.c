@@ -303,9 +303,9 @@ static void control_snapshot(void *user_data, struct engine_snapshot *out)
 
 	engine_get_snapshot(d->engine, g_get_monotonic_time(), out);
 	/* The pen penctl shows is the paired (or configured) one, connected or
-	 * not; the engine only knows the last one that connected. */
-	if (pen_address(d)[0])
-		out->pen_address = pen_address(d);
+	 * not, and none after penctl forget; the engine only knows the last
+	 * one that connected. */
+	out->pen_address = pen_address(d);
 }
 
 static const struct penctl_config *control_config(void *user_data)
