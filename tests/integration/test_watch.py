@@ -24,6 +24,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_daemon_cli import DaemonCliTest, PENCTL, PEN, sanitizer_report  # noqa: E402
 
 
+def daemon_has_event_signal(bus):
+    '''Whether the penctld on BUS sends Event (one per journal record):
+    until it does, the views can show no record's reason.'''
+    xml = bus.get_object('io.penctld.Penctl1', '/io/penctld/Penctl1').Introspect(
+        dbus_interface='org.freedesktop.DBus.Introspectable')
+    return '<signal name="Event">' in xml
+
+
 class Watcher:
     '''One `penctl watch` run; its stdout collected line by line.'''
 
@@ -136,14 +144,9 @@ class WatchTest(DaemonCliTest):
         pens.DropConnection(PEN)
         self.wait_for('the pen shown as not connected',
                       lambda: 'NOT connected' in watcher.text().rsplit('penctl watch', 1)[-1])
-        if self.daemon_has_event_signal():
+        if daemon_has_event_signal(self.bus):
             self.wait_for('the disconnect with its words',
                           lambda: 'pen disconnected' in watcher.text())
-
-    def daemon_has_event_signal(self):
-        xml = self.bus.get_object('io.penctld.Penctl1', '/io/penctld/Penctl1').Introspect(
-            dbus_interface='org.freedesktop.DBus.Introspectable')
-        return '<signal name="Event">' in xml
 
     def test_it_says_when_penctld_is_gone_and_recovers(self):
         self.wait_pen_connected()
