@@ -30,6 +30,7 @@ struct controls {
 	GtkWidget *client;
 	GtkWidget *contraindications;
 	GtkWidget *summary;      /* the last session's summary and after-care */
+	GPtrArray *inputs;       /* every control a person can touch */
 };
 
 /* ---- calls ---- */
@@ -192,8 +193,10 @@ static void update(struct controls *c)
 
 	gtk_widget_set_visible(c->session_box, session);
 	gtk_widget_set_visible(c->start_box, running && !session);
-	gtk_widget_set_sensitive(c->session_box, allowed);
-	gtk_widget_set_sensitive(c->start_box, allowed);
+	/* Each control itself, not their boxes: a screen reader (AT-SPI) reads
+	 * a control's own sensitivity. */
+	for (guint i = 0; i < c->inputs->len; i++)
+		gtk_widget_set_sensitive(g_ptr_array_index(c->inputs, i), allowed);
 	if (!c->may_control || c->denied) {
 		gtk_label_set_text(GTK_LABEL(c->notice),
 				   "View only: this account is not in group penctl, so it "
@@ -230,9 +233,15 @@ static void on_daemon(PanelModel *model, gboolean running, const char *message,
 
 /* ---- building ---- */
 
-static GtkWidget *big_button(const char *text, const char *css_class)
+static GtkWidget *input(struct controls *c, GtkWidget *widget)
 {
-	GtkWidget *button = gtk_button_new_with_label(text);
+	g_ptr_array_add(c->inputs, widget);
+	return widget;
+}
+
+static GtkWidget *big_button(struct controls *c, const char *text, const char *css_class)
+{
+	GtkWidget *button = input(c, gtk_button_new_with_label(text));
 
 	gtk_widget_add_css_class(button, css_class);
 	return button;
@@ -241,9 +250,9 @@ static GtkWidget *big_button(const char *text, const char *css_class)
 static GtkWidget *build_session_box(struct controls *c)
 {
 	GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 16);
-	GtkWidget *shallower = big_button("Depth \xe2\x88\x92 0.1 mm", "depth-button");
-	GtkWidget *deeper = big_button("Depth + 0.1 mm", "depth-button");
-	GtkWidget *stop = big_button("Stop session", "stop-button");
+	GtkWidget *shallower = big_button(c, "Depth \xe2\x88\x92 0.1 mm", "depth-button");
+	GtkWidget *deeper = big_button(c, "Depth + 0.1 mm", "depth-button");
+	GtkWidget *stop = big_button(c, "Stop session", "stop-button");
 
 	g_signal_connect(shallower, "clicked", G_CALLBACK(on_shallower), c);
 	g_signal_connect(deeper, "clicked", G_CALLBACK(on_deeper), c);
@@ -269,7 +278,7 @@ static GtkWidget *field(GtkWidget *grid, int row, const char *name, GtkWidget *w
 static GtkWidget *build_start_box(struct controls *c)
 {
 	GtkWidget *grid = gtk_grid_new();
-	GtkWidget *start = big_button("Start session", "start-button");
+	GtkWidget *start = big_button(c, "Start session", "start-button");
 	GtkWidget *confirm;
 
 	gtk_grid_set_row_spacing(GTK_GRID(grid), 8);
@@ -277,13 +286,13 @@ static GtkWidget *build_start_box(struct controls *c)
 	gtk_widget_add_css_class(grid, "form");
 	c->roles = gtk_string_list_new(NULL);
 	c->areas = gtk_string_list_new(NULL);
-	c->operator = field(grid, 0, "Operator", gtk_entry_new());
+	c->operator = field(grid, 0, "Operator", input(c, gtk_entry_new()));
 	c->role = field(grid, 1, "Role",
-			gtk_drop_down_new(G_LIST_MODEL(g_object_ref(c->roles)), NULL));
+			input(c, gtk_drop_down_new(G_LIST_MODEL(g_object_ref(c->roles)), NULL)));
 	c->area = field(grid, 2, "Area",
-			gtk_drop_down_new(G_LIST_MODEL(g_object_ref(c->areas)), NULL));
-	c->client = field(grid, 3, "Client reference", gtk_entry_new());
-	c->contraindications = gtk_check_button_new();
+			input(c, gtk_drop_down_new(G_LIST_MODEL(g_object_ref(c->areas)), NULL)));
+	c->client = field(grid, 3, "Client reference", input(c, gtk_entry_new()));
+	c->contraindications = input(c, gtk_check_button_new());
 	confirm = gtk_label_new("The client was asked about contraindications");
 	gtk_label_set_wrap(GTK_LABEL(confirm), TRUE);
 	gtk_label_set_max_width_chars(GTK_LABEL(confirm), 30);
@@ -302,6 +311,7 @@ static void controls_free(gpointer data)
 	g_object_unref(c->roles);
 	g_object_unref(c->areas);
 	g_object_unref(c->model);
+	g_ptr_array_unref(c->inputs);
 	g_free(c);
 }
 
@@ -311,6 +321,7 @@ GtkWidget *panel_controls_new(PanelModel *model)
 
 	c->model = g_object_ref(model);
 	c->may_control = panel_access_may_control();
+	c->inputs = g_ptr_array_new();
 	c->box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 16);
 	gtk_widget_add_css_class(c->box, "controls");
 	c->notice = gtk_label_new("");

@@ -27,6 +27,8 @@ if(TARGET penctld AND TARGET penctl AND TARGET penctl-panel)
     LABELS integration
     TIMEOUT 600
     SKIP_RETURN_CODE 77
+    # The view-group case may create and delete group penctl-view.
+    RESOURCE_LOCK penctl-group
     # The panel is not run under the sanitizers' leak check: GTK's and
     # fontconfig's process-long caches would read as leaks; penctld is.
     ENVIRONMENT "PENCTLD=$<TARGET_FILE:penctld>;PENCTL_CLI=$<TARGET_FILE:penctl>;PENCTL_PANEL=$<TARGET_FILE:penctl-panel>;PENCTL_PANEL_SHOTS=${CMAKE_BINARY_DIR}/panel-screenshots;${PENCTL_VIEWS_TEST_ENV}")

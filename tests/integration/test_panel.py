@@ -15,11 +15,14 @@ It runs in a session bus of its own (dbus-run-session), where the
 accessibility bus is started.
 '''
 
+import atexit
+import grp
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
@@ -66,10 +69,57 @@ import gi  # noqa: E402
 gi.require_version('Atspi', '2.0')
 from gi.repository import Atspi  # noqa: E402
 
-from test_daemon_cli import DaemonCliTest, PEN, config_text  # noqa: E402
+from test_daemon_cli import DaemonCliTest, PEN, POLICY, config_text, NOBODY  # noqa: E402
 from test_watch import daemon_has_event_signal  # noqa: E402
 
 WAIT = 20.0
+
+# The accessibility bus of this run, as at-spi2-core's own
+# (accessibility.conf) but open to every uid: the view-only test runs the
+# panel as another account, which the stock bus (root and its owner only)
+# would turn away.  GTK and libatspi both take AT_SPI_BUS_ADDRESS first.
+A11Y_CONFIG = '''<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>accessibility</type>
+  <auth>EXTERNAL</auth>
+  <listen>unix:path={socket}</listen>
+  <policy context="default">
+    <allow user="*"/>
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+'''
+
+
+def start_accessibility_bus():
+    '''A dbus-daemon for AT-SPI; its address in AT_SPI_BUS_ADDRESS.'''
+    directory = tempfile.mkdtemp(prefix='penctl-a11y-')
+    os.chmod(directory, 0o755)
+    config = os.path.join(directory, 'accessibility.conf')
+    with open(config, 'w', encoding='utf-8') as f:
+        f.write(A11Y_CONFIG.format(socket=os.path.join(directory, 'bus')))
+    log = open(os.path.join(directory, 'bus.log'), 'w')  # pylint: disable=consider-using-with
+    proc = subprocess.Popen(['dbus-daemon', '--config-file', config, '--nofork',  # pylint: disable=consider-using-with
+                             '--print-address=1'], stdout=subprocess.PIPE, stderr=log,
+                            universal_newlines=True)
+    os.environ['AT_SPI_BUS_ADDRESS'] = proc.stdout.readline().strip()
+    # The registry, started here rather than by bus activation, so that it
+    # knows its bus (an activated one would look for the session's).
+    registry = subprocess.Popen(['/usr/libexec/at-spi2-registryd'], stdout=log,  # pylint: disable=consider-using-with
+                                stderr=subprocess.STDOUT)
+
+    def stop():
+        registry.terminate()
+        registry.wait()
+        proc.terminate()
+        proc.wait()
+        proc.stdout.close()
+        log.close()
+        shutil.rmtree(directory, ignore_errors=True)
+    atexit.register(stop)
 
 
 class Screen:
@@ -79,8 +129,9 @@ class Screen:
         read_end, write_end = os.pipe()
         self.log = open(os.path.join(tmp, 'xvfb.log'), 'w')  # pylint: disable=consider-using-with
         self.proc = subprocess.Popen(  # pylint: disable=consider-using-with
+            # -ac: the view-only tests' panel runs as another account.
             ['Xvfb', '-displayfd', str(write_end), '-screen', '0', '1024x768x24', '-nolisten',
-             'tcp'], pass_fds=(write_end,), stdout=self.log, stderr=subprocess.STDOUT)
+             'tcp', '-ac'], pass_fds=(write_end,), stdout=self.log, stderr=subprocess.STDOUT)
         os.close(write_end)
         with os.fdopen(read_end) as f:
             number = f.readline().strip()
@@ -114,7 +165,8 @@ class PanelTest(DaemonCliTest):
     def tearDown(self):
         try:
             if self.panel:
-                self.panel.terminate()
+                if self.panel.poll() is None:
+                    self.signal_panel(signal.SIGTERM)
                 try:
                     self.panel.wait(10)
                 except subprocess.TimeoutExpired:
@@ -146,15 +198,24 @@ class PanelTest(DaemonCliTest):
         else:
             super().start_daemon()
 
+    panel_account = ()  # setpriv arguments: the account the panel runs as
+
     def start_panel(self):
-        self.shot_path = os.path.join(self.tmp, 'panel.png')
+        shots = os.path.join(self.tmp, 'shots')
+        os.makedirs(shots, exist_ok=True)
+        os.chmod(shots, 0o777)  # the panel's account writes there
+        self.shot_path = os.path.join(shots, 'panel.png')
         env = dict(self.env, DISPLAY=self.screen.display, GDK_BACKEND='x11',
                    GSETTINGS_BACKEND='memory', GTK_A11Y='atspi',
-                   DBUS_SESSION_BUS_ADDRESS=os.environ['DBUS_SESSION_BUS_ADDRESS'])
+                   AT_SPI_BUS_ADDRESS=os.environ['AT_SPI_BUS_ADDRESS'])
         env.pop('NO_AT_BRIDGE', None)
         self.panel_log_path = os.path.join(self.tmp, 'panel.log')
         self.panel_log = open(self.panel_log_path, 'w')  # pylint: disable=consider-using-with
-        self.panel = subprocess.Popen([PANEL, '--screenshot', self.shot_path], env=env,
+        # Another account gets a session bus of its own (GtkApplication
+        # registers there; this run's bus admits only its own uid).
+        session = ('dbus-run-session', '--') if self.panel_account else ()
+        self.panel = subprocess.Popen([*self.panel_account, *session, PANEL, '--screenshot',
+                                       self.shot_path], env=env,
                                       stdout=self.panel_log, stderr=subprocess.STDOUT)
         self.wait_for('the panel in the accessibility tree', lambda: self.app() is not None,
                       timeout=WAIT)
@@ -167,12 +228,38 @@ class PanelTest(DaemonCliTest):
 
     def app(self):
         self.assertIsNone(self.panel.poll(), 'penctl-panel exited:\n' + self.panel_output())
+        pids = self.panel_pids()
         desktop = Atspi.get_desktop(0)
         for i in range(desktop.get_child_count()):
             app = desktop.get_child_at_index(i)
-            if app is not None and app.get_process_id() == self.panel.pid:
+            if app is not None and app.get_process_id() in pids:
                 return app
         return None
+
+    def panel_pids(self):
+        '''The panel's pid: the process started, or under dbus-run-session
+        its child penctl-panel.'''
+        pid = self.panel.pid
+        if not self.panel_account:
+            return {pid}
+        try:
+            with open(f'/proc/{pid}/task/{pid}/children', encoding='ascii') as f:
+                children = [int(child) for child in f.read().split()]
+        except OSError:
+            return set()
+        found = set()
+        for child in children:
+            try:
+                with open(f'/proc/{child}/comm', encoding='ascii') as f:
+                    if f.read().strip() == 'penctl-panel':
+                        found.add(child)
+            except OSError:
+                pass
+        return found
+
+    def signal_panel(self, number):
+        for pid in self.panel_pids():
+            os.kill(pid, number)
 
     def nodes(self):
         '''Every visible accessible of the panel: (role name, name, node).'''
@@ -229,7 +316,7 @@ class PanelTest(DaemonCliTest):
         '''The panel saves itself (SIGUSR1); kept in $PENCTL_PANEL_SHOTS.'''
         if os.path.exists(self.shot_path):
             os.unlink(self.shot_path)
-        self.panel.send_signal(signal.SIGUSR1)
+        self.signal_panel(signal.SIGUSR1)
         deadline = time.monotonic() + 10
         while not os.path.exists(self.shot_path) and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -324,6 +411,65 @@ class PanelWarningTest(PanelTest):
         self.assertTrue(png_has_colour(self.screenshot('panel-warning'), WARNING_RGB))
 
 
+class PanelViewOnlyTest(PanelTest):
+    '''An account outside group penctl sees and controls nothing.'''
+
+    panel_account = ('setpriv', f'--reuid={NOBODY}', f'--regid={NOBODY}', '--clear-groups')
+
+    def test_the_controls_say_why_they_are_not_there(self):
+        self.wait_pen_connected()
+        self.wait_text('the notice', 'View only: this account is not in group penctl')
+        self.wait_text('the policy\'s answer', 'Permission denied')
+        self.assertNotIn('Start session', [n for _, n, _ in self.nodes()])
+        self.screenshot('panel-view-only-stranger')
+
+
+class PanelViewGroupTest(PanelTest):
+    '''A member of penctl-view sees everything and controls nothing.'''
+
+    def setUp(self):
+        with open(POLICY, encoding='utf-8') as f:
+            if 'group="penctl-view"' not in f.read():
+                self.skipTest('this D-Bus policy has no read-only group penctl-view yet')
+        self.created_group = False
+        try:
+            gid = grp.getgrnam('penctl-view').gr_gid
+        except KeyError:
+            # dbus-daemon resolves the policy's group names when it starts.
+            subprocess.run(['groupadd', '--system', 'penctl-view'], check=True)
+            self.created_group = True
+            gid = grp.getgrnam('penctl-view').gr_gid
+        self.panel_account = ('setpriv', f'--reuid={NOBODY}', f'--regid={NOBODY}',
+                              f'--groups={gid}')
+        try:
+            super().setUp()
+        except BaseException:
+            self.remove_group()
+            raise
+
+    def tearDown(self):
+        try:
+            super().tearDown()
+        finally:
+            self.remove_group()
+
+    def remove_group(self):
+        if self.created_group:
+            subprocess.run(['groupdel', 'penctl-view'], check=False)
+            self.created_group = False
+
+    def test_it_sees_the_session_and_controls_nothing(self):
+        self.wait_pen_connected()
+        self.wait_text('the notice', 'View only: this account is not in group penctl')
+        self.wait_text('the idle daemon', 'No session')
+        self.start_session()
+        self.wait_text('the session', 'limit 0.50 mm')
+        for label in ('Depth + 0.1 mm', 'Stop session'):
+            self.assertFalse(self.button(label).get_state_set().contains(
+                Atspi.StateType.SENSITIVE), f'"{label}" is sensitive for a viewer')
+        self.screenshot('panel-view-only')
+
+
 WARNING_RGB = (0xff, 0xb3, 0x00)  # panel/panel.css: .time.warning
 
 
@@ -345,4 +491,5 @@ def png_has_colour(path, rgb):
 
 
 if __name__ == '__main__':
+    start_accessibility_bus()
     unittest.main()
