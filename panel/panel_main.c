@@ -38,6 +38,15 @@ static gboolean on_screenshot_signal(gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* SIGTERM (systemd, cage) and SIGINT end the panel cleanly. */
+static gboolean on_quit_signal(gpointer user_data)
+{
+	struct panel *p = user_data;
+
+	g_application_quit(G_APPLICATION(p->app));
+	return G_SOURCE_CONTINUE;
+}
+
 /* The optional sound: the display's bell as the warning comes on. */
 static void on_warning(GObject *model, GParamSpec *pspec, gpointer user_data)
 {
@@ -104,7 +113,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
 	int status;
-	guint usr1;
+	guint usr1, term, intr;
 
 	/* Non-unique: a kiosk has no session bus to register a name on. */
 	p.app = gtk_application_new("io.penctld.Panel", G_APPLICATION_NON_UNIQUE);
@@ -113,8 +122,12 @@ int main(int argc, char **argv)
 	/* Before the options are read (in g_application_run): a SIGUSR1
 	 * before the handler is in place would end the program. */
 	usr1 = g_unix_signal_add(SIGUSR1, on_screenshot_signal, &p);
+	term = g_unix_signal_add(SIGTERM, on_quit_signal, &p);
+	intr = g_unix_signal_add(SIGINT, on_quit_signal, &p);
 	status = g_application_run(G_APPLICATION(p.app), argc, argv);
 	g_source_remove(usr1);
+	g_source_remove(term);
+	g_source_remove(intr);
 	g_clear_object(&p.model);
 	g_object_unref(p.app);
 	g_free(p.screenshot);

@@ -29,7 +29,7 @@ if(TARGET penctld AND TARGET penctl AND TARGET penctl-panel)
     SKIP_RETURN_CODE 77
     # The view-group case may create and delete group penctl-view.
     RESOURCE_LOCK penctl-group
-    # The panel is not run under the sanitizers' leak check: GTK's and
-    # fontconfig's process-long caches would read as leaks; penctld is.
+    # Sanitized build: the test checks the panel for memory errors and
+    # undefined behaviour but not leaks (GTK's process-long caches).
     ENVIRONMENT "PENCTLD=$<TARGET_FILE:penctld>;PENCTL_CLI=$<TARGET_FILE:penctl>;PENCTL_PANEL=$<TARGET_FILE:penctl-panel>;PENCTL_PANEL_SHOTS=${CMAKE_BINARY_DIR}/panel-screenshots;${PENCTL_VIEWS_TEST_ENV}")
 endif()

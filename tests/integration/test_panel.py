@@ -69,7 +69,8 @@ import gi  # noqa: E402
 gi.require_version('Atspi', '2.0')
 from gi.repository import Atspi  # noqa: E402
 
-from test_daemon_cli import DaemonCliTest, PEN, POLICY, config_text, NOBODY  # noqa: E402
+from test_daemon_cli import (DaemonCliTest, NOBODY, PEN, POLICY, config_text,  # noqa: E402
+                             sanitizer_report)
 from test_watch import daemon_has_event_signal  # noqa: E402
 
 WAIT = 20.0
@@ -168,11 +169,16 @@ class PanelTest(DaemonCliTest):
                 if self.panel.poll() is None:
                     self.signal_panel(signal.SIGTERM)
                 try:
-                    self.panel.wait(10)
+                    status = self.panel.wait(10)
                 except subprocess.TimeoutExpired:
                     self.panel.kill()
-                    self.panel.wait()
+                    status = self.panel.wait()
                 self.panel_log.close()
+                self.panel = None
+                output = self.panel_output()
+                self.assertIsNone(sanitizer_report(output), 'penctl-panel:\n' + output)
+                self.assertNotIn('-CRITICAL **', output)
+                self.assertEqual(status, 0, 'penctl-panel did not end cleanly:\n' + output)
             if self.screen:
                 self.screen.close()
         finally:
@@ -209,6 +215,11 @@ class PanelTest(DaemonCliTest):
                    GSETTINGS_BACKEND='memory', GTK_A11Y='atspi',
                    AT_SPI_BUS_ADDRESS=os.environ['AT_SPI_BUS_ADDRESS'])
         env.pop('NO_AT_BRIDGE', None)
+        if 'ASAN_OPTIONS' in env:
+            # Sanitized build: memory errors and undefined behaviour count,
+            # leaks not - GTK's and fontconfig's caches live as long as the
+            # process.
+            env['ASAN_OPTIONS'] += ':detect_leaks=0'
         self.panel_log_path = os.path.join(self.tmp, 'panel.log')
         self.panel_log = open(self.panel_log_path, 'w')  # pylint: disable=consider-using-with
         # Another account gets a session bus of its own (GtkApplication
@@ -227,6 +238,7 @@ class PanelTest(DaemonCliTest):
     # ---- the accessibility tree ----
 
     def app(self):
+        self.assertIsNotNone(self.panel, 'the panel was stopped')
         self.assertIsNone(self.panel.poll(), 'penctl-panel exited:\n' + self.panel_output())
         pids = self.panel_pids()
         desktop = Atspi.get_desktop(0)
