@@ -129,15 +129,30 @@ static void pen_link_error(void *user_data, const char *what, const GError *erro
 	step_simple(user_data, ENGINE_EVENT_PEN_LINK_ERROR, 0, why);
 }
 
+static void conditions_changed(struct engine_inputs *in, bool changed)
+{
+	if (changed && in->conditions_changed)
+		in->conditions_changed(in->user_data);
+}
+
 static void pen_adapter_changed(void *user_data, bool present, bool powered)
 {
-	(void)user_data;
+	struct engine_inputs *in = user_data;
+	bool changed;
+
 	if (!present)
 		g_warning("No Bluetooth adapter: the pen cannot connect (check `penctl doctor`)");
 	else if (!powered)
 		g_warning("The Bluetooth adapter is powered off: the pen cannot connect");
 	else
 		g_message("Bluetooth adapter present and powered");
+	changed = present ? penctl_conditions_clear(in->conditions, PENCTL_CONDITION_NO_ADAPTER)
+			  : penctl_conditions_set(in->conditions, PENCTL_CONDITION_NO_ADAPTER, NULL);
+	if (present && !powered)
+		changed |= penctl_conditions_set(in->conditions, PENCTL_CONDITION_ADAPTER_OFF, NULL);
+	else
+		changed |= penctl_conditions_clear(in->conditions, PENCTL_CONDITION_ADAPTER_OFF);
+	conditions_changed(in, changed);
 }
 
 static void pen_pairing_passkey(void *user_data, const char *address, uint32_t passkey)
@@ -163,8 +178,16 @@ const struct pen_link_callbacks engine_inputs_pen_callbacks = {
 
 /* ---- the pedal ---- */
 
+/* The pedal reported a level: it is there. */
+static void pedal_present(struct engine_inputs *in)
+{
+	penctl_conditions_clear(in->conditions, PENCTL_CONDITION_PEDAL_MISSING);
+	penctl_conditions_clear(in->conditions, PENCTL_CONDITION_PEDAL_LOST);
+}
+
 static void pedal_pressed(int64_t time_us, bool held_at_start, void *user_data)
 {
+	pedal_present(user_data);
 	if (held_at_start)
 		g_message("The pedal is held down: it is ignored until released");
 	step_simple(user_data, ENGINE_EVENT_PEDAL_DOWN, time_us, NULL);
@@ -172,6 +195,7 @@ static void pedal_pressed(int64_t time_us, bool held_at_start, void *user_data)
 
 static void pedal_released(int64_t time_us, void *user_data)
 {
+	pedal_present(user_data);
 	step_simple(user_data, ENGINE_EVENT_PEDAL_UP, time_us, NULL);
 }
 
@@ -182,25 +206,31 @@ static void pedal_press_began(int64_t time_us, void *user_data)
 
 static void pedal_lost(const char *reason, void *user_data)
 {
+	struct engine_inputs *in = user_data;
+
+	penctl_conditions_set(in->conditions, PENCTL_CONDITION_PEDAL_LOST, reason);
 	step_simple(user_data, ENGINE_EVENT_PEDAL_LOST, 0, reason);
 }
 
-void engine_inputs_pedal_unavailable(const GError *error)
+void engine_inputs_pedal_unavailable(struct engine_inputs *in, const GError *error)
 {
-	struct journal_record_input in = {
+	struct journal_record_input record = {
 		.event = "pedal-unavailable",
 		.priority = LOG_ERR,
 		.message = error->message,
 		.reason = "pedal-unavailable",
 	};
 
-	journal_record_log(&in);
+	journal_record_log(&record);
+	penctl_conditions_clear(in->conditions, PENCTL_CONDITION_PEDAL_LOST);
+	conditions_changed(in, penctl_conditions_set(in->conditions,
+						     PENCTL_CONDITION_PEDAL_MISSING,
+						     error->message));
 }
 
 static void pedal_unavailable(const GError *error, void *user_data)
 {
-	(void)user_data;
-	engine_inputs_pedal_unavailable(error);
+	engine_inputs_pedal_unavailable(user_data, error);
 }
 
 const struct pedal_callbacks engine_inputs_pedal_callbacks = {

@@ -51,19 +51,6 @@ GError *pen_operations_control_error(const GError *error)
 	return g_error_new(CONTROL_ERROR, CONTROL_ERROR_FAILED, "%s", error->message);
 }
 
-static GPtrArray *found_pens_from_variant(GVariant *pens)
-{
-	GPtrArray *found = g_ptr_array_new_with_free_func((GDestroyNotify)control_found_pen_free);
-	const char *address, *name;
-	GVariantIter iter;
-	gint16 rssi;
-
-	g_variant_iter_init(&iter, pens);
-	while (g_variant_iter_next(&iter, "(&s&sn)", &address, &name, &rssi))
-		g_ptr_array_add(found, control_found_pen_new(address, name, rssi));
-	return found;
-}
-
 static void scan_done(GObject *source, GAsyncResult *result, gpointer user_data)
 {
 	g_autoptr(GTask) task = user_data;
@@ -74,8 +61,7 @@ static void scan_done(GObject *source, GAsyncResult *result, gpointer user_data)
 	if (!pens)
 		g_task_return_error(task, pen_operations_control_error(error));
 	else
-		g_task_return_pointer(task, found_pens_from_variant(pens),
-				      (GDestroyNotify)g_ptr_array_unref);
+		g_task_return_pointer(task, g_steal_pointer(&pens), (GDestroyNotify)g_variant_unref);
 }
 
 void pen_operations_scan(struct pen_link *pen, unsigned seconds, GAsyncReadyCallback callback,
@@ -84,7 +70,7 @@ void pen_operations_scan(struct pen_link *pen, unsigned seconds, GAsyncReadyCall
 	pen_link_scan(pen, seconds, NULL, scan_done, new_task(pen, NULL, callback, user_data));
 }
 
-GPtrArray *pen_operations_scan_finish(GAsyncResult *result, GError **error)
+GVariant *pen_operations_scan_finish(GAsyncResult *result, GError **error)
 {
 	return g_task_propagate_pointer(G_TASK(result), error);
 }

@@ -13,10 +13,11 @@
 #include "penctl/pen_link.h"
 #include "persistence.h"
 
-/* The pens seen in SECONDS: struct control_found_pen, in a GPtrArray. */
+/* The pens seen in SECONDS: a(ssn) of (address, name, RSSI), as the
+ * D-Bus reply carries it. */
 void pen_operations_scan(struct pen_link *pen, unsigned seconds, GAsyncReadyCallback callback,
 			 gpointer user_data);
-GPtrArray *pen_operations_scan_finish(GAsyncResult *result, GError **error);
+GVariant *pen_operations_scan_finish(GAsyncResult *result, GError **error);
 
 /* Pairs ADDRESS (NULL: the only pen a short scan finds) and remembers it
  * in STORE.  Finishes with the address paired. */

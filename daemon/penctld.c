@@ -33,6 +33,7 @@ struct penctld {
 	struct engine *engine;
 	struct action_executor *executor;
 	struct engine_inputs inputs; /* the pen's and the pedal's callbacks' data */
+	struct penctl_conditions *conditions;
 	struct persistence *store;
 	GMainLoop *loop;
 	int exit_status;
@@ -139,6 +140,8 @@ static void sink_record(void *user_data, const struct engine_record *record,
 	}
 	journal_log_engine_record(record, &snapshot, caller ? &who : NULL);
 	persistence_note_record(d->store, record);
+	if (d->control)
+		control_service_emit_event(d->control, record);
 }
 
 static bool sink_record_cartridge(void *user_data, uint64_t cartridge, GError **error)
@@ -146,11 +149,40 @@ static bool sink_record_cartridge(void *user_data, uint64_t cartridge, GError **
 	return persistence_record_cartridge(((struct penctld *)user_data)->store, cartridge, error);
 }
 
+/* The pen's conditions follow from the paired address and the engine. */
+static void update_pen_conditions(struct penctld *d)
+{
+	struct engine_snapshot s;
+
+	engine_get_snapshot(d->engine, g_get_monotonic_time(), &s);
+	if (!pen_address(d)[0]) {
+		penctl_conditions_set(d->conditions, PENCTL_CONDITION_PEN_NOT_PAIRED, NULL);
+		penctl_conditions_clear(d->conditions, PENCTL_CONDITION_PEN_OUT_OF_REACH);
+		return;
+	}
+	penctl_conditions_clear(d->conditions, PENCTL_CONDITION_PEN_NOT_PAIRED);
+	if (s.pen_connected)
+		penctl_conditions_clear(d->conditions, PENCTL_CONDITION_PEN_OUT_OF_REACH);
+	else
+		penctl_conditions_set(d->conditions, PENCTL_CONDITION_PEN_OUT_OF_REACH,
+				      pen_address(d));
+}
+
+static void notify_changed(void *user_data)
+{
+	struct penctld *d = user_data;
+
+	update_pen_conditions(d);
+	if (d->control)
+		control_service_notify_changed(d->control);
+}
+
 static void sink_step_done(void *user_data)
 {
 	struct penctld *d = user_data;
 
 	persistence_save_progress(d->store, d->engine);
+	update_pen_conditions(d);
 	if (d->control)
 		control_service_notify_changed(d->control);
 }
@@ -226,7 +258,7 @@ static void start_pedal(struct penctld *d)
 	/* The daemon runs on without a pedal (the motor never does); the
 	 * pedal module keeps trying to open the line. */
 	if (!pedal_start(d->pedal, &error))
-		engine_inputs_pedal_unavailable(error);
+		engine_inputs_pedal_unavailable(&d->inputs, error);
 }
 
 /* ---- the D-Bus control service ---- */
@@ -290,7 +322,7 @@ static void control_scan(void *user_data, const struct control_caller *caller, u
 	pen_operations_scan(d->pen, seconds, callback, callback_data);
 }
 
-static GPtrArray *control_scan_finish(void *user_data, GAsyncResult *result, GError **error)
+static GVariant *control_scan_finish(void *user_data, GAsyncResult *result, GError **error)
 {
 	(void)user_data;
 	return pen_operations_scan_finish(result, error);
@@ -364,6 +396,11 @@ static const char *control_config_problem(void *user_data)
 	return d->config_problem ? d->config_problem : "";
 }
 
+static const struct penctl_conditions *control_conditions(void *user_data)
+{
+	return ((struct penctld *)user_data)->conditions;
+}
+
 static const struct control_service_ops control_ops = {
 	.name_acquired = control_name_acquired,
 	.name_lost = control_name_lost,
@@ -378,6 +415,7 @@ static const struct control_service_ops control_ops = {
 	.forget_finish = control_forget_finish,
 	.reload = control_reload,
 	.config_problem = control_config_problem,
+	.conditions = control_conditions,
 };
 
 /* ---- signals, reload, watchdog ---- */
@@ -417,6 +455,8 @@ static bool reload_config(struct penctld *d, GError **error)
 		journal_record_log(&in);
 		g_free(d->config_problem);
 		d->config_problem = g_strdup(problem->message);
+		penctl_conditions_set(d->conditions, PENCTL_CONDITION_CONFIG_REJECTED,
+				      problem->message);
 		sd_notify_send("READY=1");
 		if (d->control)
 			control_service_notify_changed(d->control);
@@ -424,6 +464,7 @@ static bool reload_config(struct penctld *d, GError **error)
 		return false;
 	}
 	g_clear_pointer(&d->config_problem, g_free);
+	penctl_conditions_clear(d->conditions, PENCTL_CONDITION_CONFIG_REJECTED);
 	d->heartbeat_target_ms = 0;
 	if (fresh->pen_watchdog_ms != old->pen_watchdog_ms) {
 		/* The pen learns the new watchdog first (the config check made
@@ -501,6 +542,9 @@ struct penctld *penctld_new(const struct penctld_options *options, struct penctl
 	d->executor = action_executor_new(d->engine, &action_sinks, d);
 	d->inputs.executor = d->executor;
 	d->inputs.pen_watchdog_taken = pen_watchdog_taken;
+	d->conditions = penctl_conditions_new();
+	d->inputs.conditions = d->conditions;
+	d->inputs.conditions_changed = notify_changed;
 	d->inputs.user_data = d;
 	d->store = persistence_load();
 	persistence_tell_engine(d->store, d->engine);
@@ -574,6 +618,7 @@ void penctld_free(struct penctld *d)
 	g_clear_pointer(&d->executor, action_executor_free);
 	g_clear_pointer(&d->engine, engine_free);
 	g_clear_pointer(&d->store, persistence_free);
+	g_clear_pointer(&d->conditions, penctl_conditions_free);
 	g_free(d->config_problem);
 	g_clear_object(&d->system_bus);
 	g_clear_pointer(&d->loop, g_main_loop_unref);

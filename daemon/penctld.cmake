@@ -42,4 +42,7 @@ if(BUILD_TESTING)
       ${CMAKE_CURRENT_SOURCE_DIR}/action_executor.c
     LIBRARIES penctl-core)
   target_include_directories(test-action-executor PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+  penctl_add_unit_test(conditions
+    SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_conditions.c
+    LIBRARIES penctl-core)
 endif()
