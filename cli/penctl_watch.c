@@ -44,6 +44,21 @@ static void append_bar(GString *out, const char *label, uint64_t used_ms, uint64
 	g_string_append_printf(out, "] %s used, %s left\n", used, left);
 }
 
+/* What stands in the way (Conditions, a(sss): name, meaning, fix). */
+static void append_conditions(GString *out, GVariant *all)
+{
+	g_autoptr(GVariant) conditions = g_variant_lookup_value(all, "Conditions",
+								G_VARIANT_TYPE("a(sss)"));
+	GVariantIter iter;
+	const char *meaning, *fix;
+
+	if (!conditions)
+		return;
+	g_variant_iter_init(&iter, conditions);
+	while (g_variant_iter_next(&iter, "(&s&s&s)", NULL, &meaning, &fix))
+		g_string_append_printf(out, "Condition: %s - %s\n", meaning, fix);
+}
+
 static void append_state(GString *out, const struct penctl_live *l)
 {
 	uint64_t battery = penctl_live_uint(l, "Battery");
@@ -92,6 +107,7 @@ static void append_state(GString *out, const struct penctl_live *l)
 	} else {
 		g_string_append(out, "Faults:    none\n");
 	}
+	append_conditions(out, all);
 	if (penctl_live_string(l, "ConfigProblem")[0])
 		g_string_append_printf(out, "Config:    REJECTED at the last reload: %s\n",
 				       penctl_live_string(l, "ConfigProblem"));

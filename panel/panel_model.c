@@ -296,10 +296,16 @@ bool panel_model_bool(PanelModel *model, const char *name)
 	return penctl_live_bool(model->live, name);
 }
 
-char **panel_model_strv(PanelModel *model, const char *name)
+GVariant *panel_model_value(PanelModel *model, const char *name, const GVariantType *type)
 {
 	g_autoptr(GVariant) all = penctl_live_properties(model->live);
-	g_autoptr(GVariant) value = g_variant_lookup_value(all, name, G_VARIANT_TYPE_STRING_ARRAY);
+
+	return g_variant_lookup_value(all, name, type);
+}
+
+char **panel_model_strv(PanelModel *model, const char *name)
+{
+	g_autoptr(GVariant) value = panel_model_value(model, name, G_VARIANT_TYPE_STRING_ARRAY);
 
 	return value ? g_variant_dup_strv(value, NULL) : g_new0(char *, 1);
 }

@@ -41,6 +41,8 @@ void panel_model_set_why(PanelModel *model, const char *why);
 const char *panel_model_string(PanelModel *model, const char *name);
 uint64_t panel_model_uint(PanelModel *model, const char *name);
 bool panel_model_bool(PanelModel *model, const char *name);
+/* Property NAME when it has TYPE, else NULL; unref it. */
+GVariant *panel_model_value(PanelModel *model, const char *name, const GVariantType *type);
 /* A string-array property (as); free with g_strfreev(). */
 char **panel_model_strv(PanelModel *model, const char *name);
 

@@ -24,6 +24,7 @@ struct view {
 	GtkWidget *battery;
 	GtkWidget *cartridge;
 	GtkWidget *warning;
+	GtkWidget *conditions; /* what stands in the way, with the fix */
 	GtkWidget *why;
 	GtkWidget *faults;
 };
@@ -50,6 +51,27 @@ static void time_left(GtkWidget *label, const char *what, uint64_t left_ms)
 	penctl_format_mmss(left_ms, left);
 	text = g_strdup_printf("%s left %s", what, left);
 	set_text(label, text);
+}
+
+/* The daemon's Conditions (a(sss): name, meaning, fix), a line each. */
+static void set_conditions(struct view *v)
+{
+	g_autoptr(GString) text = g_string_new(NULL);
+	g_autoptr(GVariant) conditions = NULL;
+
+	if (panel_model_running(v->model))
+		conditions = panel_model_value(v->model, "Conditions", G_VARIANT_TYPE("a(sss)"));
+	if (conditions) {
+		GVariantIter iter;
+		const char *meaning, *fix;
+
+		g_variant_iter_init(&iter, conditions);
+		while (g_variant_iter_next(&iter, "(&s&s&s)", NULL, &meaning, &fix))
+			g_string_append_printf(text, "%s%s: %s", text->len ? "\n" : "", meaning,
+					       fix);
+	}
+	set_text(v->conditions, text->str);
+	gtk_widget_set_visible(v->conditions, text->len > 0);
 }
 
 static const char *state_words(const char *state)
@@ -134,6 +156,7 @@ static void redraw(struct view *v)
 	set_text(v->cartridge, text);
 	g_clear_pointer(&text, g_free);
 
+	set_conditions(v);
 	set_text(v->why, panel_model_why(m));
 	gtk_widget_set_visible(v->why, panel_model_why(m)[0] != '\0');
 	if (running && faults[0]) {
@@ -175,11 +198,13 @@ static GtkWidget *label(const char *css_class)
 	GtkWidget *widget = gtk_label_new("");
 	/* Sentences wrap; numbers stay whole on one line. */
 	bool sentence = g_str_equal(css_class, "banner") || g_str_equal(css_class, "why") ||
-			g_str_equal(css_class, "time-warning");
+			g_str_equal(css_class, "time-warning") ||
+			g_str_equal(css_class, "condition");
 
 	gtk_label_set_wrap(GTK_LABEL(widget), sentence);
 	if (sentence)
-		gtk_label_set_max_width_chars(GTK_LABEL(widget), 32);
+		gtk_label_set_max_width_chars(GTK_LABEL(widget),
+					      g_str_equal(css_class, "condition") ? 48 : 32);
 	gtk_widget_set_halign(widget, GTK_ALIGN_START);
 	gtk_label_set_xalign(GTK_LABEL(widget), 0);
 	gtk_widget_add_css_class(widget, css_class);
@@ -217,6 +242,7 @@ GtkWidget *panel_view_new(PanelModel *model)
 	v->battery = label("state");
 	v->cartridge = label("state");
 	v->warning = label("time-warning");
+	v->conditions = label("condition");
 	v->why = label("why");
 	v->faults = label("why");
 	gtk_widget_set_valign(v->limit, GTK_ALIGN_BASELINE);
@@ -236,6 +262,7 @@ GtkWidget *panel_view_new(PanelModel *model)
 	gtk_box_append(GTK_BOX(v->box), state_row);
 	gtk_box_append(GTK_BOX(v->box), pen_row);
 	gtk_box_append(GTK_BOX(v->box), v->cartridge);
+	gtk_box_append(GTK_BOX(v->box), v->conditions);
 	gtk_box_append(GTK_BOX(v->box), v->why);
 	gtk_box_append(GTK_BOX(v->box), v->faults);
 	g_signal_connect(model, "changed", G_CALLBACK(on_changed), v);
