@@ -25,6 +25,7 @@
 #include "penctl_format.h"
 #include "penctl_input.h"
 #include "penctl_log.h"
+#include "penctl_watch.h"
 
 #define PENCTL_SCAN_DEFAULT_SECONDS 5
 #define PENCTL_CALL_TIMEOUT_MS 25000
@@ -59,6 +60,7 @@ static const char usage_text[] =
 	"  reload                          re-read the configuration; fails when rejected\n"
 	"  state acknowledge               accept a damaged used-cartridge list\n"
 	"  doctor                          check what penctld needs\n"
+	"  watch                           a live view, redrawn as the daemon changes\n"
 	"\n"
 	"\n"
 	"penctl help COMMAND (or penctl COMMAND --help) describes a command.\n"
@@ -98,6 +100,8 @@ static const struct command_help command_help[] = {
 				   "cartridge is new." },
 	{ "doctor", "", "Check what penctld needs, root causes first, one line each with the "
 			"fix." },
+	{ "watch", "", "A live view of the daemon, redrawn as it signals a change (never "
+		       "polled); --json streams one object per change." },
 };
 
 static const struct command_help *find_help(const char *name)
@@ -949,6 +953,16 @@ static int cmd_report(struct penctl *p, int argc, char **argv)
 	return PENCTL_EXIT_UNAVAILABLE;
 }
 
+static int cmd_watch(struct penctl *p, int argc, char **argv)
+{
+	int code = 0;
+
+	if (!parse_options(p, "watch", NULL, &argc, &argv, &code) ||
+	    !no_more_args(p, argc, argv, &code) || !connect_bus(p, &code))
+		return code;
+	return penctl_watch_run(p->bus, p->json);
+}
+
 /* ---- main ---- */
 
 struct command {
@@ -962,6 +976,7 @@ static const struct command commands[] = {
 	{ "speed", cmd_speed },     { "limits", cmd_limits }, { "log", cmd_log },
 	{ "doctor", cmd_doctor },   { "reload", cmd_reload }, { "state", cmd_state },
 	{ "report", cmd_report },
+	{ "watch", cmd_watch },
 };
 
 int main(int argc, char **argv)

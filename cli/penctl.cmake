@@ -15,7 +15,9 @@ target_link_libraries(penctl-cli-lib PUBLIC penctl-core penctl-dbus-interface Pk
 
 add_executable(penctl
   ${CMAKE_CURRENT_SOURCE_DIR}/penctl.c
-  ${CMAKE_CURRENT_SOURCE_DIR}/penctl_doctor.c)
+  ${CMAKE_CURRENT_SOURCE_DIR}/penctl_doctor.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/penctl_live.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/penctl_watch.c)
 # penctl-control-model: the daemon's own limits table, for `penctl limits`
 # when the daemon is not running.
 target_link_libraries(penctl PRIVATE penctl-cli-lib penctl-control-model)
