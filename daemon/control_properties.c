@@ -187,6 +187,7 @@ NUMBER(key_max_minutes, (CONFIG->max_wall_ms + 59999u) / 60000u)
 NUMBER(key_max_needling_minutes, (CONFIG->max_needling_ms + 59999u) / 60000u)
 NUMBER(key_max_wall_ms, CONFIG->max_wall_ms)
 NUMBER(key_max_needling_ms, CONFIG->max_needling_ms)
+NUMBER(key_warn_percent, CONFIG->warn_percent)
 TEXT(key_config_problem, nonnull(src->config_problem))
 NUMBER(key_used_list_untrusted, SNAP->used_list_untrusted)
 NUMBER(key_conditions, src->conditions ? penctl_conditions_generation(src->conditions) : 0)
@@ -275,6 +276,7 @@ static const struct property properties[] = {
 	{ "MaxNeedlingMinutes", key_max_needling_minutes, NULL },
 	{ "MaxWallMs", key_max_wall_ms, NULL },
 	{ "MaxNeedlingMs", key_max_needling_ms, NULL },
+	{ "WarnPercent", key_warn_percent, NULL },
 	{ "ConfigProblem", key_config_problem, NULL },
 	{ "UsedListUntrusted", key_used_list_untrusted, NULL },
 	{ "Conditions", key_conditions, value_conditions },
