@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * penctl doctor.  Each check looks at one thing penctld needs and, when it
- * is missing, says what to do.  The GPIO check opens the chip with the
- * kernel's character-device ioctls (linux/gpio.h), not libgpiod: it only
+ * is missing, says what to do.  The GPIO check finds the chip as the
+ * daemon does (include/penctl/pedal_gpio_chip.h) and reads its lines with
+ * the kernel's character-device ioctls (linux/gpio.h), not libgpiod: it only
  * asks for information and never requests a line, so it cannot disturb a
  * running daemon's pedal.
  */
@@ -16,6 +17,7 @@
 
 #include "penctl/config.h"
 #include "penctl/dbus_names.h"
+#include "penctl/pedal_gpio_chip.h"
 
 #include "penctl_doctor.h"
 
@@ -154,52 +156,13 @@ static void check_bluetooth(GPtrArray *checks, GDBusConnection *bus, const char 
 		    g_strdup("penctl forget, then penctl pair"));
 }
 
-/* Opens the chip named like the config's [Pedal] Chip: a path, gpiochipN,
- * or a label.  Sets *PATH. -errno on failure. */
-static int open_gpio_chip(const char *chip, char **path)
-{
-	g_autoptr(GDir) dir = NULL;
-	const char *entry;
-
-	if (chip[0] == '/')
-		*path = g_strdup(chip);
-	else if (g_str_has_prefix(chip, "gpiochip"))
-		*path = g_strdup_printf("/dev/%s", chip);
-	if (*path) {
-		int fd = open(*path, O_RDONLY | O_CLOEXEC);
-
-		return fd < 0 ? -errno : fd;
-	}
-	dir = g_dir_open("/dev", 0, NULL);
-	while (dir && (entry = g_dir_read_name(dir))) {
-		g_autofree char *candidate = NULL;
-		struct gpiochip_info info = { 0 };
-		int fd;
-
-		if (!g_str_has_prefix(entry, "gpiochip"))
-			continue;
-		candidate = g_strdup_printf("/dev/%s", entry);
-		fd = open(candidate, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (ioctl(fd, GPIO_GET_CHIPINFO_IOCTL, &info) == 0 &&
-		    strncmp(info.label, chip, sizeof(info.label)) == 0) {
-			*path = g_steal_pointer(&candidate);
-			return fd;
-		}
-		close(fd);
-	}
-	*path = g_strdup_printf("(no chip labelled %s)", chip);
-	return -ENOENT;
-}
-
 static void check_gpio(GPtrArray *checks, const struct penctl_config *config)
 {
 	g_autofree char *path = NULL;
 	struct gpiochip_info info = { 0 };
 	guint64 offset;
 	bool found = false;
-	int fd;
+	int fd = -1, r;
 
 	if (!config) {
 		add(checks, "GPIO chip and line reachable", false,
@@ -207,22 +170,27 @@ static void check_gpio(GPtrArray *checks, const struct penctl_config *config)
 		    g_strdup("fix the configuration first"));
 		return;
 	}
-	fd = open_gpio_chip(config->pedal_chip, &path);
-	if (fd < 0) {
+	r = pedal_gpio_chip_lookup(config->pedal_chip, &path, &info);
+	if (r == -ENOTTY) {
 		add(checks, "GPIO chip and line reachable", false,
-		    g_strdup_printf("[Pedal] Chip=%s: %s: %s", config->pedal_chip, path,
-				    g_strerror(-fd)),
-		    g_strdup(fd == -EACCES ? "add the user to group gpio (udev rule 60-penctld-gpio.rules)"
-					    : "ls /dev/gpiochip*; set [Pedal] Chip= in /etc/penctld/penctld.conf"));
+		    g_strdup_printf("%s is not a GPIO chip: %s", path, g_strerror(-r)),
+		    g_strdup("set [Pedal] Chip= to a /dev/gpiochip* device"));
 		return;
 	}
-	if (ioctl(fd, GPIO_GET_CHIPINFO_IOCTL, &info) < 0) {
-		int err = errno;
+	if (r == 0) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		r = fd < 0 ? -errno : 0;
+	}
+	if (r < 0) {
+		g_autofree char *at = path ? g_strdup(path)
+					   : g_strdup_printf("(no chip labelled %s)",
+							     config->pedal_chip);
 
-		close(fd);
 		add(checks, "GPIO chip and line reachable", false,
-		    g_strdup_printf("%s is not a GPIO chip: %s", path, g_strerror(err)),
-		    g_strdup("set [Pedal] Chip= to a /dev/gpiochip* device"));
+		    g_strdup_printf("[Pedal] Chip=%s: %s: %s", config->pedal_chip, at,
+				    g_strerror(-r)),
+		    g_strdup(r == -EACCES ? "add the user to group gpio (udev rule 60-penctld-gpio.rules)"
+					  : "ls /dev/gpiochip*; set [Pedal] Chip= in /etc/penctld/penctld.conf"));
 		return;
 	}
 	if (g_ascii_string_to_unsigned(config->pedal_line, 10, 0, G_MAXUINT32, &offset, NULL)) {

@@ -33,73 +33,13 @@ const char *pedal_backend_api(void)
 	return "libgpiod 1.6";
 }
 
-char *pedal_backend_list_chips(void)
-{
-	g_autoptr(GPtrArray) paths = pedal_backend_chip_paths();
-	g_autoptr(GString) list = g_string_new(NULL);
-
-	for (unsigned i = 0; i < paths->len; i++) {
-		const char *path = g_ptr_array_index(paths, i);
-		struct gpiod_chip *chip = gpiod_chip_open(path);
-
-		if (list->len)
-			g_string_append(list, ", ");
-		if (!chip) {
-			g_string_append_printf(list, "%s (cannot open: %s)", path + strlen("/dev/"),
-					       g_strerror(errno));
-			continue;
-		}
-		g_string_append_printf(list, "%s [%s] (%u lines)", gpiod_chip_name(chip),
-				       gpiod_chip_label(chip), gpiod_chip_num_lines(chip));
-		gpiod_chip_close(chip);
-	}
-	if (!list->len)
-		g_string_append(list, "none (is the GPIO driver loaded?)");
-	return g_string_free(g_steal_pointer(&list), FALSE);
-}
-
-static struct gpiod_chip *open_chip_by_label(const struct pedal_backend_params *params,
-					     GError **error)
-{
-	g_autoptr(GPtrArray) paths = pedal_backend_chip_paths();
-	int open_errno = 0;
-
-	for (unsigned i = 0; i < paths->len; i++) {
-		struct gpiod_chip *chip = gpiod_chip_open(g_ptr_array_index(paths, i));
-
-		if (!chip) {
-			open_errno = open_errno ? open_errno : errno;
-			continue;
-		}
-		if (strcmp(gpiod_chip_label(chip), params->chip) == 0)
-			return chip;
-		gpiod_chip_close(chip);
-	}
-	if (open_errno == EACCES || open_errno == EPERM) {
-		/* The chip may be among those we could not read. */
-		pedal_backend_set_chip_open_error(error, open_errno, params, "/dev/gpiochip*");
-		return NULL;
-	}
-	{
-		g_autofree char *chips = pedal_backend_list_chips();
-
-		pedal_backend_set_error(error, PEDAL_ERROR_NO_CHIP, params,
-					"no GPIO chip named, at or labelled \"%s\"; GPIO chips "
-					"present: %s",
-					params->chip, chips);
-	}
-	return NULL;
-}
-
+/* The chip [Pedal] Chip= names; the lookup is gpio/pedal_gpio_chip.c's. */
 static struct gpiod_chip *open_chip(const struct pedal_backend_params *params, GError **error)
 {
-	g_autofree char *path = pedal_backend_chip_path_from_spec(params->chip);
-	struct gpiod_chip *chip;
+	g_autofree char *path = pedal_backend_find_chip(params, error);
+	struct gpiod_chip *chip = path ? gpiod_chip_open(path) : NULL;
 
-	if (!path)
-		return open_chip_by_label(params, error);
-	chip = gpiod_chip_open(path);
-	if (!chip)
+	if (path && !chip)
 		pedal_backend_set_chip_open_error(error, errno, params, path);
 	return chip;
 }
