@@ -34,8 +34,7 @@ struct pedal {
 	void *user_data;
 
 	struct pedal_debouncer debouncer;
-	bool open;
-	int fd;
+	int fd;                /* the driver's event fd while open, else -1 */
 	bool started;
 
 	/* The level read right after the request, reported from an idle
@@ -93,9 +92,8 @@ static void close_line(struct pedal *p)
 		g_source_remove(p->start_report_id);
 	p->start_report_id = 0;
 	g_source_set_ready_time(p->deadline, -1);
-	if (p->open)
+	if (p->fd >= 0)
 		p->driver->close(p->instance);
-	p->open = false;
 	p->fd = -1;
 	pedal_debouncer_reset(&p->debouncer);
 }
@@ -172,7 +170,7 @@ static gboolean on_deadline(gpointer user_data)
 {
 	struct pedal *p = user_data;
 
-	if (p->open && !p->start_report_id)
+	if (p->fd >= 0 && !p->start_report_id)
 		service(p);
 	return G_SOURCE_CONTINUE;
 }
@@ -210,7 +208,6 @@ static bool try_open(struct pedal *p, GError **error)
 	p->fd = p->driver->open(p->instance, error);
 	if (p->fd < 0)
 		return false;
-	p->open = true;
 	/* The level right after the request: a pedal already down is
 	 * "held at start". */
 	p->start_level = p->driver->read_level(p->instance, error);
@@ -321,7 +318,7 @@ bool pedal_start(struct pedal *p, GError **error)
 
 bool pedal_is_available(const struct pedal *p)
 {
-	return p->open;
+	return p->fd >= 0;
 }
 
 const char *pedal_describe(const struct pedal *p)
