@@ -44,8 +44,10 @@ struct pedal_backend_event {
 };
 
 /* Open the chip, find the line and request it as an input with both-edge
- * events.  On failure the error (PEDAL_ERROR domain, include/penctl/pedal.h)
- * names the chip and the line and says the likely fix. */
+ * events.  PARAMS must stay valid until pedal_backend_close() (the gpio
+ * driver's instance holds them).  On failure the error (PEDAL_ERROR domain,
+ * include/penctl/pedal.h) names the chip and the line and says the likely
+ * fix. */
 struct pedal_backend *pedal_backend_open(const struct pedal_backend_params *params,
 					 GError **error);
 

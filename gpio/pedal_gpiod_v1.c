@@ -21,7 +21,7 @@
 #define EVENTS_PER_READ 16
 
 struct pedal_backend {
-	struct pedal_backend_params params;
+	const struct pedal_backend_params *params; /* the caller's */
 	struct gpiod_chip *chip;
 	struct gpiod_line *line;
 	int fd;
@@ -116,15 +116,15 @@ static bool request_line(struct pedal_backend *b, GError **error)
 {
 	int flags;
 
-	if (gpiod_line_request_both_edges_events_flags(b->line, b->params.consumer,
-						       request_flags(&b->params)) < 0) {
+	if (gpiod_line_request_both_edges_events_flags(b->line, b->params->consumer,
+						       request_flags(b->params)) < 0) {
 		int errnum = errno;
 		const char *consumer = NULL;
 
 		/* Who holds it: the line info is re-read by update. */
 		if (errnum == EBUSY && gpiod_line_update(b->line) == 0)
 			consumer = gpiod_line_consumer(b->line);
-		pedal_backend_set_request_error(error, errnum, &b->params, b->description,
+		pedal_backend_set_request_error(error, errnum, b->params, b->description,
 						consumer);
 		return false;
 	}
@@ -133,7 +133,7 @@ static bool request_line(struct pedal_backend *b, GError **error)
 	 * EAGAIN. */
 	flags = fcntl(b->fd, F_GETFL);
 	if (flags < 0 || fcntl(b->fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-		pedal_backend_set_error(error, PEDAL_ERROR_IO, &b->params,
+		pedal_backend_set_error(error, PEDAL_ERROR_IO, b->params,
 					"cannot make the event fd of %s non-blocking: %s",
 					b->description, g_strerror(errno));
 		return false;
@@ -153,17 +153,11 @@ struct pedal_backend *pedal_backend_open(const struct pedal_backend_params *para
 	}
 	b = g_new0(struct pedal_backend, 1);
 	b->fd = -1;
-	b->params = (struct pedal_backend_params){
-		.chip = g_strdup(params->chip),
-		.line = g_strdup(params->line),
-		.active_low = params->active_low,
-		.bias = params->bias,
-		.consumer = g_strdup(params->consumer),
-	};
-	b->chip = open_chip(&b->params, error);
+	b->params = params;
+	b->chip = open_chip(b->params, error);
 	if (!b->chip)
 		goto fail;
-	b->line = find_line(b->chip, &b->params, error);
+	b->line = find_line(b->chip, b->params, error);
 	if (!b->line)
 		goto fail;
 	b->description = describe_line(b->chip, b->line);
@@ -183,9 +177,6 @@ void pedal_backend_close(struct pedal_backend *b)
 		gpiod_line_release(b->line);
 	if (b->chip)
 		gpiod_chip_close(b->chip);
-	g_free((char *)b->params.chip);
-	g_free((char *)b->params.line);
-	g_free((char *)b->params.consumer);
 	g_free(b->description);
 	g_free(b);
 }
@@ -214,7 +205,7 @@ int pedal_backend_read_events(struct pedal_backend *b, struct pedal_backend_even
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EINTR)
 			return 0;
-		pedal_backend_set_error(error, PEDAL_ERROR_IO, &b->params,
+		pedal_backend_set_error(error, PEDAL_ERROR_IO, b->params,
 					"reading events of %s failed: %s", b->description,
 					g_strerror(errno));
 		return -1;
@@ -234,7 +225,7 @@ int pedal_backend_read_level(struct pedal_backend *b, GError **error)
 	int value = gpiod_line_get_value(b->line);
 
 	if (value < 0) {
-		pedal_backend_set_error(error, PEDAL_ERROR_IO, &b->params,
+		pedal_backend_set_error(error, PEDAL_ERROR_IO, b->params,
 					"reading the level of %s failed: %s", b->description,
 					g_strerror(errno));
 		return -1;
