@@ -183,7 +183,7 @@ static void check_gpio(GPtrArray *checks, const struct penctl_config *config)
 	}
 	if (r < 0) {
 		g_autofree char *at = path ? g_strdup(path)
-					   : g_strdup_printf("(no chip labelled %s)",
+					   : g_strdup_printf("(no chip named or labelled %s)",
 							     config->pedal_chip);
 
 		add(checks, "GPIO chip and line reachable", false,
