@@ -20,7 +20,7 @@ add_executable(penctl
   ${CMAKE_CURRENT_SOURCE_DIR}/penctl_watch.c)
 # penctl-control-model: the daemon's own limits table, for `penctl limits`
 # when the daemon is not running.
-target_link_libraries(penctl PRIVATE penctl-cli-lib penctl-control-model)
+target_link_libraries(penctl PRIVATE penctl-cli-lib penctl-control-model penctl-gpio-chip)
 target_compile_definitions(penctl PRIVATE PENCTL_VERSION="${PROJECT_VERSION}")
 install(TARGETS penctl RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 

@@ -6,8 +6,9 @@
  * system bus there is one failure, not one per thing that needs the bus.
  * What the daemon sees (the pedal, the paired pen) is asked of the daemon:
  * it reads the pedal as user penctld, not as the caller.  The GPIO check,
- * for when the daemon cannot be asked, opens the chip with the
- * kernel's character-device ioctls (linux/gpio.h), not libgpiod: it only
+ * for when the daemon cannot be asked, finds the chip as the daemon does
+ * (include/penctl/pedal_gpio_chip.h) and reads its lines with the kernel's
+ * character-device ioctls (linux/gpio.h), not libgpiod: it only
  * asks for information and never requests a line, so it cannot disturb a
  * running daemon's pedal.
  */
@@ -23,6 +24,7 @@
 
 #include "penctl/config.h"
 #include "penctl/dbus_names.h"
+#include "penctl/pedal_gpio_chip.h"
 
 #include "journal_access.h"
 #include "penctl_client.h"
@@ -196,45 +198,6 @@ static void check_pen(GPtrArray *checks, const char *pen_address, GVariant *obje
 		    g_strdup("penctl forget, then penctl pair"));
 }
 
-/* Opens the chip named like the config's [Pedal] Chip: a path, gpiochipN,
- * or a label.  Sets *PATH. -errno on failure. */
-static int open_gpio_chip(const char *chip, char **path)
-{
-	g_autoptr(GDir) dir = NULL;
-	const char *entry;
-
-	if (chip[0] == '/')
-		*path = g_strdup(chip);
-	else if (g_str_has_prefix(chip, "gpiochip"))
-		*path = g_strdup_printf("/dev/%s", chip);
-	if (*path) {
-		int fd = open(*path, O_RDONLY | O_CLOEXEC);
-
-		return fd < 0 ? -errno : fd;
-	}
-	dir = g_dir_open("/dev", 0, NULL);
-	while (dir && (entry = g_dir_read_name(dir))) {
-		g_autofree char *candidate = NULL;
-		struct gpiochip_info info = { 0 };
-		int fd;
-
-		if (!g_str_has_prefix(entry, "gpiochip"))
-			continue;
-		candidate = g_strdup_printf("/dev/%s", entry);
-		fd = open(candidate, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (ioctl(fd, GPIO_GET_CHIPINFO_IOCTL, &info) == 0 &&
-		    strncmp(info.label, chip, sizeof(info.label)) == 0) {
-			*path = g_steal_pointer(&candidate);
-			return fd;
-		}
-		close(fd);
-	}
-	*path = g_strdup_printf("(no chip labelled %s)", chip);
-	return -ENOENT;
-}
-
 /* Whether user penctld is in GROUP_ID (its own or a supplementary group). */
 static bool penctld_in_group(const struct passwd *user, gid_t group_id)
 {
@@ -319,7 +282,7 @@ static void check_gpio(GPtrArray *checks, const struct penctl_config *config)
 	struct gpiochip_info info = { 0 };
 	guint64 offset;
 	bool found = false;
-	int fd;
+	int fd = -1, r;
 
 	if (!config) {
 		add(checks, "GPIO chip and line reachable", false,
@@ -327,25 +290,31 @@ static void check_gpio(GPtrArray *checks, const struct penctl_config *config)
 		    g_strdup("fix the configuration first"));
 		return;
 	}
-	fd = open_gpio_chip(config->pedal_chip, &path);
-	if (fd == -EACCES) {
+	r = pedal_gpio_chip_lookup(config->pedal_chip, &path, &info);
+	if (r == -ENOTTY) {
+		add(checks, "GPIO chip and line reachable", false,
+		    g_strdup_printf("%s is not a GPIO chip: %s", path, g_strerror(-r)),
+		    g_strdup("set [Pedal] Chip= to a /dev/gpiochip* device"));
+		return;
+	}
+	if (r == 0) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		r = fd < 0 ? -errno : 0;
+	}
+	/* The caller may not open it; what matters is whether penctld may. */
+	if ((r == -EACCES || r == -EPERM) && path && path[0] == '/' && !strchr(path, '*')) {
 		check_gpio_for_penctld(checks, path);
 		return;
 	}
-	if (fd < 0) {
-		add(checks, "GPIO chip and line reachable", false,
-		    g_strdup_printf("[Pedal] Chip=%s: %s: %s", config->pedal_chip, path,
-				    g_strerror(-fd)),
-		    g_strdup("ls /dev/gpiochip*; set [Pedal] Chip= in /etc/penctld/penctld.conf"));
-		return;
-	}
-	if (ioctl(fd, GPIO_GET_CHIPINFO_IOCTL, &info) < 0) {
-		int err = errno;
+	if (r < 0) {
+		g_autofree char *at = path ? g_strdup(path)
+					   : g_strdup_printf("(no chip named or labelled %s)",
+							     config->pedal_chip);
 
-		close(fd);
 		add(checks, "GPIO chip and line reachable", false,
-		    g_strdup_printf("%s is not a GPIO chip: %s", path, g_strerror(err)),
-		    g_strdup("set [Pedal] Chip= to a /dev/gpiochip* device"));
+		    g_strdup_printf("[Pedal] Chip=%s: %s: %s", config->pedal_chip, at,
+				    g_strerror(-r)),
+		    g_strdup("ls /dev/gpiochip*; set [Pedal] Chip= in /etc/penctld/penctld.conf"));
 		return;
 	}
 	if (g_ascii_string_to_unsigned(config->pedal_line, 10, 0, G_MAXUINT32, &offset, NULL)) {

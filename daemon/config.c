@@ -31,6 +31,7 @@ enum key_type {
 	KEY_DEPTH,   /* mm with up to three decimals, within [min, max] µm */
 	KEY_BOOL,
 	KEY_TEXT,    /* free text, no control characters */
+	KEY_SOURCE,  /* a pedal driver this build has */
 	KEY_BIAS,
 	KEY_MODE,
 	KEY_ADDRESS, /* empty or a Bluetooth address */
@@ -64,6 +65,7 @@ static const struct key_spec scalar_keys[] = {
 	{ "Safety", "PenWatchdogMs", KEY_COUNT, 100, 10000, "ms", FIELD(pen_watchdog_ms) },
 	{ "Safety", "RequireContraindicationCheck", KEY_BOOL, 0, 0, NULL,
 	  FIELD(require_contraindication_check) },
+	{ "Pedal", "Source", KEY_SOURCE, 0, 0, NULL, FIELD(pedal_source) },
 	{ "Pedal", "Chip", KEY_TEXT, 1, 64, NULL, FIELD(pedal_chip) },
 	{ "Pedal", "Line", KEY_TEXT, 1, 64, NULL, FIELD(pedal_line) },
 	{ "Pedal", "ActiveLow", KEY_BOOL, 0, 0, NULL, FIELD(pedal_active_low) },
@@ -81,6 +83,11 @@ static const struct key_spec limit_key = {
 
 static const struct key_spec role_group_key = { NULL, "Group", KEY_GROUP, 0, 0, NULL, 0 };
 
+static const char *const source_names[] = {
+	[PENCTL_PEDAL_SOURCE_GPIO] = "gpio",
+	[PENCTL_PEDAL_SOURCE_EVDEV] = "evdev",
+};
+
 static const char *const bias_names[] = {
 	[PENCTL_PEDAL_BIAS_AS_IS] = "as-is",
 	[PENCTL_PEDAL_BIAS_DISABLED] = "disabled",
@@ -92,6 +99,23 @@ static const char *const mode_names[] = {
 	[PENCTL_PEDAL_MOMENTARY] = "momentary",
 	[PENCTL_PEDAL_LATCHING] = "latching",
 };
+
+const char *penctl_pedal_source_to_string(enum penctl_pedal_source source)
+{
+	return (unsigned)source < G_N_ELEMENTS(source_names) ? source_names[source] : "?";
+}
+
+/* "gpio" or "gpio, evdev": the Source values this build accepts. */
+static char *sources_built_in(void)
+{
+	g_autoptr(GString) names = g_string_new(NULL);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(source_names); i++)
+		if (penctl_pedal_source_built_in((enum penctl_pedal_source)i))
+			g_string_append_printf(names, "%s%s", names->len ? ", " : "",
+					       source_names[i]);
+	return g_string_free(g_steal_pointer(&names), FALSE);
+}
 
 const char *penctl_pedal_bias_to_string(enum penctl_pedal_bias bias)
 {
@@ -487,6 +511,19 @@ static bool parse_value(const struct merged *m, const char *group, const struct 
 			return refuse_value(m, group, spec, value, allowed, error);
 		}
 		*(char **)field = g_strdup(value);
+		return true;
+	case KEY_SOURCE:
+		if (!parse_name(value, source_names, G_N_ELEMENTS(source_names), &e))
+			return refuse_value(m, group, spec, value, "gpio or evdev", error);
+		if (!penctl_pedal_source_built_in((enum penctl_pedal_source)e)) {
+			g_autofree char *built = sources_built_in();
+
+			allowed = g_strdup_printf("pedal driver '%s' is not built in (this "
+						  "build has: %s)", value,
+						  built[0] ? built : "none");
+			return refuse_value(m, group, spec, value, allowed, error);
+		}
+		*(enum penctl_pedal_source *)field = (enum penctl_pedal_source)e;
 		return true;
 	case KEY_BIAS:
 		if (!parse_name(value, bias_names, G_N_ELEMENTS(bias_names), &e))

@@ -98,11 +98,12 @@ char *penctl_config_describe(const struct penctl_config *c)
 			       "  heartbeat every                  %u ms\n"
 			       "  pen stops by itself after        %u ms without one\n"
 			       "\nSession start requires the contraindications check: %s\n"
-			       "\nPedal: chip %s, line %s, %s, bias %s, debounce %u ms, %s\n"
+			       "\nPedal: %s, chip %s, line %s, %s, bias %s, debounce %u ms, %s\n"
 			       "Pen: %s, adapter %s\n\n",
 			       wall, needling, c->warn_percent, start,
 			       advisory, c->heartbeat_interval_ms, c->pen_watchdog_ms,
-			       c->require_contraindication_check ? "yes" : "no", c->pedal_chip,
+			       c->require_contraindication_check ? "yes" : "no",
+			       penctl_pedal_source_to_string(c->pedal_source), c->pedal_chip,
 			       c->pedal_line, c->pedal_active_low ? "active-low" : "active-high",
 			       penctl_pedal_bias_to_string(c->pedal_bias), c->pedal_debounce_ms,
 			       penctl_pedal_mode_to_string(c->pedal_mode),

@@ -422,7 +422,8 @@ static const struct control_service_ops control_ops = {
 
 static bool pedal_settings_differ(const struct penctl_config *a, const struct penctl_config *b)
 {
-	return g_strcmp0(a->pedal_chip, b->pedal_chip) || g_strcmp0(a->pedal_line, b->pedal_line) ||
+	return a->pedal_source != b->pedal_source || g_strcmp0(a->pedal_chip, b->pedal_chip) ||
+	       g_strcmp0(a->pedal_line, b->pedal_line) ||
 	       a->pedal_active_low != b->pedal_active_low || a->pedal_bias != b->pedal_bias ||
 	       a->pedal_debounce_ms != b->pedal_debounce_ms;
 }

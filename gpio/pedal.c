@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The foot pedal in the GLib main loop (include/penctl/pedal.h): the back
- * end's event fd and the debouncer's deadline are the only wake-ups.
+ * The foot pedal in the GLib main loop (include/penctl/pedal.h), above the
+ * pedal drivers (include/penctl/pedal_driver.h): the driver's event fd and
+ * the debouncer's deadline are the only wake-ups.
  *
  * Every wake-up runs the same service routine: read the whole burst of
  * edges, feed them to the debouncer, read the level and resync, then let a
@@ -12,9 +13,11 @@
 
 #include <glib-unix.h>
 
-#include "pedal_backend.h"
 #include "penctl/pedal.h"
+#include "penctl/pedal_driver.h"
 #include "penctl/pedal_debouncer.h"
+
+G_DEFINE_QUARK(penctl-pedal-error-quark, pedal_error)
 
 #define BACKOFF_FIRST_MS 500u
 #define BACKOFF_MAX_MS   30000u
@@ -23,13 +26,15 @@
 #define READS_PER_WAKEUP 32u
 
 struct pedal {
-	struct pedal_backend_params params;
+	const struct pedal_driver *driver; /* NULL: Source= not built in */
+	void *instance;                    /* the driver's */
+	enum penctl_pedal_source source;
 	uint32_t debounce_ms;
 	struct pedal_callbacks callbacks;
 	void *user_data;
 
 	struct pedal_debouncer debouncer;
-	struct pedal_backend *backend;
+	int fd;                /* the driver's event fd while open, else -1 */
 	bool started;
 
 	/* The level read right after the request, reported from an idle
@@ -43,7 +48,6 @@ struct pedal {
 	guint retry_id;
 	unsigned backoff_ms;
 	char *last_failure;    /* reported already: not again until it changes */
-	char *config_description;
 };
 
 static void deliver(struct pedal *p, const struct pedal_debouncer_output *out)
@@ -88,8 +92,9 @@ static void close_line(struct pedal *p)
 		g_source_remove(p->start_report_id);
 	p->start_report_id = 0;
 	g_source_set_ready_time(p->deadline, -1);
-	pedal_backend_close(p->backend);
-	p->backend = NULL;
+	if (p->fd >= 0)
+		p->driver->close(p->instance);
+	p->fd = -1;
 	pedal_debouncer_reset(&p->debouncer);
 }
 
@@ -112,14 +117,13 @@ static void line_lost(struct pedal *p, const char *reason)
 static bool service(struct pedal *p)
 {
 	struct pedal_debouncer_output out;
-	struct pedal_backend_event events[16];
+	struct pedal_driver_event events[16];
 	g_autoptr(GError) error = NULL;
 	int64_t now_us;
 	int level;
 
 	for (unsigned reads = 0; reads < READS_PER_WAKEUP; reads++) {
-		int n = pedal_backend_read_events(p->backend, events, G_N_ELEMENTS(events),
-						  &error);
+		int n = p->driver->read_events(p->instance, events, G_N_ELEMENTS(events), &error);
 
 		if (n < 0) {
 			line_lost(p, error->message);
@@ -128,17 +132,13 @@ static bool service(struct pedal *p)
 		if (n == 0)
 			break;
 		for (int i = 0; i < n; i++) {
-			enum pedal_level edge_level = events[i].edge == PEDAL_BACKEND_EDGE_RISING ?
-							      PEDAL_LEVEL_DOWN :
-							      PEDAL_LEVEL_UP;
-
-			pedal_debouncer_feed(&p->debouncer, edge_level,
+			pedal_debouncer_feed(&p->debouncer, events[i].level,
 					     (int64_t)(events[i].timestamp_ns / 1000u), &out);
 			deliver(p, &out);
 		}
 	}
 
-	level = pedal_backend_read_level(p->backend, &error);
+	level = p->driver->read_level(p->instance, &error);
 	now_us = g_get_monotonic_time();
 	if (level < 0) {
 		line_lost(p, error->message);
@@ -159,7 +159,7 @@ static gboolean on_line_event(gint fd, GIOCondition condition, gpointer user_dat
 	(void)fd;
 	if (condition & (G_IO_ERR | G_IO_HUP | G_IO_NVAL)) {
 		p->fd_watch_id = 0; /* removed by returning G_SOURCE_REMOVE */
-		line_lost(p, "the GPIO chip went away or the line failed (poll error/hang-up)");
+		line_lost(p, "the device went away or failed (poll error/hang-up)");
 		return G_SOURCE_REMOVE;
 	}
 	service(p);
@@ -170,7 +170,7 @@ static gboolean on_deadline(gpointer user_data)
 {
 	struct pedal *p = user_data;
 
-	if (p->backend && !p->start_report_id)
+	if (p->fd >= 0 && !p->start_report_id)
 		service(p);
 	return G_SOURCE_CONTINUE;
 }
@@ -196,7 +196,7 @@ static gboolean on_start_report(gpointer user_data)
 	pedal_debouncer_start(&p->debouncer, level_from_value(p->start_level), p->start_time_us,
 			      &out);
 	deliver(p, &out);
-	p->fd_watch_id = g_unix_fd_add_full(G_PRIORITY_HIGH, pedal_backend_get_fd(p->backend),
+	p->fd_watch_id = g_unix_fd_add_full(G_PRIORITY_HIGH, p->fd,
 					    G_IO_IN | G_IO_ERR | G_IO_HUP, on_line_event, p, NULL);
 	/* Edges that came between the request and now. */
 	service(p);
@@ -205,12 +205,12 @@ static gboolean on_start_report(gpointer user_data)
 
 static bool try_open(struct pedal *p, GError **error)
 {
-	p->backend = pedal_backend_open(&p->params, error);
-	if (!p->backend)
+	p->fd = p->driver->open(p->instance, error);
+	if (p->fd < 0)
 		return false;
 	/* The level right after the request: a pedal already down is
 	 * "held at start". */
-	p->start_level = pedal_backend_read_level(p->backend, error);
+	p->start_level = p->driver->read_level(p->instance, error);
 	p->start_time_us = g_get_monotonic_time();
 	if (p->start_level < 0) {
 		close_line(p);
@@ -255,20 +255,17 @@ struct pedal *pedal_new(const struct penctl_config *config, const struct pedal_c
 {
 	struct pedal *p = g_new0(struct pedal, 1);
 
-	p->params = (struct pedal_backend_params){
-		.chip = g_strdup(config->pedal_chip ? config->pedal_chip : ""),
-		.line = g_strdup(config->pedal_line ? config->pedal_line : ""),
-		.active_low = config->pedal_active_low,
-		.bias = config->pedal_bias,
-		.consumer = "penctld",
-	};
+	p->source = config->pedal_source;
+	p->driver = pedal_driver_for_source(config->pedal_source);
+	if (p->driver)
+		p->instance = p->driver->init(config, "penctld");
+	p->fd = -1;
 	p->debounce_ms = config->pedal_debounce_ms;
 	if (callbacks)
 		p->callbacks = *callbacks;
 	p->user_data = user_data;
 	pedal_debouncer_init(&p->debouncer, p->debounce_ms);
 	p->backoff_ms = BACKOFF_FIRST_MS;
-	p->config_description = g_strdup_printf("Chip=%s Line=%s", p->params.chip, p->params.line);
 
 	p->deadline = g_source_new(&deadline_source_funcs, sizeof(GSource));
 	g_source_set_priority(p->deadline, G_PRIORITY_HIGH);
@@ -288,10 +285,9 @@ void pedal_free(struct pedal *p)
 		g_source_remove(p->retry_id);
 	g_source_destroy(p->deadline);
 	g_source_unref(p->deadline);
-	g_free((char *)p->params.chip);
-	g_free((char *)p->params.line);
+	if (p->driver)
+		p->driver->fini(p->instance);
 	g_free(p->last_failure);
-	g_free(p->config_description);
 	g_free(p);
 }
 
@@ -302,6 +298,15 @@ bool pedal_start(struct pedal *p, GError **error)
 	if (p->started)
 		return true;
 	p->started = true;
+	/* Configuration validation refuses such a Source; this is for a
+	 * configuration made otherwise.  No retry: waiting cannot help. */
+	if (!p->driver) {
+		g_set_error(error, PEDAL_ERROR, PEDAL_ERROR_CONFIG,
+			    "foot pedal [Pedal] Source=%s: pedal driver '%s' is not built in",
+			    penctl_pedal_source_to_string(p->source),
+			    penctl_pedal_source_to_string(p->source));
+		return false;
+	}
 	if (try_open(p, &local_error))
 		return true;
 	/* The caller reports this one; the retries report only news. */
@@ -313,15 +318,10 @@ bool pedal_start(struct pedal *p, GError **error)
 
 bool pedal_is_available(const struct pedal *p)
 {
-	return p->backend != NULL;
+	return p->fd >= 0;
 }
 
 const char *pedal_describe(const struct pedal *p)
 {
-	return p->backend ? pedal_backend_describe(p->backend) : p->config_description;
-}
-
-const char *pedal_gpiod_api(void)
-{
-	return pedal_backend_api();
+	return p->driver ? p->driver->describe(p->instance) : "no pedal driver";
 }

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The pedal's GPIO back end: one input line with both-edge events.
+ * The gpio pedal driver's libgpiod back end: one input line with both-edge
+ * events.
  *
- * Internal to gpio/.  Exactly one implementation is compiled, chosen at
- * configure time from libgpiod's version (gpio/pedal.cmake):
+ * Internal to gpio/, below gpio/pedal_driver_gpio.c.  Exactly one
+ * implementation is compiled, chosen at configure time from libgpiod's
+ * version (gpio/pedal.cmake):
  * pedal_gpiod_v1.c (libgpiod 1.6) or pedal_gpiod_v2.c (libgpiod 2.x).
  * Those two are the only files that include <gpiod.h>; nothing above this
  * interface knows which one runs.
@@ -42,8 +44,10 @@ struct pedal_backend_event {
 };
 
 /* Open the chip, find the line and request it as an input with both-edge
- * events.  On failure the error (PEDAL_ERROR domain, include/penctl/pedal.h)
- * names the chip and the line and says the likely fix. */
+ * events.  PARAMS must stay valid until pedal_backend_close() (the gpio
+ * driver's instance holds them).  On failure the error (PEDAL_ERROR domain,
+ * include/penctl/pedal.h) names the chip and the line and says the likely
+ * fix. */
 struct pedal_backend *pedal_backend_open(const struct pedal_backend_params *params,
 					 GError **error);
 
@@ -68,20 +72,13 @@ const char *pedal_backend_describe(const struct pedal_backend *backend);
 /* Which libgpiod API this back end was built for: "libgpiod 1.6" style. */
 const char *pedal_backend_api(void);
 
-/* The GPIO chips present, as "gpiochip0 [pinctrl-bcm2711] (58 lines), ..."
- * or "none"; each back end implements it, errors are described inline. */
-char *pedal_backend_list_chips(void);
-
 /*
  * Shared by both back ends (gpio/pedal_backend_common.c, no <gpiod.h>).
  */
 
-/* The GPIO character devices present, sorted: "/dev/gpiochip0", ... */
-GPtrArray *pedal_backend_chip_paths(void);
-
-/* The path CHIP names when it is a path ("/dev/gpiochip0") or a device name
- * present in /dev ("gpiochip0"); NULL when it can only be a label. */
-char *pedal_backend_chip_path_from_spec(const char *chip);
+/* The device path of the chip PARAMS names (pedal_gpio_chip_lookup()), or
+ * NULL with ERROR naming the chip and the line and listing the chips. */
+char *pedal_backend_find_chip(const struct pedal_backend_params *params, GError **error);
 
 /* LINE as an offset when it is all decimal digits. */
 bool pedal_backend_parse_offset(const char *line, unsigned *offset);

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * What both pedal back ends share and that needs no libgpiod: finding the
- * chip devices, parsing the line spec, and wording the errors so that each
- * names the chip and the line and says the likely fix.
+ * chip (include/penctl/pedal_gpio_chip.h), parsing the line spec, and
+ * wording the errors so that each names the chip and the line and says the
+ * likely fix.
  */
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
@@ -13,75 +13,25 @@
 
 #include "pedal_backend.h"
 #include "penctl/pedal.h"
+#include "penctl/pedal_gpio_chip.h"
 
-G_DEFINE_QUARK(penctl-pedal-error-quark, pedal_error)
-
-static bool is_char_device(const char *path)
+char *pedal_backend_find_chip(const struct pedal_backend_params *params, GError **error)
 {
-	struct stat st;
+	g_autofree char *path = NULL;
+	g_autofree char *chips = NULL;
+	int r = pedal_gpio_chip_lookup(params->chip, &path, NULL);
 
-	return stat(path, &st) == 0 && S_ISCHR(st.st_mode);
-}
-
-/* "gpiochip10" after "gpiochip9": by number, not by text. */
-static gint compare_chip_paths(gconstpointer a, gconstpointer b)
-{
-	const char *pa = *(const char *const *)a, *pb = *(const char *const *)b;
-	size_t la = strlen(pa), lb = strlen(pb);
-
-	if (la != lb)
-		return la < lb ? -1 : 1;
-	return strcmp(pa, pb);
-}
-
-GPtrArray *pedal_backend_chip_paths(void)
-{
-	GPtrArray *paths = g_ptr_array_new_with_free_func(g_free);
-	DIR *dir = opendir("/dev");
-	struct dirent *entry;
-
-	if (!dir)
-		return paths;
-	while ((entry = readdir(dir))) {
-		g_autofree char *path = NULL;
-
-		if (!g_str_has_prefix(entry->d_name, "gpiochip"))
-			continue;
-		path = g_strconcat("/dev/", entry->d_name, NULL);
-		if (is_char_device(path))
-			g_ptr_array_add(paths, g_steal_pointer(&path));
+	if (r == 0)
+		return g_steal_pointer(&path);
+	if (path) {
+		pedal_backend_set_chip_open_error(error, -r, params, path);
+		return NULL;
 	}
-	closedir(dir);
-	g_ptr_array_sort(paths, compare_chip_paths);
-	return paths;
-}
-
-char *pedal_backend_chip_path_from_spec(const char *chip)
-{
-	g_autofree char *in_dev = NULL;
-
-	if (strchr(chip, '/'))
-		return g_strdup(chip);
-	in_dev = g_strconcat("/dev/", chip, NULL);
-	if (g_str_has_prefix(chip, "gpiochip") && is_char_device(in_dev))
-		return g_steal_pointer(&in_dev);
+	chips = pedal_gpio_chip_list();
+	pedal_backend_set_error(error, PEDAL_ERROR_NO_CHIP, params,
+				"no GPIO chip named, at or labelled \"%s\"; GPIO chips present: %s",
+				params->chip, chips);
 	return NULL;
-}
-
-/* As written in penctld.conf; kept here so gpio/ needs no penctl-core. */
-static const char *bias_name(enum penctl_pedal_bias bias)
-{
-	switch (bias) {
-	case PENCTL_PEDAL_BIAS_AS_IS:
-		return "as-is";
-	case PENCTL_PEDAL_BIAS_DISABLED:
-		return "disabled";
-	case PENCTL_PEDAL_BIAS_PULL_UP:
-		return "pull-up";
-	case PENCTL_PEDAL_BIAS_PULL_DOWN:
-		return "pull-down";
-	}
-	return "unknown";
 }
 
 bool pedal_backend_parse_offset(const char *line, unsigned *offset)
@@ -125,7 +75,7 @@ void pedal_backend_set_chip_open_error(GError **error, int errnum,
 	case ENXIO:
 	case ENOTTY:
 	case EINVAL: {
-		g_autofree char *chips = pedal_backend_list_chips();
+		g_autofree char *chips = pedal_gpio_chip_list();
 		struct stat st;
 
 		/* libgpiod says ENODEV (2.x) or ENOTTY (1.6) for a file that
@@ -180,7 +130,7 @@ void pedal_backend_set_request_error(GError **error, int errnum,
 					"(%s); check that the line supports interrupts and "
 					"Bias=%s on this chip",
 					line, g_strerror(errnum),
-					bias_name(params->bias));
+					penctl_pedal_bias_to_string(params->bias));
 		break;
 	default:
 		pedal_backend_set_error(error, PEDAL_ERROR_IO, params, "cannot request %s: %s",

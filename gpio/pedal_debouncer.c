@@ -213,14 +213,3 @@ const char *pedal_debounce_kind_to_string(enum pedal_debounce_kind kind)
 	}
 	return "unknown";
 }
-
-const char *pedal_level_to_string(enum pedal_level level)
-{
-	switch (level) {
-	case PEDAL_LEVEL_UP:
-		return "up";
-	case PEDAL_LEVEL_DOWN:
-		return "down";
-	}
-	return "unknown";
-}

@@ -21,7 +21,7 @@
 #define EVENTS_PER_READ 16
 
 struct pedal_backend {
-	struct pedal_backend_params params;
+	const struct pedal_backend_params *params; /* the caller's */
 	struct gpiod_chip *chip;
 	struct gpiod_line *line;
 	int fd;
@@ -33,73 +33,13 @@ const char *pedal_backend_api(void)
 	return "libgpiod 1.6";
 }
 
-char *pedal_backend_list_chips(void)
-{
-	g_autoptr(GPtrArray) paths = pedal_backend_chip_paths();
-	g_autoptr(GString) list = g_string_new(NULL);
-
-	for (unsigned i = 0; i < paths->len; i++) {
-		const char *path = g_ptr_array_index(paths, i);
-		struct gpiod_chip *chip = gpiod_chip_open(path);
-
-		if (list->len)
-			g_string_append(list, ", ");
-		if (!chip) {
-			g_string_append_printf(list, "%s (cannot open: %s)", path + strlen("/dev/"),
-					       g_strerror(errno));
-			continue;
-		}
-		g_string_append_printf(list, "%s [%s] (%u lines)", gpiod_chip_name(chip),
-				       gpiod_chip_label(chip), gpiod_chip_num_lines(chip));
-		gpiod_chip_close(chip);
-	}
-	if (!list->len)
-		g_string_append(list, "none (is the GPIO driver loaded?)");
-	return g_string_free(g_steal_pointer(&list), FALSE);
-}
-
-static struct gpiod_chip *open_chip_by_label(const struct pedal_backend_params *params,
-					     GError **error)
-{
-	g_autoptr(GPtrArray) paths = pedal_backend_chip_paths();
-	int open_errno = 0;
-
-	for (unsigned i = 0; i < paths->len; i++) {
-		struct gpiod_chip *chip = gpiod_chip_open(g_ptr_array_index(paths, i));
-
-		if (!chip) {
-			open_errno = open_errno ? open_errno : errno;
-			continue;
-		}
-		if (strcmp(gpiod_chip_label(chip), params->chip) == 0)
-			return chip;
-		gpiod_chip_close(chip);
-	}
-	if (open_errno == EACCES || open_errno == EPERM) {
-		/* The chip may be among those we could not read. */
-		pedal_backend_set_chip_open_error(error, open_errno, params, "/dev/gpiochip*");
-		return NULL;
-	}
-	{
-		g_autofree char *chips = pedal_backend_list_chips();
-
-		pedal_backend_set_error(error, PEDAL_ERROR_NO_CHIP, params,
-					"no GPIO chip named, at or labelled \"%s\"; GPIO chips "
-					"present: %s",
-					params->chip, chips);
-	}
-	return NULL;
-}
-
+/* The chip [Pedal] Chip= names; the lookup is gpio/pedal_gpio_chip.c's. */
 static struct gpiod_chip *open_chip(const struct pedal_backend_params *params, GError **error)
 {
-	g_autofree char *path = pedal_backend_chip_path_from_spec(params->chip);
-	struct gpiod_chip *chip;
+	g_autofree char *path = pedal_backend_find_chip(params, error);
+	struct gpiod_chip *chip = path ? gpiod_chip_open(path) : NULL;
 
-	if (!path)
-		return open_chip_by_label(params, error);
-	chip = gpiod_chip_open(path);
-	if (!chip)
+	if (path && !chip)
 		pedal_backend_set_chip_open_error(error, errno, params, path);
 	return chip;
 }
@@ -176,15 +116,15 @@ static bool request_line(struct pedal_backend *b, GError **error)
 {
 	int flags;
 
-	if (gpiod_line_request_both_edges_events_flags(b->line, b->params.consumer,
-						       request_flags(&b->params)) < 0) {
+	if (gpiod_line_request_both_edges_events_flags(b->line, b->params->consumer,
+						       request_flags(b->params)) < 0) {
 		int errnum = errno;
 		const char *consumer = NULL;
 
 		/* Who holds it: the line info is re-read by update. */
 		if (errnum == EBUSY && gpiod_line_update(b->line) == 0)
 			consumer = gpiod_line_consumer(b->line);
-		pedal_backend_set_request_error(error, errnum, &b->params, b->description,
+		pedal_backend_set_request_error(error, errnum, b->params, b->description,
 						consumer);
 		return false;
 	}
@@ -193,7 +133,7 @@ static bool request_line(struct pedal_backend *b, GError **error)
 	 * EAGAIN. */
 	flags = fcntl(b->fd, F_GETFL);
 	if (flags < 0 || fcntl(b->fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-		pedal_backend_set_error(error, PEDAL_ERROR_IO, &b->params,
+		pedal_backend_set_error(error, PEDAL_ERROR_IO, b->params,
 					"cannot make the event fd of %s non-blocking: %s",
 					b->description, g_strerror(errno));
 		return false;
@@ -213,17 +153,11 @@ struct pedal_backend *pedal_backend_open(const struct pedal_backend_params *para
 	}
 	b = g_new0(struct pedal_backend, 1);
 	b->fd = -1;
-	b->params = (struct pedal_backend_params){
-		.chip = g_strdup(params->chip),
-		.line = g_strdup(params->line),
-		.active_low = params->active_low,
-		.bias = params->bias,
-		.consumer = g_strdup(params->consumer),
-	};
-	b->chip = open_chip(&b->params, error);
+	b->params = params;
+	b->chip = open_chip(b->params, error);
 	if (!b->chip)
 		goto fail;
-	b->line = find_line(b->chip, &b->params, error);
+	b->line = find_line(b->chip, b->params, error);
 	if (!b->line)
 		goto fail;
 	b->description = describe_line(b->chip, b->line);
@@ -243,9 +177,6 @@ void pedal_backend_close(struct pedal_backend *b)
 		gpiod_line_release(b->line);
 	if (b->chip)
 		gpiod_chip_close(b->chip);
-	g_free((char *)b->params.chip);
-	g_free((char *)b->params.line);
-	g_free((char *)b->params.consumer);
 	g_free(b->description);
 	g_free(b);
 }
@@ -274,7 +205,7 @@ int pedal_backend_read_events(struct pedal_backend *b, struct pedal_backend_even
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EINTR)
 			return 0;
-		pedal_backend_set_error(error, PEDAL_ERROR_IO, &b->params,
+		pedal_backend_set_error(error, PEDAL_ERROR_IO, b->params,
 					"reading events of %s failed: %s", b->description,
 					g_strerror(errno));
 		return -1;
@@ -294,7 +225,7 @@ int pedal_backend_read_level(struct pedal_backend *b, GError **error)
 	int value = gpiod_line_get_value(b->line);
 
 	if (value < 0) {
-		pedal_backend_set_error(error, PEDAL_ERROR_IO, &b->params,
+		pedal_backend_set_error(error, PEDAL_ERROR_IO, b->params,
 					"reading the level of %s failed: %s", b->description,
 					g_strerror(errno));
 		return -1;

@@ -22,7 +22,7 @@
 #define EVENT_BUFFER_SIZE 64
 
 struct pedal_backend {
-	struct pedal_backend_params params;
+	const struct pedal_backend_params *params; /* the caller's */
 	struct gpiod_chip *chip;
 	struct gpiod_line_request *request;
 	struct gpiod_edge_event_buffer *buffer;
@@ -48,84 +48,13 @@ const char *pedal_backend_api(void)
 	return "libgpiod 2";
 }
 
-char *pedal_backend_list_chips(void)
-{
-	g_autoptr(GPtrArray) paths = pedal_backend_chip_paths();
-	g_autoptr(GString) list = g_string_new(NULL);
-
-	for (unsigned i = 0; i < paths->len; i++) {
-		const char *path = g_ptr_array_index(paths, i);
-		struct gpiod_chip *chip = gpiod_chip_open(path);
-		g_autoptr(gpiod_chip_info) info = NULL;
-
-		if (list->len)
-			g_string_append(list, ", ");
-		if (chip)
-			info = gpiod_chip_get_info(chip);
-		if (!info) {
-			g_string_append_printf(list, "%s (cannot open: %s)", path + strlen("/dev/"),
-					       g_strerror(errno));
-		} else {
-			g_string_append_printf(list, "%s [%s] (%zu lines)",
-					       gpiod_chip_info_get_name(info),
-					       gpiod_chip_info_get_label(info),
-					       gpiod_chip_info_get_num_lines(info));
-		}
-		if (chip)
-			gpiod_chip_close(chip);
-	}
-	if (!list->len)
-		g_string_append(list, "none (is the GPIO driver loaded?)");
-	return g_string_free(g_steal_pointer(&list), FALSE);
-}
-
-static struct gpiod_chip *open_chip_by_label(const struct pedal_backend_params *params,
-					     GError **error)
-{
-	g_autoptr(GPtrArray) paths = pedal_backend_chip_paths();
-	int open_errno = 0;
-
-	for (unsigned i = 0; i < paths->len; i++) {
-		struct gpiod_chip *chip = gpiod_chip_open(g_ptr_array_index(paths, i));
-		g_autoptr(gpiod_chip_info) info = NULL;
-
-		if (chip)
-			info = gpiod_chip_get_info(chip);
-		if (!info) {
-			open_errno = open_errno ? open_errno : errno;
-			if (chip)
-				gpiod_chip_close(chip);
-			continue;
-		}
-		if (strcmp(gpiod_chip_info_get_label(info), params->chip) == 0)
-			return chip;
-		gpiod_chip_close(chip);
-	}
-	if (open_errno == EACCES || open_errno == EPERM) {
-		/* The chip may be among those we could not read. */
-		pedal_backend_set_chip_open_error(error, open_errno, params, "/dev/gpiochip*");
-		return NULL;
-	}
-	{
-		g_autofree char *chips = pedal_backend_list_chips();
-
-		pedal_backend_set_error(error, PEDAL_ERROR_NO_CHIP, params,
-					"no GPIO chip named, at or labelled \"%s\"; GPIO chips "
-					"present: %s",
-					params->chip, chips);
-	}
-	return NULL;
-}
-
+/* The chip [Pedal] Chip= names; the lookup is gpio/pedal_gpio_chip.c's. */
 static struct gpiod_chip *open_chip(const struct pedal_backend_params *params, GError **error)
 {
-	g_autofree char *path = pedal_backend_chip_path_from_spec(params->chip);
-	struct gpiod_chip *chip;
+	g_autofree char *path = pedal_backend_find_chip(params, error);
+	struct gpiod_chip *chip = path ? gpiod_chip_open(path) : NULL;
 
-	if (!path)
-		return open_chip_by_label(params, error);
-	chip = gpiod_chip_open(path);
-	if (!chip)
+	if (path && !chip)
 		pedal_backend_set_chip_open_error(error, errno, params, path);
 	return chip;
 }
@@ -136,9 +65,9 @@ static bool find_line(struct pedal_backend *b, struct gpiod_chip_info *info, GEr
 	unsigned offset;
 	int found;
 
-	if (pedal_backend_parse_offset(b->params.line, &offset)) {
+	if (pedal_backend_parse_offset(b->params->line, &offset)) {
 		if (offset >= n_lines) {
-			pedal_backend_set_error(error, PEDAL_ERROR_NO_LINE, &b->params,
+			pedal_backend_set_error(error, PEDAL_ERROR_NO_LINE, b->params,
 						"%s [%s] has %zu lines (offsets 0 to %zu); no line "
 						"at offset %u",
 						gpiod_chip_info_get_name(info),
@@ -150,21 +79,21 @@ static bool find_line(struct pedal_backend *b, struct gpiod_chip_info *info, GEr
 		return true;
 	}
 
-	found = gpiod_chip_get_line_offset_from_name(b->chip, b->params.line);
+	found = gpiod_chip_get_line_offset_from_name(b->chip, b->params->line);
 	if (found >= 0) {
 		b->offset = (unsigned)found;
 		return true;
 	}
 	if (errno == ENOENT)
-		pedal_backend_set_error(error, PEDAL_ERROR_NO_LINE, &b->params,
+		pedal_backend_set_error(error, PEDAL_ERROR_NO_LINE, b->params,
 					"no line named \"%s\" on %s [%s] (%zu lines); gpioinfo -c %s "
 					"lists the names, or give the offset",
-					b->params.line, gpiod_chip_info_get_name(info),
+					b->params->line, gpiod_chip_info_get_name(info),
 					gpiod_chip_info_get_label(info), n_lines,
 					gpiod_chip_info_get_name(info));
 	else
-		pedal_backend_set_error(error, PEDAL_ERROR_IO, &b->params,
-					"cannot look up line \"%s\" on %s: %s", b->params.line,
+		pedal_backend_set_error(error, PEDAL_ERROR_IO, b->params,
+					"cannot look up line \"%s\" on %s: %s", b->params->line,
 					gpiod_chip_info_get_name(info), g_strerror(errno));
 	return false;
 }
@@ -204,23 +133,23 @@ static bool request_line(struct pedal_backend *b, GError **error)
 	if (!settings || !line_config || !request_config ||
 	    gpiod_line_settings_set_direction(settings, GPIOD_LINE_DIRECTION_INPUT) < 0 ||
 	    gpiod_line_settings_set_edge_detection(settings, GPIOD_LINE_EDGE_BOTH) < 0 ||
-	    gpiod_line_settings_set_bias(settings, to_gpiod_bias(b->params.bias)) < 0 ||
+	    gpiod_line_settings_set_bias(settings, to_gpiod_bias(b->params->bias)) < 0 ||
 	    gpiod_line_settings_set_event_clock(settings, GPIOD_LINE_CLOCK_MONOTONIC) < 0) {
-		pedal_backend_set_error(error, PEDAL_ERROR_IO, &b->params,
+		pedal_backend_set_error(error, PEDAL_ERROR_IO, b->params,
 					"cannot prepare the request for %s: %s", b->description,
 					g_strerror(errno));
 		return false;
 	}
-	gpiod_line_settings_set_active_low(settings, b->params.active_low);
+	gpiod_line_settings_set_active_low(settings, b->params->active_low);
 	/* No kernel debounce: it would delay the release too. */
 	gpiod_line_settings_set_debounce_period_us(settings, 0);
 	if (gpiod_line_config_add_line_settings(line_config, &b->offset, 1, settings) < 0) {
-		pedal_backend_set_error(error, PEDAL_ERROR_IO, &b->params,
+		pedal_backend_set_error(error, PEDAL_ERROR_IO, b->params,
 					"cannot prepare the request for %s: %s", b->description,
 					g_strerror(errno));
 		return false;
 	}
-	gpiod_request_config_set_consumer(request_config, b->params.consumer);
+	gpiod_request_config_set_consumer(request_config, b->params->consumer);
 	gpiod_request_config_set_event_buffer_size(request_config, EVENT_BUFFER_SIZE);
 
 	b->request = gpiod_chip_request_lines(b->chip, request_config, line_config);
@@ -233,7 +162,7 @@ static bool request_line(struct pedal_backend *b, GError **error)
 			info = gpiod_chip_get_line_info(b->chip, b->offset);
 			consumer = info ? gpiod_line_info_get_consumer(info) : NULL;
 		}
-		pedal_backend_set_request_error(error, errnum, &b->params, b->description,
+		pedal_backend_set_request_error(error, errnum, b->params, b->description,
 						consumer);
 		return false;
 	}
@@ -242,14 +171,14 @@ static bool request_line(struct pedal_backend *b, GError **error)
 	 * EAGAIN. */
 	flags = fcntl(b->fd, F_GETFL);
 	if (flags < 0 || fcntl(b->fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-		pedal_backend_set_error(error, PEDAL_ERROR_IO, &b->params,
+		pedal_backend_set_error(error, PEDAL_ERROR_IO, b->params,
 					"cannot make the event fd of %s non-blocking: %s",
 					b->description, g_strerror(errno));
 		return false;
 	}
 	b->buffer = gpiod_edge_event_buffer_new(EVENTS_PER_READ);
 	if (!b->buffer) {
-		pedal_backend_set_error(error, PEDAL_ERROR_IO, &b->params,
+		pedal_backend_set_error(error, PEDAL_ERROR_IO, b->params,
 					"cannot allocate the event buffer: %s", g_strerror(errno));
 		return false;
 	}
@@ -269,19 +198,13 @@ struct pedal_backend *pedal_backend_open(const struct pedal_backend_params *para
 	}
 	b = g_new0(struct pedal_backend, 1);
 	b->fd = -1;
-	b->params = (struct pedal_backend_params){
-		.chip = g_strdup(params->chip),
-		.line = g_strdup(params->line),
-		.active_low = params->active_low,
-		.bias = params->bias,
-		.consumer = g_strdup(params->consumer),
-	};
-	b->chip = open_chip(&b->params, error);
+	b->params = params;
+	b->chip = open_chip(b->params, error);
 	if (!b->chip)
 		goto fail;
 	info = gpiod_chip_get_info(b->chip);
 	if (!info) {
-		pedal_backend_set_error(error, PEDAL_ERROR_IO, &b->params,
+		pedal_backend_set_error(error, PEDAL_ERROR_IO, b->params,
 					"cannot read the chip's information: %s", g_strerror(errno));
 		goto fail;
 	}
@@ -306,9 +229,6 @@ void pedal_backend_close(struct pedal_backend *b)
 		gpiod_line_request_release(b->request);
 	if (b->chip)
 		gpiod_chip_close(b->chip);
-	g_free((char *)b->params.chip);
-	g_free((char *)b->params.line);
-	g_free((char *)b->params.consumer);
 	g_free(b->description);
 	g_free(b);
 }
@@ -336,7 +256,7 @@ int pedal_backend_read_events(struct pedal_backend *b, struct pedal_backend_even
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EINTR)
 			return 0;
-		pedal_backend_set_error(error, PEDAL_ERROR_IO, &b->params,
+		pedal_backend_set_error(error, PEDAL_ERROR_IO, b->params,
 					"reading events of %s failed: %s", b->description,
 					g_strerror(errno));
 		return -1;
@@ -366,7 +286,7 @@ int pedal_backend_read_level(struct pedal_backend *b, GError **error)
 	case GPIOD_LINE_VALUE_ERROR:
 		break;
 	}
-	pedal_backend_set_error(error, PEDAL_ERROR_IO, &b->params,
+	pedal_backend_set_error(error, PEDAL_ERROR_IO, b->params,
 				"reading the level of %s failed: %s", b->description,
 				g_strerror(errno));
 	return -1;

@@ -4,9 +4,10 @@
  *
  * For the technician wiring a pedal (does the configured line react, is it
  * the right polarity, does it bounce?) and for the VM test bed (gpio-sim).
- * Uses the same code as penctld (penctl-pedal), with [Pedal] from
- * penctld.conf unless overridden on the command line.  Stop penctld first:
- * the line can have only one consumer.
+ * Uses the same code as penctld (penctl-pedal: the driver [Pedal] Source=
+ * names, the same debouncer), with [Pedal] from penctld.conf unless
+ * overridden on the command line (the options are the gpio driver's).
+ * Stop penctld first: the line can have only one consumer.
  *
  * Output, one line per event on stdout (CLOCK_MONOTONIC microseconds):
  *   <time_us> pressed [held-at-start]
@@ -23,6 +24,7 @@
 
 #include "penctl/config.h"
 #include "penctl/pedal.h"
+#include "penctl/pedal_driver.h"
 
 struct monitor {
 	GMainLoop *loop;
@@ -165,10 +167,10 @@ int main(int argc, char **argv)
 		if (!retry)
 			return 1;
 	}
-	fprintf(stderr, "pedalmon: %s, %s, active-%s, debounce %u ms (%s)\n",
+	fprintf(stderr, "pedalmon: %s, %s, active-%s, debounce %u ms (driver %s, %s)\n",
 		pedal_describe(pedal), pedal_is_available(pedal) ? "open" : "retrying",
 		config->pedal_active_low ? "low" : "high", config->pedal_debounce_ms,
-		pedal_gpiod_api());
+		penctl_pedal_source_to_string(config->pedal_source), pedal_gpiod_api());
 	g_unix_signal_add(SIGINT, on_signal, loop);
 	g_unix_signal_add(SIGTERM, on_signal, loop);
 	g_main_loop_run(loop);

@@ -26,6 +26,12 @@ enum penctl_config_error_code {
 	PENCTL_CONFIG_ERROR_NEEDS_RESTART /* valid, but a reload cannot apply it */
 };
 
+/* [Pedal] Source=: which pedal driver (include/penctl/pedal_driver.h). */
+enum penctl_pedal_source {
+	PENCTL_PEDAL_SOURCE_GPIO,  /* a switch on a GPIO line */
+	PENCTL_PEDAL_SOURCE_EVDEV, /* a USB foot switch (input device); not written yet */
+};
+
 enum penctl_pedal_bias {
 	PENCTL_PEDAL_BIAS_AS_IS,
 	PENCTL_PEDAL_BIAS_DISABLED,
@@ -61,6 +67,7 @@ struct penctl_config {
 	GPtrArray *roles;  /* struct penctl_limit */
 	GPtrArray *areas;  /* struct penctl_limit */
 	/* [Pedal] */
+	enum penctl_pedal_source pedal_source; /* always one this build has */
 	char *pedal_chip;
 	char *pedal_line;
 	bool pedal_active_low;
@@ -146,5 +153,10 @@ const char *penctl_config_supervisor_group(const struct penctl_config *config);
  * characters, [a-z_] then [a-z0-9_-]. */
 bool penctl_config_valid_group_name(const char *name);
 
+const char *penctl_pedal_source_to_string(enum penctl_pedal_source source);
+/* Whether this build has the driver for SOURCE: decided by CMake from the
+ * libraries it found (daemon/default_config.c.in); a Source without its
+ * driver is refused as "pedal driver 'evdev' is not built in". */
+bool penctl_pedal_source_built_in(enum penctl_pedal_source source);
 const char *penctl_pedal_bias_to_string(enum penctl_pedal_bias bias);
 const char *penctl_pedal_mode_to_string(enum penctl_pedal_mode mode);

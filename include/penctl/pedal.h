@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The foot pedal on a GPIO line, in the GLib main loop.
+ * The foot pedal, in the GLib main loop.
  *
- * Turns the line's edges (kernel timestamps, CLOCK_MONOTONIC) into debounced
- * presses and releases (include/penctl/pedal_debouncer.h has the rules) and
- * reports them through callbacks; the daemon turns those into the engine's
- * PEDAL_DOWN / PEDAL_UP / PEDAL_PRESS_BEGAN / PEDAL_LOST events.  The latching mode is the
- * engine's business: this module only reports presses, releases and the
- * first edge of each press.
+ * Opens the pedal driver that [Pedal] Source= names
+ * (include/penctl/pedal_driver.h; "gpio": a GPIO line), turns its edges
+ * (kernel timestamps, CLOCK_MONOTONIC) into debounced presses and releases
+ * (include/penctl/pedal_debouncer.h has the rules, the same for every
+ * driver) and reports them through callbacks; the daemon turns those into
+ * the engine's PEDAL_DOWN / PEDAL_UP / PEDAL_PRESS_BEGAN / PEDAL_LOST
+ * events.  The latching mode is the engine's business: this module only
+ * reports presses, releases and the first edge of each press.
  *
- * No threads and no polling: the line's event fd is a g_unix_fd_add() source
+ * No threads and no polling: the driver's event fd is a g_unix_fd_add() source
  * and the debounce deadline a GSource with a ready time on the monotonic
  * clock.  All callbacks run from the main loop, never from inside
  * pedal_start() or pedal_free(); a callback must not call pedal_free().
@@ -32,7 +34,7 @@
 GQuark pedal_error_quark(void);
 
 enum pedal_error_code {
-	PEDAL_ERROR_CONFIG,     /* Chip or Line empty or malformed */
+	PEDAL_ERROR_CONFIG,     /* Chip or Line empty or malformed; Source not built in */
 	PEDAL_ERROR_NO_CHIP,    /* no such chip (the message lists those present) */
 	PEDAL_ERROR_NO_LINE,    /* no such line on the chip */
 	PEDAL_ERROR_PERMISSION, /* group gpio or the udev rule missing */
@@ -73,16 +75,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PenctlPedal, pedal_free)
 /* Open the line now.  On success the first report (pressed-held or
  * released) follows from the main loop.  On failure returns false with the
  * reason (naming chip, line and the likely fix) and keeps retrying with
- * backoff in the background; later failures go to on_unavailable.
+ * backoff in the background; later failures go to on_unavailable.  (A
+ * Source whose driver this build lacks fails with PEDAL_ERROR_CONFIG and
+ * is not retried; configuration validation refuses it before.)
  * Calling it again while started does nothing and returns true. */
 bool pedal_start(struct pedal *pedal, GError **error);
 
-/* True while the line is open. */
+/* True while the pedal's device is open. */
 bool pedal_is_available(const struct pedal *pedal);
 
-/* "gpiochip0 [pinctrl-bcm2711] line 17 (GPIO17)" while open, else the
- * configured "Chip=... Line=...". */
+/* The driver's description: "line 17 (GPIO17) of gpiochip0
+ * [pinctrl-bcm2711]" while open, else the configured "Chip=... Line=...". */
 const char *pedal_describe(const struct pedal *pedal);
-
-/* "libgpiod 1.6" or "libgpiod 2": the API this build uses. */
-const char *pedal_gpiod_api(void);

@@ -129,4 +129,3 @@ void pedal_debouncer_on_deadline(struct pedal_debouncer *debouncer, int64_t now_
 enum pedal_reported pedal_debouncer_reported(const struct pedal_debouncer *debouncer);
 
 const char *pedal_debounce_kind_to_string(enum pedal_debounce_kind kind);
-const char *pedal_level_to_string(enum pedal_level level);

@@ -145,8 +145,3 @@ const char *pedal_backend_api(void)
 {
 	return "libgpiod fake";
 }
-
-char *pedal_backend_list_chips(void)
-{
-	return g_strdup("fakechip0 [fake] (32 lines)");
-}

@@ -267,6 +267,36 @@ static void test_refuses_values_that_do_not_parse(void **state)
 	expect_refusal("not a key file\n", PENCTL_CONFIG_ERROR_READ, "/etc/test.conf", NULL);
 }
 
+/* [Pedal] Source= picks the pedal driver: the default is gpio; a driver
+ * this build does not have is refused as such, an unknown one as unknown. */
+static void test_pedal_source_names_a_driver_built_in(void **state)
+{
+	g_autoptr(penctl_config) defaults = penctl_config_new_default();
+	g_autoptr(penctl_config) gpio = NULL;
+	g_autoptr(GError) error = NULL;
+
+	(void)state;
+	assert_int_equal(defaults->pedal_source, PENCTL_PEDAL_SOURCE_GPIO);
+	assert_string_equal(penctl_pedal_source_to_string(defaults->pedal_source), "gpio");
+	gpio = penctl_config_load_from_data("[Pedal]\nSource=gpio\n[Role home]\nMaxDepthMm=0.5\n"
+					    "[Area face]\nMaxDepthMm=1.5\n",
+					    "/etc/test.conf", &error);
+	assert_null(error);
+	assert_int_equal(gpio->pedal_source, PENCTL_PEDAL_SOURCE_GPIO);
+	if (!penctl_pedal_source_built_in(PENCTL_PEDAL_SOURCE_EVDEV))
+		expect_refusal("[Pedal]\nSource=evdev\n[Role home]\nMaxDepthMm=0.5\n"
+			       "[Area face]\nMaxDepthMm=1.5\n",
+			       PENCTL_CONFIG_ERROR_VALUE, "/etc/test.conf: [Pedal] Source=evdev",
+			       "pedal driver 'evdev' is not built in", "this build has: gpio",
+			       NULL);
+	expect_refusal("[Pedal]\nSource=usb\n[Role home]\nMaxDepthMm=0.5\n"
+		       "[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_VALUE, "[Pedal] Source=usb", "gpio or evdev", NULL);
+	expect_refusal("[Pedal]\nSource=GPIO\n[Role home]\nMaxDepthMm=0.5\n"
+		       "[Area face]\nMaxDepthMm=1.5\n",
+		       PENCTL_CONFIG_ERROR_VALUE, "[Pedal] Source=GPIO", "gpio or evdev", NULL);
+}
+
 static void test_refuses_zero_negative_and_above_ceiling_limits(void **state)
 {
 	(void)state;
@@ -754,6 +784,7 @@ int main(void)
 		cmocka_unit_test(test_refuses_unknown_key_typo),
 		cmocka_unit_test(test_refuses_unknown_group),
 		cmocka_unit_test(test_refuses_values_that_do_not_parse),
+		cmocka_unit_test(test_pedal_source_names_a_driver_built_in),
 		cmocka_unit_test(test_refuses_zero_negative_and_above_ceiling_limits),
 		cmocka_unit_test(test_refuses_start_depth_above_a_role_limit),
 		cmocka_unit_test(test_refuses_empty_role_or_area_set),
