@@ -931,6 +931,14 @@ const char *penctl_config_supervisor_group(const struct penctl_config *config)
 								       : NULL;
 }
 
+bool penctl_config_pedal_differs(const struct penctl_config *a, const struct penctl_config *b)
+{
+	return a->pedal_source != b->pedal_source || g_strcmp0(a->pedal_chip, b->pedal_chip) ||
+	       g_strcmp0(a->pedal_line, b->pedal_line) ||
+	       a->pedal_active_low != b->pedal_active_low || a->pedal_bias != b->pedal_bias ||
+	       a->pedal_debounce_ms != b->pedal_debounce_ms;
+}
+
 bool penctl_config_reload_allowed(const struct penctl_config *old,
 				  const struct penctl_config *fresh, GError **error)
 {

@@ -420,14 +420,6 @@ static const struct control_service_ops control_ops = {
 
 /* ---- signals, reload, watchdog ---- */
 
-static bool pedal_settings_differ(const struct penctl_config *a, const struct penctl_config *b)
-{
-	return a->pedal_source != b->pedal_source || g_strcmp0(a->pedal_chip, b->pedal_chip) ||
-	       g_strcmp0(a->pedal_line, b->pedal_line) ||
-	       a->pedal_active_low != b->pedal_active_low || a->pedal_bias != b->pedal_bias ||
-	       a->pedal_debounce_ms != b->pedal_debounce_ms;
-}
-
 /* Reload the configuration; false with ERROR (the file's problem) when it
  * is rejected, and the running configuration stays in force. */
 static bool reload_config(struct penctld *d, GError **error)
@@ -484,7 +476,7 @@ static bool reload_config(struct penctld *d, GError **error)
 	ev.config = fresh;
 	d->config = fresh;
 	penctld_step(d, &ev);
-	if (pedal_settings_differ(old, fresh)) {
+	if (penctl_config_pedal_differs(old, fresh)) {
 		/* The engine forgets the old line's state: a new one reports its level. */
 		pedal_free(g_steal_pointer(&d->pedal));
 		step_simple(d, ENGINE_EVENT_PEDAL_LOST, 0, "the pedal settings changed");

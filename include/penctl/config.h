@@ -140,6 +140,12 @@ char *penctl_config_describe(const struct penctl_config *config);
 bool penctl_config_reload_allowed(const struct penctl_config *old,
 				  const struct penctl_config *fresh, GError **error);
 
+/* Whether a reload from OLD to FRESH changes how the pedal is read (its
+ * driver, chip, line, polarity, bias or debounce): the daemon then reopens
+ * it, and the engine forgets the old line's state. */
+bool penctl_config_pedal_differs(const struct penctl_config *old,
+				 const struct penctl_config *fresh);
+
 /* The Unix group a caller must hold to take ROLE ([Role NAME] Group=), or
  * NULL when membership of group penctl is enough (the shipped home role) or
  * when the configuration has no such role (the engine refuses it anyway).

@@ -669,6 +669,34 @@ static void expect_reload(const char *old_text, const char *fresh_text, bool all
 
 /* /reload/what-applies: everything but the pen's adapter and a paired pen's address,
  * and a watchdog the old heartbeat could not keep alive while the new one is written. */
+/* Which reloads reopen the pedal: how it is read, not the session's limits
+ * nor the latching mode (the engine applies that). */
+static void test_pedal_differs_only_for_how_it_is_read(void **state)
+{
+	static const struct {
+		const char *fresh;
+		bool differs;
+	} cases[] = {
+		{ "", false },
+		{ "[Session]\nMaxMinutes=30\n", false },
+		{ "[Pedal]\nMode=latching\n", false },
+		{ "[Pedal]\nChip=gpiochip1\n", true },
+		{ "[Pedal]\nLine=GPIO27\n", true },
+		{ "[Pedal]\nActiveLow=false\n", true },
+		{ "[Pedal]\nDebounceMs=40\n", true },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(penctl_config) old = config_with("");
+		g_autoptr(penctl_config) fresh = config_with(cases[i].fresh);
+
+		if (penctl_config_pedal_differs(old, fresh) != cases[i].differs)
+			fail_msg("\"%s\": expected %s", cases[i].fresh,
+				 cases[i].differs ? "a reopen" : "none");
+	}
+}
+
 static void test_reload_allowed_says_what_needs_a_restart(void **state)
 {
 	(void)state;
@@ -806,6 +834,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_typo_in_a_dropin_names_the_dropin, tmp_setup,
 						tmp_teardown),
 		cmocka_unit_test(test_reload_allowed_says_what_needs_a_restart),
+		cmocka_unit_test(test_pedal_differs_only_for_how_it_is_read),
 		cmocka_unit_test(test_role_groups_default_to_penctl_role),
 		cmocka_unit_test(test_role_group_names_are_validated),
 		cmocka_unit_test(test_describe_names_who_may_take_each_role),
