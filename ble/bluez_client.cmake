@@ -8,7 +8,8 @@ set_target_properties(penctl-bt-address PROPERTIES POSITION_INDEPENDENT_CODE ON)
 # (docs/architecture-ble.md; tests/unit/check_ble_layers.py checks them):
 #   (a) the BlueZ bus client: bluez_objects, bluez_client, bluez_gatt, bluez_agent
 #   (c) the pen profiles: pen_profiles, pen_profile_v1, pen_write_queue
-#   (b) the pen-link state machine and its public face: pen_link, pen_scan
+#   (b) the pen-link state machine (pen_link_fsm: pure) and its public face:
+#       pen_link, pen_scan
 add_library(penctl-ble STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/backoff.c
   ${CMAKE_CURRENT_SOURCE_DIR}/bluez_objects.c
@@ -19,6 +20,7 @@ add_library(penctl-ble STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/pen_profile_v1.c
   ${CMAKE_CURRENT_SOURCE_DIR}/pen_profiles.c
   ${CMAKE_CURRENT_SOURCE_DIR}/pen_link_error.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/pen_link_fsm.c
   ${CMAKE_CURRENT_SOURCE_DIR}/pen_scan.c
   ${CMAKE_CURRENT_SOURCE_DIR}/pen_link.c)
 target_include_directories(penctl-ble PUBLIC ${CMAKE_SOURCE_DIR}/include)
@@ -36,6 +38,10 @@ if(BUILD_TESTING)
     SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_ble_backoff.c
     LIBRARIES penctl-ble)
   target_include_directories(test-ble-backoff PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+  penctl_add_unit_test(pen-link-fsm
+    SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_pen_link_fsm.c
+    LIBRARIES penctl-ble)
+  target_include_directories(test-pen-link-fsm PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
   penctl_add_unit_test(pen-link-errors
     SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_pen_link_errors.c
     LIBRARIES penctl-ble)

@@ -1,20 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Layer (b), the pen link's state machine: the one file that owns every
- * state and every transition.  After every change of bluetoothd's objects
- * (events from bluez_client.c) link_update() compares what is (adapter,
- * device, Connected, ServicesResolved) with what the link believes, reports
- * a lost link once, and moves towards a set-up link to the configured pen:
- * Connect (retried with capped exponential backoff), wait for
- * ServicesResolved and the pen service, let the pen's profile (found by
- * service UUID, pen_profile.h) run its connect-time sequence, whose end
- * (ready, incompatible, failed) comes back here as an event.
- *
- *   IDLE ──device link up──▶ RESOLVING ──resolved, service complete──▶ SETUP
- *     ▲                         │ (grace over: INCOMPATIBLE)            │
- *     │                         ▼                                       ▼
- *     └──retry timer── SETUP_FAILED ◀──step failed── SETUP ──▶ READY / INCOMPATIBLE
- *   Any state ──link lost──▶ IDLE (on_disconnected once, if it was reported).
+ * Layer (b), the pen link: its public face and the driver of its state
+ * machine.  The states, transitions and decisions are pen_link_fsm.c's
+ * (pure); this file gathers the facts from bluetoothd's objects after every
+ * change (events from bluez_client.c), feeds them in, and carries the
+ * decision out: report a lost link once, Connect (retried with capped
+ * exponential backoff), wait for ServicesResolved and the pen service, let
+ * the pen's profile (found by service UUID, pen_profile.h) run its
+ * connect-time sequence, whose end (ready, incompatible, failed) comes back
+ * here as an event.  Every change of state goes through link_event().
  *
  * Scanning, pairing and forgetting are pen_scan.c's; the agent and the bus
  * are bluez_agent.c's and bluez_client.c's.
@@ -25,6 +19,7 @@
 #include "backoff.h"
 #include "bluez_agent.h"
 #include "bluez_client.h"
+#include "pen_link_fsm.h"
 #include "pen_profile.h"
 #include "pen_scan.h"
 
@@ -37,15 +32,6 @@
 /* ServicesResolved, but the pen service (or part of it) not there yet: how
  * long to wait for it before the pen is reported incompatible. */
 #define PEN_LINK_GATT_GRACE_MS          3000u
-
-enum pen_link_state {
-	PEN_LINK_IDLE,          /* no link; connecting or waiting to retry */
-	PEN_LINK_RESOLVING,     /* Connected, waiting for ServicesResolved and the pen service */
-	PEN_LINK_SETUP,         /* the profile's connect-time sequence is running */
-	PEN_LINK_READY,         /* on_connected(compatible) was reported */
-	PEN_LINK_INCOMPATIBLE,  /* on_connected(!compatible) was reported */
-	PEN_LINK_SETUP_FAILED,  /* a setup step failed; the retry timer runs */
-};
 
 struct pen_link {
 	struct pen_link_callbacks cb;
@@ -90,6 +76,16 @@ static const struct bluez_objects *objects(const struct pen_link *link)
 	return bluez_client_objects(link->client);
 }
 
+static void link_event(struct pen_link *link, enum pen_link_event event)
+{
+	enum pen_link_state next = pen_link_fsm_next(link->state, event);
+
+	if (next != link->state)
+		g_debug("pen %s: %s -> %s", link->address_text, pen_link_state_name(link->state),
+			pen_link_state_name(next));
+	link->state = next;
+}
+
 static void clear_source(guint *source)
 {
 	if (*source)
@@ -105,7 +101,7 @@ static void profile_incompatible(void *owner, const char *why)
 	static const struct pen_cartridge none;
 
 	g_warning("pen %s: incompatible: %s", link->address_text, why);
-	link->state = PEN_LINK_INCOMPATIBLE;
+	link_event(link, PEN_LINK_EVENT_INCOMPATIBLE);
 	link->connected_reported = true;
 	if (link->cb.on_connected)
 		link->cb.on_connected(link->user_data, link->address_text, false, why, &none);
@@ -117,7 +113,7 @@ static void profile_failed(void *owner, const char *step, const GError *error)
 
 	g_warning("pen %s: setup failed at %s: %s", link->address_text, step,
 		  error ? error->message : "?");
-	link->state = PEN_LINK_SETUP_FAILED;
+	link_event(link, PEN_LINK_EVENT_SETUP_FAILED);
 	schedule_retry(link);
 }
 
@@ -126,7 +122,7 @@ static bool profile_ready(void *owner, const struct pen_cartridge *cartridge,
 {
 	struct pen_link *link = owner;
 
-	link->state = PEN_LINK_READY;
+	link_event(link, PEN_LINK_EVENT_READY);
 	link->connected_reported = true;
 	backoff_reset(&link->backoff);
 	g_info("pen %s: connected and set up", link->address_text);
@@ -262,7 +258,7 @@ struct pen_link *pen_link_new(GDBusConnection *system_bus, const struct pen_link
 	link->scan = pen_scan_new(link->client, link->agent, link->adapter_name, link->life,
 				  &link->cb, link->user_data, scan_adopt, link);
 	backoff_init(&link->backoff, PEN_LINK_BACKOFF_FIRST_MS, PEN_LINK_BACKOFF_MAX_MS);
-	link->state = PEN_LINK_IDLE;
+	link->state = PEN_LINK_IDLE; /* before any event */
 	if (!link_config_address(link, cfg->address, error))
 		return NULL;
 	return g_steal_pointer(&link);
@@ -337,8 +333,7 @@ static gboolean retry_fired(gpointer user_data)
 	struct pen_link *link = user_data;
 
 	link->retry_source = 0;
-	if (link->state == PEN_LINK_SETUP_FAILED)
-		link->state = PEN_LINK_IDLE;
+	link_event(link, PEN_LINK_EVENT_RETRY);
 	if (link->connect_unseen && link->state == PEN_LINK_IDLE) {
 		/* bluetoothd said the last Connect worked, yet the device never
 		 * showed Connected=true (its state went stale when the pen
@@ -383,7 +378,7 @@ static void link_lost(struct pen_link *link, const char *reason)
 	g_object_unref(link->conn_cancellable);
 	link->conn_cancellable = g_cancellable_new();
 	link->connect_pending = false;
-	link->state = PEN_LINK_IDLE;
+	link_event(link, PEN_LINK_EVENT_LOST);
 	clear_source(&link->settle_source);
 	clear_source(&link->gatt_wait_source);
 	link->gatt_incomplete = false;
@@ -472,45 +467,31 @@ static void link_connect(struct pen_link *link, const char *device)
 			  PEN_LINK_CONNECT_TIMEOUT_MS, link->conn_cancellable, connect_done, link);
 }
 
-/* A pen refused for a missing service or characteristic that has it now
- * (bluetoothd added it on the pen's Service Changed) is set up afresh. */
-static bool pen_gatt_now_complete(struct pen_link *link)
+/* A pen refused for a missing service or characteristic: has it everything
+ * now?  (Finds the characteristics again.) */
+static bool pen_gatt_now_complete(void *context)
 {
 	g_autoptr(GString) missing = g_string_new(NULL);
 
-	return link_find_gatt(link, missing);
+	return link_find_gatt(context, missing);
 }
 
-/* Why the link we hold is no longer there, or NULL while it is. */
-static const char *link_loss_reason(struct pen_link *link, const char *adapter, bool powered,
-				    const char *device)
+/* The facts about device (NULL: not there) on adapter (NULL: none). */
+static void link_facts(struct pen_link *link, const char *adapter, bool powered,
+		       const char *device, struct pen_link_facts *facts)
 {
-	if (!adapter)
-		return "adapter removed";
-	if (!powered)
-		return "adapter powered off";
-	if (!device || !link->device_path || strcmp(device, link->device_path) != 0)
-		return "device removed";
-	if (!device_link_up(link, device))
-		return "disconnected";
-	switch (link->state) {
-	case PEN_LINK_IDLE:
-	case PEN_LINK_RESOLVING:
-		return NULL;
-	case PEN_LINK_SETUP:
-	case PEN_LINK_READY:
-	case PEN_LINK_INCOMPATIBLE:
-	case PEN_LINK_SETUP_FAILED:
-		if (!device_resolved(link, device))
-			return "services unresolved";
-		if (link->conn && link->profile->lost_characteristic(link->conn))
-			return "pen service removed";
-		if (link->state == PEN_LINK_INCOMPATIBLE && link->gatt_incomplete &&
-		    pen_gatt_now_complete(link))
-			return "pen services changed";
-		return NULL;
-	}
-	return NULL;
+	*facts = (struct pen_link_facts){
+		.adapter = adapter != NULL,
+		.powered = powered,
+		.device = device != NULL,
+		.same_device = device && link->device_path && strcmp(device, link->device_path) == 0,
+		.link_up = device && device_link_up(link, device),
+		.resolved = device && device_resolved(link, device),
+		.characteristic_lost = link->conn && link->profile->lost_characteristic(link->conn),
+		.gatt_incomplete = link->gatt_incomplete,
+		.now_complete = pen_gatt_now_complete,
+		.context = link,
+	};
 }
 
 static gboolean settle_timed_out(gpointer user_data)
@@ -540,7 +521,7 @@ static void link_setup_when_complete(struct pen_link *link, bool grace_over)
 
 	if (link_find_gatt(link, missing)) {
 		clear_source(&link->gatt_wait_source);
-		link->state = PEN_LINK_SETUP;
+		link_event(link, PEN_LINK_EVENT_SETUP_BEGIN);
 		link->profile->setup(link->conn, link->watchdog_ms);
 	} else if (grace_over) {
 		link->gatt_incomplete = true;
@@ -571,6 +552,8 @@ static void link_update(struct pen_link *link)
 	const char *adapter = bluez_objects_find_adapter(objects(link), link->adapter_name);
 	const char *device = NULL;
 	bool powered = false;
+	struct pen_link_facts facts;
+	enum pen_link_step step;
 	const char *reason;
 
 	if (adapter)
@@ -580,37 +563,36 @@ static void link_update(struct pen_link *link)
 	if (adapter && powered && link->has_address)
 		device = bluez_objects_find_device(objects(link), adapter, &link->address);
 
+	link_facts(link, adapter, powered, device, &facts);
 	if (link->state != PEN_LINK_IDLE) {
-		reason = link_loss_reason(link, adapter, powered, device);
+		reason = pen_link_fsm_loss_reason(link->state, &facts);
 		if (reason)
 			link_lost(link, reason);
 	}
 	if (!device)
 		return;
 
-	switch (link->state) {
-	case PEN_LINK_IDLE:
-		if (device_link_up(link, device)) {
-			g_free(link->device_path);
-			link->device_path = g_strdup(device);
-			link->state = PEN_LINK_RESOLVING;
-			clear_source(&link->settle_source);
-			link->settle_source = g_timeout_add(PEN_LINK_SETTLE_TIMEOUT_MS,
-							    settle_timed_out, link);
-		} else {
-			if (!link->connect_pending && !link->retry_source)
-				link_connect(link, device);
-			return;
-		}
-		/* fall through */
-	case PEN_LINK_RESOLVING:
-		if (device_resolved(link, device))
+	step = pen_link_fsm_step(link->state, &facts, link->connect_pending,
+				 link->retry_source != 0);
+	switch (step) {
+	case PEN_LINK_STEP_NONE:
+		return;
+	case PEN_LINK_STEP_CONNECT:
+		link_connect(link, device);
+		return;
+	case PEN_LINK_STEP_RESOLVE:
+	case PEN_LINK_STEP_RESOLVE_AND_SETUP:
+		g_free(link->device_path);
+		link->device_path = g_strdup(device);
+		link_event(link, PEN_LINK_EVENT_LINK_UP);
+		clear_source(&link->settle_source);
+		link->settle_source = g_timeout_add(PEN_LINK_SETTLE_TIMEOUT_MS, settle_timed_out,
+						    link);
+		if (step == PEN_LINK_STEP_RESOLVE_AND_SETUP)
 			link_setup_when_complete(link, false);
 		return;
-	case PEN_LINK_SETUP:
-	case PEN_LINK_READY:
-	case PEN_LINK_INCOMPATIBLE:
-	case PEN_LINK_SETUP_FAILED:
+	case PEN_LINK_STEP_SETUP:
+		link_setup_when_complete(link, false);
 		return;
 	}
 }
