@@ -3,8 +3,8 @@
  * The pairing agent (org.bluez.Agent1), NoInputNoOutput: the pen has no
  * display and no keys.
  *
- * It is registered only while pen_link_pair() pairs the pen, and never as
- * the default agent.  bluetoothd (src/device.c) sends the requests of a
+ * It is registered only while one device is being paired (pen_link_pair()
+ * pairs the pen), and never as the default agent.  bluetoothd (src/device.c) sends the requests of a
  * Pair() to the agent of whoever called Pair(), and every other request
  * (a pairing the other side started, a device of another adapter, a
  * service authorization) to the default agent: the agent of the Pi's
@@ -20,7 +20,18 @@
  */
 #include <string.h>
 
-#include "pen_link_internal.h"
+#include "bluez_agent.h"
+#include "bluez_client.h"
+
+#define BLUEZ_AGENT_MANAGER_INTERFACE  "org.bluez.AgentManager1"
+
+struct bluez_agent {
+	struct bluez_client *client;
+	bluez_agent_confirmed confirmed;
+	void *owner;
+	guint object;
+	char *pairing_path;               /* the agent accepts for this device only */
+};
 
 static const char agent_xml[] =
 	"<node>"
@@ -58,9 +69,9 @@ static const char agent_xml[] =
 	" </interface>"
 	"</node>";
 
-static bool is_pairing(const struct pen_link *link, const char *device)
+static bool is_pairing(const struct bluez_agent *agent, const char *device)
 {
-	return link->pairing_path && device && strcmp(link->pairing_path, device) == 0;
+	return agent->pairing_path && device && strcmp(agent->pairing_path, device) == 0;
 }
 
 static void reject(GDBusMethodInvocation *invocation, const char *why)
@@ -72,12 +83,12 @@ static void agent_method_call(GDBusConnection *bus, const char *sender, const ch
 			      const char *interface, const char *method, GVariant *params,
 			      GDBusMethodInvocation *invocation, gpointer user_data)
 {
-	struct pen_link *link = user_data;
+	struct bluez_agent *agent = user_data;
 	g_autofree char *device = NULL;
 
 	(void)bus, (void)path, (void)interface;
 	/* Only bluetoothd may drive the agent. */
-	if (!link->bluez_up || g_strcmp0(sender, link->bluez_owner) != 0) {
+	if (g_strcmp0(sender, bluez_client_owner(agent->client)) != 0 || !sender) {
 		reject(invocation, "not from bluetoothd");
 		return;
 	}
@@ -102,7 +113,7 @@ static void agent_method_call(GDBusConnection *bus, const char *sender, const ch
 		   strcmp(method, "DisplayPasskey") == 0) {
 		g_info("agent: %s for %s", method, device);
 		g_dbus_method_invocation_return_value(invocation, NULL);
-	} else if (!is_pairing(link, device)) {
+	} else if (!is_pairing(agent, device)) {
 		/* Only while we pair, and only when bluetoothd has no other
 		 * agent to ask (see the top of this file). */
 		g_message("agent: %s for %s, which penctld is not pairing: no (no other agent "
@@ -113,13 +124,8 @@ static void agent_method_call(GDBusConnection *bus, const char *sender, const ch
 
 		g_variant_get(params, "(&ou)", NULL, &passkey);
 		g_info("agent: passkey %06u for %s accepted", passkey, device);
-		if (link->cb.on_pairing_passkey) {
-			const char *address = bluez_objects_get_string(
-				link->objects, device, BLUEZ_DEVICE_INTERFACE, "Address");
-
-			link->cb.on_pairing_passkey(link->user_data, address ? address : "",
-						    passkey);
-		}
+		if (agent->confirmed)
+			agent->confirmed(agent->owner, device, passkey);
 		g_dbus_method_invocation_return_value(invocation, NULL);
 	} else if (strcmp(method, "RequestAuthorization") == 0 ||
 		   strcmp(method, "AuthorizeService") == 0) {
@@ -135,23 +141,57 @@ static const GDBusInterfaceVTable agent_vtable = {
 	.method_call = agent_method_call,
 };
 
-bool bluez_agent_export(struct pen_link *link, GError **error)
+struct bluez_agent *bluez_agent_new(struct bluez_client *client, bluez_agent_confirmed confirmed,
+				    void *owner)
+{
+	struct bluez_agent *agent = g_new0(struct bluez_agent, 1);
+
+	agent->client = client;
+	agent->confirmed = confirmed;
+	agent->owner = owner;
+	return agent;
+}
+
+bool bluez_agent_export(struct bluez_agent *agent, GError **error)
 {
 	g_autoptr(GDBusNodeInfo) node = g_dbus_node_info_new_for_xml(agent_xml, error);
 
 	if (!node)
 		return false;
-	link->agent_object = g_dbus_connection_register_object(
-		link->bus, PEN_LINK_AGENT_PATH, node->interfaces[0], &agent_vtable, link, NULL,
-		error);
-	return link->agent_object != 0;
+	if (agent->object)
+		return true;
+	agent->object = g_dbus_connection_register_object(bluez_client_bus(agent->client),
+							  BLUEZ_AGENT_PATH, node->interfaces[0],
+							  &agent_vtable, agent, NULL, error);
+	return agent->object != 0;
 }
 
-void bluez_agent_unexport(struct pen_link *link)
+static void unregister(struct bluez_agent *agent)
 {
-	if (link->agent_object)
-		g_dbus_connection_unregister_object(link->bus, link->agent_object);
-	link->agent_object = 0;
+	if (!bluez_client_is_up(agent->client))
+		return;
+	/* No reply wanted: DoesNotExist (nothing was registered) is fine. */
+	g_dbus_connection_call(bluez_client_bus(agent->client), BLUEZ_BUS_NAME, "/org/bluez",
+			       BLUEZ_AGENT_MANAGER_INTERFACE, "UnregisterAgent",
+			       g_variant_new("(o)", BLUEZ_AGENT_PATH), NULL,
+			       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL);
+}
+
+void bluez_agent_free(struct bluez_agent *agent)
+{
+	if (!agent)
+		return;
+	unregister(agent);
+	if (agent->object)
+		g_dbus_connection_unregister_object(bluez_client_bus(agent->client),
+						    agent->object);
+	g_free(agent->pairing_path);
+	g_free(agent);
+}
+
+const char *bluez_agent_pairing(const struct bluez_agent *agent)
+{
+	return agent->pairing_path;
 }
 
 static void register_done(GObject *source, GAsyncResult *result, gpointer user_data)
@@ -159,42 +199,46 @@ static void register_done(GObject *source, GAsyncResult *result, gpointer user_d
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source),
 								  result, &error);
-	g_autofree char *remote = NULL;
 
 	(void)user_data;
 	if (reply || g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
 		return;
 	/* AlreadyExists: registered by an earlier pairing whose
 	 * UnregisterAgent bluetoothd has not seen yet; it is ours. */
-	remote = g_dbus_error_get_remote_error(error);
-	if (g_strcmp0(remote, "org.bluez.Error.AlreadyExists") != 0)
+	if (!bluez_error_is(error, "AlreadyExists"))
 		g_warning("agent: RegisterAgent failed: %s", error->message);
 }
 
-/* Before pen_link_pair()'s Pair(), on the same connection: bluetoothd
- * handles our messages in the order we send them, so the agent is there
- * when Pair() asks for it.  Also when bluetoothd (re)appears: a pairing
- * under way then needs the agent on the new bluetoothd (its Pair() fails,
- * but the request of the next one must not reach another agent). */
-void bluez_agent_register(struct pen_link *link)
+/* Before the pairing's Pair(), on the same connection: bluetoothd handles
+ * our messages in the order we send them, so the agent is there when
+ * Pair() asks for it.  Also when bluetoothd (re)appears: a pairing under
+ * way then needs the agent on the new bluetoothd (its Pair() fails, but
+ * the request of the next one must not reach another agent). */
+void bluez_agent_reregister(struct bluez_agent *agent)
 {
-	if (!link->pairing_path || !link->bluez_up)
+	if (!agent->pairing_path || !bluez_client_is_up(agent->client))
 		return;
-	g_dbus_connection_call(link->bus, BLUEZ_BUS_NAME, "/org/bluez",
-			       BLUEZ_AGENT_MANAGER_INTERFACE, "RegisterAgent",
-			       g_variant_new("(os)", PEN_LINK_AGENT_PATH, "NoInputNoOutput"), NULL,
-			       G_DBUS_CALL_FLAGS_NONE, PEN_LINK_CALL_TIMEOUT_MS,
-			       link->bluez_cancellable, register_done, link);
+	bluez_client_call(agent->client, "/org/bluez", BLUEZ_AGENT_MANAGER_INTERFACE,
+			  "RegisterAgent", g_variant_new("(os)", BLUEZ_AGENT_PATH, "NoInputNoOutput"),
+			  NULL, BLUEZ_CALL_TIMEOUT_MS,
+			  bluez_client_instance_cancellable(agent->client), register_done, agent);
 }
 
-/* When the pairing's Pair() has returned, and when the link goes away. */
-void bluez_agent_unregister(struct pen_link *link)
+void bluez_agent_pair_begin(struct bluez_agent *agent, const char *device)
 {
-	if (!link->bluez_up)
-		return;
-	/* No reply wanted: DoesNotExist (nothing was registered) is fine. */
-	g_dbus_connection_call(link->bus, BLUEZ_BUS_NAME, "/org/bluez",
-			       BLUEZ_AGENT_MANAGER_INTERFACE, "UnregisterAgent",
-			       g_variant_new("(o)", PEN_LINK_AGENT_PATH), NULL,
-			       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL);
+	g_free(agent->pairing_path);
+	agent->pairing_path = g_strdup(device);
+	bluez_agent_reregister(agent);
+}
+
+/* When the pairing's Pair() has returned. */
+void bluez_agent_pair_end(struct bluez_agent *agent)
+{
+	unregister(agent);
+}
+
+void bluez_agent_pairing_done(struct bluez_agent *agent, const char *device)
+{
+	if (g_strcmp0(agent->pairing_path, device) == 0)
+		g_clear_pointer(&agent->pairing_path, g_free);
 }

@@ -1,50 +1,63 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Bluetooth address helpers: the one file that talks to libbluetooth's
- * address functions (str2ba, ba2str, bacmp, bachk).
+ * Bluetooth address helpers, by hand: an address is six colon-separated
+ * pairs of hex digits, and that is all libbluetooth's bachk()/str2ba()
+ * checked.  Pure libc, so the core can validate an address without
+ * linking libbluetooth.
  */
+#include <stdio.h>
 #include <string.h>
-
-#include <bluetooth/bluetooth.h>
 
 #include "penctl/bt_address.h"
 
-_Static_assert(sizeof(struct bt_address) == sizeof(bdaddr_t),
-	       "struct bt_address must mirror bdaddr_t");
-
-bool bt_address_is_valid(const char *text)
+static int hex_digit(char c)
 {
-	/* bachk() accepts exactly 17 characters of "XX:" groups. */
-	return text && bachk(text) == 0;
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
 }
 
 bool bt_address_parse(const char *text, struct bt_address *out)
 {
-	bdaddr_t ba;
+	struct bt_address parsed;
 
-	if (!bt_address_is_valid(text))
+	if (!text || strlen(text) != BT_ADDRESS_STRLEN - 1)
 		return false;
-	if (str2ba(text, &ba) < 0)
-		return false;
-	memcpy(out->b, ba.b, sizeof(out->b));
+	for (unsigned i = 0; i < 6; i++) {
+		const char *pair = text + 3 * i;
+		int high = hex_digit(pair[0]), low = hex_digit(pair[1]);
+
+		if (high < 0 || low < 0 || (i < 5 && pair[2] != ':'))
+			return false;
+		/* Text is most significant first; bdaddr_t is stored the other way. */
+		parsed.b[5 - i] = (uint8_t)(high << 4 | low);
+	}
+	*out = parsed;
 	return true;
+}
+
+bool bt_address_is_valid(const char *text)
+{
+	struct bt_address ignored;
+
+	return bt_address_parse(text, &ignored);
 }
 
 void bt_address_format(const struct bt_address *address, char out[BT_ADDRESS_STRLEN])
 {
-	bdaddr_t ba;
+	const uint8_t *b = address->b;
 
-	memcpy(ba.b, address->b, sizeof(ba.b));
-	ba2str(&ba, out);
+	snprintf(out, BT_ADDRESS_STRLEN, "%02X:%02X:%02X:%02X:%02X:%02X", b[5], b[4], b[3], b[2],
+		 b[1], b[0]);
 }
 
 bool bt_address_equal(const struct bt_address *a, const struct bt_address *b)
 {
-	bdaddr_t ba, bb;
-
-	memcpy(ba.b, a->b, sizeof(ba.b));
-	memcpy(bb.b, b->b, sizeof(bb.b));
-	return bacmp(&ba, &bb) == 0;
+	return memcmp(a->b, b->b, sizeof(a->b)) == 0;
 }
 
 bool bt_address_text_equal(const char *a, const char *b)

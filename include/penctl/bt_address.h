@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Bluetooth device addresses (XX:XX:XX:XX:XX:XX) through libbluetooth, so
- * every layer parses, validates, formats and compares them the same way.
- * This header keeps <bluetooth/bluetooth.h> out of the callers' view.
+ * Bluetooth device addresses (XX:XX:XX:XX:XX:XX): parsed, validated,
+ * formatted and compared by one small pure library (penctl-bt-address,
+ * ble/bt_address.c, libc only), so every layer treats them the same way
+ * without linking libbluetooth.
  */
 #pragma once
 

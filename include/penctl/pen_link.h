@@ -24,6 +24,32 @@
 
 struct pen_link;
 
+/*
+ * The errors pen_link returns (scan, pair, forget, set_address, new) and
+ * hands to its callbacks (on_link_error, on_write_failed, on_malformed) are
+ * in this domain; the message says what happened for a person.  The one
+ * exception is cancellation: G_IO_ERROR_CANCELLED, as everywhere in GIO
+ * (GTask itself returns it when the caller's GCancellable fires).
+ */
+#define PEN_LINK_ERROR (pen_link_error_quark())
+GQuark pen_link_error_quark(void);
+
+enum pen_link_error_code {
+	PEN_LINK_ERROR_FAILED,            /* bluetoothd refused, for no reason below */
+	PEN_LINK_ERROR_INVALID_ARGUMENT,  /* not an address, scan time out of range, ... */
+	PEN_LINK_ERROR_BLUEZ_NOT_RUNNING, /* bluetoothd is not on the bus */
+	PEN_LINK_ERROR_NO_ADAPTER,        /* no (such) Bluetooth adapter */
+	PEN_LINK_ERROR_ADAPTER_OFF,       /* the adapter is powered off */
+	PEN_LINK_ERROR_DEVICE_UNKNOWN,    /* bluetoothd does not know the device: scan first */
+	PEN_LINK_ERROR_PAIRING_FAILED,    /* Pair() or Trusted failed otherwise */
+	PEN_LINK_ERROR_PAIRING_REFUSED,   /* rejected or cancelled (by the pen or a person) */
+	PEN_LINK_ERROR_PAIRING_TIMEOUT,   /* no answer in time */
+	PEN_LINK_ERROR_BUSY,              /* a scan or pairing already runs */
+	PEN_LINK_ERROR_LINK,              /* the link did not carry a write (on_link_error) */
+	PEN_LINK_ERROR_PEN_REFUSED,       /* the pen answered a write with an ATT error */
+	PEN_LINK_ERROR_INCOMPATIBLE,      /* the pen does not speak the protocol (on_malformed) */
+};
+
 struct pen_link_config {
 	const char *address;  /* the pen, XX:XX:XX:XX:XX:XX; NULL or "" = none yet */
 	const char *adapter;  /* "hci0"; NULL or "" = the first powered adapter */
@@ -107,7 +133,6 @@ void pen_link_free(struct pen_link *link);
 typedef struct pen_link pen_link;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(pen_link, pen_link_free)
 
-bool pen_link_is_connected(const struct pen_link *link); /* set up and compatible */
 /* The configured pen's address ("" when none); owned by link. */
 const char *pen_link_get_address(const struct pen_link *link);
 

@@ -6,7 +6,9 @@
  *   pen-link-probe [--address XX:..] [--adapter hciN] [--watchdog-ms N]
  *
  * stdout: one JSON object per line, {"event": ...}, for every callback and
- * every command's result.  stdin: one command per line:
+ * every command's result.  Each error comes with "error" (its message) and
+ * "code" (its PEN_LINK_ERROR code's name, "cancelled", or "other DOMAIN
+ * CODE" for an error of another domain: pen_link promises its own).  stdin: one command per line:
  *   run SEQ | stop SEQ | depth UM | speed N | heartbeat N | watchdog MS | cartridge |
  *   scan SECONDS | pair ADDRESS | forget | address [ADDRESS] | quit
  * End of input quits.
@@ -70,6 +72,49 @@ static void field_int(GString *out, const char *key, long long value)
 static void field_bool(GString *out, const char *key, bool value)
 {
 	g_string_append_printf(out, ", \"%s\": %s", key, value ? "true" : "false");
+}
+
+/* A switch, so that a new code without a name does not compile (-Wswitch). */
+static const char *pen_link_error_name(enum pen_link_error_code code)
+{
+	switch (code) {
+	case PEN_LINK_ERROR_FAILED:            return "failed";
+	case PEN_LINK_ERROR_INVALID_ARGUMENT:  return "invalid-argument";
+	case PEN_LINK_ERROR_BLUEZ_NOT_RUNNING: return "bluez-not-running";
+	case PEN_LINK_ERROR_NO_ADAPTER:        return "no-adapter";
+	case PEN_LINK_ERROR_ADAPTER_OFF:       return "adapter-off";
+	case PEN_LINK_ERROR_DEVICE_UNKNOWN:    return "device-unknown";
+	case PEN_LINK_ERROR_PAIRING_FAILED:    return "pairing-failed";
+	case PEN_LINK_ERROR_PAIRING_REFUSED:   return "pairing-refused";
+	case PEN_LINK_ERROR_PAIRING_TIMEOUT:   return "pairing-timeout";
+	case PEN_LINK_ERROR_BUSY:              return "busy";
+	case PEN_LINK_ERROR_LINK:              return "link";
+	case PEN_LINK_ERROR_PEN_REFUSED:       return "pen-refused";
+	case PEN_LINK_ERROR_INCOMPATIBLE:      return "incompatible";
+	}
+	return "unnamed";
+}
+
+/* "error" and "code" of error (both null without one). */
+static void field_error(GString *out, const GError *error)
+{
+	g_autofree char *other = NULL;
+
+	field_string(out, "error", error ? error->message : NULL);
+	if (!error) {
+		g_string_append(out, ", \"code\": null");
+		return;
+	}
+	if (error->domain == PEN_LINK_ERROR) {
+		field_string(out, "code", pen_link_error_name(error->code));
+		return;
+	}
+	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+		field_string(out, "code", "cancelled");
+		return;
+	}
+	other = g_strdup_printf("other %s %d", g_quark_to_string(error->domain), error->code);
+	field_string(out, "code", other);
 }
 
 static void emit(GString *out)
@@ -162,7 +207,7 @@ static void on_malformed(void *user_data, const char *what, const GError *error)
 
 	(void)user_data;
 	field_string(out, "what", what);
-	field_string(out, "error", error->message);
+	field_error(out, error);
 	emit(out);
 }
 
@@ -172,7 +217,7 @@ static void on_write_failed(void *user_data, const char *what, const GError *err
 
 	(void)user_data;
 	field_string(out, "what", what);
-	field_string(out, "error", error->message);
+	field_error(out, error);
 	emit(out);
 }
 
@@ -193,7 +238,7 @@ static void on_link_error(void *user_data, const char *what, const GError *error
 
 	(void)user_data;
 	field_string(out, "what", what);
-	field_string(out, "error", error->message);
+	field_error(out, error);
 	emit(out);
 }
 
@@ -259,7 +304,7 @@ static void emit_done(const char *name, const GError *error)
 	GString *out = event_begin(name);
 
 	field_bool(out, "ok", error == NULL);
-	field_string(out, "error", error ? error->message : NULL);
+	field_error(out, error);
 	emit(out);
 }
 
@@ -276,7 +321,7 @@ static void scan_done(GObject *source, GAsyncResult *result, gpointer user_data)
 
 	(void)source;
 	field_bool(out, "ok", found != NULL);
-	field_string(out, "error", error ? error->message : NULL);
+	field_error(out, error);
 	g_string_append(out, ", \"found\": [");
 	if (found) {
 		g_variant_iter_init(&iter, found);

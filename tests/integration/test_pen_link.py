@@ -691,11 +691,86 @@ class PenLinkTest(unittest.TestCase):
         (_, (path,)), = self.calls('/org/bluez/hci0', 'RemoveDevice')
         self.assertEqual(str(path), '/org/bluez/hci0/dev_AA_BB_CC_DD_EE_01')
 
+    # ---- error codes: the daemon maps codes, not messages, to D-Bus names ----
+
+    def done_code(self, command, event):
+        self.command(command)
+        done = self.wait_event(event)
+        self.assertFalse(done['ok'], done)
+        return done['code']
+
+    def test_error_bluetoothd_not_running(self):
+        self.stop_mock()
+        self.start_probe()
+        self.assertEqual(self.done_code('scan 1', 'scan_done'), 'bluez-not-running')
+        self.assertEqual(self.done_code('pair ' + PEN, 'pair_done'), 'bluez-not-running')
+
+    def test_error_scan_aborted_when_bluetoothd_leaves(self):
+        self.start_probe()
+        self.wait_event('adapter', present=True, powered=True)
+        self.command('scan 5')
+        self.wait_for(lambda: self.calls('/org/bluez/hci0', 'StartDiscovery'))
+        self.stop_mock()
+        done = self.wait_event('scan_done')
+        self.assertFalse(done['ok'], done)
+        self.assertEqual(done['code'], 'bluez-not-running')
+
+    def test_error_no_adapter(self):
+        self.start_probe('--adapter', 'hci7')
+        self.wait_event('adapter', present=False)
+        self.assertEqual(self.done_code('scan 1', 'scan_done'), 'no-adapter')
+        self.assertEqual(self.done_code('pair ' + PEN, 'pair_done'), 'no-adapter')
+
+    def test_error_adapter_off(self):
+        self.start_probe()
+        self.wait_event('adapter', present=True, powered=True)
+        self.mock('/org/bluez/hci0').Set('org.bluez.Adapter1', 'Powered', False,
+                                         dbus_interface='org.freedesktop.DBus.Properties')
+        self.wait_event('adapter', present=True, powered=False)
+        self.assertEqual(self.done_code('scan 1', 'scan_done'), 'adapter-off')
+        self.assertEqual(self.done_code('pair ' + PEN, 'pair_done'), 'adapter-off')
+
+    def test_error_device_unknown_scan_first(self):
+        self.start_probe()
+        self.wait_event('adapter', present=True, powered=True)
+        self.assertEqual(self.done_code('pair 11:22:33:44:55:66', 'pair_done'),
+                         'device-unknown')
+
+    def test_error_busy(self):
+        self.add_pen()
+        self.start_probe()
+        self.wait_event('adapter', present=True, powered=True)
+        self.command('scan 2')
+        self.assertEqual(self.done_code('scan 1', 'scan_done'), 'busy')
+        self.assertTrue(self.wait_event('scan_done')['ok'])
+
+    def test_error_invalid_argument(self):
+        self.start_probe()
+        self.wait_event('adapter', present=True, powered=True)
+        self.assertEqual(self.done_code('pair AA:BB', 'pair_done'), 'invalid-argument')
+        self.assertEqual(self.done_code('scan 0', 'scan_done'), 'invalid-argument')
+        self.assertEqual(self.done_code('address AA:BB:CC', 'address_done'),
+                         'invalid-argument')
+
+    def test_error_codes_of_callbacks(self):
+        self.connect_pen()
+        self.pen_mock().SetWriteError(PEN, DEPTH_UUID, 'org.bluez.Error.Failed')
+        self.assertEqual(self.result('depth 600'), 0)
+        self.assertEqual(self.wait_event('link_error', what='depth')['code'], 'link')
+        self.pen_mock().SetWriteError(PEN, DEPTH_UUID, '')
+        self.pen_mock().SetWriteAttError(PEN, DEPTH_UUID, dbus.Byte(0x80))
+        self.assertEqual(self.result('depth 2000'), 0)
+        self.assertEqual(self.wait_event('write_failed', what='depth')['code'], 'pen-refused')
+        self.pen_mock().SetWriteAttError(PEN, CONTROL_UUID, dbus.Byte(0x84))
+        self.assertEqual(self.result('run 1'), 0)
+        self.assertEqual(self.wait_event('malformed', what='control')['code'], 'incompatible')
+
     def wait_for(self, predicate, timeout=WAIT):
         deadline = time.monotonic() + timeout
         while not predicate():
             self.assertLess(time.monotonic(), deadline, 'condition not met in time')
             time.sleep(0.05)
+
 
 
 if __name__ == '__main__':

@@ -64,6 +64,31 @@ static void address_compare_ignores_case(void **state)
 	assert_false(bt_address_text_equal(NULL, NULL));
 }
 
+/* The parser is written by hand (no libbluetooth): nothing a number
+ * parser would let through passes, and every hex digit maps right. */
+static void address_hand_parser_is_strict(void **state)
+{
+	static const char *const bad[] = {
+		"+A:BB:CC:DD:EE:FF", "AA:BB:CC:DD:EE:FF\n", "AA:BB:CC:DD:EE:-1", "AA:BB:CC:DD:EE;FF",
+		"0x:BB:CC:DD:EE:FF", "AA:BB:CC:DD:EE:F\xc3", "AA::BB:CC:DD:EE:F",
+	};
+	struct bt_address parsed;
+	char text[BT_ADDRESS_STRLEN];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(bt_address_parse(bad[i], &parsed));
+	assert_true(bt_address_parse("01:23:45:67:89:aB", &parsed));
+	assert_int_equal(parsed.b[0], 0xab);
+	assert_int_equal(parsed.b[1], 0x89);
+	assert_int_equal(parsed.b[5], 0x01);
+	bt_address_format(&parsed, text);
+	assert_string_equal(text, "01:23:45:67:89:AB");
+	assert_true(bt_address_parse("FF:FF:FF:FF:FF:FF", &parsed));
+	bt_address_format(&parsed, text);
+	assert_string_equal(text, "FF:FF:FF:FF:FF:FF");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -71,6 +96,7 @@ int main(void)
 		cmocka_unit_test(address_malformed_is_rejected),
 		cmocka_unit_test(address_parse_format_round_trips_upper_case),
 		cmocka_unit_test(address_compare_ignores_case),
+		cmocka_unit_test(address_hand_parser_is_strict),
 	};
 
 	return cmocka_run_group_tests_name("bt-address", tests, NULL, NULL);
