@@ -626,6 +626,8 @@ static void bus_appeared(void *owner)
 	struct pen_link *link = owner;
 
 	bluez_agent_reregister(link->agent);
+	if (link->cb.on_bluez_changed)
+		link->cb.on_bluez_changed(link->user_data, true);
 }
 
 static void bus_vanished(void *owner)
@@ -635,6 +637,8 @@ static void bus_vanished(void *owner)
 	pen_scan_abort(link->scan, g_error_new(PEN_LINK_ERROR, PEN_LINK_ERROR_BLUEZ_NOT_RUNNING,
 					       "scan aborted: bluetoothd stopped"));
 	link_lost(link, "bluetoothd stopped");
+	if (link->cb.on_bluez_changed)
+		link->cb.on_bluez_changed(link->user_data, false);
 	link_update(link);
 }
 

@@ -12,8 +12,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include <bluetooth/bluetooth.h>
-
+#include "penctl/bt_address.h"
 #include "penctl/config.h"
 
 extern const char penctl_default_config_text[];
@@ -537,7 +536,7 @@ static bool parse_value(const struct merged *m, const char *group, const struct 
 		*(enum penctl_pedal_mode *)field = (enum penctl_pedal_mode)e;
 		return true;
 	case KEY_ADDRESS:
-		if (value[0] != '\0' && bachk(value) < 0)
+		if (value[0] != '\0' && !bt_address_is_valid(value))
 			return refuse_value(m, group, spec, value,
 					    "empty, or a Bluetooth address like 00:11:22:33:44:55",
 					    error);

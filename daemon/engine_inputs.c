@@ -155,6 +155,19 @@ static void pen_adapter_changed(void *user_data, bool present, bool powered)
 	conditions_changed(in, changed);
 }
 
+static void pen_bluez_changed(void *user_data, bool running)
+{
+	struct engine_inputs *in = user_data;
+
+	if (!running)
+		g_warning("bluetoothd left the system bus: the pen cannot connect until it is back");
+	conditions_changed(in, running ? penctl_conditions_clear(in->conditions,
+								 PENCTL_CONDITION_BLUETOOTHD_GONE)
+				       : penctl_conditions_set(in->conditions,
+							       PENCTL_CONDITION_BLUETOOTHD_GONE,
+							       NULL));
+}
+
 static void pen_pairing_passkey(void *user_data, const char *address, uint32_t passkey)
 {
 	(void)user_data;
@@ -173,6 +186,7 @@ const struct pen_link_callbacks engine_inputs_pen_callbacks = {
 	.on_link_error = pen_link_error,
 	.on_watchdog_written = pen_watchdog_written,
 	.on_adapter_changed = pen_adapter_changed,
+	.on_bluez_changed = pen_bluez_changed,
 	.on_pairing_passkey = pen_pairing_passkey,
 };
 

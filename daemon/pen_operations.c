@@ -38,17 +38,46 @@ static struct pen_task *task_of(GTask *task)
 	return g_task_get_task_data(task);
 }
 
+/* pen_link's errors (PEN_LINK_ERROR, include/penctl/pen_link.h) by code:
+ * a switch, so that a new code without a D-Bus name does not compile. */
+static enum control_error_code control_code_for_pen_link(enum pen_link_error_code code)
+{
+	switch (code) {
+	case PEN_LINK_ERROR_BLUEZ_NOT_RUNNING:
+	case PEN_LINK_ERROR_NO_ADAPTER:
+	case PEN_LINK_ERROR_ADAPTER_OFF:
+		return CONTROL_ERROR_BLUETOOTH_UNAVAILABLE;
+	case PEN_LINK_ERROR_DEVICE_UNKNOWN:
+		return CONTROL_ERROR_NO_PEN_FOUND;
+	case PEN_LINK_ERROR_BUSY:
+		return CONTROL_ERROR_BUSY;
+	case PEN_LINK_ERROR_INVALID_ARGUMENT:
+		return CONTROL_ERROR_INVALID_ARGUMENT;
+	case PEN_LINK_ERROR_FAILED:
+	case PEN_LINK_ERROR_PAIRING_FAILED:
+	case PEN_LINK_ERROR_PAIRING_REFUSED:
+	case PEN_LINK_ERROR_PAIRING_TIMEOUT:
+	case PEN_LINK_ERROR_LINK:
+	case PEN_LINK_ERROR_PEN_REFUSED:
+	case PEN_LINK_ERROR_INCOMPATIBLE:
+		return CONTROL_ERROR_FAILED;
+	}
+	return CONTROL_ERROR_FAILED;
+}
+
 GError *pen_operations_control_error(const GError *error)
 {
-	if (g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
-	    g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER) ||
-	    g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-		return g_error_new(CONTROL_ERROR, CONTROL_ERROR_BLUETOOTH_UNAVAILABLE,
-				   "Bluetooth is not available: %s (is bluetoothd running and an "
-				   "adapter powered? see `penctl doctor`)", error->message);
+	enum control_error_code code = CONTROL_ERROR_FAILED;
+
 	if (error->domain == CONTROL_ERROR)
 		return g_error_copy(error);
-	return g_error_new(CONTROL_ERROR, CONTROL_ERROR_FAILED, "%s", error->message);
+	if (error->domain == PEN_LINK_ERROR)
+		code = control_code_for_pen_link((enum pen_link_error_code)error->code);
+	if (code == CONTROL_ERROR_BLUETOOTH_UNAVAILABLE)
+		return g_error_new(CONTROL_ERROR, code,
+				   "Bluetooth is not available: %s (is bluetoothd running and an "
+				   "adapter powered? see `penctl doctor`)", error->message);
+	return g_error_new(CONTROL_ERROR, code, "%s", error->message);
 }
 
 static void scan_done(GObject *source, GAsyncResult *result, gpointer user_data)

@@ -109,6 +109,9 @@ struct pen_link_callbacks {
 			      int16_t rssi);
 	/* The chosen adapter appeared, vanished, or was powered on/off. */
 	void (*on_adapter_changed)(void *user_data, bool present, bool powered);
+	/* bluetoothd left the bus (running false) or came back (true).  Its
+	 * adapters go with it: on_adapter_changed follows. */
+	void (*on_bluez_changed)(void *user_data, bool running);
 	/* bluetoothd's agent asked to confirm a passkey; accepted for the
 	 * device being paired (pen_link_pair()), rejected otherwise. */
 	void (*on_pairing_passkey)(void *user_data, const char *address, uint32_t passkey);

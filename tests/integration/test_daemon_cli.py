@@ -514,6 +514,25 @@ class PenTest(DaemonCliTest):
         self.refused('PenNotConnected', 'speed', '100')
 
 
+class PenErrorTest(DaemonCliTest):
+    '''A pen operation that fails says why, with the name penctl knows, so
+    that it can point to penctl doctor.'''
+
+    def test_pair_without_bluetoothd_is_bluetooth_unavailable_with_the_doctor_hint(self):
+        self.mock_proc.terminate()
+        self.mock_proc.wait()
+        self.mock_proc = None
+        self.mock_log.close()
+        self.wait_for('org.bluez to go', lambda: not self.bus.name_has_owner('org.bluez'))
+        self.assertIn('penctl doctor', self.refused('BluetoothUnavailable', 'pair', PEN))
+        self.wait_for('bluetoothd-gone',
+                      lambda: any(c[0] == 'bluetoothd-gone'
+                                  for c in self.ok_json('status')['Conditions']))
+
+    def test_pair_unknown_device_is_no_pen_found(self):
+        self.assertIn('scan first', self.refused('NoPenFound', 'pair', '11:22:33:44:55:66'))
+
+
 class ReloadTest(DaemonCliTest):
     '''penctl reload (= systemctl reload penctld) and ConfigProblem.
     Needs the daemon's ops->reload and ops->config_problem (penctld.c).'''
