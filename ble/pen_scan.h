@@ -19,7 +19,6 @@ struct bluez_client;
 struct bluez_agent;
 struct pen_scan;
 
-#define PEN_SCAN_MAX_SECONDS 120u
 #define PEN_SCAN_PAIR_TIMEOUT_MS 120000
 
 /* A paired and trusted pen becomes the link's pen (pen_link_set_address). */
