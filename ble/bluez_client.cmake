@@ -11,7 +11,6 @@ set_target_properties(penctl-bt-address PROPERTIES POSITION_INDEPENDENT_CODE ON)
 #   (b) the pen-link state machine (pen_link_fsm: pure) and its public face:
 #       pen_link, pen_scan
 add_library(penctl-ble STATIC
-  ${CMAKE_CURRENT_SOURCE_DIR}/backoff.c
   ${CMAKE_CURRENT_SOURCE_DIR}/bluez_objects.c
   ${CMAKE_CURRENT_SOURCE_DIR}/bluez_client.c
   ${CMAKE_CURRENT_SOURCE_DIR}/bluez_gatt.c
@@ -24,7 +23,7 @@ add_library(penctl-ble STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/pen_scan.c
   ${CMAKE_CURRENT_SOURCE_DIR}/pen_link.c)
 target_include_directories(penctl-ble PUBLIC ${CMAKE_SOURCE_DIR}/include)
-target_link_libraries(penctl-ble PUBLIC PkgConfig::GIO penctl-pen-codec penctl-bt-address)
+target_link_libraries(penctl-ble PUBLIC PkgConfig::GIO penctl-common penctl-pen-codec penctl-bt-address)
 target_compile_definitions(penctl-ble PRIVATE G_LOG_DOMAIN="penctl-ble")
 
 if(BUILD_TESTING)
@@ -34,10 +33,6 @@ if(BUILD_TESTING)
   penctl_add_unit_test(bluez-objects
     SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_bluez_objects.c
     LIBRARIES penctl-ble)
-  penctl_add_unit_test(ble-backoff
-    SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_ble_backoff.c
-    LIBRARIES penctl-ble)
-  target_include_directories(test-ble-backoff PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
   penctl_add_unit_test(pen-link-fsm
     SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_pen_link_fsm.c
     LIBRARIES penctl-ble)

@@ -16,7 +16,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "backoff.h"
+#include "penctl/backoff.h"
 #include "bluez_agent.h"
 #include "bluez_client.h"
 #include "pen_link_fsm.h"

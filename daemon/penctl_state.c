@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "penctl/bt_address.h"
 #include "penctl/state_store.h"
 
 struct penctl_state *penctl_state_new(void)
@@ -62,22 +63,11 @@ bool penctl_state_add_cartridge(struct penctl_state *state, uint64_t cartridge)
 	return true;
 }
 
-static bool bluetooth_address_is_valid(const char *address)
-{
-	if (strlen(address) != 17)
-		return false;
-	for (int i = 0; i < 17; i++) {
-		if (i % 3 == 2 ? address[i] != ':' : !g_ascii_isxdigit(address[i]))
-			return false;
-	}
-	return true;
-}
-
 bool penctl_state_set_pen_address(struct penctl_state *state, const char *address)
 {
 	if (!address)
 		address = "";
-	if (address[0] && !bluetooth_address_is_valid(address))
+	if (address[0] && !bt_address_is_valid(address))
 		return false;
 	g_free(state->pen_address);
 	/* BlueZ writes addresses in upper case; compare them as it does. */

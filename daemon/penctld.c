@@ -15,6 +15,7 @@
 #include <glib-unix.h>
 
 #include "penctl/control_service.h"
+#include "penctl/deadline_source.h"
 #include "penctl/engine.h"
 #include "penctl/journal_engine_record.h"
 #include "penctl/journal_record.h"
@@ -219,20 +220,9 @@ static gboolean on_engine_timer(gpointer user_data)
 {
 	struct penctld *d = user_data;
 
-	g_source_set_ready_time(d->engine_timer, -1);
 	step_simple(d, ENGINE_EVENT_TICK, 0, NULL);
 	return G_SOURCE_CONTINUE;
 }
-
-static gboolean engine_timer_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
-{
-	(void)source;
-	return callback(user_data);
-}
-
-static GSourceFuncs engine_timer_funcs = {
-	.dispatch = engine_timer_dispatch,
-};
 
 /* ---- the pen and the pedal ---- */
 
@@ -542,11 +532,8 @@ struct penctld *penctld_new(const struct penctld_options *options, struct penctl
 	d->store = persistence_load();
 	persistence_tell_engine(d->store, d->engine);
 
-	d->engine_timer = g_source_new(&engine_timer_funcs, sizeof(GSource));
-	g_source_set_callback(d->engine_timer, on_engine_timer, d, NULL);
-	g_source_set_ready_time(d->engine_timer, -1);
-	g_source_set_priority(d->engine_timer, G_PRIORITY_HIGH);
-	g_source_attach(d->engine_timer, NULL);
+	d->engine_timer = penctl_deadline_source_new(G_PRIORITY_HIGH, "engine timer",
+						     on_engine_timer, d);
 
 	link_config.address = pen_address(d);
 	link_config.adapter = config->pen_adapter;

@@ -8,7 +8,7 @@ add_executable(penctld
   ${CMAKE_CURRENT_SOURCE_DIR}/pen_operations.c
   ${CMAKE_CURRENT_SOURCE_DIR}/sd_notify.c)
 target_compile_definitions(penctld PRIVATE PENCTL_VERSION="${PROJECT_VERSION}")
-target_link_libraries(penctld PRIVATE penctl-core penctl-journal-engine penctl-state
+target_link_libraries(penctld PRIVATE penctl-common penctl-core penctl-journal-engine penctl-state
   penctl-control penctl-ble penctl-pedal PkgConfig::GIO)
 if(COMMAND penctl_pedal_rpath)
   penctl_pedal_rpath(penctld)

@@ -13,6 +13,8 @@
 
 #include <glib-unix.h>
 
+#include "penctl/backoff.h"
+#include "penctl/deadline_source.h"
 #include "penctl/pedal.h"
 #include "penctl/pedal_driver.h"
 #include "penctl/pedal_debouncer.h"
@@ -46,7 +48,7 @@ struct pedal {
 	guint fd_watch_id;
 	GSource *deadline;     /* ready time = the debouncer's deadline, or -1 */
 	guint retry_id;
-	unsigned backoff_ms;
+	struct backoff backoff; /* reopening a lost or missing line */
 	char *last_failure;    /* reported already: not again until it changes */
 };
 
@@ -105,7 +107,7 @@ static void line_lost(struct pedal *p, const char *reason)
 	g_autofree char *message = g_strdup_printf("%s: %s", pedal_describe(p), reason);
 
 	close_line(p);
-	p->backoff_ms = BACKOFF_FIRST_MS;
+	backoff_reset(&p->backoff);
 	g_clear_pointer(&p->last_failure, g_free);
 	if (p->callbacks.on_lost)
 		p->callbacks.on_lost(message, p->user_data);
@@ -175,18 +177,6 @@ static gboolean on_deadline(gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
-/* A GSource that fires once its ready time (CLOCK_MONOTONIC, µs, as
- * g_get_monotonic_time()) has come, then disarms itself. */
-static gboolean deadline_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
-{
-	g_source_set_ready_time(source, -1);
-	return callback ? callback(user_data) : G_SOURCE_CONTINUE;
-}
-
-static GSourceFuncs deadline_source_funcs = {
-	.dispatch = deadline_dispatch,
-};
-
 static gboolean on_start_report(gpointer user_data)
 {
 	struct pedal *p = user_data;
@@ -216,7 +206,7 @@ static bool try_open(struct pedal *p, GError **error)
 		close_line(p);
 		return false;
 	}
-	p->backoff_ms = BACKOFF_FIRST_MS;
+	backoff_reset(&p->backoff);
 	g_clear_pointer(&p->last_failure, g_free);
 	p->start_report_id = g_idle_add_full(G_PRIORITY_HIGH, on_start_report, p, NULL);
 	return true;
@@ -246,8 +236,8 @@ static void schedule_retry(struct pedal *p)
 {
 	if (p->retry_id)
 		return;
-	p->retry_id = g_timeout_add_full(G_PRIORITY_DEFAULT, p->backoff_ms, on_retry, p, NULL);
-	p->backoff_ms = MIN(p->backoff_ms * 2, BACKOFF_MAX_MS);
+	p->retry_id = g_timeout_add_full(G_PRIORITY_DEFAULT, backoff_next(&p->backoff), on_retry, p,
+					 NULL);
 }
 
 struct pedal *pedal_new(const struct penctl_config *config, const struct pedal_callbacks *callbacks,
@@ -265,14 +255,10 @@ struct pedal *pedal_new(const struct penctl_config *config, const struct pedal_c
 		p->callbacks = *callbacks;
 	p->user_data = user_data;
 	pedal_debouncer_init(&p->debouncer, p->debounce_ms);
-	p->backoff_ms = BACKOFF_FIRST_MS;
+	backoff_init(&p->backoff, BACKOFF_FIRST_MS, BACKOFF_MAX_MS);
 
-	p->deadline = g_source_new(&deadline_source_funcs, sizeof(GSource));
-	g_source_set_priority(p->deadline, G_PRIORITY_HIGH);
-	g_source_set_callback(p->deadline, on_deadline, p, NULL);
-	g_source_set_ready_time(p->deadline, -1);
-	g_source_set_name(p->deadline, "pedal debounce deadline");
-	g_source_attach(p->deadline, NULL);
+	p->deadline = penctl_deadline_source_new(G_PRIORITY_HIGH, "pedal debounce deadline",
+						 on_deadline, p);
 	return p;
 }
 

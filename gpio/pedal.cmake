@@ -25,7 +25,7 @@ add_library(penctl-pedal STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/pedal.c
   ${CMAKE_CURRENT_SOURCE_DIR}/pedal_drivers.c)
 target_include_directories(penctl-pedal PUBLIC ${CMAKE_SOURCE_DIR}/include)
-target_link_libraries(penctl-pedal PUBLIC penctl-pedal-logic penctl-core PkgConfig::GLIB)
+target_link_libraries(penctl-pedal PUBLIC penctl-pedal-logic penctl-core penctl-common PkgConfig::GLIB)
 set_target_properties(penctl-pedal PROPERTIES POSITION_INDEPENDENT_CODE ON)
 
 # The gpio driver's files, without its back end (the fake back end of the
@@ -97,7 +97,7 @@ if(BUILD_TESTING)
               ${CMAKE_CURRENT_SOURCE_DIR}/pedal.c
               ${CMAKE_CURRENT_SOURCE_DIR}/pedal_drivers.c
               ${PENCTL_PEDAL_GPIO_SOURCES}
-      LIBRARIES penctl-pedal-logic penctl-gpio-chip penctl-core PkgConfig::GLIB)
+      LIBRARIES penctl-pedal-logic penctl-gpio-chip penctl-core penctl-common PkgConfig::GLIB)
     target_compile_definitions(test-pedal-mainloop PRIVATE PENCTL_PEDAL_DRIVER_GPIO)
     target_include_directories(test-pedal-mainloop PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
   endif()

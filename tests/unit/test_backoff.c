@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The pen link's reconnect backoff (ble/backoff.c): doubles, caps, resets. */
+/* The shared backoff (common/backoff.c): doubles, caps, resets. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "backoff.h"
+#include "penctl/backoff.h"
 
 static void backoff_doubles_up_to_the_cap(void **state)
 {

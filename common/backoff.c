@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "backoff.h"
+#include "penctl/backoff.h"
 
 void backoff_init(struct backoff *b, unsigned first_ms, unsigned max_ms)
 {
