@@ -269,7 +269,7 @@ struct day_session {
 struct day_reader {
 	gint64 from_us, to_us;   /* the day, [from, to) */
 	GPtrArray *sessions;     /* struct day_session *, in start order */
-	GHashTable *by_key;      /* "machine\nsession" -> struct day_session * (not owned) */
+	GHashTable *by_key;      /* day_key() -> struct day_session * (not owned) */
 };
 
 static void day_session_free(struct day_session *session)
@@ -294,10 +294,12 @@ static bool field_number(GHashTable *fields, const char *key, guint64 *out)
 	return value && g_ascii_string_to_unsigned(value, 10, 0, G_MAXINT64, out, NULL);
 }
 
+/* The chair (its machine id and, for records without one, its host name)
+ * and the session id. */
 static char *day_key(GHashTable *fields)
 {
-	return g_strdup_printf("%s\n%s", field_or(fields, "_MACHINE_ID", ""),
-			       field_or(fields, "PENCTL_SESSION", ""));
+	return g_strdup_printf("%s\n%s\n%s", field_or(fields, "_MACHINE_ID", ""),
+			       field_or(fields, "_HOSTNAME", ""), field_or(fields, "PENCTL_SESSION", ""));
 }
 
 /* The parser frees FIELDS after the call: keep a copy. */
