@@ -88,7 +88,10 @@ for i in 2 3; do
 	release_and_expect_stop "pedal-to-motor-stop-$i"
 done
 penctl_as_operator depth 0.3 >/dev/null || fail "depth 0.3 refused"
-sleep $(( OUTAGE_S - ($(date +%s%6N) - cut_us) / 1000000 ))
+# At least OUTAGE_S in all, and some seconds after the last record of the
+# outage, so that the uploader has tried and failed at least once.
+left=$(( OUTAGE_S - ($(date +%s%6N) - cut_us) / 1000000 ))
+sleep $(( left > 12 ? left : 12 ))
 systemctl is-failed --quiet systemd-journal-upload.service &&
 	fail "systemd-journal-upload gave up during the outage: $(systemctl --no-pager status systemd-journal-upload.service | tail -n 3)"
 restore_us=$(date +%s%6N)
