@@ -642,10 +642,11 @@ static int journal_unavailable(struct penctl *p, const GError *error)
 	return PENCTL_EXIT_UNAVAILABLE;
 }
 
-static int no_session(struct penctl *p, const char *message)
+/* penctl log's refusals (status 1): NAME for --json. */
+static int log_refused(struct penctl *p, const char *name, const char *message)
 {
 	if (p->json)
-		print_json_error("NoSession", message, PENCTL_EXIT_REFUSED);
+		print_json_error(name, message, PENCTL_EXIT_REFUSED);
 	else
 		fprintf(stderr, "penctl: %s\n", message);
 	return PENCTL_EXIT_REFUSED;
@@ -695,7 +696,7 @@ static int cmd_log(struct penctl *p, int argc, char **argv)
 			return journal_unavailable(p, error);
 		if (printed == 0) {
 			none = g_strdup_printf("the journal holds no session started on %s", day);
-			return no_session(p, none);
+			return log_refused(p, "NoSession", none);
 		}
 		return PENCTL_EXIT_OK;
 	}
@@ -714,7 +715,22 @@ static int cmd_log(struct penctl *p, int argc, char **argv)
 		if (error)
 			return journal_unavailable(p, error);
 		if (!session)
-			return no_session(p, "the journal holds no session");
+			return log_refused(p, "NoSession", "the journal holds no session");
+	}
+	if ((directory || files) && !chair) {
+		/* One id on two chairs would print as one treatment. */
+		g_autoptr(GPtrArray) chairs = penctl_log_session_chairs(&source, session, &error);
+		g_autofree char *list = NULL, *message = NULL;
+
+		if (!chairs)
+			return journal_unavailable(p, error);
+		if (chairs->len > 1) {
+			g_ptr_array_add(chairs, NULL);
+			list = g_strjoinv(", ", (char **)chairs->pdata);
+			message = g_strdup_printf("session %s has records from more than one chair "
+						  "(%s): name one with --chair", session, list);
+			return log_refused(p, "AmbiguousSession", message);
+		}
 	}
 	printed = penctl_log_session(&source, session, follow, p->json, &error);
 	if (printed < 0)
@@ -723,7 +739,7 @@ static int cmd_log(struct penctl *p, int argc, char **argv)
 		g_autofree char *message =
 			g_strdup_printf("the journal holds no record of session %s", session);
 
-		return no_session(p, message);
+		return log_refused(p, "NoSession", message);
 	}
 	return PENCTL_EXIT_OK;
 }

@@ -235,6 +235,25 @@ int penctl_log_session(const struct penctl_journal_source *source, const char *s
 	return printer.printed;
 }
 
+static void on_chair(GHashTable *fields, void *user_data)
+{
+	GPtrArray *chairs = user_data;
+	const char *name = g_hash_table_lookup(fields, "_HOSTNAME");
+
+	if (name && !g_ptr_array_find_with_equal_func(chairs, name, g_str_equal, NULL))
+		g_ptr_array_add(chairs, g_strdup(name));
+}
+
+GPtrArray *penctl_log_session_chairs(const struct penctl_journal_source *source,
+				     const char *session_id, GError **error)
+{
+	g_autoptr(GPtrArray) chairs = g_ptr_array_new_with_free_func(g_free);
+
+	if (!penctl_log_read_session(source, session_id, false, on_chair, chairs, error))
+		return NULL;
+	return g_steal_pointer(&chairs);
+}
+
 char *penctl_log_last_session_in(const struct penctl_journal_source *source, GError **error)
 {
 	struct log_printer printer = { 0 };

@@ -30,6 +30,13 @@ struct penctl_journal_source {
 int penctl_log_session(const struct penctl_journal_source *source, const char *session_id,
 		       bool follow, bool json, GError **error);
 
+/* The chairs (_HOSTNAME, char *) whose penctld recorded SESSION_ID in
+ * SOURCE, in the order first seen: more than one when two chairs gave the
+ * same id (a clinic server's files).  NULL and ERROR when journalctl could
+ * not run or its output was not understood. */
+GPtrArray *penctl_log_session_chairs(const struct penctl_journal_source *source,
+				     const char *session_id, GError **error);
+
 /* The session id of the newest session-start record, or NULL. */
 char *penctl_log_last_session(GError **error);
 char *penctl_log_last_session_in(const struct penctl_journal_source *source, GError **error);

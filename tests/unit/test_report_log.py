@@ -164,6 +164,14 @@ class ServerFilesTest(unittest.TestCase):
         self.assertNotIn('alice', out)
         self.assertEqual(len(out.splitlines()), 7, out)
 
+    def test_one_session_id_on_two_chairs_is_refused_until_one_is_named(self):
+        '''Their records would run together, as one treatment.'''
+        rc, out, err = self.penctl('log', '--directory', self.remote, '--session', 'S-1130-0001')
+        self.assertEqual(rc, 1, out + err)
+        self.assertEqual(out, '')
+        self.assertIn('chair-1, chair-2', err)
+        self.assertIn('--chair', err)
+
     def test_default_session_is_the_chairs_last_not_the_local_daemons(self):
         rc, out, err = self.penctl('log', '--directory', self.remote, '--chair', 'chair-1')
         self.assertEqual(rc, 0, err)
