@@ -55,6 +55,8 @@ static const char usage_text[] =
 	"  speed N                         set the speed (strokes per second)\n"
 	"  limits                          the effective depth limits\n"
 	"  log [--session ID] [--follow]   a session's timeline from the journal\n"
+	"      [--directory DIR | --file F] [--chair HOST]   from a clinic server's files\n"
+	"  log --day YYYY-MM-DD [...]      every chair's sessions of that day\n"
 	"  report [--session ID] [-o FILE.pdf] [--png FILE.png] [--directory DIR] [--file F]\n"
 	"         [--chair HOST]           a session as a PDF (penctl-report)\n"
 	"  reload                          re-read the configuration; fails when rejected\n"
@@ -817,71 +819,123 @@ static int report_journal_denied(struct penctl *p, const GError *error)
 	return PENCTL_EXIT_NOPERM;
 }
 
+/* A journal penctl log cannot read: the same words and status everywhere. */
+static int journal_unavailable(struct penctl *p, const GError *error)
+{
+	if (p->json)
+		print_json_error("JournalUnavailable", error->message, PENCTL_EXIT_UNAVAILABLE);
+	else
+		fprintf(stderr, "penctl: cannot read the journal: %s\n", error->message);
+	return PENCTL_EXIT_UNAVAILABLE;
+}
+
+/* penctl log's refusals (status 1): NAME for --json. */
+static int log_refused(struct penctl *p, const char *name, const char *message)
+{
+	if (p->json)
+		print_json_error(name, message, PENCTL_EXIT_REFUSED);
+	else
+		fprintf(stderr, "penctl: %s\n", message);
+	return PENCTL_EXIT_REFUSED;
+}
+
 static int cmd_log(struct penctl *p, int argc, char **argv)
 {
-	g_autofree char *session = NULL;
+	g_autofree char *session = NULL, *directory = NULL, *chair = NULL, *day = NULL;
+	g_auto(GStrv) files = NULL;
 	gboolean follow = FALSE;
 	const GOptionEntry entries[] = {
 		{ "session", 0, 0, G_OPTION_ARG_STRING, &session, "The session (default: the "
 		  "open one, else the last)", "ID" },
 		{ "follow", 'f', 0, G_OPTION_ARG_NONE, &follow, "Keep printing new records", NULL },
+		{ "day", 0, 0, G_OPTION_ARG_STRING, &day, "Every session started that day, "
+		  "from every chair", "YYYY-MM-DD" },
+		{ "directory", 'D', 0, G_OPTION_ARG_FILENAME, &directory, "Read the journal in "
+		  "DIR (as journalctl --directory)", "DIR" },
+		{ "file", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, "Read the journal file "
+		  "FILE (as journalctl --file; may be repeated)", "FILE" },
+		{ "chair", 0, 0, G_OPTION_ARG_STRING, &chair, "Only the records of this chair "
+		  "(its host name, _HOSTNAME)", "HOST" },
 		G_OPTION_ENTRY_NULL
 	};
+	struct penctl_journal_source source = { 0 };
 	g_autoptr(GError) error = NULL;
 	int code = 0, printed;
+	bool local;
 
 	if (!parse_options(p, "log", entries, &argc, &argv, &code) ||
 	    !no_more_args(p, argc, argv, &code))
 		return code;
-	if (!session) {
+	if (directory && files)
+		return usage_error(p, "--directory and --file exclude each other");
+	if (day && (session || follow))
+		return usage_error(p, "--day lists a day's sessions: without --session or --follow");
+	source.directory = directory;
+	source.files = (const char *const *)files;
+	source.hostname = chair;
+	/* This machine's journal: nothing found may mean not allowed to read it. */
+	local = !directory && !files;
+	if (day) {
+		gint64 from_us, to_us;
+		g_autofree char *none = NULL;
+
+		if (!penctl_log_parse_day(day, &from_us, &to_us))
+			return usage_error(p, "--day wants a date YYYY-MM-DD, not \"%s\"", day);
+		printed = penctl_log_day(&source, from_us, to_us, p->json, &error);
+		if (printed < 0)
+			return journal_unavailable(p, error);
+		if (printed == 0 && local && !penctl_journal_readable(&error))
+			return report_journal_denied(p, error);
+		if (printed == 0) {
+			none = g_strdup_printf("the journal holds no session started on %s", day);
+			return log_refused(p, "NoSession", none);
+		}
+		return PENCTL_EXIT_OK;
+	}
+	if (!session && !directory && !files && !chair) {
 		/* The open session, if the daemon is there and says so. */
 		p->bus = penctl_bus_connect(NULL);
 		if (p->bus)
 			session = read_string_property(p, "SessionId");
-		if (!session || !session[0]) {
-			g_free(session);
-			session = penctl_log_last_session(&error);
-			if (error) {
-				if (p->json)
-					print_json_error("JournalUnavailable", error->message,
-							 PENCTL_EXIT_UNAVAILABLE);
-				else
-					fprintf(stderr, "penctl: cannot read the journal: %s\n",
-						error->message);
-				return PENCTL_EXIT_UNAVAILABLE;
-			}
-		}
-		if (!session && !penctl_journal_readable(&error))
+		if (session && !session[0])
+			g_clear_pointer(&session, g_free);
+	}
+	if (!session) {
+		/* Else the last started in the journal read (a clinic server's
+		 * files are no local daemon's). */
+		session = penctl_log_last_session_in(&source, &error);
+		if (error)
+			return journal_unavailable(p, error);
+		if (!session && local && !penctl_journal_readable(&error))
 			return report_journal_denied(p, error);
-		if (!session) {
-			if (p->json)
-				print_json_error("NoSession", "the journal holds no session",
-						 PENCTL_EXIT_REFUSED);
-			else
-				fprintf(stderr, "penctl: the journal holds no session\n");
-			return PENCTL_EXIT_REFUSED;
+		if (!session)
+			return log_refused(p, "NoSession", "the journal holds no session");
+	}
+	if ((directory || files) && !chair) {
+		/* One id on two chairs would print as one treatment. */
+		g_autoptr(GPtrArray) chairs = penctl_log_session_chairs(&source, session, &error);
+		g_autofree char *list = NULL, *message = NULL;
+
+		if (!chairs)
+			return journal_unavailable(p, error);
+		if (chairs->len > 1) {
+			g_ptr_array_add(chairs, NULL);
+			list = g_strjoinv(", ", (char **)chairs->pdata);
+			message = g_strdup_printf("session %s has records from more than one chair "
+						  "(%s): name one with --chair", session, list);
+			return log_refused(p, "AmbiguousSession", message);
 		}
 	}
-	printed = penctl_log_session(session, follow, p->json, &error);
-	if (printed < 0) {
-		if (p->json)
-			print_json_error("JournalUnavailable", error->message,
-					 PENCTL_EXIT_UNAVAILABLE);
-		else
-			fprintf(stderr, "penctl: cannot read the journal: %s\n", error->message);
-		return PENCTL_EXIT_UNAVAILABLE;
-	}
-	if (printed == 0 && !penctl_journal_readable(&error))
+	printed = penctl_log_session(&source, session, follow, p->json, &error);
+	if (printed < 0)
+		return journal_unavailable(p, error);
+	if (printed == 0 && local && !penctl_journal_readable(&error))
 		return report_journal_denied(p, error);
 	if (printed == 0) {
 		g_autofree char *message =
 			g_strdup_printf("the journal holds no record of session %s", session);
 
-		if (p->json)
-			print_json_error("NoSession", message, PENCTL_EXIT_REFUSED);
-		else
-			fprintf(stderr, "penctl: %s\n", message);
-		return PENCTL_EXIT_REFUSED;
+		return log_refused(p, "NoSession", message);
 	}
 	return PENCTL_EXIT_OK;
 }

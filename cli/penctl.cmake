@@ -110,6 +110,14 @@ if(BUILD_TESTING)
     # (fontconfig's process-long cache aside, see the suppression file).
     set_tests_properties(unit/report-pdf PROPERTIES LABELS unit TIMEOUT 300
       ENVIRONMENT "LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/fixtures/report/lsan.supp:print_suppressions=0;UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1;G_SLICE=always-malloc")
+    # penctl log and penctl report on a clinic server's files: --day,
+    # --directory, --file, --chair; the pen's model and firmware.
+    add_test(NAME unit/report-log
+      COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/unit/test_report_log.py
+              $<TARGET_FILE:penctl-report> $<TARGET_FILE:penctl>
+              ${CMAKE_SOURCE_DIR}/tests/fixtures/report)
+    set_tests_properties(unit/report-log PROPERTIES LABELS unit TIMEOUT 120
+      ENVIRONMENT "LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/fixtures/report/lsan.supp:print_suppressions=0;UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1;G_SLICE=always-malloc")
   elseif(PENCTL_REPORT_BUILT)
     message(STATUS "report PDF test left out: install poppler-utils")
   endif()

@@ -241,13 +241,33 @@ bool penctl_log_read_session(const struct penctl_journal_source *source, const c
 	return run_journalctl((const char *const *)argv->pdata, on_trusted_record, &reader, error);
 }
 
-int penctl_log_session(const char *session_id, bool follow, bool json, GError **error)
+int penctl_log_session(const struct penctl_journal_source *source, const char *session_id,
+		       bool follow, bool json, GError **error)
 {
 	struct log_printer printer = { .json = json };
 
-	if (!penctl_log_read_session(NULL, session_id, follow, on_record, &printer, error))
+	if (!penctl_log_read_session(source, session_id, follow, on_record, &printer, error))
 		return -1;
 	return printer.printed;
+}
+
+static void on_chair(GHashTable *fields, void *user_data)
+{
+	GPtrArray *chairs = user_data;
+	const char *name = g_hash_table_lookup(fields, "_HOSTNAME");
+
+	if (name && !g_ptr_array_find_with_equal_func(chairs, name, g_str_equal, NULL))
+		g_ptr_array_add(chairs, g_strdup(name));
+}
+
+GPtrArray *penctl_log_session_chairs(const struct penctl_journal_source *source,
+				     const char *session_id, GError **error)
+{
+	g_autoptr(GPtrArray) chairs = g_ptr_array_new_with_free_func(g_free);
+
+	if (!penctl_log_read_session(source, session_id, false, on_chair, chairs, error))
+		return NULL;
+	return g_steal_pointer(&chairs);
 }
 
 char *penctl_log_last_session_in(const struct penctl_journal_source *source, GError **error)
@@ -269,4 +289,240 @@ char *penctl_log_last_session_in(const struct penctl_journal_source *source, GEr
 char *penctl_log_last_session(GError **error)
 {
 	return penctl_log_last_session_in(NULL, error);
+}
+
+/* ---- penctl log --day: every chair's sessions of one day ---- */
+
+/* One session of the day: its session-start record, and its end when
+ * there is one.  A session is a chair's (machine id) session id: two chairs
+ * may well have used the same id. */
+struct day_session {
+	GHashTable *start;   /* the session-start record's fields */
+	GHashTable *end;     /* session-end or session-interrupted, or NULL */
+};
+
+struct day_reader {
+	gint64 from_us, to_us;   /* the day, [from, to) */
+	GPtrArray *sessions;     /* struct day_session *, in start order */
+	GHashTable *by_key;      /* day_key() -> struct day_session * (not owned) */
+};
+
+static void day_session_free(struct day_session *session)
+{
+	g_hash_table_unref(session->start);
+	if (session->end)
+		g_hash_table_unref(session->end);
+	g_free(session);
+}
+
+static const char *field_or(GHashTable *fields, const char *key, const char *fallback)
+{
+	const char *value = fields ? g_hash_table_lookup(fields, key) : NULL;
+
+	return value && value[0] ? value : fallback;
+}
+
+static bool field_number(GHashTable *fields, const char *key, guint64 *out)
+{
+	const char *value = fields ? g_hash_table_lookup(fields, key) : NULL;
+
+	return value && g_ascii_string_to_unsigned(value, 10, 0, G_MAXINT64, out, NULL);
+}
+
+/* The chair (its machine id and, for records without one, its host name)
+ * and the session id. */
+static char *day_key(GHashTable *fields)
+{
+	return g_strdup_printf("%s\n%s\n%s", field_or(fields, "_MACHINE_ID", ""),
+			       field_or(fields, "_HOSTNAME", ""), field_or(fields, "PENCTL_SESSION", ""));
+}
+
+/* The parser frees FIELDS after the call: keep a copy. */
+static GHashTable *copy_fields(GHashTable *fields)
+{
+	GHashTable *copy = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	GHashTableIter iter;
+	gpointer key, value;
+
+	g_hash_table_iter_init(&iter, fields);
+	while (g_hash_table_iter_next(&iter, &key, &value))
+		g_hash_table_insert(copy, g_strdup(key), g_strdup(value));
+	return copy;
+}
+
+static void on_day_record(GHashTable *fields, void *user_data)
+{
+	struct day_reader *day = user_data;
+	const char *event = field_or(fields, "PENCTL_EVENT", "");
+	g_autofree char *key = NULL;
+	struct day_session *session;
+	guint64 realtime;
+
+	if (!field_or(fields, "PENCTL_SESSION", NULL) ||
+	    !field_number(fields, "__REALTIME_TIMESTAMP", &realtime))
+		return;
+	key = day_key(fields);
+	if (g_str_equal(event, "session-start")) {
+		if ((gint64)realtime < day->from_us || (gint64)realtime >= day->to_us ||
+		    g_hash_table_contains(day->by_key, key))
+			return;
+		session = g_new0(struct day_session, 1);
+		session->start = copy_fields(fields);
+		g_ptr_array_add(day->sessions, session);
+		g_hash_table_insert(day->by_key, g_steal_pointer(&key), session);
+		return;
+	}
+	/* session-end, or session-interrupted (a restart cut it short). */
+	session = g_hash_table_lookup(day->by_key, key);
+	if (session && !session->end)
+		session->end = copy_fields(fields);
+}
+
+static const char *day_state(const struct day_session *session)
+{
+	if (!session->end)
+		return "not ended";
+	if (g_str_equal(field_or(session->end, "PENCTL_EVENT", ""), "session-interrupted"))
+		return "cut short by a restart";
+	return "ended";
+}
+
+static void print_day_json(const struct day_session *session)
+{
+	static const struct {
+		const char *field;
+		const char *key;
+	} start_strings[] = {
+		{ "_HOSTNAME", "chair" },          { "_MACHINE_ID", "machine_id" },
+		{ "PENCTL_SESSION", "session" },   { "PENCTL_OPERATOR", "operator" },
+		{ "PENCTL_ROLE", "role" },         { "PENCTL_AREA", "area" },
+		{ "PENCTL_CLIENT_REF", "client" }, { "PENCTL_PEN", "pen" },
+	}, end_numbers[] = {
+		{ "PENCTL_WALL_MS", "wall_ms" },   { "PENCTL_NEEDLING_MS", "needling_ms" },
+		{ "PENCTL_MAX_DEPTH_UM", "max_depth_um" }, { "PENCTL_STROKES", "strokes" },
+	};
+	struct json_out json;
+	g_autofree char *text = NULL;
+	guint64 us, n;
+
+	json_out_init(&json);
+	json_out_begin_object(&json);
+	if (field_number(session->start, "__REALTIME_TIMESTAMP", &us)) {
+		g_autoptr(GDateTime) time = g_date_time_new_from_unix_utc((gint64)(us / G_USEC_PER_SEC));
+		g_autofree char *iso = time ? g_date_time_format_iso8601(time) : NULL;
+
+		json_out_member_string(&json, "start", iso);
+		json_out_member_uint(&json, "start_realtime_us", us);
+	}
+	for (gsize i = 0; i < G_N_ELEMENTS(start_strings); i++)
+		json_out_member_string(&json, start_strings[i].key,
+				       field_or(session->start, start_strings[i].field, ""));
+	json_out_member_string(&json, "state", day_state(session));
+	for (gsize i = 0; i < G_N_ELEMENTS(end_numbers); i++) {
+		if (field_number(session->end, end_numbers[i].field, &n))
+			json_out_member_uint(&json, end_numbers[i].key, n);
+	}
+	if (session->end && field_or(session->end, "PENCTL_STOPS", NULL))
+		json_out_member_string(&json, "stops", field_or(session->end, "PENCTL_STOPS", ""));
+	json_out_end_object(&json);
+	text = json_out_finish(&json);
+	printf("%s\n", text);
+}
+
+/* "10:30:05  chair-3 (3d1219c7)  S-0124-0007  alice (beautician, face,
+ *  client C-1042)  ended: 08:15, needling 05:14, deepest 1.20 mm, 31400
+ *  strokes, stops: ..." */
+static void print_day_line(const struct day_session *session)
+{
+	g_autoptr(GString) line = g_string_new(NULL);
+	const char *machine = field_or(session->start, "_MACHINE_ID", "-");
+	guint64 us, n;
+
+	if (field_number(session->start, "__REALTIME_TIMESTAMP", &us)) {
+		g_autoptr(GDateTime) time = g_date_time_new_from_unix_local((gint64)(us / G_USEC_PER_SEC));
+		g_autofree char *hms = time ? g_date_time_format(time, "%H:%M:%S") : NULL;
+
+		g_string_append(line, hms ? hms : "--:--:--");
+	}
+	g_string_append_printf(line, "  %s (%.8s)  %s  %s (%s, %s, client %s)  %s",
+			       field_or(session->start, "_HOSTNAME", "-"), machine,
+			       field_or(session->start, "PENCTL_SESSION", "-"),
+			       field_or(session->start, "PENCTL_OPERATOR", "-"),
+			       field_or(session->start, "PENCTL_ROLE", "-"),
+			       field_or(session->start, "PENCTL_AREA", "-"),
+			       field_or(session->start, "PENCTL_CLIENT_REF", "-"), day_state(session));
+	if (field_number(session->end, "PENCTL_WALL_MS", &n)) {
+		char mmss[PENCTL_MMSS_STRLEN];
+
+		penctl_format_mmss(n, mmss);
+		g_string_append_printf(line, ": %s", mmss);
+	}
+	if (field_number(session->end, "PENCTL_NEEDLING_MS", &n)) {
+		char mmss[PENCTL_MMSS_STRLEN];
+
+		penctl_format_mmss(n, mmss);
+		g_string_append_printf(line, ", needling %s", mmss);
+	}
+	if (field_number(session->end, "PENCTL_MAX_DEPTH_UM", &n) && n <= G_MAXUINT32) {
+		g_autofree char *depth = penctl_format_depth((uint32_t)n);
+
+		g_string_append_printf(line, ", deepest %s", depth);
+	}
+	if (field_number(session->end, "PENCTL_STROKES", &n))
+		g_string_append_printf(line, ", %" G_GUINT64_FORMAT " strokes", n);
+	if (session->end && field_or(session->end, "PENCTL_STOPS", NULL))
+		g_string_append_printf(line, ", stops: %s", field_or(session->end, "PENCTL_STOPS", ""));
+	printf("%s\n", line->str);
+}
+
+bool penctl_log_parse_day(const char *day, gint64 *from_us, gint64 *to_us)
+{
+	unsigned year, month, mday;
+	char end;
+	g_autoptr(GDateTime) from = NULL;
+	g_autoptr(GDateTime) to = NULL;
+
+	if (!day || sscanf(day, "%4u-%2u-%2u%c", &year, &month, &mday, &end) != 3 ||
+	    strlen(day) != 10 || !g_date_valid_dmy((GDateDay)mday, (GDateMonth)month, (GDateYear)year))
+		return false;
+	from = g_date_time_new_local((gint)year, (gint)month, (gint)mday, 0, 0, 0);
+	to = from ? g_date_time_add_days(from, 1) : NULL;
+	if (!to)
+		return false;
+	*from_us = g_date_time_to_unix(from) * G_USEC_PER_SEC;
+	*to_us = g_date_time_to_unix(to) * G_USEC_PER_SEC;
+	return true;
+}
+
+int penctl_log_day(const struct penctl_journal_source *source, gint64 from_us, gint64 to_us,
+		   bool json, GError **error)
+{
+	struct day_reader day = {
+		.from_us = from_us, .to_us = to_us,
+		.sessions = g_ptr_array_new_with_free_func((GDestroyNotify)day_session_free),
+		.by_key = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
+	};
+	struct trusted_reader reader = { .source = source, .fn = on_day_record, .user_data = &day };
+	/* journalctl narrows the reading to the day on; the day's end is
+	 * checked here, as a session may end after midnight. */
+	g_autofree char *since = g_strdup_printf("--since=@%" G_GINT64_FORMAT, from_us / G_USEC_PER_SEC);
+	const char *const options[] = { since, NULL };
+	const char *const matches[] = { "PENCTL_EVENT=session-start", "PENCTL_EVENT=session-end",
+					"PENCTL_EVENT=session-interrupted", NULL };
+	g_autoptr(GPtrArray) argv = journalctl_argv(source, options, matches);
+	int printed = -1;
+
+	if (run_journalctl((const char *const *)argv->pdata, on_trusted_record, &reader, error)) {
+		for (guint i = 0; i < day.sessions->len; i++) {
+			if (json)
+				print_day_json(g_ptr_array_index(day.sessions, i));
+			else
+				print_day_line(g_ptr_array_index(day.sessions, i));
+		}
+		fflush(stdout);
+		printed = (int)day.sessions->len;
+	}
+	g_hash_table_unref(day.by_key);
+	g_ptr_array_unref(day.sessions);
+	return printed;
 }

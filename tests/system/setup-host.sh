@@ -4,7 +4,8 @@
 # Prepares everything the whole-system test VM needs, on a Debian 12 host:
 #   - packages: QEMU, Debian's 6.1 kernel image + headers (the guest kernel,
 #     whatever the host itself runs), static busybox, bluez + btvirt, gpiod,
-#     a compiler for the gpio-sim module;
+#     a compiler for the gpio-sim module; systemd-journal-remote, openssl,
+#     ssl-cert and poppler-utils for the clinic server scenario (14);
 #   - gpio-sim.ko, built out of tree from three files of linux-source-6.1
 #     (Debian's kernel ships without CONFIG_GPIO_SIM);
 #   - the guest initramfs (mkinitramfs.sh).
@@ -27,7 +28,8 @@ SUDO=
 
 PACKAGES="qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static
 	bluez bluez-test-tools gpiod build-essential kmod xz-utils cpio jq
-	util-linux passwd python3-minimal python3-gi e2fsprogs"
+	util-linux passwd python3-minimal python3-gi e2fsprogs
+	systemd-journal-remote openssl ssl-cert poppler-utils"
 
 missing_packages() {
 	for p in $PACKAGES; do

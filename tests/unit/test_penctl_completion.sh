@@ -59,7 +59,10 @@ expect --file penctl report --session S1 --
 expect --chair penctl report --
 expect --png penctl report --
 expect_not --follow penctl report --
-expect_not --chair penctl log --
+expect --chair penctl log --
+expect --day penctl log --
+expect --directory penctl log --
+expect_not --png penctl log --
 # --directory offers directories, --file files.
 tmp=$(mktemp -d)
 mkdir "$tmp/remote"
