@@ -74,6 +74,8 @@ struct pen_profile_conn {
 
 	char *char_paths[PEN_CHAR_COUNT];
 	char *battery_path;               /* optional */
+	char *model_path, *firmware_path; /* optional: Device Information */
+	char *model, *firmware;           /* read so far ("" when unreadable) */
 	struct pen_cartridge cartridge;
 	uint16_t watchdog_ms;             /* what setup writes */
 	struct pen_write_queue *writes;
@@ -374,6 +376,43 @@ static void battery_notify_started(void *owner, const GError *error)
 		       error->message);
 }
 
+/* Device Information: the text as the pen gives it; the engine cuts and
+ * cleans it.  A failure costs the record's model or firmware only. */
+static char *info_text(const uint8_t *value, size_t len, const GError *error)
+{
+	if (error || !value)
+		return g_strdup("");
+	/* A GATT string may carry a terminating NUL. */
+	return g_strndup((const char *)value, len);
+}
+
+static void report_device_info(struct pen_profile_conn *conn)
+{
+	if ((conn->model_path && !conn->model) || (conn->firmware_path && !conn->firmware))
+		return; /* a read is still out */
+	if (conn->cb->on_device_info)
+		conn->cb->on_device_info(conn->user_data, conn->model ? conn->model : "",
+					 conn->firmware ? conn->firmware : "");
+}
+
+static void model_read(void *owner, const uint8_t *value, size_t len, const GError *error)
+{
+	struct pen_profile_conn *conn = owner;
+
+	g_free(conn->model);
+	conn->model = info_text(value, len, error);
+	report_device_info(conn);
+}
+
+static void firmware_read(void *owner, const uint8_t *value, size_t len, const GError *error)
+{
+	struct pen_profile_conn *conn = owner;
+
+	g_free(conn->firmware);
+	conn->firmware = info_text(value, len, error);
+	report_device_info(conn);
+}
+
 static void status_read(void *owner, const uint8_t *value, size_t len, const GError *error)
 {
 	struct pen_profile_conn *conn = owner;
@@ -401,6 +440,13 @@ static void status_read(void *owner, const uint8_t *value, size_t len, const GEr
 		bluez_gatt_start_notify(conn->client, conn->battery_path, conn->cancellable,
 					battery_notify_started, conn);
 	}
+	g_clear_pointer(&conn->model, g_free);
+	g_clear_pointer(&conn->firmware, g_free);
+	if (conn->model_path)
+		bluez_gatt_read(conn->client, conn->model_path, conn->cancellable, model_read, conn);
+	if (conn->firmware_path)
+		bluez_gatt_read(conn->client, conn->firmware_path, conn->cancellable,
+				firmware_read, conn);
 }
 
 static void depth_notify_started(void *owner, const GError *error)
@@ -515,6 +561,10 @@ static void forget_gatt(struct pen_profile_conn *conn)
 	for (unsigned i = 0; i < PEN_CHAR_COUNT; i++)
 		g_clear_pointer(&conn->char_paths[i], g_free);
 	g_clear_pointer(&conn->battery_path, g_free);
+	g_clear_pointer(&conn->model_path, g_free);
+	g_clear_pointer(&conn->firmware_path, g_free);
+	g_clear_pointer(&conn->model, g_free);
+	g_clear_pointer(&conn->firmware, g_free);
 }
 
 /* "Status (uuid) lacks notify": properties the daemon uses that the pen's
@@ -544,7 +594,7 @@ static bool v1_find(struct pen_profile_conn *conn, GString *missing)
 	const struct bluez_objects *objects = bluez_client_objects(conn->client);
 	const char *service = bluez_objects_find_service(objects, conn->device_path,
 							 PEN_SERVICE_UUID);
-	const char *battery_service;
+	const char *battery_service, *info_service;
 	g_autoptr(GString) absent = g_string_new(NULL);
 	g_autoptr(GString) lacking = g_string_new(NULL);
 
@@ -576,6 +626,14 @@ static bool v1_find(struct pen_profile_conn *conn, GString *missing)
 								      PEN_BATTERY_LEVEL_UUID);
 
 		conn->battery_path = g_strdup(level);
+	}
+	info_service = bluez_objects_find_service(objects, conn->device_path,
+						  PEN_DEVICE_INFO_SERVICE_UUID);
+	if (info_service) {
+		conn->model_path = g_strdup(bluez_objects_find_characteristic(
+			objects, info_service, PEN_MODEL_NUMBER_UUID));
+		conn->firmware_path = g_strdup(bluez_objects_find_characteristic(
+			objects, info_service, PEN_FIRMWARE_REVISION_UUID));
 	}
 	return missing->len == 0;
 }

@@ -43,6 +43,8 @@ struct engine {
 	bool pen_compatible;
 	char pen_address[18];
 	char pen_incompatibility[128];
+	char pen_model[ENGINE_PEN_TEXT_MAX + 1];    /* "" unknown */
+	char pen_firmware[ENGINE_PEN_TEXT_MAX + 1];
 	struct pen_cartridge cartridge;
 	bool cartridge_unverified;  /* taken out and put back: read it again first */
 	bool pen_distrusted;        /* protocol error or runaway: no heartbeats, no RUN */
@@ -219,6 +221,14 @@ static void end_on_a_character(char *text)
 
 	if (!g_utf8_validate(text, -1, &end))
 		*(char *)end = '\0';
+}
+
+/* The pen's own words go into records: control characters become spaces. */
+static void blank_controls(char *text)
+{
+	for (char *c = text; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = ' ';
 }
 
 static void reply(struct engine_output *out, enum engine_reason refusal, const char *fmt, ...)
@@ -776,6 +786,7 @@ static void on_pen_disconnected(struct engine *e, struct engine_output *out, con
 	stop_motor(e, out, ENGINE_REASON_PEN_DISCONNECTED, true);
 	e->pen_connected = false;
 	e->pen_faults = 0;
+	e->pen_model[0] = e->pen_firmware[0] = '\0';
 	emit_record(out, ENGINE_RECORD_PEN_DISCONNECTED, ENGINE_REASON_PEN_DISCONNECTED)->detail =
 		why;
 }
@@ -1419,6 +1430,16 @@ void engine_step(struct engine *e, const struct engine_event *ev, struct engine_
 	case ENGINE_EVENT_STATE_ACKNOWLEDGED:
 		on_state_acknowledged(e, out, ev->caller);
 		break;
+	case ENGINE_EVENT_PEN_IDENTITY:
+		/* Only for the records: nothing here changes what may run. */
+		if (e->pen_connected) {
+			copy_text(e->pen_model, sizeof(e->pen_model), ev->pen_identity.model);
+			copy_text(e->pen_firmware, sizeof(e->pen_firmware),
+				  ev->pen_identity.firmware);
+			blank_controls(e->pen_model);
+			blank_controls(e->pen_firmware);
+		}
+		break;
 	case ENGINE_EVENT_TICK:
 		/* The timer fired and is disarmed: whatever is due next must be armed again. */
 		e->armed_deadline = -1;
@@ -1459,6 +1480,8 @@ void engine_get_snapshot(const struct engine *e, int64_t now_us, struct engine_s
 					 : "";
 	/* The last pen connected, so a disconnect record still names it. */
 	s->pen_address = e->pen_address;
+	s->pen_model = e->pen_connected ? e->pen_model : "";
+	s->pen_firmware = e->pen_connected ? e->pen_firmware : "";
 	s->battery_percent = e->pen_connected ? e->battery : PEN_BATTERY_UNKNOWN;
 	s->cartridge = e->pen_connected ? e->cartridge.id : 0;
 	s->pen_faults = e->pen_faults;

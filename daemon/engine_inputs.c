@@ -168,6 +168,15 @@ static void pen_bluez_changed(void *user_data, bool running)
 							       NULL));
 }
 
+static void pen_device_info(void *user_data, const char *model, const char *firmware)
+{
+	struct engine_event ev = { .kind = ENGINE_EVENT_PEN_IDENTITY };
+
+	ev.pen_identity.model = model;
+	ev.pen_identity.firmware = firmware;
+	step(user_data, &ev);
+}
+
 static void pen_pairing_passkey(void *user_data, const char *address, uint32_t passkey)
 {
 	(void)user_data;
@@ -187,6 +196,7 @@ const struct pen_link_callbacks engine_inputs_pen_callbacks = {
 	.on_watchdog_written = pen_watchdog_written,
 	.on_adapter_changed = pen_adapter_changed,
 	.on_bluez_changed = pen_bluez_changed,
+	.on_device_info = pen_device_info,
 	.on_pairing_passkey = pen_pairing_passkey,
 };
 

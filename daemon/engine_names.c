@@ -112,6 +112,7 @@ const char *engine_event_kind_to_string(enum engine_event_kind kind)
 	case ENGINE_EVENT_PEN_LINK_ERROR: return "pen-link-error";
 	case ENGINE_EVENT_CARTRIDGE_RECORDED: return "cartridge-recorded";
 	case ENGINE_EVENT_STATE_ACKNOWLEDGED: return "state-acknowledged";
+	case ENGINE_EVENT_PEN_IDENTITY: return "pen-identity";
 	}
 	return "unknown";
 }

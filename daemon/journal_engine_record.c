@@ -417,6 +417,8 @@ struct journal_record *journal_record_from_engine(const struct engine_record *re
 		.area = summary ? summary->area : snapshot->area,
 		.client_ref = summary ? summary->client_ref : snapshot->client_ref,
 		.pen = snapshot->pen_address,
+		.pen_model = snapshot->pen_model,
+		.pen_firmware = snapshot->pen_firmware,
 		.cartridge = record_cartridge(record, snapshot),
 		.detail = record->detail,
 		.cartridges = cartridges,

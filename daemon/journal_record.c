@@ -160,6 +160,10 @@ struct journal_record *journal_record_build(const struct journal_record_input *i
 	journal_record_add_field(record, "PENCTL_AREA", in->area);
 	journal_record_add_field(record, "PENCTL_CLIENT_REF", in->client_ref);
 	journal_record_add_field(record, "PENCTL_PEN", in->pen);
+	if (in->pen && in->pen[0]) {
+		journal_record_add_field(record, "PENCTL_PEN_MODEL", in->pen_model);
+		journal_record_add_field(record, "PENCTL_PEN_FIRMWARE", in->pen_firmware);
+	}
 	if (in->cartridge)
 		journal_record_take_field(record, "PENCTL_CARTRIDGE",
 					  g_strdup_printf("%016" PRIx64, in->cartridge));

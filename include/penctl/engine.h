@@ -50,8 +50,9 @@ enum engine_event_kind {
 					 * retries (lost.reason): the pen's state is unknown */
 	ENGINE_EVENT_CARTRIDGE_RECORDED, /* the answer to ENGINE_ACTION_CARTRIDGE_USED */
 	ENGINE_EVENT_STATE_ACKNOWLEDGED, /* a person acknowledged a damaged used-cartridge list */
+	ENGINE_EVENT_PEN_IDENTITY,       /* the connected pen's model and firmware, for the records */
 };
-#define ENGINE_EVENT_KIND_COUNT (ENGINE_EVENT_STATE_ACKNOWLEDGED + 1)
+#define ENGINE_EVENT_KIND_COUNT (ENGINE_EVENT_PEN_IDENTITY + 1)
 
 /* The pen's documented refusals of a RUN write (ATT application errors). */
 #define ENGINE_PEN_REFUSAL_DEPTH_ABOVE_CARTRIDGE 0x80
@@ -73,6 +74,10 @@ struct engine_event {
 		struct pen_status pen_status;
 		struct pen_cartridge pen_cartridge; /* PEN_CARTRIDGE: every read, changed or not */
 		uint8_t pen_battery_percent;
+		struct {
+			const char *model;           /* Model Number (0x2A24); NULL/"": unknown */
+			const char *firmware;        /* Firmware Revision (0x2A26) */
+		} pen_identity;
 		struct {
 			const char *reason;          /* free text for the record */
 		} lost;                              /* PEDAL_LOST, PEN_DISCONNECTED,
@@ -240,6 +245,9 @@ struct engine_action {
 	};
 };
 
+/* The longest pen model or firmware text kept, in bytes. */
+#define ENGINE_PEN_TEXT_MAX 64
+
 #define ENGINE_MAX_ACTIONS 24
 
 /* Pointers inside (records, replies, summaries) stay valid until the next
@@ -265,6 +273,9 @@ struct engine_snapshot {
 	const char *pen_incompatibility; /* why not, while a connected pen is
 					  * incompatible; "" otherwise */
 	const char *pen_address;     /* the last pen connected; "" before any */
+	/* The connected pen's Device Information, "" when unknown or no pen. */
+	const char *pen_model;
+	const char *pen_firmware;
 	uint8_t battery_percent;     /* PEN_BATTERY_UNKNOWN when unknown */
 	uint64_t cartridge;
 	uint16_t pen_faults;

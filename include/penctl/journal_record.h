@@ -50,6 +50,8 @@ struct journal_record_input {
 	const char *area;
 	const char *client_ref;
 	const char *pen;            /* XX:XX:XX:XX:XX:XX */
+	const char *pen_model;      /* the pen's Model Number, with pen only */
+	const char *pen_firmware;   /* the pen's Firmware Revision, with pen only */
 	uint64_t cartridge;         /* 0 = none */
 
 	struct journal_number depth_um;

@@ -112,6 +112,11 @@ struct pen_link_callbacks {
 	/* bluetoothd left the bus (running false) or came back (true).  Its
 	 * adapters go with it: on_adapter_changed follows. */
 	void (*on_bluez_changed)(void *user_data, bool running);
+	/* The pen's Device Information, read after on_connected when it offers
+	 * it: MODEL and FIRMWARE as the pen gives them ("" when absent or
+	 * unreadable; the engine cuts and cleans them).  At most once per
+	 * on_connected, and never when it offers neither. */
+	void (*on_device_info)(void *user_data, const char *model, const char *firmware);
 	/* bluetoothd's agent asked to confirm a passkey; accepted for the
 	 * device being paired (pen_link_pair()), rejected otherwise. */
 	void (*on_pairing_passkey)(void *user_data, const char *address, uint32_t passkey);

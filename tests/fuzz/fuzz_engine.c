@@ -432,6 +432,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			t1 = take_text(&in);
 			engine_set_used_list_untrusted(engine, t1);
 			continue;
+		case 23:
+			/* The pen's own words (Device Information), any bytes. */
+			ev.kind = ENGINE_EVENT_PEN_IDENTITY;
+			t1 = take_text(&in);
+			t2 = take_text(&in);
+			ev.pen_identity.model = t1;
+			ev.pen_identity.firmware = t2;
+			break;
 		default:
 			now += (int64_t)take8(&in) * 10000; /* time passes, nothing happens */
 			continue;

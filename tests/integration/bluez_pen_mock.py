@@ -141,6 +141,9 @@ WATCHDOG_UUID = '7d1e0008-4c2b-4f6a-9a51-5e3c0d8f1a20'
 PROTOCOL_INFO_UUID = '7d1e0009-4c2b-4f6a-9a51-5e3c0d8f1a20'
 BATTERY_SERVICE_UUID = '0000180f-0000-1000-8000-00805f9b34fb'
 BATTERY_LEVEL_UUID = '00002a19-0000-1000-8000-00805f9b34fb'
+DEVICE_INFO_SERVICE_UUID = '0000180a-0000-1000-8000-00805f9b34fb'
+MODEL_NUMBER_UUID = '00002a24-0000-1000-8000-00805f9b34fb'
+FIRMWARE_REVISION_UUID = '00002a26-0000-1000-8000-00805f9b34fb'
 
 PEN_CHARACTERISTICS = [
     (CONTROL_UUID, ['write']),
@@ -361,6 +364,13 @@ def _add_gatt(pen):
     if pen['battery']:
         _add_service(pen, 'service0030', BATTERY_SERVICE_UUID,
                      [(BATTERY_LEVEL_UUID, ['read', 'notify'], 'char0031')])
+    if pen['device_info']:
+        info = pen['device_info']
+        pen['values'][MODEL_NUMBER_UUID] = list(info.get('Model', '').encode())
+        pen['values'][FIRMWARE_REVISION_UUID] = list(info.get('Firmware', '').encode())
+        _add_service(pen, 'service0040', DEVICE_INFO_SERVICE_UUID,
+                     [(MODEL_NUMBER_UUID, ['read'], 'char0041'),
+                      (FIRMWARE_REVISION_UUID, ['read'], 'char0043')])
 
 
 def _remove_gatt(pen):
@@ -474,6 +484,8 @@ def AddPen(self, adapter, address, name, options):
         'flags': {str(k).lower(): [str(f) for f in v]
                   for k, v in dict(options.get('Flags', {})).items()},
         'battery': bool(options.get('Battery', True)),
+        # DeviceInfo: {'Model': s, 'Firmware': s} adds Device Information (0x180a).
+        'device_info': {str(k): str(v) for k, v in dict(options.get('DeviceInfo', {})).items()},
         'service_late': bool(options.get('PenServiceLate', False)),
         'silent_connected': bool(options.get('SilentConnected', False)),
         'silent_link': False,

@@ -183,6 +183,16 @@ static void on_cartridge(void *user_data, const struct pen_cartridge *cartridge)
 	emit(out);
 }
 
+static void on_device_info(void *user_data, const char *model, const char *firmware)
+{
+	GString *out = event_begin("device_info");
+
+	(void)user_data;
+	field_string(out, "model", model);
+	field_string(out, "firmware", firmware);
+	emit(out);
+}
+
 static void on_battery(void *user_data, uint8_t percent)
 {
 	GString *out = event_begin("battery");
@@ -288,6 +298,7 @@ static const struct pen_link_callbacks callbacks = {
 	.on_status = on_status,
 	.on_cartridge = on_cartridge,
 	.on_battery = on_battery,
+	.on_device_info = on_device_info,
 	.on_depth = on_depth,
 	.on_malformed = on_malformed,
 	.on_write_failed = on_write_failed,

@@ -199,6 +199,12 @@ class PenLinkTest(unittest.TestCase):
 
     # ---- the tests ----
 
+    def test_device_information_is_read_after_the_connect(self):
+        # Model Number and Firmware Revision, for the records (pen-protocol.md).
+        self.connect_pen(DeviceInfo=dbus.Dictionary({'Model': 'MN Pro 2', 'Firmware': '2.4.1'},
+                                                    signature='ss'))
+        self.wait_event('device_info', model='MN Pro 2', firmware='2.4.1')
+
     def test_scan_sets_le_discovery_filter_for_the_pen_service(self):
         self.add_pen()
         self.start_probe()

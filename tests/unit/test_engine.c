@@ -1608,9 +1608,43 @@ static void latching_first_run_waits_for_the_cartridge(void **state)
 
 #define NAMED(n, f) { n, f, setup, teardown, NULL }
 
+/* The pen's model and firmware are kept for the records while it is
+ * connected: cleaned, cut to ENGINE_PEN_TEXT_MAX, forgotten at a disconnect,
+ * ignored without a pen; nothing else changes. */
+static void pen_identity_is_kept_for_the_records(void **state)
+{
+	struct harness *h = harness_new(NULL);
+	struct engine_event id = { .kind = ENGINE_EVENT_PEN_IDENTITY };
+	struct engine_snapshot s;
+	g_autofree char *long_model = g_strnfill(100, 'M');
+
+	(void)state;
+	id.pen_identity.model = "MN Pro 2";
+	id.pen_identity.firmware = "2.4\n1";
+	harness_step(h, &id);
+	engine_get_snapshot(h->engine, h->now, &s);
+	assert_string_equal(s.pen_model, "");
+	harness_connect(h, 0x4d2, 2500);
+	harness_step(h, &id);
+	assert_int_equal(h->out.n_actions, 0);
+	engine_get_snapshot(h->engine, h->now, &s);
+	assert_string_equal(s.pen_model, "MN Pro 2");
+	assert_string_equal(s.pen_firmware, "2.4 1");
+	id.pen_identity.model = long_model;
+	harness_step(h, &id);
+	engine_get_snapshot(h->engine, h->now, &s);
+	assert_int_equal(strlen(s.pen_model), ENGINE_PEN_TEXT_MAX);
+	harness_disconnect(h);
+	engine_get_snapshot(h->engine, h->now, &s);
+	assert_string_equal(s.pen_model, "");
+	assert_string_equal(s.pen_firmware, "");
+	harness_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		NAMED("/records/pen-identity", pen_identity_is_kept_for_the_records),
 		NAMED("/safety/rule1/motor-runs-when-every-condition-holds",
 		      rule1_motor_runs_when_every_condition_holds),
 		NAMED("/safety/rule1/no-session-no-motor", rule1_no_session_no_motor),

@@ -438,6 +438,24 @@ static void session_start_record_says_what_the_session_was_opened_under(void **s
 	assert_null(journal_record_get(stop, "PENCTL_WALL_BUDGET_MS"));
 }
 
+/* A record that names the pen names its model and firmware when known. */
+static void the_pen_record_carries_model_and_firmware(void **state)
+{
+	struct engine_snapshot snapshot = session_snapshot;
+	struct engine_record record = { .kind = ENGINE_RECORD_SESSION_START };
+	g_autoptr(journal_record) with = NULL, without = NULL;
+
+	(void)state;
+	without = from_engine_or_fail(&record, &snapshot, NULL);
+	assert_null(journal_record_get(without, "PENCTL_PEN_MODEL"));
+	snapshot.pen_model = "MN Pro 2";
+	snapshot.pen_firmware = "2.4.1";
+	with = from_engine_or_fail(&record, &snapshot, NULL);
+	assert_field(with, "PENCTL_PEN", "AA:BB:CC:DD:EE:01");
+	assert_field(with, "PENCTL_PEN_MODEL", "MN Pro 2");
+	assert_field(with, "PENCTL_PEN_FIRMWARE", "2.4.1");
+}
+
 /* Every reason has its row in the one table: a stable name, unique, and
  * words; a reason added without a row fails here. */
 static void every_reason_has_a_name_and_words(void **state)
@@ -461,6 +479,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(every_reason_has_a_name_and_words),
+		cmocka_unit_test(the_pen_record_carries_model_and_firmware),
 		cmocka_unit_test(spent_budget_is_a_limit_reached_record_of_the_session),
 		cmocka_unit_test(forced_motor_stop_is_a_notice_with_the_numbers),
 		cmocka_unit_test(depth_refusal_names_the_limit_role_and_area),
