@@ -27,6 +27,9 @@ BTSNOOP_EPOCH_US = 0x00DCDDB30F2F8000
 # btmon's monitor format: flags = index << 16 | opcode.
 MON_COMMAND, MON_EVENT, MON_ACL_TX, MON_ACL_RX = 2, 3, 4, 5
 ATT_CID = 4
+# LE dynamic channels: here only EATT (bluetoothd 5.66 opens EATT channels
+# and sends most ATT traffic over them), ATT PDUs behind a 2-byte SDU length.
+LE_DYNAMIC_CID_FIRST = 0x40
 ATT_WRITE_REQ, ATT_WRITE_CMD = 0x12, 0x52
 HCI_LE_SET_ADV_ENABLE, HCI_LE_SET_EXT_ADV_ENABLE = 0x200A, 0x2039
 HCI_LE_CREATE_CONN, HCI_LE_EXT_CREATE_CONN = 0x200D, 0x2043
@@ -89,9 +92,14 @@ class Hci:
                 if (hdr >> 12) & 0x3 == 0x1:
                     continue  # a continuation fragment: ATT PDUs here fit in one
                 l2len, cid = struct.unpack("<HH", pkt[4:8])
-                if cid != ATT_CID:
-                    continue
                 att = pkt[8:8 + l2len]
+                if cid >= LE_DYNAMIC_CID_FIRST and len(att) >= 3:
+                    sdu_len, = struct.unpack("<H", att[0:2])
+                    if sdu_len != len(att) - 2:
+                        continue  # a segmented SDU: not a short ATT write
+                    att = att[2:]
+                elif cid != ATT_CID or not att:
+                    continue
                 handle = struct.unpack("<H", att[1:3])[0] if len(att) >= 3 else None
                 self.acl.append((index, op == MON_ACL_TX, t, att[0], handle, bytes(att[3:])))
             elif op == MON_COMMAND and len(pkt) >= 3:
