@@ -216,7 +216,7 @@ static int cmd_scan(struct penctl *p, int argc, char **argv)
 	if (!p->json)
 		fprintf(stderr, "Scanning for %d s...\n", seconds);
 	reply = penctl_call(p->bus, "Scan", g_variant_new("(u)", (guint32)seconds),
-			    G_VARIANT_TYPE("(a(ssn))"), (seconds + 30) * 1000, &error);
+			    (seconds + 30) * 1000, &error);
 	if (!reply)
 		return report_error(p, error);
 	g_variant_get(reply, "(@a(ssn))", &pens);
@@ -253,16 +253,9 @@ static int cmd_scan(struct penctl *p, int argc, char **argv)
 /* A property's string value, "" when it cannot be read. */
 static char *read_string_property(struct penctl *p, const char *name)
 {
-	g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
-		p->bus, PENCTL_DBUS_NAME, PENCTL_DBUS_PATH, "org.freedesktop.DBus.Properties", "Get",
-		g_variant_new("(ss)", PENCTL_DBUS_INTERFACE, name), G_VARIANT_TYPE("(v)"),
-		G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, NULL);
-	g_autoptr(GVariant) value = NULL;
+	g_autoptr(GVariant) value = penctl_get_property(p->bus, name, NULL);
 
-	if (!reply)
-		return g_strdup("");
-	g_variant_get(reply, "(v)", &value);
-	if (!g_variant_is_of_type(value, G_VARIANT_TYPE_STRING))
+	if (!value || !g_variant_is_of_type(value, G_VARIANT_TYPE_STRING))
 		return g_strdup("");
 	return g_variant_dup_string(value, NULL);
 }
@@ -285,8 +278,8 @@ static int cmd_pair(struct penctl *p, int argc, char **argv)
 		return code;
 	if (!p->json)
 		fprintf(stderr, "Pairing %s...\n", address[0] ? address : "the only pen in range");
-	reply = penctl_call(p->bus, "Pair", g_variant_new("(s)", address), G_VARIANT_TYPE("(s)"),
-			    PENCTL_PAIR_TIMEOUT_MS, &error);
+	reply = penctl_call(p->bus, "Pair", g_variant_new("(s)", address), PENCTL_PAIR_TIMEOUT_MS,
+			    &error);
 	if (!reply)
 		return report_error(p, error);
 	g_variant_get(reply, "(s)", &paired);
@@ -319,7 +312,7 @@ static int simple_call(struct penctl *p, const char *method, GVariant *parameter
 			g_variant_unref(g_variant_ref_sink(parameters));
 		return code;
 	}
-	reply = penctl_call(p->bus, method, parameters, NULL, PENCTL_CALL_TIMEOUT_MS, &error);
+	reply = penctl_call(p->bus, method, parameters, PENCTL_CALL_TIMEOUT_MS, &error);
 	if (!reply)
 		return report_error(p, error);
 	if (g_variant_is_of_type(reply, G_VARIANT_TYPE("(s)")))
@@ -384,7 +377,7 @@ static int cmd_session_start(struct penctl *p, int argc, char **argv)
 	reply = penctl_call(p->bus, "StartSession",
 			    g_variant_new("(ssssa{sv})", operator_name, role, area,
 					  client ? client : "", &options),
-			    G_VARIANT_TYPE("(s)"), PENCTL_CALL_TIMEOUT_MS, &error);
+			    PENCTL_CALL_TIMEOUT_MS, &error);
 	if (!reply)
 		return report_error(p, error);
 	g_variant_get(reply, "(&s)", &session_id);
@@ -414,8 +407,7 @@ static int cmd_session_stop(struct penctl *p, int argc, char **argv)
 	if (!parse_options(p, "session stop", NULL, &argc, &argv, &code) ||
 	    !no_more_args(p, argc, argv, &code) || !connect_bus(p, &code))
 		return code;
-	reply = penctl_call(p->bus, "StopSession", NULL, G_VARIANT_TYPE("(a{sv})"),
-			    PENCTL_CALL_TIMEOUT_MS, &error);
+	reply = penctl_call(p->bus, "StopSession", NULL, PENCTL_CALL_TIMEOUT_MS, &error);
 	if (!reply)
 		return report_error(p, error);
 	g_variant_get(reply, "(@a{sv})", &summary);

@@ -7,7 +7,9 @@ add_library(penctl-cli-lib STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/penctl_log.c
   ${CMAKE_CURRENT_SOURCE_DIR}/penctl_client.c)
 target_include_directories(penctl-cli-lib PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
-target_link_libraries(penctl-cli-lib PUBLIC penctl-core PkgConfig::GIO)
+# penctl-dbus-interface: the call signatures, generated from
+# daemon/io.penctld.Penctl1.xml (daemon/control_service.cmake).
+target_link_libraries(penctl-cli-lib PUBLIC penctl-core penctl-dbus-interface PkgConfig::GIO)
 
 add_executable(penctl
   ${CMAKE_CURRENT_SOURCE_DIR}/penctl.c

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "penctl/dbus_interface.h"
 #include "penctl/dbus_names.h"
 
 #include "penctl_client.h"
@@ -108,12 +109,72 @@ GDBusConnection *penctl_bus_connect(GError **error)
 	return g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, error);
 }
 
-GVariant *penctl_call(GDBusConnection *bus, const char *method, GVariant *parameters,
-		      const GVariantType *reply_type, int timeout_ms, GError **error)
+/* "(" + the signatures of ARGS + ")": a method's in or out tuple. */
+static GVariantType *args_tuple_type(GDBusArgInfo **args)
 {
+	g_autoptr(GString) text = g_string_new("(");
+
+	for (; args && *args; args++)
+		g_string_append(text, (*args)->signature);
+	g_string_append_c(text, ')');
+	return g_variant_type_new(text->str);
+}
+
+GVariant *penctl_call(GDBusConnection *bus, const char *method, GVariant *parameters,
+		      int timeout_ms, GError **error)
+{
+	const GDBusMethodInfo *info = g_dbus_interface_info_lookup_method(
+		(GDBusInterfaceInfo *)&io_penctld_penctl1_interface, method);
+	g_autoptr(GVariantType) in_type = NULL;
+	g_autoptr(GVariantType) out_type = NULL;
+	g_autoptr(GVariant) sunk = parameters ? g_variant_ref_sink(parameters) : NULL;
+
+	if (!info) {
+		g_set_error(error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD,
+			    "%s has no method %s", PENCTL_DBUS_INTERFACE, method);
+		return NULL;
+	}
+	in_type = args_tuple_type(info->in_args);
+	if (!g_variant_type_equal(in_type, sunk ? g_variant_get_type(sunk) :
+						 G_VARIANT_TYPE_UNIT)) {
+		g_set_error(error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+			    "%s takes %s, not %s", method, g_variant_type_peek_string(in_type),
+			    sunk ? g_variant_get_type_string(sunk) : "()");
+		return NULL;
+	}
+	out_type = args_tuple_type(info->out_args);
 	return g_dbus_connection_call_sync(bus, PENCTL_DBUS_NAME, PENCTL_DBUS_PATH,
-					   PENCTL_DBUS_INTERFACE, method, parameters, reply_type,
+					   PENCTL_DBUS_INTERFACE, method, sunk, out_type,
 					   G_DBUS_CALL_FLAGS_NO_AUTO_START, timeout_ms, NULL, error);
+}
+
+GVariant *penctl_get_property(GDBusConnection *bus, const char *name, GError **error)
+{
+	const GDBusPropertyInfo *info = g_dbus_interface_info_lookup_property(
+		(GDBusInterfaceInfo *)&io_penctld_penctl1_interface, name);
+	g_autoptr(GVariant) reply = NULL;
+	GVariant *value = NULL;
+
+	if (!info) {
+		g_set_error(error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_PROPERTY,
+			    "%s has no property %s", PENCTL_DBUS_INTERFACE, name);
+		return NULL;
+	}
+	reply = g_dbus_connection_call_sync(
+		bus, PENCTL_DBUS_NAME, PENCTL_DBUS_PATH, "org.freedesktop.DBus.Properties", "Get",
+		g_variant_new("(ss)", PENCTL_DBUS_INTERFACE, name), G_VARIANT_TYPE("(v)"),
+		G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, error);
+	if (!reply)
+		return NULL;
+	g_variant_get(reply, "(v)", &value);
+	if (!g_variant_is_of_type(value, G_VARIANT_TYPE(info->signature))) {
+		g_set_error(error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_SIGNATURE,
+			    "property %s is %s, not %s as declared", name,
+			    g_variant_get_type_string(value), info->signature);
+		g_variant_unref(value);
+		return NULL;
+	}
+	return value;
 }
 
 GVariant *penctl_get_properties(GDBusConnection *bus, GError **error)

@@ -29,9 +29,16 @@ char *penctl_error_message(const GError *error);
 /* The system bus (DBUS_SYSTEM_BUS_ADDRESS is honoured). */
 GDBusConnection *penctl_bus_connect(GError **error);
 
-/* Call METHOD of io.penctld.Penctl1; never starts the daemon. */
+/* Call METHOD of io.penctld.Penctl1; never starts the daemon.  The
+ * signatures come from the interface generated from
+ * daemon/io.penctld.Penctl1.xml: PARAMETERS (floating or not, NULL for
+ * none) must be its in-arguments (else G_DBUS_ERROR_INVALID_ARGS and
+ * nothing is sent), and the reply is checked to be its out-arguments. */
 GVariant *penctl_call(GDBusConnection *bus, const char *method, GVariant *parameters,
-		      const GVariantType *reply_type, int timeout_ms, GError **error);
+		      int timeout_ms, GError **error);
+
+/* One property, checked to have the type the interface declares. */
+GVariant *penctl_get_property(GDBusConnection *bus, const char *name, GError **error);
 
 /* All properties (a{sv}). */
 GVariant *penctl_get_properties(GDBusConnection *bus, GError **error);

@@ -107,6 +107,25 @@ static void append_time(GString *out, const char *label, uint64_t used_ms, uint6
 	g_string_append_printf(out, "%s%s used, %s left\n", label, used, left);
 }
 
+/* The daemon's conditions (the Conditions property), root causes first:
+ * what it means and what to do.  A config rejection has its own lines. */
+static void append_conditions(GString *out, GVariant *p)
+{
+	g_autoptr(GVariant) conditions = g_variant_lookup_value(p, "Conditions",
+								G_VARIANT_TYPE("a(sss)"));
+	const char *name, *meaning, *fix;
+	GVariantIter iter;
+
+	if (!conditions)
+		return;
+	g_variant_iter_init(&iter, conditions);
+	while (g_variant_iter_next(&iter, "(&s&s&s)", &name, &meaning, &fix)) {
+		if (g_str_equal(name, "config-rejected"))
+			continue;
+		g_string_append_printf(out, "Not ready: %s\n           %s\n", meaning, fix);
+	}
+}
+
 char *penctl_format_status(GVariant *p)
 {
 	GString *out = g_string_new(NULL);
@@ -146,6 +165,7 @@ char *penctl_format_status(GVariant *p)
 	}
 	g_string_append_printf(out, "Faults:    %s\n", faults);
 	/* What a person must do something about comes last, with what to do. */
+	append_conditions(out, p);
 	if (get_string(p, "ConfigProblem")[0])
 		g_string_append_printf(out,
 				       "Config:    the file was REJECTED at the last reload; the "

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "penctl/config.h"
+#include "penctl/depth_limit.h"
 
 static int widest_name(const GPtrArray *limits, int at_least)
 {
@@ -41,7 +42,7 @@ static void describe_table(GString *out, const struct penctl_config *c)
 		for (guint a = 0; a < c->areas->len; a++) {
 			const struct penctl_limit *area = c->areas->pdata[a];
 
-			penctl_format_depth_mm(MIN(role->max_depth_um, area->max_depth_um), mm);
+			penctl_format_depth_mm(penctl_depth_limit_um(role, area, 0), mm);
 			g_string_append_printf(out, "  %*s", MAX(4, (int)strlen(area->name)), mm);
 		}
 		g_string_append_c(out, '\n');

@@ -3,10 +3,11 @@
  * The control service: io.penctld.Penctl1 on the system bus.
  *
  * A method call goes: policy (dbus-daemon, systemd/io.penctld.Penctl1.conf)
- * -> GDBus checks the signature against the introspection -> we ask the bus
- * for the caller's uid -> the request becomes an engine event (ops->submit)
- * or a pen operation (ops->scan/pair/forget) -> the reply, or a named error
- * with the engine's message.
+ * -> GDBus checks the arguments against the interface generated from
+ * daemon/io.penctld.Penctl1.xml -> we ask the bus for the caller's uid ->
+ * the method table names the handler -> the request becomes an engine event
+ * (ops->submit) or a pen operation (ops->scan/pair/forget) -> the reply, or
+ * a named error with the engine's message.
  *
  * The service is reference counted inside: a call waiting for the bus or
  * for a pen operation keeps it alive, and finds it "closed" if the daemon
@@ -18,8 +19,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "penctl/bt_address.h"
 #include "penctl/control_properties.h"
 #include "penctl/control_service.h"
+#include "penctl/dbus_interface.h"
 
 #define CONTROL_TICK_MS 1000u
 /* A caller's text quoted in an error message is cut here: a 1 MiB key
@@ -34,11 +37,11 @@ struct control_service {
 	const struct control_service_ops *ops;
 	void *user_data;
 	bool closed;
-	GDBusNodeInfo *node_info;
 	GDBusConnection *connection;
 	guint registration_id;
 	guint owner_id;
-	GVariant *last_properties; /* what was last signalled (or exported) */
+	/* What the properties showed when last signalled (or exported). */
+	struct control_properties_tracker *tracker;
 	guint tick_id;             /* 1 s timer while a session is open */
 	/* Properties.GetAll asks for each property in turn: build them once
 	 * per main-loop iteration, and again after any engine step. */
@@ -68,9 +71,8 @@ static struct control_service *service_ref(struct control_service *service)
 
 static void service_clear(struct control_service *service)
 {
-	g_clear_pointer(&service->last_properties, g_variant_unref);
+	g_clear_pointer(&service->tracker, control_properties_tracker_free);
 	g_clear_pointer(&service->get_cache, g_variant_unref);
-	g_clear_pointer(&service->node_info, g_dbus_node_info_unref);
 	g_clear_pointer(&service->owner_session_id, g_free);
 	g_clear_object(&service->connection);
 }
@@ -89,26 +91,6 @@ static void control_call_free(struct control_call *call)
 }
 typedef struct control_call control_call;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(control_call, control_call_free)
-
-struct control_found_pen *control_found_pen_new(const char *address, const char *name,
-						int16_t rssi)
-{
-	struct control_found_pen *pen = g_new0(struct control_found_pen, 1);
-
-	pen->address = g_strdup(address ? address : "");
-	pen->name = g_strdup(name ? name : "");
-	pen->rssi = rssi;
-	return pen;
-}
-
-void control_found_pen_free(struct control_found_pen *pen)
-{
-	if (!pen)
-		return;
-	g_free(pen->address);
-	g_free(pen->name);
-	g_free(pen);
-}
 
 /* TEXT (valid UTF-8: it came in a D-Bus string) for an error message, cut
  * at a character boundary after CONTROL_QUOTE_MAX bytes. */
@@ -153,19 +135,16 @@ static void return_operation_error(GDBusMethodInvocation *invocation, const GErr
 	return_error(invocation, name, error->message);
 }
 
-static GVariant *current_properties(struct control_service *service, bool *session_open)
+static struct control_daemon_facts daemon_facts(struct control_service *service)
 {
-	struct engine_snapshot snapshot = { 0 };
+	const struct control_service_ops *ops = service->ops;
+	struct control_daemon_facts facts = { 0 };
 
-	const char *config_problem = NULL;
-
-	service->ops->snapshot(service->user_data, &snapshot);
-	if (session_open)
-		*session_open = snapshot.session_open;
-	if (service->ops->config_problem)
-		config_problem = service->ops->config_problem(service->user_data);
-	return control_properties_build(&snapshot, service->ops->config(service->user_data),
-					config_problem);
+	if (ops->config_problem)
+		facts.config_problem = ops->config_problem(service->user_data);
+	if (ops->conditions)
+		facts.conditions = ops->conditions(service->user_data);
+	return facts;
 }
 
 static gboolean on_tick(gpointer data)
@@ -188,6 +167,29 @@ static void update_tick(struct control_service *service, bool session_open)
 	}
 }
 
+static GVariant *current_properties(struct control_service *service)
+{
+	struct engine_snapshot snapshot = { 0 };
+	struct control_daemon_facts facts = daemon_facts(service);
+
+	service->ops->snapshot(service->user_data, &snapshot);
+	return control_properties_build(&snapshot, service->ops->config(service->user_data),
+					&facts);
+}
+
+/* The properties that changed since the last call, or NULL (then nothing
+ * was built); starts or stops the tick that moves the time properties. */
+static GVariant *changed_properties(struct control_service *service)
+{
+	struct engine_snapshot snapshot = { 0 };
+	struct control_daemon_facts facts = daemon_facts(service);
+
+	service->ops->snapshot(service->user_data, &snapshot);
+	update_tick(service, snapshot.session_open);
+	return control_properties_changed(service->tracker, &snapshot,
+					  service->ops->config(service->user_data), &facts);
+}
+
 static void drop_get_cache(struct control_service *service)
 {
 	g_clear_pointer(&service->get_cache, g_variant_unref);
@@ -205,22 +207,14 @@ static gboolean on_get_cache_idle(gpointer data)
 
 void control_service_notify_changed(struct control_service *service)
 {
-	g_autoptr(GVariant) properties = NULL;
 	g_autoptr(GVariant) changed = NULL;
 	g_autoptr(GError) error = NULL;
-	bool session_open = false;
 
 	if (!service || service->closed)
 		return;
 	drop_get_cache(service);
-	properties = current_properties(service, &session_open);
-	update_tick(service, session_open);
-	changed = control_properties_diff(service->last_properties, properties);
-	if (!changed)
-		return;
-	g_clear_pointer(&service->last_properties, g_variant_unref);
-	service->last_properties = g_steal_pointer(&properties);
-	if (!service->registration_id)
+	changed = changed_properties(service);
+	if (!changed || !service->registration_id)
 		return;
 	if (!g_dbus_connection_emit_signal(service->connection, NULL, PENCTL_DBUS_PATH,
 					   "org.freedesktop.DBus.Properties", "PropertiesChanged",
@@ -449,12 +443,13 @@ static void handle_start_session(struct control_call *call, GVariant *parameters
 	g_dbus_method_invocation_return_value(call->invocation, g_variant_new("(s)", session_id));
 }
 
-static void handle_stop_session(struct control_call *call)
+static void handle_stop_session(struct control_call *call, GVariant *parameters)
 {
 	struct engine_event event = { .kind = ENGINE_EVENT_SESSION_STOP };
 	struct engine_reply reply;
 	GVariant *summary;
 
+	(void)parameters;
 	if (!may_touch_session(call))
 		return;
 	event.caller = call->description;
@@ -514,11 +509,12 @@ static struct control_caller call_caller(const struct control_call *call);
 /* Reload(): answered only once the file is read, so that `systemctl reload
  * penctld` (ExecReload= busctl call ... Reload) fails, with the reason,
  * when the file is rejected. */
-static void handle_reload(struct control_call *call)
+static void handle_reload(struct control_call *call, GVariant *parameters)
 {
 	struct control_caller caller = call_caller(call);
 	g_autoptr(GError) error = NULL;
 
+	(void)parameters;
 	if (!call->service->ops->reload) {
 		return_error(call->invocation,
 			     control_error_name_for_code(CONTROL_ERROR_FAILED),
@@ -540,11 +536,12 @@ static void handle_reload(struct control_call *call)
 /* AcknowledgeState(): a person has looked at a damaged used-cartridge list
  * (and put the opened cartridges aside); the engine lets sessions start
  * again and records who.  With nothing damaged the engine just says so. */
-static void handle_acknowledge_state(struct control_call *call)
+static void handle_acknowledge_state(struct control_call *call, GVariant *parameters)
 {
 	struct engine_event event = { .kind = ENGINE_EVENT_STATE_ACKNOWLEDGED };
 	struct engine_reply reply;
 
+	(void)parameters;
 	event.caller = call->description;
 	submit(call, &event, &reply);
 	if (reply_accepted(call, &reply))
@@ -579,8 +576,7 @@ static void on_scan_done(GObject *source, GAsyncResult *result, gpointer data)
 {
 	g_autoptr(control_call) call = data;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GPtrArray) pens = NULL;
-	GVariantBuilder builder;
+	g_autoptr(GVariant) pens = NULL;
 
 	(void)source;
 	if (reply_if_closed(call))
@@ -593,14 +589,10 @@ static void on_scan_done(GObject *source, GAsyncResult *result, gpointer data)
 		return_operation_error(call->invocation, error);
 		return;
 	}
-	g_variant_builder_init(&builder, G_VARIANT_TYPE("a(ssn)"));
-	for (guint i = 0; i < pens->len; i++) {
-		const struct control_found_pen *pen = g_ptr_array_index(pens, i);
-
-		g_variant_builder_add(&builder, "(ssn)", pen->address, pen->name, pen->rssi);
-	}
+	/* The link's own a(ssn), passed on as it came: the reply's type is
+	 * checked against the interface by GDBus. */
 	g_dbus_method_invocation_return_value(call->invocation,
-					      g_variant_new("(a(ssn))", &builder));
+					      g_variant_new_tuple(&pens, 1));
 }
 
 static void handle_scan(struct control_call *call, GVariant *parameters)
@@ -621,21 +613,14 @@ static void handle_scan(struct control_call *call, GVariant *parameters)
 	call->service->ops->scan(call->service->user_data, &caller, seconds, on_scan_done, call);
 }
 
-/* XX:XX:XX:XX:XX:XX, hex digits in either case; upper-cased into OUT. */
-static bool normalise_address(const char *text, char out[18])
+/* XX:XX:XX:XX:XX:XX, hex digits in either case (bt_address.h decides);
+ * upper-cased into OUT, the form BlueZ uses. */
+static bool normalise_address(const char *text, char out[BT_ADDRESS_STRLEN])
 {
-	if (strlen(text) != 17)
+	if (!bt_address_is_valid(text))
 		return false;
-	for (int i = 0; i < 17; i++) {
-		if (i % 3 == 2) {
-			if (text[i] != ':')
-				return false;
-		} else if (!g_ascii_isxdigit(text[i])) {
-			return false;
-		}
+	for (int i = 0; i < BT_ADDRESS_STRLEN; i++)
 		out[i] = g_ascii_toupper(text[i]);
-	}
-	out[17] = '\0';
 	return true;
 }
 
@@ -664,7 +649,7 @@ static void handle_pair(struct control_call *call, GVariant *parameters)
 {
 	struct control_caller caller = call_caller(call);
 	const char *text;
-	char address[18];
+	char address[BT_ADDRESS_STRLEN];
 
 	g_variant_get(parameters, "(&s)", &text);
 	if (text[0] && !normalise_address(text, address)) {
@@ -699,10 +684,11 @@ static void on_forget_done(GObject *source, GAsyncResult *result, gpointer data)
 	control_service_notify_changed(call->service);
 }
 
-static void handle_forget(struct control_call *call)
+static void handle_forget(struct control_call *call, GVariant *parameters)
 {
 	struct control_caller caller = call_caller(call);
 
+	(void)parameters;
 	call->service->ops->forget(call->service->user_data, &caller, on_forget_done, call);
 }
 
@@ -733,43 +719,54 @@ static char *describe_caller(struct control_service *service, uint32_t uid,
 	return g_strdup_printf("uid=%u", uid);
 }
 
+/* Every method of the interface and its handler.  The arguments were
+ * checked against the generated interface before the call got here, and
+ * GDBus checks each reply against its out-arguments.  An asynchronous
+ * handler owns the call until its operation finishes; the others are done
+ * when they return, and the properties they may have moved are signalled. */
+struct control_method {
+	const char *name;
+	void (*handle)(struct control_call *call, GVariant *parameters);
+	bool asynchronous;
+};
+
+static const struct control_method control_methods[] = {
+	{ "StartSession", handle_start_session, false },
+	{ "StopSession", handle_stop_session, false },
+	{ "SetDepth", handle_set_depth, false },
+	{ "SetSpeed", handle_set_speed, false },
+	{ "Scan", handle_scan, true },
+	{ "Pair", handle_pair, true },
+	{ "Forget", handle_forget, true },
+	{ "Reload", handle_reload, false },
+	{ "AcknowledgeState", handle_acknowledge_state, false },
+};
+
+static const struct control_method *find_method(const char *name)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(control_methods); i++)
+		if (g_str_equal(control_methods[i].name, name))
+			return &control_methods[i];
+	return NULL;
+}
+
 static void dispatch(struct control_call *call)
 {
-	const char *method = g_dbus_method_invocation_get_method_name(call->invocation);
+	const char *name = g_dbus_method_invocation_get_method_name(call->invocation);
 	GVariant *parameters = g_dbus_method_invocation_get_parameters(call->invocation);
+	const struct control_method *method = find_method(name);
 
-	call->description = describe_caller(call->service, call->uid, method, parameters);
-
-	/* Pen operations own CALL until they finish. */
-	if (g_str_equal(method, "Scan")) {
-		handle_scan(call, parameters);
-		return;
-	}
-	if (g_str_equal(method, "Pair")) {
-		handle_pair(call, parameters);
-		return;
-	}
-	if (g_str_equal(method, "Forget")) {
-		handle_forget(call);
-		return;
-	}
-
-	if (g_str_equal(method, "StartSession"))
-		handle_start_session(call, parameters);
-	else if (g_str_equal(method, "StopSession"))
-		handle_stop_session(call);
-	else if (g_str_equal(method, "SetDepth"))
-		handle_set_depth(call, parameters);
-	else if (g_str_equal(method, "SetSpeed"))
-		handle_set_speed(call, parameters);
-	else if (g_str_equal(method, "Reload"))
-		handle_reload(call);
-	else if (g_str_equal(method, "AcknowledgeState"))
-		handle_acknowledge_state(call);
-	else
+	if (!method) {
 		g_dbus_method_invocation_return_error(call->invocation, G_DBUS_ERROR,
 						      G_DBUS_ERROR_UNKNOWN_METHOD, "no method %s",
-						      method);
+						      name);
+		control_call_free(call);
+		return;
+	}
+	call->description = describe_caller(call->service, call->uid, name, parameters);
+	method->handle(call, parameters);
+	if (method->asynchronous)
+		return;
 	control_service_notify_changed(call->service);
 	control_call_free(call);
 }
@@ -841,7 +838,7 @@ static GVariant *on_get_property(GDBusConnection *connection, const char *sender
 		return NULL;
 	}
 	if (!service->get_cache) {
-		service->get_cache = current_properties(service, NULL);
+		service->get_cache = current_properties(service);
 		service->get_cache_idle_id = g_idle_add(on_get_cache_idle, service);
 	}
 	value = g_variant_lookup_value(service->get_cache, property_name, NULL);
@@ -863,41 +860,53 @@ struct control_service *control_service_new(const struct control_service_ops *op
 					    void *user_data)
 {
 	struct control_service *service = g_rc_box_new0(struct control_service);
-	g_autoptr(GError) error = NULL;
 
 	service->ops = ops;
 	service->user_data = user_data;
-	service->node_info = g_dbus_node_info_new_for_xml(control_introspection_xml, &error);
-	/* The XML is compiled in and checked by a unit test: a failure here
-	 * is a build defect, not a runtime condition. */
-	g_assert_no_error(error);
+	service->tracker = control_properties_tracker_new();
 	(void)control_error_quark(); /* register the error names with GDBus */
+	/* A method the XML gained without a handler answers UnknownMethod;
+	 * say so where the person who added it will look. */
+	for (GDBusMethodInfo **m = io_penctld_penctl1_interface.methods; m && *m; m++)
+		if (!find_method((*m)->name))
+			g_warning("control: method %s of %s has no handler", (*m)->name,
+				  PENCTL_DBUS_INTERFACE);
 	return service;
 }
 
-bool control_service_export(struct control_service *service, GDBusConnection *connection,
-			    GError **error)
+static bool export_object(struct control_service *service, GDBusConnection *connection,
+			  GError **error)
 {
-	GDBusInterfaceInfo *info;
+	g_autoptr(GVariant) exported = NULL;
 
 	if (service->registration_id)
 		return true;
-	info = g_dbus_node_info_lookup_interface(service->node_info, PENCTL_DBUS_INTERFACE);
 	service->registration_id = g_dbus_connection_register_object(
-		connection, PENCTL_DBUS_PATH, info, &control_vtable, service_ref(service),
-		(GDestroyNotify)service_unref, error);
+		connection, PENCTL_DBUS_PATH,
+		(GDBusInterfaceInfo *)&io_penctld_penctl1_interface, &control_vtable,
+		service_ref(service), (GDestroyNotify)service_unref, error);
 	if (!service->registration_id)
 		return false;
 	g_set_object(&service->connection, connection);
-	/* The starting point of the diffs: the state as exported. */
-	g_clear_pointer(&service->last_properties, g_variant_unref);
-	{
-		bool session_open = false;
-
-		service->last_properties = current_properties(service, &session_open);
-		update_tick(service, session_open);
-	}
+	/* The starting point of the changes: the state as exported, which
+	 * a client reads with GetAll, not from a signal. */
+	exported = changed_properties(service);
 	return true;
+}
+
+/* An Event signal for RECORD: a view shows why the motor stopped, or why
+ * a request was refused, without reading the journal. */
+void control_service_emit_event(struct control_service *service,
+				const struct engine_record *record)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!service || service->closed || !service->registration_id || !record)
+		return;
+	if (!g_dbus_connection_emit_signal(service->connection, NULL, PENCTL_DBUS_PATH,
+					   PENCTL_DBUS_INTERFACE, "Event",
+					   control_event_to_variant(record), &error))
+		g_warning("control: cannot signal an event: %s", error->message);
 }
 
 static void on_bus_acquired(GDBusConnection *connection, const char *name, gpointer data)
@@ -911,7 +920,7 @@ static void on_bus_acquired(GDBusConnection *connection, const char *name, gpoin
 	/* A vanished bus is reported through name_lost; the daemon decides
 	 * how to exit (after stopping the motor), not GDBus's SIGTERM. */
 	g_dbus_connection_set_exit_on_close(connection, FALSE);
-	if (!control_service_export(service, connection, &error))
+	if (!export_object(service, connection, &error))
 		g_warning("control: cannot export %s: %s", PENCTL_DBUS_PATH, error->message);
 }
 

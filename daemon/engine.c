@@ -13,6 +13,7 @@
  */
 #include <string.h>
 
+#include "penctl/depth_limit.h"
 #include "penctl/engine.h"
 
 #define US_PER_MS INT64_C(1000)
@@ -257,7 +258,6 @@ static bool cartridge_limits(const struct engine *e)
 static uint32_t effective_limit(const struct engine *e)
 {
 	const struct penctl_limit *role, *area;
-	uint32_t limit;
 
 	if (!e->session_open)
 		return 0;
@@ -265,10 +265,8 @@ static uint32_t effective_limit(const struct engine *e)
 	area = session_area(e);
 	if (!role || !area)
 		return 0;
-	limit = MIN(role->max_depth_um, area->max_depth_um);
-	if (cartridge_limits(e))
-		limit = MIN(limit, e->cartridge.max_depth_um);
-	return limit;
+	return penctl_depth_limit_um(role, area,
+				     cartridge_limits(e) ? e->cartridge.max_depth_um : 0);
 }
 
 static bool cartridge_in_session(const struct engine *e, uint64_t id)

@@ -5,45 +5,59 @@
  */
 #include "penctl/engine.h"
 
+/* One row per reason: its stable name (PENCTL_REASON, D-Bus) and the
+ * condition it stands for, to complete "Motor stopped: ...", "Session
+ * refused: ..." and the like. */
+static const struct {
+	const char *name;
+	const char *phrase;
+} reasons[ENGINE_REASON_COUNT] = {
+	[ENGINE_REASON_NONE] = { "none", "no reason given" },
+	[ENGINE_REASON_PEDAL_RELEASED] = { "pedal-released", "pedal released" },
+	[ENGINE_REASON_PEDAL_LATCHED_OFF] = { "pedal-latched-off", "pedal latched off" },
+	[ENGINE_REASON_PEDAL_LOST] = { "pedal-lost", "pedal lost" },
+	[ENGINE_REASON_PEDAL_NOT_RELEASED] = { "pedal-not-released", "pedal not released since the last stop" },
+	[ENGINE_REASON_PEN_DISCONNECTED] = { "pen-disconnected", "pen disconnected" },
+	[ENGINE_REASON_PEN_INCOMPATIBLE] = { "pen-incompatible", "pen not compatible" },
+	[ENGINE_REASON_PEN_FAULT] = { "pen-fault", "pen fault" },
+	[ENGINE_REASON_PEN_DEPTH_ABOVE_LIMIT] = { "pen-depth-above-limit", "measured depth above the limit" },
+	[ENGINE_REASON_PEN_STOPPED] = { "pen-stopped", "the pen stopped by itself" },
+	[ENGINE_REASON_PEN_RUNAWAY] = { "pen-runaway", "the pen runs although told to stop" },
+	[ENGINE_REASON_NO_CARTRIDGE] = { "no-cartridge", "no cartridge" },
+	[ENGINE_REASON_CARTRIDGE_USED] = { "cartridge-used", "cartridge already used" },
+	[ENGINE_REASON_NO_SESSION] = { "no-session", "no session open" },
+	[ENGINE_REASON_SESSION_STOPPED] = { "session-stopped", "session stopped" },
+	[ENGINE_REASON_SESSION_LOCKED] = { "session-locked", "session locked, a time budget is spent" },
+	[ENGINE_REASON_SESSION_OPEN] = { "session-open", "a session is already open" },
+	[ENGINE_REASON_DEPTH_ABOVE_LIMIT] = { "depth-above-limit", "above the limit" },
+	[ENGINE_REASON_DEPTH_OUT_OF_RANGE] = { "depth-out-of-range", "out of range" },
+	[ENGINE_REASON_SPEED_OUT_OF_RANGE] = { "speed-out-of-range", "out of range" },
+	[ENGINE_REASON_LIMIT_LOWERED] = { "limit-lowered", "the reloaded configuration lowered the limit below the depth" },
+	[ENGINE_REASON_WALL_BUDGET] = { "wall-budget", "session time budget spent" },
+	[ENGINE_REASON_NEEDLING_BUDGET] = { "needling-budget", "needling budget spent" },
+	[ENGINE_REASON_ABOVE_ANESTHETIC] = { "above-anesthetic", "depth above the anesthetic advisory threshold" },
+	[ENGINE_REASON_NO_OPERATOR] = { "no-operator", "no operator named" },
+	[ENGINE_REASON_UNKNOWN_ROLE] = { "unknown-role", "unknown role" },
+	[ENGINE_REASON_UNKNOWN_AREA] = { "unknown-area", "unknown area" },
+	[ENGINE_REASON_CONTRAINDICATIONS] = { "contraindications-not-checked", "contraindication check not confirmed" },
+	[ENGINE_REASON_PEN_NOT_CONNECTED] = { "pen-not-connected", "pen not connected" },
+	[ENGINE_REASON_PEN_REFUSED] = { "pen-refused", "the pen refused to run" },
+	[ENGINE_REASON_PEN_LINK_ERROR] = { "pen-link-error", "a write could not reach the pen" },
+	[ENGINE_REASON_CARTRIDGE_NOT_RECORDED] = { "cartridge-not-recorded", "the cartridge could not be saved as used" },
+	[ENGINE_REASON_USED_LIST_UNTRUSTED] = { "used-list-untrusted", "the list of used cartridges is damaged" },
+	[ENGINE_REASON_ROLE_NOT_PERMITTED] = { "role-not-permitted", "the caller may not take this role" },
+};
+
 const char *engine_reason_to_string(enum engine_reason reason)
 {
-	switch (reason) {
-	case ENGINE_REASON_NONE: return "none";
-	case ENGINE_REASON_PEDAL_RELEASED: return "pedal-released";
-	case ENGINE_REASON_PEDAL_LATCHED_OFF: return "pedal-latched-off";
-	case ENGINE_REASON_PEDAL_LOST: return "pedal-lost";
-	case ENGINE_REASON_PEDAL_NOT_RELEASED: return "pedal-not-released";
-	case ENGINE_REASON_PEN_DISCONNECTED: return "pen-disconnected";
-	case ENGINE_REASON_PEN_INCOMPATIBLE: return "pen-incompatible";
-	case ENGINE_REASON_PEN_FAULT: return "pen-fault";
-	case ENGINE_REASON_PEN_DEPTH_ABOVE_LIMIT: return "pen-depth-above-limit";
-	case ENGINE_REASON_PEN_STOPPED: return "pen-stopped";
-	case ENGINE_REASON_PEN_RUNAWAY: return "pen-runaway";
-	case ENGINE_REASON_NO_CARTRIDGE: return "no-cartridge";
-	case ENGINE_REASON_CARTRIDGE_USED: return "cartridge-used";
-	case ENGINE_REASON_NO_SESSION: return "no-session";
-	case ENGINE_REASON_SESSION_STOPPED: return "session-stopped";
-	case ENGINE_REASON_SESSION_LOCKED: return "session-locked";
-	case ENGINE_REASON_SESSION_OPEN: return "session-open";
-	case ENGINE_REASON_DEPTH_ABOVE_LIMIT: return "depth-above-limit";
-	case ENGINE_REASON_DEPTH_OUT_OF_RANGE: return "depth-out-of-range";
-	case ENGINE_REASON_SPEED_OUT_OF_RANGE: return "speed-out-of-range";
-	case ENGINE_REASON_LIMIT_LOWERED: return "limit-lowered";
-	case ENGINE_REASON_WALL_BUDGET: return "wall-budget";
-	case ENGINE_REASON_NEEDLING_BUDGET: return "needling-budget";
-	case ENGINE_REASON_ABOVE_ANESTHETIC: return "above-anesthetic";
-	case ENGINE_REASON_NO_OPERATOR: return "no-operator";
-	case ENGINE_REASON_UNKNOWN_ROLE: return "unknown-role";
-	case ENGINE_REASON_UNKNOWN_AREA: return "unknown-area";
-	case ENGINE_REASON_CONTRAINDICATIONS: return "contraindications-not-checked";
-	case ENGINE_REASON_PEN_NOT_CONNECTED: return "pen-not-connected";
-	case ENGINE_REASON_PEN_REFUSED: return "pen-refused";
-	case ENGINE_REASON_PEN_LINK_ERROR: return "pen-link-error";
-	case ENGINE_REASON_CARTRIDGE_NOT_RECORDED: return "cartridge-not-recorded";
-	case ENGINE_REASON_USED_LIST_UNTRUSTED: return "used-list-untrusted";
-	case ENGINE_REASON_ROLE_NOT_PERMITTED: return "role-not-permitted";
-	}
-	return "unknown";
+	return (unsigned)reason < G_N_ELEMENTS(reasons) && reasons[reason].name
+		       ? reasons[reason].name : "unknown";
+}
+
+const char *engine_reason_phrase(enum engine_reason reason)
+{
+	return (unsigned)reason < G_N_ELEMENTS(reasons) && reasons[reason].phrase
+		       ? reasons[reason].phrase : "unknown reason";
 }
 
 const char *engine_record_kind_to_string(enum engine_record_kind kind)

@@ -11,82 +11,6 @@
 #include "penctl/message_ids.h"
 #include "penctl/pen_protocol.h"
 
-/* The condition a reason stands for, to complete "Motor stopped: ...",
- * "Session refused: ..." and the like. */
-static const char *reason_phrase(enum engine_reason reason)
-{
-	switch (reason) {
-	case ENGINE_REASON_NONE:
-		return "no reason given";
-	case ENGINE_REASON_PEDAL_RELEASED:
-		return "pedal released";
-	case ENGINE_REASON_PEDAL_LATCHED_OFF:
-		return "pedal latched off";
-	case ENGINE_REASON_PEDAL_LOST:
-		return "pedal lost";
-	case ENGINE_REASON_PEDAL_NOT_RELEASED:
-		return "pedal not released since the last stop";
-	case ENGINE_REASON_PEN_DISCONNECTED:
-		return "pen disconnected";
-	case ENGINE_REASON_PEN_INCOMPATIBLE:
-		return "pen not compatible";
-	case ENGINE_REASON_PEN_FAULT:
-		return "pen fault";
-	case ENGINE_REASON_PEN_DEPTH_ABOVE_LIMIT:
-		return "measured depth above the limit";
-	case ENGINE_REASON_PEN_STOPPED:
-		return "the pen stopped by itself";
-	case ENGINE_REASON_PEN_RUNAWAY:
-		return "the pen runs although told to stop";
-	case ENGINE_REASON_NO_CARTRIDGE:
-		return "no cartridge";
-	case ENGINE_REASON_CARTRIDGE_USED:
-		return "cartridge already used";
-	case ENGINE_REASON_NO_SESSION:
-		return "no session open";
-	case ENGINE_REASON_SESSION_STOPPED:
-		return "session stopped";
-	case ENGINE_REASON_SESSION_LOCKED:
-		return "session locked, a time budget is spent";
-	case ENGINE_REASON_SESSION_OPEN:
-		return "a session is already open";
-	case ENGINE_REASON_DEPTH_ABOVE_LIMIT:
-		return "above the limit";
-	case ENGINE_REASON_DEPTH_OUT_OF_RANGE:
-		return "out of range";
-	case ENGINE_REASON_SPEED_OUT_OF_RANGE:
-		return "out of range";
-	case ENGINE_REASON_LIMIT_LOWERED:
-		return "the reloaded configuration lowered the limit below the depth";
-	case ENGINE_REASON_WALL_BUDGET:
-		return "session time budget spent";
-	case ENGINE_REASON_NEEDLING_BUDGET:
-		return "needling budget spent";
-	case ENGINE_REASON_ABOVE_ANESTHETIC:
-		return "depth above the anesthetic advisory threshold";
-	case ENGINE_REASON_NO_OPERATOR:
-		return "no operator named";
-	case ENGINE_REASON_UNKNOWN_ROLE:
-		return "unknown role";
-	case ENGINE_REASON_UNKNOWN_AREA:
-		return "unknown area";
-	case ENGINE_REASON_CONTRAINDICATIONS:
-		return "contraindication check not confirmed";
-	case ENGINE_REASON_PEN_NOT_CONNECTED:
-		return "pen not connected";
-	case ENGINE_REASON_PEN_REFUSED:
-		return "the pen refused to run";
-	case ENGINE_REASON_PEN_LINK_ERROR:
-		return "a write could not reach the pen";
-	case ENGINE_REASON_CARTRIDGE_NOT_RECORDED:
-		return "the cartridge could not be saved as used";
-	case ENGINE_REASON_USED_LIST_UNTRUSTED:
-		return "the list of used cartridges is damaged";
-	case ENGINE_REASON_ROLE_NOT_PERMITTED:
-		return "the caller may not take this role";
-	}
-	return "unknown reason";
-}
 
 /* A pedal release or a session stop is the operator's choice; every other
  * stop was forced on them and deserves a higher priority. */
@@ -182,7 +106,7 @@ static void append_fault(GString *text, const struct engine_record *record)
 		g_string_append(text, " above the limit ");
 		append_depth(text, record->limit_um);
 	} else {
-		g_string_append(text, reason_phrase(record->reason));
+		g_string_append(text, engine_reason_phrase(record->reason));
 	}
 }
 
@@ -276,7 +200,7 @@ static void append_depth_refused(GString *text, const struct engine_record *reco
 {
 	g_string_append(text, "Depth ");
 	append_depth(text, record->depth_um);
-	g_string_append_printf(text, " refused: %s", reason_phrase(record->reason));
+	g_string_append_printf(text, " refused: %s", engine_reason_phrase(record->reason));
 	if (record->reason == ENGINE_REASON_DEPTH_ABOVE_LIMIT && record->limit_um) {
 		g_string_append_c(text, ' ');
 		append_depth(text, record->limit_um);
@@ -330,7 +254,7 @@ char *journal_engine_record_message(const struct engine_record *record,
 		}
 		break;
 	case ENGINE_RECORD_SESSION_REFUSED:
-		g_string_append_printf(text, "Session refused: %s", reason_phrase(record->reason));
+		g_string_append_printf(text, "Session refused: %s", engine_reason_phrase(record->reason));
 		append_detail(text, record->detail);
 		break;
 	case ENGINE_RECORD_SESSION_END:
@@ -346,14 +270,14 @@ char *journal_engine_record_message(const struct engine_record *record,
 		}
 		break;
 	case ENGINE_RECORD_MOTOR_STOP:
-		g_string_append_printf(text, "Motor stopped: %s", reason_phrase(record->reason));
+		g_string_append_printf(text, "Motor stopped: %s", engine_reason_phrase(record->reason));
 		/* The engine gives the needling time for every stop. */
 		append_used_of_budget(text, record,
 				      record->reason == ENGINE_REASON_NEEDLING_BUDGET ? NULL :
 				      "needling");
 		break;
 	case ENGINE_RECORD_MOTOR_REFUSED:
-		g_string_append_printf(text, "Motor not started: %s", reason_phrase(record->reason));
+		g_string_append_printf(text, "Motor not started: %s", engine_reason_phrase(record->reason));
 		append_detail(text, record->detail);
 		break;
 	case ENGINE_RECORD_DEPTH_SET:
@@ -365,7 +289,7 @@ char *journal_engine_record_message(const struct engine_record *record,
 			g_string_append_c(text, ')');
 		}
 		if (record->reason != ENGINE_REASON_NONE)
-			g_string_append_printf(text, ": %s", reason_phrase(record->reason));
+			g_string_append_printf(text, ": %s", engine_reason_phrase(record->reason));
 		break;
 	case ENGINE_RECORD_DEPTH_REFUSED:
 		append_depth_refused(text, record, snapshot);
@@ -374,7 +298,7 @@ char *journal_engine_record_message(const struct engine_record *record,
 		g_string_append_printf(text, "Speed set to %u strokes per second", snapshot->speed);
 		break;
 	case ENGINE_RECORD_SPEED_REFUSED:
-		g_string_append_printf(text, "Speed refused: %s", reason_phrase(record->reason));
+		g_string_append_printf(text, "Speed refused: %s", engine_reason_phrase(record->reason));
 		append_detail(text, record->detail);
 		break;
 	case ENGINE_RECORD_LIMIT_WARNING:
@@ -411,7 +335,7 @@ char *journal_engine_record_message(const struct engine_record *record,
 		append_fault(text, record);
 		break;
 	case ENGINE_RECORD_ADVISORY:
-		g_string_append_printf(text, "Advisory: %s", reason_phrase(record->reason));
+		g_string_append_printf(text, "Advisory: %s", engine_reason_phrase(record->reason));
 		if (record->depth_um) {
 			g_string_append(text, " (depth ");
 			append_depth(text, record->depth_um);
@@ -425,7 +349,7 @@ char *journal_engine_record_message(const struct engine_record *record,
 	case ENGINE_RECORD_CARTRIDGE_REFUSED:
 		g_string_append(text, "Cartridge ");
 		append_cartridge_id(text, record_cartridge(record, snapshot));
-		g_string_append_printf(text, " refused: %s", reason_phrase(record->reason));
+		g_string_append_printf(text, " refused: %s", engine_reason_phrase(record->reason));
 		break;
 	case ENGINE_RECORD_CONFIG_RELOADED:
 		g_string_append(text, "Configuration reloaded");

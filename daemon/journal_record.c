@@ -100,11 +100,6 @@ const char *journal_record_get(const struct journal_record *record, const char *
 	return NULL;
 }
 
-int journal_record_get_priority(const struct journal_record *record)
-{
-	return record->priority;
-}
-
 GLogLevelFlags journal_priority_to_log_level(int priority)
 {
 	if (priority <= LOG_WARNING)

@@ -2,6 +2,10 @@
 add_executable(penctld
   ${CMAKE_CURRENT_SOURCE_DIR}/main.c
   ${CMAKE_CURRENT_SOURCE_DIR}/penctld.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/action_executor.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/engine_inputs.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/persistence.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/pen_operations.c
   ${CMAKE_CURRENT_SOURCE_DIR}/sd_notify.c)
 target_compile_definitions(penctld PRIVATE PENCTL_VERSION="${PROJECT_VERSION}")
 target_link_libraries(penctld PRIVATE penctl-core penctl-journal-engine penctl-state
@@ -28,4 +32,17 @@ if(BUILD_TESTING)
       -DCONFIG=${CMAKE_CURRENT_BINARY_DIR}/typo.conf
       -P ${CMAKE_SOURCE_DIR}/tests/unit/expect_config_refusal.cmake)
   set_tests_properties(unit/check-config-typo PROPERTIES LABELS unit)
+endif()
+
+if(BUILD_TESTING)
+  # The action executor against a twin engine: the engine's order, replies
+  # from the step, cartridge answers after the step, no nesting.
+  penctl_add_unit_test(action-executor
+    SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_action_executor.c
+      ${CMAKE_CURRENT_SOURCE_DIR}/action_executor.c
+    LIBRARIES penctl-core)
+  target_include_directories(test-action-executor PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+  penctl_add_unit_test(conditions
+    SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_conditions.c
+    LIBRARIES penctl-core)
 endif()

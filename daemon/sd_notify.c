@@ -54,3 +54,25 @@ uint64_t sd_notify_watchdog_usec(void)
 		return 0;
 	return value;
 }
+
+static gboolean on_watchdog(gpointer user_data)
+{
+	int err;
+
+	(void)user_data;
+	err = sd_notify_send("WATCHDOG=1");
+	if (err)
+		g_warning("Could not tell systemd the daemon is alive (WATCHDOG=1): %s",
+			  g_strerror(-err));
+	return G_SOURCE_CONTINUE;
+}
+
+unsigned sd_notify_watchdog_start(void)
+{
+	uint64_t usec = sd_notify_watchdog_usec();
+
+	if (!usec)
+		return 0;
+	return g_timeout_add_full(G_PRIORITY_HIGH, (guint)MAX(usec / 2000, 1), on_watchdog, NULL,
+				  NULL);
+}

@@ -15,3 +15,8 @@ int sd_notify_send(const char *state);
 /* The watchdog interval systemd asked for ($WATCHDOG_USEC, for this
  * process per $WATCHDOG_PID), or 0 when none. */
 uint64_t sd_notify_watchdog_usec(void);
+
+/* Pings systemd's watchdog (WATCHDOG=1) twice per interval from the main
+ * loop, so one dropped ping is not yet a restart: a hung loop stops the
+ * pings.  The source id, or 0 when systemd asked for no watchdog. */
+unsigned sd_notify_watchdog_start(void);

@@ -64,16 +64,6 @@ struct control_caller {
 	const char *description;  /* "uid=1000" or "uid=1000 operator=alice" */
 };
 
-/* One pen a scan found. */
-struct control_found_pen {
-	char *address;            /* XX:XX:XX:XX:XX:XX */
-	char *name;               /* "" when it has none */
-	int16_t rssi;             /* dBm; 0 when unknown */
-};
-struct control_found_pen *control_found_pen_new(const char *address, const char *name,
-						int16_t rssi);
-void control_found_pen_free(struct control_found_pen *pen);
-
 /*
  * What the daemon lends the service.  All calls come from the main loop.
  * Pen operations are asynchronous (GTask style: the callback gets a
@@ -111,12 +101,12 @@ struct control_service_ops {
 	const struct penctl_config *(*config)(void *user_data);
 
 	/* Discover pens for SECONDS (already checked to be within
-	 * PENCTL_SCAN_SECONDS_MIN..MAX).  scan_finish: a GPtrArray of
-	 * struct control_found_pen with control_found_pen_free as its free
-	 * function, or NULL and ERROR. */
+	 * PENCTL_SCAN_SECONDS_MIN..MAX).  scan_finish: the pens found as a
+	 * new a(ssn) of (address, name, rssi), the Scan() reply as it goes
+	 * out (pen_link_scan_finish() gives it so), or NULL and ERROR. */
 	void (*scan)(void *user_data, const struct control_caller *caller, unsigned seconds,
 		     GAsyncReadyCallback callback, gpointer callback_data);
-	GPtrArray *(*scan_finish)(void *user_data, GAsyncResult *result, GError **error);
+	GVariant *(*scan_finish)(void *user_data, GAsyncResult *result, GError **error);
 
 	/* Pair, trust and remember the pen at ADDRESS (a validated
 	 * XX:XX:XX:XX:XX:XX, upper case), or when ADDRESS is NULL the only pen
@@ -144,6 +134,10 @@ struct control_service_ops {
 	 * else why the file was rejected (the ConfigProblem property).  Valid
 	 * until the next engine step or reload. */
 	const char *(*config_problem)(void *user_data);
+
+	/* What keeps a treatment from running outside the engine (the
+	 * Conditions property); NULL: none known.  May be NULL. */
+	const struct penctl_conditions *(*conditions)(void *user_data);
 };
 
 struct control_service;
@@ -162,13 +156,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(control_service, control_service_free)
  * Outcome through ops->name_acquired / ops->name_lost. */
 void control_service_own_name(struct control_service *service, GBusType bus_type);
 
-/* Export on an existing connection without owning a name (tests, or a
- * daemon that owns the name itself).  False and ERROR on failure. */
-bool control_service_export(struct control_service *service, GDBusConnection *connection,
-			    GError **error);
-
-/* Call after every engine step: takes a snapshot, compares it with the
- * last one signalled and emits one PropertiesChanged with the properties
- * that differ (none: no signal).  While a session is open the service
+/* Call after every engine step: takes a snapshot, compares the fields each
+ * property derives from with those last signalled and emits one
+ * PropertiesChanged with the properties that differ (none: no signal, and
+ * nothing built).  While a session is open the service
  * also does this itself once a second, for the time properties. */
 void control_service_notify_changed(struct control_service *service);
+
+/* Signal Event(kind, reason, fields) for one engine record (what the
+ * journal gets, control_event_to_variant()).  Call for every RECORD action,
+ * after the step's pen writes.  Nothing happens before the object is
+ * exported. */
+void control_service_emit_event(struct control_service *service,
+				const struct engine_record *record);

@@ -29,3 +29,15 @@
 #define PENCTL_SUMMARY_ANESTHETIC_UM    "anesthetic-advisory-um" /* u: the threshold */
 #define PENCTL_SUMMARY_CARTRIDGES       "cartridges"       /* as: 16 hex digits each */
 #define PENCTL_SUMMARY_STOPS            "stops"            /* a{su}: reason -> motor stops */
+
+/* Event(kind s, reason s, fields a{sv}): kind is the journal's PENCTL_EVENT
+ * ("motor-stop"), reason its PENCTL_REASON ("pedal-released", "none");
+ * fields holds only those that apply to the record: */
+#define PENCTL_EVENT_DEPTH_UM   "depth-um"   /* u */
+#define PENCTL_EVENT_LIMIT_UM   "limit-um"   /* u: the effective limit */
+#define PENCTL_EVENT_USED_MS    "used-ms"    /* t: time used (limit-warning/-reached, motor-stop) */
+#define PENCTL_EVENT_BUDGET_MS  "budget-ms"  /* t: the budget (limit-warning/-reached) */
+#define PENCTL_EVENT_PERCENT    "percent"    /* u: of the budget (limit-warning) */
+#define PENCTL_EVENT_CARTRIDGE  "cartridge"  /* s: 16 hex digits */
+#define PENCTL_EVENT_FAULTS     "faults"     /* as: the pen's fault names */
+#define PENCTL_EVENT_DETAIL     "detail"     /* s: free text */

@@ -318,6 +318,8 @@ const struct engine_session_summary *engine_session_summary(struct engine *engin
 							    int64_t now_us);
 
 const char *engine_reason_to_string(enum engine_reason reason);
+/* The condition REASON stands for, in words ("pedal released"). */
+const char *engine_reason_phrase(enum engine_reason reason);
 const char *engine_record_kind_to_string(enum engine_record_kind kind);
 const char *engine_event_kind_to_string(enum engine_event_kind kind);
 const char *engine_state_to_string(enum engine_state state);

@@ -103,8 +103,6 @@ const GLogField *journal_record_get_fields(const struct journal_record *record, 
 /* The value of KEY, or NULL when the record has no such field. */
 const char *journal_record_get(const struct journal_record *record, const char *key);
 
-int journal_record_get_priority(const struct journal_record *record);
-
 /* The GLib log level for a syslog priority.  Never G_LOG_LEVEL_ERROR or
  * _CRITICAL: GLib aborts on those (and on criticals under G_DEBUG), and a
  * record is never a reason to stop the daemon.  PRIORITY carries the rest. */

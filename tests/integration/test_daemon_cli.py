@@ -16,6 +16,7 @@ import grp
 import json
 import os
 import pwd
+import select
 import shutil
 import signal
 import subprocess
@@ -684,6 +685,39 @@ class InterruptedSessionTest(DaemonCliTest):
         self.assertNotIn('session-interrupted', self.daemon_output())
 
 
+class ConditionsTest(DaemonCliTest):
+    '''penctl status names what keeps a treatment from running, with the fix:
+    it never says only "ready" while the pedal or the pen cannot work.'''
+
+    def conditions(self):
+        return {c[0]: c for c in self.ok_json('status')['Conditions']}
+
+    def test_a_missing_pedal_is_a_condition_with_its_fix(self):
+        # The bed's config names a chip that does not exist.
+        self.wait_pen_connected()
+        self.wait_for('pedal-missing', lambda: 'pedal-missing' in self.conditions())
+        name, meaning, fix = self.conditions()['pedal-missing']
+        self.assertIn('/nonexistent/gpiochip-test', meaning)
+        self.assertIn('penctl doctor', fix)
+        self.assertNotIn('pen-out-of-reach', self.conditions())
+        text = self.ok('status')
+        self.assertIn('Not ready: The foot pedal cannot be opened', text)
+
+    def test_a_pen_out_of_reach_and_no_adapter_are_conditions(self):
+        self.wait_pen_connected()
+        mock = self.bus.get_object('org.bluez', '/')
+        dbus.Interface(mock, 'org.penctl.PenMock').DropConnection(PEN)
+        dbus.Interface(mock, 'org.penctl.PenMock').RemovePen(PEN)
+        self.wait_for('pen-out-of-reach', lambda: 'pen-out-of-reach' in self.conditions())
+        self.assertIn(PEN, self.conditions()['pen-out-of-reach'][1])
+        mock.RemoveAdapterWithDevices('hci0', dbus_interface='org.bluez.Mock')
+        self.wait_for('no-adapter', lambda: 'no-adapter' in self.conditions())
+        names = list(self.conditions())
+        # Root causes first: the adapter before the pen.
+        self.assertLess(names.index('no-adapter'), names.index('pen-out-of-reach'))
+        self.assertIn('Not ready: No Bluetooth adapter', self.ok('status'))
+
+
 class ReachabilityTest(DaemonCliTest):
     '''Exit 69 without a daemon; doctor and log work without one too.'''
 
@@ -1061,6 +1095,89 @@ class AccessTest(DaemonCliTest):
         self.assertEqual(rc, OK, f'{doc}{err}')
         self.assertEqual(self.penctl('session', 'stop')[0], OK)  # root
 
+
+@unittest.skipUnless(os.geteuid() == 0, 'needs root to make a group and run penctl as it')
+class ViewPolicyTest(DaemonCliTest):
+    '''Group penctl-view (issue 15's views): reads every property, introspects
+    and receives the signals; calls no method of io.penctld.Penctl1.'''
+
+    def setUp(self):
+        self.created_group = False
+        try:
+            grp.getgrnam('penctl-view')
+        except KeyError:
+            # dbus-daemon resolves the policy's group name when it starts.
+            subprocess.run(['groupadd', '--system', 'penctl-view'], check=True)
+            self.created_group = True
+        self.view_gid = grp.getgrnam('penctl-view').gr_gid
+        self.viewer = ['setpriv', f'--reuid={NOBODY}', f'--regid={NOBODY}',
+                       f'--groups={self.view_gid}']
+        try:
+            super().setUp()
+        except BaseException:
+            self.remove_group()
+            raise
+
+    def tearDown(self):
+        try:
+            super().tearDown()
+        finally:
+            self.remove_group()
+
+    def remove_group(self):
+        if self.created_group:
+            subprocess.run(['groupdel', 'penctl-view'], check=False)
+            self.created_group = False
+
+    def test_a_viewer_reads_everything_and_changes_nothing(self):
+        self.wait_pen_connected()
+        self.start_session()
+        rc, out, err = self.penctl('--json', 'status', prefix=self.viewer)
+        self.assertEqual(rc, OK, out + err)
+        self.assertEqual(json.loads(out)['Operator'], 'alice')
+        proc = subprocess.run([*self.viewer, 'gdbus', 'introspect', '--address', self.address,
+                               '--dest', NAME, '--object-path', PATH],
+                              capture_output=True, universal_newlines=True, check=False,
+                              env=self.env, timeout=30)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn('Event', proc.stdout)
+        for args in PolicyTest.CHANGES:
+            rc, out, err = self.penctl(*args, prefix=self.viewer)
+            self.assertEqual(rc, DENIED, f'penctl {args} as a viewer: {out}{err}')
+        # ...and the session is as it was.
+        self.assertEqual(str(self.prop('Operator')), 'alice')
+
+    def test_a_viewer_receives_the_signals(self):
+        self.wait_pen_connected()
+        monitor = subprocess.Popen(  # pylint: disable=consider-using-with
+            [*self.viewer, 'gdbus', 'monitor', '--address', self.address, '--dest', NAME],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=0, env=self.env)
+        text = ''
+
+        def read_until(*wanted):
+            nonlocal text
+            deadline = time.monotonic() + WAIT
+            while not all(w in text for w in wanted):
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([monitor.stdout], [], [], left)[0]:
+                    break
+                chunk = os.read(monitor.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                text += chunk.decode('utf-8', 'replace')
+            for w in wanted:
+                self.assertIn(w, text)
+
+        try:
+            # gdbus monitor says so once its match rule is in place.
+            read_until('is owned by')
+            self.start_session()
+            self.ok('session', 'stop')
+            read_until('PropertiesChanged', "Event ('session-start'", "Event ('session-end'")
+        finally:
+            monitor.terminate()
+            monitor.wait()
+            monitor.stdout.close()
 
 if __name__ == '__main__':
     unittest.main(verbosity=2)

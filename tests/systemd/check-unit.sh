@@ -9,6 +9,7 @@
 #   check-unit.sh security --root DIR --sbindir P --unitdir P
 #   check-unit.sh sysusers --root DIR --sysusersdir P
 #   check-unit.sh catalog  --root DIR --catalogdir P
+#   check-unit.sh policy   --root DIR
 #
 # --root is the DESTDIR; the other paths are the configured install
 # directories (absolute, without DESTDIR).  Each check that can pass also runs
@@ -153,7 +154,18 @@ check_sysusers() {
 		grep -q "^$group:x:" "$sys/etc/group" ||
 			die "the shipped config names group $group, which sysusers does not create"
 	done
-	echo "PASS: sysusers creates penctld, penctl, gpio, bluetooth and the role groups"
+	# ...and every group the installed bus policy admits (penctl, the
+	# read-only penctl-view): a policy for a missing group admits no one.
+	local policy=$root/usr/share/dbus-1/system.d/io.penctld.Penctl1.conf
+	[ -f "$policy" ] || die "bus policy not installed: $policy missing"
+	local policy_groups
+	policy_groups=$(sed -nE 's/.*<policy group="([^"]+)".*/\1/p' "$policy")
+	grep -qx penctl-view <<<"$policy_groups" || die "the bus policy has no penctl-view group"
+	for group in $policy_groups; do
+		grep -q "^$group:x:" "$sys/etc/group" ||
+			die "the bus policy admits group $group, which sysusers does not create"
+	done
+	echo "PASS: sysusers creates penctld, penctl, penctl-view, gpio, bluetooth and the role groups"
 }
 
 # --- the journal catalog ----------------------------------------------------
@@ -231,11 +243,60 @@ check_install() {
 	echo "PASS: installed into $root"
 }
 
+# --- the bus policy -----------------------------------------------------------
+
+# What group GROUP of the policy POLICY may send to io.penctld.Penctl1:
+# "allow|deny interface member" lines ("*" when the rule leaves it open),
+# "own NAME" for every own=, "allow|deny receive" for receive_sender=.
+policy_rules() {
+	/usr/bin/python3 - "$1" "$2" <<'PY'
+import sys
+import xml.etree.ElementTree as ET
+for policy in ET.parse(sys.argv[1]).getroot().iter('policy'):
+    if policy.get('group') != sys.argv[2]:
+        continue
+    for rule in policy:
+        if rule.get('own'):
+            print('own', rule.get('own'))
+        if rule.get('receive_sender') == 'io.penctld.Penctl1':
+            print(rule.tag, 'receive')
+        if rule.get('send_destination') == 'io.penctld.Penctl1':
+            print(rule.tag, rule.get('send_interface', '*'), rule.get('send_member', '*'))
+PY
+}
+
+# The rights group penctl-view may have: read properties, introspect
+# (receiving signals needs no send rule).  Anything else, or a rule without
+# an interface or member, is a method call it must not have.
+view_rules_read_only() {
+	local rules
+	rules=$(policy_rules "$1" penctl-view) || die "cannot parse $1"
+	[ -n "$rules" ] || { echo "no rules for group penctl-view"; return 1; }
+	grep -vxE 'allow receive|allow org\.freedesktop\.DBus\.Properties (Get|GetAll)|allow org\.freedesktop\.DBus\.Introspectable Introspect' <<<"$rules" &&
+		return 1
+	grep -q 'GetAll' <<<"$rules" || { echo "penctl-view may not GetAll"; return 1; }
+	grep -qx 'allow receive' <<<"$rules" || { echo "penctl-view receives no signals"; return 1; }
+	return 0
+}
+
+check_policy() {
+	local policy=$root/usr/share/dbus-1/system.d/io.penctld.Penctl1.conf
+	[ -f "$policy" ] || die "bus policy not installed: $policy missing"
+	view_rules_read_only "$policy" || die "group penctl-view must read, introspect and receive, and nothing more: see above"
+	# Self-check: the same policy with penctl-view allowed a method fails.
+	sed 's|<policy group="penctl-view">|&<allow send_destination="io.penctld.Penctl1" send_interface="io.penctld.Penctl1" send_member="SetDepth"/>|' \
+		"$policy" >"$tmp/widened.conf"
+	view_rules_read_only "$tmp/widened.conf" >/dev/null &&
+		die "self-check: a penctl-view allowed SetDepth passed; this check cannot fail"
+	echo "PASS: group penctl-view may read properties, introspect and receive signals only"
+}
+
 case $cmd in
 install) check_install ;;
 verify) check_verify ;;
 security) check_security ;;
 sysusers) check_sysusers ;;
 catalog) check_catalog ;;
-*) die "usage: $0 install|verify|security|sysusers|catalog --root DIR ..." ;;
+policy) check_policy ;;
+*) die "usage: $0 install|verify|security|sysusers|catalog|policy --root DIR ..." ;;
 esac

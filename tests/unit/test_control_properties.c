@@ -2,7 +2,8 @@
 /*
  * The D-Bus properties and summary of io.penctld.Penctl1, computed from an
  * engine snapshot and the configuration (daemon/control_properties.c),
- * checked against the introspection XML that the daemon serves.
+ * checked against the interface generated from the XML that the daemon
+ * serves; what is signalled when, and the Event signal's arguments.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,8 +15,11 @@
 #include <gio/gio.h>
 
 #include "penctl/control_properties.h"
+#include "penctl/dbus_interface.h"
 #include "penctl/dbus_names.h"
 #include "penctl/pen_protocol.h"
+
+#include "engine_harness.h"
 
 #define S(x) ((int64_t)(x) * G_USEC_PER_SEC)
 
@@ -60,16 +64,12 @@ static void test_every_declared_property_is_served_with_its_type(void **state)
 	g_autoptr(penctl_config) config = penctl_config_new_default();
 	struct engine_snapshot snapshot = session_snapshot();
 	g_autoptr(GVariant) properties = control_properties_build(&snapshot, config, NULL);
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GDBusNodeInfo) node = g_dbus_node_info_new_for_xml(control_introspection_xml,
-								     &error);
-	GDBusInterfaceInfo *iface;
+	const GDBusInterfaceInfo *iface = &io_penctld_penctl1_interface;
 	unsigned n_declared = 0;
 
 	(void)state;
-	assert_null(error);
-	iface = g_dbus_node_info_lookup_interface(node, PENCTL_DBUS_INTERFACE);
 	assert_non_null(iface);
+	assert_string_equal(iface->name, PENCTL_DBUS_INTERFACE);
 	for (GDBusPropertyInfo **p = iface->properties; p && *p; p++) {
 		g_autoptr(GVariant) value = g_variant_lookup_value(properties, (*p)->name, NULL);
 
@@ -83,6 +83,7 @@ static void test_every_declared_property_is_served_with_its_type(void **state)
 	/* ...and nothing served that the XML does not declare. */
 	assert_int_equal(g_variant_n_children(properties), n_declared);
 	assert_true(n_declared >= 25);
+	assert_true(control_properties_table_matches());
 }
 
 static void test_every_method_of_the_issue_is_declared(void **state)
@@ -91,13 +92,9 @@ static void test_every_method_of_the_issue_is_declared(void **state)
 		"StartSession", "StopSession", "SetDepth", "SetSpeed", "Scan", "Pair", "Forget",
 		"Reload", "AcknowledgeState",
 	};
-	g_autoptr(GDBusNodeInfo) node = g_dbus_node_info_new_for_xml(control_introspection_xml,
-								     NULL);
-	GDBusInterfaceInfo *iface;
+	GDBusInterfaceInfo *iface = (GDBusInterfaceInfo *)&io_penctld_penctl1_interface;
 
 	(void)state;
-	assert_non_null(node);
-	iface = g_dbus_node_info_lookup_interface(node, PENCTL_DBUS_INTERFACE);
 	assert_non_null(iface);
 	for (size_t i = 0; i < G_N_ELEMENTS(methods); i++)
 		assert_non_null(g_dbus_interface_info_lookup_method(iface, methods[i]));
@@ -111,7 +108,9 @@ static void test_config_problem_is_empty_unless_the_file_was_rejected(void **sta
 	struct engine_snapshot snapshot = session_snapshot();
 	g_autoptr(GVariant) fine = control_properties_build(&snapshot, config, NULL);
 	g_autoptr(GVariant) rejected = control_properties_build(
-		&snapshot, config, "penctld.conf line 12: MaxDepthMm= must be 0.1 to 3.0");
+		&snapshot, config,
+		&(struct control_daemon_facts){
+			.config_problem = "penctld.conf line 12: MaxDepthMm= must be 0.1 to 3.0" });
 	g_autoptr(GVariant) a = NULL, b = NULL;
 
 	(void)state;
@@ -197,21 +196,20 @@ static void test_time_properties_change_at_most_once_a_second(void **state)
 {
 	g_autoptr(penctl_config) config = penctl_config_new_default();
 	struct engine_snapshot snapshot = session_snapshot();
-	g_autoptr(GVariant) a = NULL, b = NULL, c = NULL;
+	g_autoptr(control_properties_tracker) tracker = control_properties_tracker_new();
+	g_autoptr(GVariant) a = NULL;
 	g_autoptr(GVariant) ab = NULL, bc = NULL;
 	g_autoptr(GVariant) used = NULL;
 
 	(void)state;
 	snapshot.wall_used_us = S(10) + 100000;
-	a = control_properties_build(&snapshot, config, NULL);
+	a = control_properties_changed(tracker, &snapshot, config, NULL);
 	snapshot.wall_used_us = S(10) + 900000;
-	b = control_properties_build(&snapshot, config, NULL);
+	ab = control_properties_changed(tracker, &snapshot, config, NULL);
 	snapshot.wall_used_us = S(11);
-	c = control_properties_build(&snapshot, config, NULL);
+	bc = control_properties_changed(tracker, &snapshot, config, NULL);
 
-	ab = control_properties_diff(a, b);
 	assert_null(ab);
-	bc = control_properties_diff(b, c);
 	assert_non_null(bc);
 	assert_int_equal(g_variant_n_children(bc), 2); /* WallUsedMs, WallRemainingMs */
 	used = lookup(bc, "WallUsedMs");
@@ -222,20 +220,22 @@ static void test_diff_holds_only_what_changed(void **state)
 {
 	g_autoptr(penctl_config) config = penctl_config_new_default();
 	struct engine_snapshot snapshot = session_snapshot();
-	g_autoptr(GVariant) before = control_properties_build(&snapshot, config, NULL);
+	g_autoptr(control_properties_tracker) tracker = control_properties_tracker_new();
+	g_autoptr(control_properties_tracker) fresh = control_properties_tracker_new();
+	g_autoptr(GVariant) before = control_properties_changed(tracker, &snapshot, config, NULL);
 	g_autoptr(GVariant) after = NULL, diff = NULL, all = NULL, depth = NULL;
 
 	(void)state;
 	snapshot.depth_um = 400;
 	after = control_properties_build(&snapshot, config, NULL);
-	diff = control_properties_diff(before, after);
+	diff = control_properties_changed(tracker, &snapshot, config, NULL);
 	assert_non_null(diff);
 	assert_int_equal(g_variant_n_children(diff), 1);
 	depth = lookup(diff, "DepthUm");
 	assert_int_equal(g_variant_get_uint32(depth), 400);
 
 	/* Nothing known before: everything is new. */
-	all = control_properties_diff(NULL, after);
+	all = control_properties_changed(fresh, &snapshot, config, NULL);
 	assert_int_equal(g_variant_n_children(all), g_variant_n_children(after));
 }
 
@@ -375,9 +375,179 @@ static void test_session_id_is_typeable_and_sortable(void **state)
 	assert_string_equal(b, "20260124-103005-0007");
 }
 
+static bool holds(GVariant *properties, const char *name, const GVariantType *type)
+{
+	g_autoptr(GVariant) value = g_variant_lookup_value(properties, name, type);
+
+	return value != NULL;
+}
+
+/* The tracker signals each property once per change, whatever kind of
+ * value it is: a text, a number, a composite (Faults) or the
+ * configuration's tables. */
+static void test_every_kind_of_property_is_signalled_when_it_changes(void **state)
+{
+	g_autoptr(penctl_config) config = penctl_config_new_default();
+	g_autoptr(penctl_config) other = penctl_config_new_default();
+	g_autoptr(control_properties_tracker) tracker = control_properties_tracker_new();
+	struct engine_snapshot snapshot = session_snapshot();
+	g_autoptr(GVariant) first = control_properties_changed(tracker, &snapshot, config, NULL);
+	g_autoptr(GVariant) operator = NULL, faults = NULL, problem = NULL, limits = NULL;
+	char name[] = "bob";
+
+	(void)state;
+	/* A text that moved to another buffer but says the same: no change. */
+	snapshot.operator_name = g_strdup("alice");
+	assert_null(control_properties_changed(tracker, &snapshot, config, NULL));
+	g_free((char *)snapshot.operator_name);
+	snapshot.operator_name = name;
+	operator = control_properties_changed(tracker, &snapshot, config, NULL);
+	assert_int_equal(g_variant_n_children(operator), 1);
+	assert_true(holds(operator, "Operator", G_VARIANT_TYPE_STRING));
+
+	snapshot.depth_fault = true;
+	faults = control_properties_changed(tracker, &snapshot, config, NULL);
+	assert_int_equal(g_variant_n_children(faults), 1);
+	assert_true(holds(faults, "Faults", G_VARIANT_TYPE_STRING_ARRAY));
+
+	problem = control_properties_changed(tracker, &snapshot, config, &(struct control_daemon_facts){ .config_problem = "line 3: no" });
+	assert_int_equal(g_variant_n_children(problem), 1);
+
+	/* Another configuration object with the same content: nothing; a
+	 * lower area limit: Areas stay, Limits change. */
+	assert_null(control_properties_changed(tracker, &snapshot, other, &(struct control_daemon_facts){ .config_problem = "line 3: no" }));
+	((struct penctl_limit *)g_ptr_array_index(other->areas, 0))->max_depth_um = 100;
+	limits = control_properties_changed(tracker, &snapshot, other, &(struct control_daemon_facts){ .config_problem = "line 3: no" });
+	assert_non_null(limits);
+	assert_true(holds(limits, "Limits", G_VARIANT_TYPE("a(ssu)")));
+	assert_false(holds(limits, "Areas", NULL));
+	assert_false(holds(limits, "Roles", NULL));
+	assert_non_null(first);
+}
+
+/* A heartbeat is the most frequent engine step (5 Hz while a pen is
+ * connected): one that shows nothing new signals nothing. */
+static void test_a_heartbeat_step_signals_nothing(void **state)
+{
+	struct harness *h = harness_new(NULL);
+	g_autoptr(control_properties_tracker) tracker = control_properties_tracker_new();
+	g_autoptr(GVariant) before = NULL;
+	struct engine_snapshot snapshot;
+	unsigned heartbeats = 0;
+
+	(void)state;
+	harness_ready(h, "home", "face");
+	/* Start on a whole second, so the next 0.8 s move no time property. */
+	harness_advance(h, G_USEC_PER_SEC - h->now % G_USEC_PER_SEC);
+	engine_get_snapshot(h->engine, h->now, &snapshot);
+	before = control_properties_changed(tracker, &snapshot, h->config, NULL);
+	assert_non_null(before);
+	for (int tick = 0; tick < 4; tick++) {
+		harness_advance(h, 200000);
+		if (harness_find(h, ENGINE_ACTION_HEARTBEAT))
+			heartbeats++;
+		engine_get_snapshot(h->engine, h->now, &snapshot);
+		assert_null(control_properties_changed(tracker, &snapshot, h->config, NULL));
+	}
+	assert_true(heartbeats > 0);
+	harness_free(h);
+}
+
+/* A view shows why the motor stopped: the release's record becomes an
+ * Event with its kind and reason. */
+static void test_a_pedal_release_stop_is_an_event_with_its_reason(void **state)
+{
+	struct harness *h = harness_new(NULL);
+	const struct engine_record *record;
+	g_autoptr(GVariant) event = NULL, fields = NULL, depth = NULL;
+	const char *kind, *reason;
+
+	(void)state;
+	harness_ready(h, "home", "face");
+	harness_depth(h, 300);
+	harness_pedal(h, true);
+	assert_true(harness_motor_on(h));
+	harness_advance(h, 2 * G_USEC_PER_SEC);
+	harness_pedal(h, false);
+	record = harness_find_record(h, ENGINE_RECORD_MOTOR_STOP);
+	assert_non_null(record);
+	event = g_variant_ref_sink(control_event_to_variant(record));
+	assert_string_equal(g_variant_get_type_string(event), "(ssa{sv})");
+	g_variant_get(event, "(&s&s@a{sv})", &kind, &reason, &fields);
+	assert_string_equal(kind, "motor-stop");
+	assert_string_equal(reason, "pedal-released");
+	depth = g_variant_lookup_value(fields, PENCTL_EVENT_DEPTH_UM, G_VARIANT_TYPE_UINT32);
+	if (record->depth_um)
+		assert_int_equal(g_variant_get_uint32(depth), record->depth_um);
+	harness_free(h);
+}
+
+/* The signal the daemon emits is the one the XML declares. */
+static void test_the_event_signal_is_declared(void **state)
+{
+	GDBusInterfaceInfo *iface = (GDBusInterfaceInfo *)&io_penctld_penctl1_interface;
+	GDBusSignalInfo *signal = g_dbus_interface_info_lookup_signal(iface, "Event");
+	struct engine_record record = { .kind = ENGINE_RECORD_LIMIT_WARNING,
+					.reason = ENGINE_REASON_WALL_BUDGET,
+					.used_us = S(54), .budget_us = S(60), .percent = 90,
+					.pen_faults = PEN_FAULT_OVERTEMP, .cartridge = 0x42,
+					.detail = "x" };
+	g_autoptr(GVariant) event = g_variant_ref_sink(control_event_to_variant(&record));
+	g_autoptr(GVariant) fields = g_variant_get_child_value(event, 2);
+	GString *declared = g_string_new("(");
+
+	(void)state;
+	assert_non_null(signal);
+	for (GDBusArgInfo **arg = signal->args; arg && *arg; arg++)
+		g_string_append(declared, (*arg)->signature);
+	g_string_append_c(declared, ')');
+	assert_string_equal(g_variant_get_type_string(event), declared->str);
+	g_string_free(declared, TRUE);
+	assert_int_equal(g_variant_n_children(fields), 6);
+}
+
+/* The conditions outside the engine are a property: set one, and it is
+ * signalled with its words; nothing changes, nothing is signalled; cleared,
+ * the list is empty again. */
+static void test_conditions_are_signalled_when_they_change(void **state)
+{
+	g_autoptr(control_properties_tracker) tracker = control_properties_tracker_new();
+	g_autoptr(penctl_config) config = penctl_config_new_default();
+	struct engine_snapshot snapshot = session_snapshot();
+	struct penctl_conditions *conditions = penctl_conditions_new();
+	struct control_daemon_facts facts = { .conditions = conditions };
+	g_autoptr(GVariant) first = NULL, set = NULL, cleared = NULL, list = NULL;
+	const char *name, *meaning, *fix;
+
+	(void)state;
+	first = control_properties_changed(tracker, &snapshot, config, &facts);
+	list = lookup(first, "Conditions");
+	assert_int_equal(g_variant_n_children(list), 0);
+	g_clear_pointer(&list, g_variant_unref);
+
+	penctl_conditions_set(conditions, PENCTL_CONDITION_PEDAL_MISSING, "no /dev/gpiochip0");
+	set = control_properties_changed(tracker, &snapshot, config, &facts);
+	assert_int_equal(g_variant_n_children(set), 1);
+	list = lookup(set, "Conditions");
+	assert_int_equal(g_variant_n_children(list), 1);
+	g_variant_get_child(list, 0, "(&s&s&s)", &name, &meaning, &fix);
+	assert_string_equal(name, "pedal-missing");
+	assert_non_null(strstr(meaning, "no /dev/gpiochip0"));
+	assert_null(control_properties_changed(tracker, &snapshot, config, &facts));
+
+	penctl_conditions_clear(conditions, PENCTL_CONDITION_PEDAL_MISSING);
+	cleared = control_properties_changed(tracker, &snapshot, config, &facts);
+	assert_non_null(cleared);
+	g_clear_pointer(&list, g_variant_unref);
+	list = lookup(cleared, "Conditions");
+	assert_int_equal(g_variant_n_children(list), 0);
+	penctl_conditions_free(conditions);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_conditions_are_signalled_when_they_change),
 		cmocka_unit_test(test_every_declared_property_is_served_with_its_type),
 		cmocka_unit_test(test_every_method_of_the_issue_is_declared),
 		cmocka_unit_test(test_config_problem_is_empty_unless_the_file_was_rejected),
@@ -392,6 +562,10 @@ int main(void)
 		cmocka_unit_test(test_limits_are_the_smaller_of_role_and_area),
 		cmocka_unit_test(test_summary_holds_times_depth_strokes_and_stops),
 		cmocka_unit_test(test_session_id_is_typeable_and_sortable),
+		cmocka_unit_test(test_every_kind_of_property_is_signalled_when_it_changes),
+		cmocka_unit_test(test_a_heartbeat_step_signals_nothing),
+		cmocka_unit_test(test_a_pedal_release_stop_is_an_event_with_its_reason),
+		cmocka_unit_test(test_the_event_signal_is_declared),
 	};
 
 	return cmocka_run_group_tests_name("control-properties", tests, NULL, NULL);

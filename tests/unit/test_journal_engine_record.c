@@ -438,9 +438,29 @@ static void session_start_record_says_what_the_session_was_opened_under(void **s
 	assert_null(journal_record_get(stop, "PENCTL_WALL_BUDGET_MS"));
 }
 
+/* Every reason has its row in the one table: a stable name, unique, and
+ * words; a reason added without a row fails here. */
+static void every_reason_has_a_name_and_words(void **state)
+{
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+
+	(void)state;
+	for (int r = 0; r < ENGINE_REASON_COUNT; r++) {
+		const char *name = engine_reason_to_string((enum engine_reason)r);
+
+		assert_string_not_equal(name, "unknown");
+		assert_string_not_equal(engine_reason_phrase((enum engine_reason)r),
+					"unknown reason");
+		assert_false(g_hash_table_contains(seen, name));
+		g_hash_table_add(seen, (gpointer)name);
+	}
+	assert_string_equal(engine_reason_to_string(ENGINE_REASON_COUNT), "unknown");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(every_reason_has_a_name_and_words),
 		cmocka_unit_test(spent_budget_is_a_limit_reached_record_of_the_session),
 		cmocka_unit_test(forced_motor_stop_is_a_notice_with_the_numbers),
 		cmocka_unit_test(depth_refusal_names_the_limit_role_and_area),
