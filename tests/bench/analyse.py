@@ -134,7 +134,9 @@ UPROBE_ARGS = re.compile(r'path="([^"]*)" method="([^"]*)"')
 
 
 def read_trace(path):
-    calls, syscalls = [], []
+    """GDBus calls (t, pid, path, method), syscalls (t, tid) and penctld's
+    own probes {event: [t, ...]} from the kernel trace."""
+    calls, syscalls, probes = [], [], {}
     with open(path) as f:
         for line in f:
             m = TRACE_LINE.match(line)
@@ -147,7 +149,9 @@ def read_trace(path):
                     calls.append((t, pid, a.group(1), a.group(2)))
             elif event == "sys_enter":
                 syscalls.append((t, pid))
-    return calls, syscalls
+            else:
+                probes.setdefault(event, []).append(t)
+    return calls, syscalls, probes
 
 
 def first_at_or_after(items, t, bound=None, key=lambda x: x[0]):
@@ -193,7 +197,39 @@ def split(rows):
     def d(a, b):
         return [r[b] - r[a] if r[a] is not None and r[b] is not None else None for r in rows]
     return {"total": stats(d(0, 4)), "daemon": stats(d(0, 1)), "bus": stats(d(1, 2)),
-            "radio": stats(d(2, 3)), "pen": stats(d(3, 4))}
+            "radio": stats(d(2, 3)), "pen": stats(d(3, 4)),
+            # per edge: edge, write issued, leaves hci0, reaches hci1, motor (µs)
+            "samples": rows}
+
+
+# penctld's steps that the guest probed (guest/bench-drive.py PENCTLD_PROBES)
+STEPS_COUNTED = ("engine_step", "control_properties_changed", "journal_record_emit",
+                 "state_store_save", "gdbus_signal")
+
+
+def daemon_parts(rows, probes):
+    """The daemon's part of each edge, at penctld's own probes: edge -> penctld
+    reads the line event -> pen_link_write_control() -> WriteValue issued;
+    and how often each counted step ran in between."""
+    reads = probes.get("pedal_backend_read_events", [])
+    wants = probes.get("pen_link_write_control", [])
+    wake, decide, issue = [], [], []
+    counts = {k: [] for k in STEPS_COUNTED}
+    for r in rows:
+        t_edge, t_call = r[0], r[1]
+        if t_call is None:
+            continue
+        t_read = next((t for t in reads if t_edge <= t <= t_call), None)
+        t_want = next((t for t in reversed(wants) if t_edge <= t <= t_call), None)
+        wake.append(t_read - t_edge if t_read is not None else None)
+        decide.append(t_want - t_read if t_want is not None and t_read is not None else None)
+        issue.append(t_call - t_want if t_want is not None else None)
+        for k in STEPS_COUNTED:
+            counts[k].append(sum(1 for t in probes.get(k, []) if t_edge <= t <= t_call))
+    return {"edge_to_read": stats(wake), "read_to_write_control": stats(decide),
+            "write_control_to_issued": stats(issue),
+            "steps_before_write": {k: (sum(v) / len(v) if v else None) for k, v in counts.items()
+                                   if probes.get(k)}}
 
 
 def max_gap_ms(times, t0, t1):
@@ -220,6 +256,7 @@ def footprint(windows, syscalls, hb_tx, hb_rx):
             "syscalls_per_heartbeat": n_sys / n_hb if n_hb and w["syscalls_traced"] else None,
             "heartbeats": n_hb,
             "max_heartbeat_gap_ms": max_gap_ms(hb_rx, w["t0_us"], w["t1_us"]),
+            "max_heartbeat_gap_sent_ms": max_gap_ms(hb_tx, w["t0_us"], w["t1_us"]),
             "threads": len(tids),
             "threads_changed": w["threads_changed"],
         }
@@ -273,6 +310,14 @@ def table(r):
         s = r["latency"][key]
         L.append(stat_line(title, s["total"]))
         L.append(stat_line("  daemon: edge -> Control WriteValue issued", s["daemon"]))
+        p = s["daemon_parts"]
+        if p["edge_to_read"]["n"]:
+            L.append(stat_line("    edge -> penctld reads the line event", p["edge_to_read"]))
+            L.append(stat_line("    read -> pen_link_write_control()", p["read_to_write_control"]))
+            L.append(stat_line("    pen_link_write_control() -> issued", p["write_control_to_issued"]))
+        if p["steps_before_write"]:
+            L.append("    before the write, per edge: " + ", ".join(
+                f"{k} {v:.1f}" for k, v in p["steps_before_write"].items()))
         L.append(stat_line("  bus: issued -> ATT write leaves hci0", s["bus"]))
         L.append(stat_line("  radio: leaves hci0 -> reaches hci1", s["radio"]))
         L.append(stat_line("  pen: reaches hci1 -> pensim motor", s["pen"]))
@@ -293,8 +338,8 @@ def table(r):
     L.append(f"{'other, ms':<44} {'n':>4} {'min':>8} {'median':>8} {'p95':>8} {'p99':>8} {'max':>8}")
     L.append(stat_line("start -> READY=1 (systemd)", r["ready"]))
     d = r["reconnect"]["pen_drop"]
-    L.append(stat_line("pen-side drop -> pen-connected record", d["total"]))
-    L.append(stat_line("  drop -> link down (hci0)", d["drop_to_link_down"]))
+    L.append(stat_line("pen-side drop: link down -> pen-connected", d["total"]))
+    L.append(stat_line("  (drop asked -> link down: the pen's side)", d["drop_to_link_down"]))
     L.append(stat_line("  link down -> pen advertising (hci1)", d["link_down_to_advertising"]))
     L.append(stat_line("  advertising -> LE Create Connection (hci0)", d["advertising_to_create"]))
     L.append(stat_line("  create -> link up (hci0)", d["create_to_link_up"]))
@@ -327,7 +372,7 @@ def main():
         raise SystemExit("analyse: no clock samples")
     offset = round(sum(offsets) / len(offsets))
     hci = Hci(os.path.join(a.results, "btmon.snoop"), offset)
-    calls, syscalls = read_trace(os.path.join(d, "trace.txt"))
+    calls, syscalls, probes = read_trace(os.path.join(d, "trace.txt"))
     with open(os.path.join(d, "chars.json")) as f:
         chars = json.load(f)
     cen = int(meta.get("penctld_adapter", "hci0")[3:])
@@ -343,14 +388,15 @@ def main():
     press_edges = [(p["press_us"], p["release_us"]) for p in presses]
     release_edges = [(p["release_us"], presses[i + 1]["press_us"] if i + 1 < len(presses) else None)
                      for i, p in enumerate(presses)]
-    lat = {
-        "press": split(latency(press_edges, calls, hci, control_path, ctl_handle, pen_events,
-                               1, "motor-start", cen, pen)),
-        "release": split(latency(release_edges, calls, hci, control_path, ctl_handle, pen_events,
-                                 0, "motor-stop", cen, pen)),
-    }
+    lat = {}
+    for key, edges, op, ev in (("press", press_edges, 1, "motor-start"),
+                               ("release", release_edges, 0, "motor-stop")):
+        rows = latency(edges, calls, hci, control_path, ctl_handle, pen_events, op, ev, cen, pen)
+        lat[key] = split(rows)
+        lat[key]["daemon_parts"] = daemon_parts(rows, probes)
     for k, v in lat.items():
-        for part, s in v.items():
+        for part in ("total", "daemon", "bus", "radio", "pen"):
+            s = v[part]
             if s["n"] < asked or asked == 0:
                 problems.append(f"{k} {part}: {s['n']} of {asked} samples")
 
@@ -372,7 +418,10 @@ def main():
                           hci, cen, pen)
     rec = {
         "pen_drop": {
-            "total": stats(diffs(drops, "start_us", "connected_us")),
+            # From the moment penctld's adapter loses the link: what comes
+            # before it is the pen's side (its bluetoothd's disconnect timer).
+            "total": stats(diffs(drops, "link_down_us", "connected_us")),
+            "asked_to_connected": stats(diffs(drops, "start_us", "connected_us")),
             "drop_to_link_down": stats(diffs(drops, "start_us", "link_down_us")),
             "link_down_to_advertising": stats(diffs(drops, "link_down_us", "advertising_us")),
             "advertising_to_create": stats(diffs(drops, "advertising_us", "create_connection_us")),
