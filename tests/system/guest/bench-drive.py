@@ -164,6 +164,8 @@ def unit_monotonic(unit, prop):
 
 def ready(n, out):
     for i in range(n):
+        # The unit's start limit counts these restarts too: clear it first.
+        subprocess.run(["systemctl", "reset-failed", "penctld.service"], check=False)
         subprocess.run(["systemctl", "restart", "penctld.service"], check=True, timeout=60)
         start = unit_monotonic("penctld.service", "ExecMainStartTimestampMonotonic")
         active = unit_monotonic("penctld.service", "ActiveEnterTimestampMonotonic")
