@@ -249,6 +249,8 @@ def footprint(windows, syscalls, hb_tx, hb_rx):
         out[w["state"]] = {
             "seconds": round(dur, 2),
             "pss_kb": w["pss_kb"],
+            "private_kb": w.get("private_kb"),
+            "rss_kb": w.get("rss_kb"),
             "cpu_percent": 100.0 * w["cpu_ticks"] / w["clk_tck"] / dur,
             "switches_per_s": w["switches"] / dur,
             "switches_per_heartbeat": w["switches"] / n_hb if n_hb else None,
@@ -322,17 +324,18 @@ def table(r):
         L.append(stat_line("  radio: leaves hci0 -> reaches hci1", s["radio"]))
         L.append(stat_line("  pen: reaches hci1 -> pensim motor", s["pen"]))
     L.append("")
-    L.append(f"{'footprint (penctld, all threads)':<26} {'Pss kB':>7} {'CPU %':>6} {'csw/s':>7} "
+    L.append(f"{'footprint (penctld)':<19} {'Pss kB':>7} {'Priv kB':>7} {'CPU %':>6} {'csw/s':>7} "
              f"{'csw/hb':>7} {'sysc/s':>7} {'sysc/hb':>8} {'max hb gap ms':>14}")
     for state in ("no-pen", "pen-idle", "motor-running"):
         f = r["footprint"].get(state)
         if not f:
-            L.append(f"{state:<26} (not measured)")
+            L.append(f"{state:<19} (not measured)")
             continue
-        L.append(f"{state:<26} {f['pss_kb']:>7} {f['cpu_percent']:>6.2f} {f['switches_per_s']:>7.1f} "
+        L.append(f"{state:<19} {f['pss_kb']:>7} {fmt(f['private_kb'], 0):>7} {f['cpu_percent']:>6.2f} "
+                 f"{f['switches_per_s']:>7.1f} "
                  f"{fmt(f['switches_per_heartbeat'], 2):>7} {fmt(f['syscalls_per_s']):>7} "
                  f"{fmt(f['syscalls_per_heartbeat']):>8} {fmt(f['max_heartbeat_gap_ms']):>14}")
-    L.append(f"{'max hb gap during the presses':<26} {'':>7} {'':>6} {'':>7} {'':>7} {'':>7} {'':>8} "
+    L.append(f"{'max hb gap during the presses':<34} {'':>6} {'':>7} {'':>7} {'':>7} {'':>8} "
              f"{fmt(r['heartbeat_gap_during_presses_ms']):>14}")
     L.append("")
     L.append(f"{'other, ms':<44} {'n':>4} {'min':>8} {'median':>8} {'p95':>8} {'p99':>8} {'max':>8}")

@@ -210,12 +210,16 @@ def task_switches(pid):
     return total
 
 
-def pss_kb(pid):
+def memory_kb(pid):
+    """Pss (shared pages split among their users: it falls when pensim maps
+    the same libraries) and the private pages, from smaps_rollup."""
+    m = {}
     with open(f"/proc/{pid}/smaps_rollup") as f:
         for line in f:
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    return None
+            k, _, rest = line.partition(":")
+            if k in ("Pss", "Private_Clean", "Private_Dirty", "Rss"):
+                m[k] = int(rest.split()[0])
+    return m.get("Pss"), m.get("Private_Clean", 0) + m.get("Private_Dirty", 0), m.get("Rss")
 
 
 def footprint(state, seconds, out):
@@ -232,13 +236,14 @@ def footprint(state, seconds, out):
     t1, cpu1, sw1 = mono_us(), proc_cpu_ticks(pid), task_switches(pid)
     if traced:
         syscall_trace(tids, False)
+    pss, private, rss = memory_kb(pid)
     # Threads present at both ends; one that came or went is named.
     common = sorted(set(sw0) & set(sw1))
     emit(out, state=state, pid=pid, tids=tids, t0_us=t0, t1_us=t1,
          cpu_ticks=cpu1 - cpu0, clk_tck=os.sysconf("SC_CLK_TCK"),
          switches=sum(sw1[t] - sw0[t] for t in common),
-         threads_changed=sorted(set(sw0) ^ set(sw1)), pss_kb=pss_kb(pid),
-         syscalls_traced=traced)
+         threads_changed=sorted(set(sw0) ^ set(sw1)), pss_kb=pss, private_kb=private,
+         rss_kb=rss, syscalls_traced=traced)
 
 
 # ---- pedal presses ----------------------------------------------------------------
