@@ -1,0 +1,83 @@
+#!/bin/bash
+# `make bench` (tests/bench/run.sh), the guest side: measures penctld, asserts
+# nothing about speed.  It fails only when it could not measure.  The same
+# steps in the same order every run, so that runs compare:
+#   1. start -> READY=1 (penctld restarted BENCH_READY times, no pen yet)
+#   2. footprint with no pen (nothing paired, pensim not running)
+#   3. pensim, pairing; footprint with the pen connected and idle
+#   4. a session; footprint with the motor running (pedal held)
+#   5. BENCH_PRESSES presses, random hold and rest (pedal -> motor on/off)
+#   6. BENCH_DROPS pen-side link drops, BENCH_BT_RESTARTS bluetoothd restarts
+# The raw records go to $SCENARIO_DIR (see guest/bench-drive.py); the host
+# computes the table (tests/bench/analyse.py).
+# Not a [0-9][0-9]-*.sh file: system.cmake makes no ctest test of it.
+. "$PENCTL_GUESTDIR/lib.sh"
+
+drive() { /usr/bin/python3 "$PENCTL_GUESTDIR/bench-drive.py" "$@"; }
+D=$SCENARIO_DIR
+WINDOW=${BENCH_WINDOW_S:-20}
+need_penctld
+
+drive trace-setup || fail "cannot set up the kernel trace (tracefs, uprobe)"
+drive clock "$D/clock.jsonl"
+cat >"$D/meta.env" <<META
+penctld_adapter=$PENCTLD_ADAPTER
+pen_adapter=$PENSIM_ADAPTER
+pen_address=$PEN_ADDRESS
+debounce_ms=${BENCH_DEBOUNCE_MS:-0}
+presses=${BENCH_PRESSES:-100}
+window_s=$WINDOW
+META
+
+# The shipped configuration with the test bed's devices; DebounceMs as asked
+# (0 by default: the daemon's own cost, without the debounce wait).
+penctld_write_config "[Pedal]
+DebounceMs=${BENCH_DEBOUNCE_MS:-0}"
+penctld_start
+
+log "bench: start -> READY=1, ${BENCH_READY:-5} restarts"
+drive ready "${BENCH_READY:-5}" "$D/ready.jsonl" || fail "penctld restarts failed"
+
+sleep 2
+log "bench: footprint, no pen (${WINDOW} s)"
+drive footprint no-pen "$WINDOW" "$D/footprint.jsonl" || fail "footprint (no pen) failed"
+
+treatment_ready "[Pedal]
+DebounceMs=${BENCH_DEBOUNCE_MS:-0}"
+drive chars "$D/chars.json" || fail "cannot list the pen's characteristics"
+sleep 3
+log "bench: footprint, pen connected, idle (${WINDOW} s)"
+drive footprint pen-idle "$WINDOW" "$D/footprint.jsonl" || fail "footprint (pen idle) failed"
+
+session=$(session_start home face) || exit 1
+log "bench: session $session; footprint, motor running (${WINDOW} s)"
+press_and_expect_motor bench-first-press
+sleep 1
+drive footprint motor-running "$WINDOW" "$D/footprint.jsonl" || fail "footprint (running) failed"
+pen_motor_running || fail "the motor stopped during the running footprint: $(pen_record | tail -n 2)"
+release_and_expect_stop bench-first-release
+sleep 1
+
+n_start=$(pen_count motor-start)
+log "bench: ${BENCH_PRESSES:-100} presses"
+drive clock "$D/clock.jsonl"
+drive presses "${BENCH_PRESSES:-100}" "${BENCH_SEED:-17}" "$PEDAL_PULL" "$D/presses.jsonl" ||
+	fail "the press series failed"
+drive clock "$D/clock.jsonl"
+sleep 1
+started=$(( $(pen_count motor-start) - n_start ))
+log "bench: the pen's motor started $started times for ${BENCH_PRESSES:-100} presses"
+timeout 30 penctl_as_operator session stop >/dev/null 2>&1
+
+log "bench: ${BENCH_DROPS:-10} pen-side drops"
+drive drops "${BENCH_DROPS:-10}" "$PEN_CONTROL" "$D/drops.jsonl" || fail "the drop series failed"
+log "bench: ${BENCH_BT_RESTARTS:-3} bluetoothd restarts"
+drive bluetoothd-restarts "${BENCH_BT_RESTARTS:-3}" "$D/bt-restarts.jsonl" ||
+	fail "the bluetoothd restart series failed"
+drive clock "$D/clock.jsonl"
+
+drive trace-save "$D/trace.txt" || fail "cannot save the kernel trace"
+# The host reads pen.jsonl from /results; this scenario's part of it starts here.
+echo "pen_record_offset=$PEN_RECORD_OFFSET" >>"$D/meta.env"
+figure presses-with-motor-start "$started" count
+echo "bench: measured; the host computes the figures"
