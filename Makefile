@@ -27,7 +27,8 @@ CTEST = ctest --output-on-failure --no-tests=error
 
 .PHONY: all deps test-deps build demo test test-unit test-asan test-integration-asan \
 	asan-build test-gpiod2 test-integration test-systemd test-system test-fresh \
-	fuzz test-fuzz fuzz-build check-config install clean deb deb-arm64 deb-armhf test-cross
+	fuzz test-fuzz fuzz-build check-config install clean deb deb-arm64 deb-armhf test-cross \
+	bench bench-smoke
 
 all: build
 
@@ -100,6 +101,18 @@ test-system:
 		tests/system/setup-host.sh $(SYSTEM_CACHE) && \
 		cd $(BUILD) && PENCTL_SYSTEM_CACHE=$(SYSTEM_CACHE) $(CTEST) -L '^system$$'; \
 	fi
+
+# The benchmark (docs/performance.md): one VM, one table, $(BUILD)/bench/bench.json.
+bench: build
+	tests/system/setup-host.sh $(SYSTEM_CACHE)
+	PENCTL_SYSTEM_CACHE=$(SYSTEM_CACHE) tests/bench/run.sh --build $(BUILD)
+
+# Its smoke run (10 presses, ~3.5 min): fails only when it could not measure.
+# make test runs it as the ctest system/bench-smoke.
+bench-smoke: build
+	tests/system/setup-host.sh $(SYSTEM_CACHE)
+	PENCTL_SYSTEM_CACHE=$(SYSTEM_CACHE) tests/bench/run.sh --quick --build $(BUILD) \
+		--out $(BUILD)/bench-smoke
 
 # libFuzzer targets (tests/fuzz), built with clang into $(BUILD_FUZZ):
 # `make fuzz` runs each FUZZ_SECONDS on a copy of its corpus, `make
