@@ -25,6 +25,10 @@ set(_penctl_system_groups
 	"pen-limits|04-time-limit 05-link-loss"
 	"failures|06-daemon-crash 11-watchdog 08-bluetoothd-restart")
 set(_penctl_system_debs "${CMAKE_BINARY_DIR}/deb")
+# Scenarios that run apt-get in the guest get 4 more minutes: each apt-get
+# reads the host's package lists and dpkg's database over 9p, about a minute
+# under TCG.
+set(_penctl_system_apt_scenarios 13-upgrade-purge)
 
 # Idempotent and quick once cached; no scenario runs without it.
 add_test(NAME system/setup-host
@@ -45,6 +49,11 @@ function(_penctl_add_system_test name)
 	# The VM's own hard limit: boot, set-up and the package install, then
 	# 2 min a scenario; ctest allows for waiting on another VM on top.
 	math(EXPR vm_timeout "150 + 120 * ${count}")
+	foreach(_s IN LISTS ARGN)
+		if(_s IN_LIST _penctl_system_apt_scenarios)
+			math(EXPR vm_timeout "${vm_timeout} + 240")
+		endif()
+	endforeach()
 	math(EXPR ctest_timeout "${vm_timeout} + 120")
 	if(ctest_timeout LESS 600)
 		set(ctest_timeout 600)
