@@ -18,9 +18,9 @@ RESULTS=$BUILD/demo-results
 rm -rf "$RESULTS"
 echo "== Building the Debian packages penctld and penctld-sim from this tree ..."
 "$SYSDIR/build-debs.sh" "$SRCDIR" "$BUILD/deb" || exit 1
-echo "== Booting a virtual Raspberry Pi (QEMU, Debian's kernel, systemd; about a minute) ..."
+echo "== Booting a virtual Raspberry Pi (QEMU, Debian's kernel, systemd; about two minutes with the package install) ..."
 "$SYSDIR/run-vm.sh" --debs "$BUILD/deb" --cache "$CACHE" --results "$RESULTS" \
-	--timeout 420 --scenario-timeout 300 demo-treatment >"$BUILD/demo-run.log" 2>&1 &
+	--timeout 480 --scenario-timeout 300 demo-treatment >"$BUILD/demo-run.log" 2>&1 &
 vm=$!
 
 # The narration appears in the results share as the guest writes it.
