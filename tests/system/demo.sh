@@ -1,8 +1,10 @@
 #!/bin/bash
 # demo.sh [BUILD_DIR [CACHE_DIR]]   (`make demo`)
 #
-# Boots the test VM (a virtual Raspberry Pi) with this build installed and
-# plays one treatment, narrated step by step: scan and pair, a session for a
+# Builds the Debian packages of this tree (tests/system/build-debs.sh into
+# BUILD_DIR/deb: a few minutes, nothing when the tree has not changed since),
+# boots the test VM (a virtual Raspberry Pi), installs them there with
+# apt-get as a clinic does, and plays one treatment, narrated step by step: scan and pair, a session for a
 # home user's face, a refused depth, pedal presses, the time limit stopping
 # the pen, the summary with after-care, the session's log and one journal
 # record explained.  Ends by itself.  Needs tests/system/setup-host.sh first.
@@ -14,9 +16,11 @@ CACHE=${2:-${PENCTL_SYSTEM_CACHE:-$SRCDIR/_system-cache}}
 RESULTS=$BUILD/demo-results
 
 rm -rf "$RESULTS"
-echo "== Booting a virtual Raspberry Pi (QEMU, Debian's kernel, systemd; about a minute) ..."
-"$SYSDIR/run-vm.sh" --build "$BUILD" --cache "$CACHE" --results "$RESULTS" \
-	--timeout 420 --scenario-timeout 300 demo-treatment >"$BUILD/demo-run.log" 2>&1 &
+echo "== Building the Debian packages penctld and penctld-sim from this tree ..."
+"$SYSDIR/build-debs.sh" "$SRCDIR" "$BUILD/deb" || exit 1
+echo "== Booting a virtual Raspberry Pi (QEMU, Debian's kernel, systemd; about two minutes with the package install) ..."
+"$SYSDIR/run-vm.sh" --debs "$BUILD/deb" --cache "$CACHE" --results "$RESULTS" \
+	--timeout 480 --scenario-timeout 300 demo-treatment >"$BUILD/demo-run.log" 2>&1 &
 vm=$!
 
 # The narration appears in the results share as the guest writes it.

@@ -6,8 +6,16 @@
 #
 #   --cache DIR      what setup-host.sh prepared (default: $PENCTL_SYSTEM_CACHE,
 #                    else <source>/_system-cache)
-#   --build DIR      a CMake build: installed with `cmake --install --prefix /usr`
-#                    into a staging DESTDIR that the guest copies into its root.
+#   --debs DIR       the Debian packages to test (build-debs.sh makes them):
+#                    the guest installs DIR/penctld_*.deb and
+#                    penctld-sim_*.deb with dpkg -i, as a clinic may, and the
+#                    packages' maintainer scripts make the users, load the
+#                    udev rule, enable and start the service.  What ctest,
+#                    `make demo` and power-cut.sh use.
+#   --build DIR      a CMake build (a quicker loop by hand, without a package
+#                    build; ignored for the install with --debs): installed
+#                    with `cmake --install --prefix /usr` into a staging
+#                    DESTDIR that the guest copies into its root.
 #                    A build configured for another prefix than /usr has
 #                    paths compiled in (ExecStart=, the config file) that a
 #                    --prefix override does not change: then a private build
@@ -32,6 +40,7 @@ SYSDIR=$(cd "$(dirname "$0")" && pwd)
 SRCDIR=$(cd "$SYSDIR/../.." && pwd)
 CACHE=${PENCTL_SYSTEM_CACHE:-$SRCDIR/_system-cache}
 BUILD=
+DEBS=
 RESULTS=
 TIMEOUT=300
 # What the guest keeps of the hard limit for collecting its logs and
@@ -49,6 +58,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--cache) CACHE=$2; shift 2 ;;
 	--build) BUILD=$2; shift 2 ;;
+	--debs) DEBS=$2; shift 2 ;;
 	--results) RESULTS=$2; shift 2 ;;
 	--timeout) TIMEOUT=$2; shift 2 ;;
 	--scenario-timeout) SCENARIO_TIMEOUT=$2; shift 2 ;;
@@ -61,7 +71,7 @@ while [ $# -gt 0 ]; do
 	*) break ;;
 	esac
 done
-[ $# -gt 0 ] || die "usage: $0 [--cache DIR] [--build DIR] [--results DIR] SCENARIO..."
+[ $# -gt 0 ] || die "usage: $0 [--cache DIR] [--debs DIR | --build DIR] [--results DIR] SCENARIO..."
 SCENARIOS="$*"
 
 CACHE=$(cd "$CACHE" 2>/dev/null && pwd) || die "no cache $CACHE: run tests/system/setup-host.sh first"
@@ -79,8 +89,20 @@ for s in $SCENARIOS; do
 	[ -f "$SYSDIR/scenarios/$s.sh" ] || die "no scenario $SYSDIR/scenarios/$s.sh"
 done
 
+# The guest sees the host's / : an absolute path names the same files there.
+if [ -n "$DEBS" ]; then
+	DEBS=$(cd "$DEBS" 2>/dev/null && pwd) || die "no package directory $DEBS"
+	arch=$(dpkg --print-architecture)
+	for p in penctld penctld-sim; do
+		ls "$DEBS/${p}_"*"_$arch.deb" >/dev/null 2>&1 ||
+			die "no ${p}_*_$arch.deb in $DEBS (tests/system/build-debs.sh makes them)"
+	done
+fi
+
 first=${SCENARIOS%% *}
-if [ -n "$BUILD" ]; then
+if [ -n "$DEBS" ] && [ -z "$BUILD" ]; then
+	RESULTS=${RESULTS:-$DEBS/../system-results/$first}
+elif [ -n "$BUILD" ]; then
 	BUILD=$(cd "$BUILD" && pwd) || die "no build directory $BUILD"
 	RESULTS=${RESULTS:-$BUILD/system-results/$first}
 else
@@ -111,7 +133,7 @@ install_build_for_usr() {
 }
 
 STAGE=
-if [ -n "$BUILD" ]; then
+if [ -n "$BUILD" ] && [ -z "$DEBS" ]; then
 	# The same files a package would carry: cmake --install with the real
 	# prefix into a DESTDIR; the guest copies them into its overlay root.
 	INSTALL_FROM=$(install_build_for_usr) || die "building $SRCDIR for /usr failed"
@@ -127,6 +149,7 @@ PENCTL_SRCDIR=$SRCDIR
 PENCTL_GUESTDIR=$SYSDIR/guest
 PENCTL_BUILD=$BUILD
 PENCTL_STAGE=$STAGE
+PENCTL_DEBS=$DEBS
 PENCTL_GPIOSIM_KO=$GPIOSIM_KO
 PENCTL_SCENARIOS="$SCENARIOS"
 PENCTL_SCENARIO_TIMEOUT=$SCENARIO_TIMEOUT

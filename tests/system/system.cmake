@@ -1,12 +1,14 @@
 # Whole-system tests: a QEMU VM with Debian's kernel, systemd, bluetoothd,
-# two virtual BLE controllers (btvirt) and a gpio-sim pedal; this build is
-# installed into it and the real service is driven from inside.
+# two virtual BLE controllers (btvirt) and a gpio-sim pedal; the Debian
+# packages of this tree are installed into it with apt-get, as a clinic
+# installs them, and the real service is driven from inside.
 # Included from tests/CMakeLists.txt (CMAKE_CURRENT_SOURCE_DIR is tests/).
 #
 #   tests/system/setup-host.sh [CACHE]    packages, gpio-sim.ko, initramfs
 #   ctest -L system                       every scenario
-#   tests/system/run-vm.sh --build B S... one VM for scenarios S (by hand)
-#   tests/system/power-cut.sh --build B --results R   the power-cut test
+#   tests/system/build-debs.sh SRC B/deb  the packages (fixture system/deb)
+#   tests/system/run-vm.sh --debs B/deb S... one VM for scenarios S (by hand)
+#   tests/system/power-cut.sh --debs B/deb --results R   the power-cut test
 #
 # The cache is $PENCTL_SYSTEM_CACHE at test time, else <source>/_system-cache;
 # the scripts resolve it themselves, so `PENCTL_SYSTEM_CACHE=... ctest -L
@@ -22,6 +24,11 @@ set(_penctl_system_groups
 	"pen-basics|01-pairing 02-pedal 03-depth 07-pedal-held-at-start"
 	"pen-limits|04-time-limit 05-link-loss"
 	"failures|06-daemon-crash 11-watchdog 08-bluetoothd-restart")
+set(_penctl_system_debs "${CMAKE_BINARY_DIR}/deb")
+# Scenarios that run apt-get in the guest get 4 more minutes: each apt-get
+# reads the host's package lists and dpkg's database over 9p, about a minute
+# under TCG.
+set(_penctl_system_apt_scenarios 13-upgrade-purge)
 
 # Idempotent and quick once cached; no scenario runs without it.
 add_test(NAME system/setup-host
@@ -29,26 +36,37 @@ add_test(NAME system/setup-host
 set_tests_properties(system/setup-host PROPERTIES
 	LABELS system TIMEOUT 900 RUN_SERIAL TRUE FIXTURES_SETUP penctl_system_vm)
 
+# The packages every VM installs, built once per test run from the tree as
+# it is (dpkg-buildpackage, nocheck: the unit tests run on their own; about
+# 2 minutes, nothing when the tree has not changed since the last build).
+add_test(NAME system/deb
+	COMMAND "${_penctl_system_dir}/build-debs.sh" "${CMAKE_SOURCE_DIR}" "${_penctl_system_debs}")
+set_tests_properties(system/deb PROPERTIES
+	LABELS system TIMEOUT 1200 RUN_SERIAL TRUE FIXTURES_SETUP penctl_system_debs)
+
 function(_penctl_add_system_test name)
 	list(LENGTH ARGN count)
-	# The VM's own hard limit: boot and set-up, then 2 min a scenario; ctest
-	# allows for the install (and a /usr build, see run-vm.sh) on top.
+	# The VM's own hard limit: boot, set-up and the package install, then
+	# 2 min a scenario; ctest allows for waiting on another VM on top.
 	math(EXPR vm_timeout "150 + 120 * ${count}")
+	foreach(_s IN LISTS ARGN)
+		if(_s IN_LIST _penctl_system_apt_scenarios)
+			math(EXPR vm_timeout "${vm_timeout} + 240")
+		endif()
+	endforeach()
 	math(EXPR ctest_timeout "${vm_timeout} + 120")
 	if(ctest_timeout LESS 600)
 		set(ctest_timeout 600)
 	endif()
-	# run-vm.sh first runs `cmake --install <build> --prefix /usr` into a
-	# DESTDIR staging directory, which the guest copies into its root.
 	add_test(NAME system/${name}
 		COMMAND "${_penctl_system_dir}/run-vm.sh"
-			--build "${CMAKE_BINARY_DIR}"
+			--debs "${_penctl_system_debs}"
 			--results "${CMAKE_BINARY_DIR}/system-results/${name}"
 			--timeout ${vm_timeout}
 			${ARGN})
 	set_tests_properties(system/${name} PROPERTIES
 		LABELS system TIMEOUT ${ctest_timeout} RUN_SERIAL TRUE SKIP_RETURN_CODE 77
-		FIXTURES_REQUIRED penctl_system_vm)
+		FIXTURES_REQUIRED "penctl_system_vm;penctl_system_debs")
 endfunction()
 
 set(_penctl_grouped "")
@@ -84,10 +102,10 @@ endforeach()
 if(EXISTS "${_penctl_system_dir}/scenarios/power-cut-before.sh")
 	add_test(NAME system/power-cut
 		COMMAND "${_penctl_system_dir}/power-cut.sh"
-			--build "${CMAKE_BINARY_DIR}"
+			--debs "${_penctl_system_debs}"
 			--results "${CMAKE_BINARY_DIR}/system-results/power-cut"
 			--timeout 450)
 	set_tests_properties(system/power-cut PROPERTIES
 		LABELS system TIMEOUT 1200 RUN_SERIAL TRUE SKIP_RETURN_CODE 77
-		FIXTURES_REQUIRED penctl_system_vm)
+		FIXTURES_REQUIRED "penctl_system_vm;penctl_system_debs")
 endif()

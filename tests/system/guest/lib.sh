@@ -232,18 +232,23 @@ insert_fresh_cartridge() {
 }
 cartridge_is() { status_field Cartridge | grep -qi "$1"; }
 
+# session_start_as_is ROLE AREA: one attempt to open a session on the
+# cartridge the pen has; prints penctl's JSON answer, returns its status.
+session_start_as_is() {
+	penctl_as_operator --json session start --operator tester --role "$1" \
+		--area "$2" --client system-test --contraindications-checked
+}
+
 # session_start ROLE AREA: open a session as the operator; prints its id.
 # Cartridges are single-use: when the pen's was used by an earlier session
 # of this boot, a fresh one goes in first.  Use as id=$(session_start ...) || exit 1.
 session_start() {
 	local out
-	out=$(penctl_as_operator --json session start --operator tester --role "$1" \
-		--area "$2" --client system-test --contraindications-checked)
+	out=$(session_start_as_is "$1" "$2")
 	if [ $? -ne 0 ] && grep -qi cartridge <<<"$out"; then
 		log "session refused for the used cartridge; inserting a fresh one" >&2
 		insert_fresh_cartridge >&2 || exit 1
-		out=$(penctl_as_operator --json session start --operator tester --role "$1" \
-			--area "$2" --client system-test --contraindications-checked)
+		out=$(session_start_as_is "$1" "$2")
 	fi
 	[ "$(jq -r .session_id <<<"$out" 2>/dev/null)" != null ] && [ -n "$out" ] ||
 		fail "session start $1/$2 refused: $out"

@@ -5,6 +5,7 @@
 #   PENCTL_SRCDIR, PENCTL_GUESTDIR   the source tree, as seen in the guest
 #   PENCTL_BUILD                     the host build directory (pensim lives there)
 #   PENCTL_STAGE                     DESTDIR of `cmake --install`, or empty
+#   PENCTL_DEBS                      the .deb files to install, or empty
 #   PENCTL_GPIOSIM_KO                gpio-sim.ko for this kernel
 #   PENCTL_SCENARIOS                 scenario names (scenarios/NAME.sh), in order
 #   PENCTL_SCENARIO_TIMEOUT          seconds per scenario
@@ -12,7 +13,8 @@
 #                                    VM, less what collecting the logs takes
 #
 # Prepares the machine once (Bluetooth with two virtual controllers, the
-# gpio-sim pedal, penctld from the stage), then runs each scenario and writes
+# gpio-sim pedal, penctld from the packages or the stage), then runs each
+# scenario and writes
 #   /results/summary              PASS|FAIL|SKIP NAME [detail], one per scenario
 #   /results/NAME/{log,figures}   its output and measured figures
 #   /results/journal.json, journal.txt, btmon.snoop, console output
@@ -117,16 +119,10 @@ setup_gpio_sim() {
 	log "pedal: $PEDAL_CHIP (label $PEDAL_CHIP_LABEL) line 0 \"$PEDAL_LINE_NAME\", $PEDAL_PULL"
 }
 
-# penctld from the stage: its real unit, sysusers, D-Bus policy, udev rule
-# and catalog, copied into the overlay root.
-install_penctld() {
-	PENCTLD_INSTALLED=
-	PENCTLD_MISSING=
-	PENSIM=
-	if [ -z "$PENCTL_STAGE" ] || [ ! -d "$PENCTL_STAGE" ]; then
-		PENCTLD_MISSING="no install stage"
-		return
-	fi
+# penctld from the stage (run-vm.sh --build): its real unit, sysusers,
+# D-Bus policy, udev rule and catalog, copied into the overlay root, and
+# what the packages' maintainer scripts would do, done by hand.
+install_stage() {
 	cp -a "$PENCTL_STAGE/." / || prepare_failed "copying the stage"
 	systemd-sysusers || prepare_failed "systemd-sysusers"
 	systemd-tmpfiles --create >/dev/null 2>&1
@@ -138,6 +134,76 @@ install_penctld() {
 		log "dbus ReloadConfig failed"
 	systemctl daemon-reload
 	getent group penctl >/dev/null || groupadd --system penctl
+}
+
+# penctld from the packages (run-vm.sh --debs), as a clinic installs them:
+# dpkg -i of the two .deb files; their maintainer scripts make the
+# users and groups, load the udev rule, enable and start the service.
+# dpkg's database is the host's, seen through the overlay: what dpkg
+# writes stays in the guest.
+install_debs() {
+	local arch debs p
+	arch=$(dpkg --print-architecture)
+	debs=$(ls "$PENCTL_DEBS"/penctld_*_"$arch".deb "$PENCTL_DEBS"/penctld-sim_*_"$arch".deb) ||
+		prepare_failed "no penctld and penctld-sim packages in $PENCTL_DEBS"
+	# The host's own state must not decide what this test installs over.
+	for p in penctld penctld-sim; do
+		if dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^.[^n]'; then
+			log "WARNING: the host's dpkg database has $p ($(dpkg-query -W -f='${db:Status-Abbrev} ${Version}' "$p")); purging it in the guest"
+			dpkg --purge "$p" >"$RESULTS/dpkg-purge-host-$p.log" 2>&1 ||
+				prepare_failed "purging the host's $p in the guest: $(tail -n 3 "$RESULTS/dpkg-purge-host-$p.log")"
+		fi
+	done
+	# dpkg's journal of an operation the host had under way when the
+	# guest booted (dpkg --audit would say more, but reads the whole
+	# database over 9p: seconds under TCG).
+	[ -n "$(ls -A /var/lib/dpkg/updates 2>/dev/null)" ] &&
+		log "WARNING: the host's dpkg was in the middle of an operation at boot (/var/lib/dpkg/updates is not empty)"
+	# Two files of the host (a container image) that a Raspberry Pi does
+	# not have, removed from the guest's overlay only: Docker's policy-rc.d
+	# (exit 101) forbids maintainer scripts to start services, and man-db's
+	# auto-update flag makes dpkg re-index every manual page over 9p, which
+	# under TCG took minutes (a run timed out in that trigger).
+	rm -f /usr/sbin/policy-rc.d /var/lib/man-db/auto-update
+	# The test bed's devices before the service first starts: it would
+	# otherwise start on the Raspberry Pi's default pedal chip, absent here.
+	penctld_write_config
+	local t0=$(date +%s%N)
+	# dpkg -i rather than apt-get install: the same maintainer scripts, one
+	# read of dpkg's database instead of one per dpkg run apt makes, and no
+	# parsing of the host's package lists (together about a minute under
+	# TCG).  Scenario 13-upgrade-purge upgrades and purges with apt-get.
+	# shellcheck disable=SC2086
+	dpkg -i $debs >"$RESULTS/dpkg-install.log" 2>&1 ||
+		prepare_failed "dpkg -i $debs: $(tail -n 5 "$RESULTS/dpkg-install.log" | tr '\n' ' ')"
+	printf 'package-install=%s ms\n' $(( ($(date +%s%N) - t0) / 1000000 )) >>"$RESULTS/boot-figures"
+	log "installed: $(dpkg-query -W -f='${Package} ${Version} ${db:Status-Abbrev}\n' penctld penctld-sim | tr '\n' ' ')"
+	# What install promises (debian/penctld.postinst, dh_installsystemd).
+	systemctl is-enabled --quiet penctld.service ||
+		prepare_failed "the package did not enable penctld.service"
+	wait_until 30 systemctl is-active --quiet penctld.service ||
+		prepare_failed "the package did not start penctld.service: $(systemctl --no-pager status penctld.service 2>&1 | tail -n 5 | tr '\n' ' ')"
+	# A start that failed first and was restarted by systemd (Restart=)
+	# would look the same from here: 13-upgrade-purge asserts on it.
+	PENCTLD_INSTALL_NRESTARTS=$(systemctl show -p NRestarts --value penctld.service)
+	# Scenarios start penctld with their own configuration, as they did
+	# with the stage: stopped and with no failure record.
+	systemctl stop penctld.service
+	systemctl reset-failed penctld.service 2>/dev/null
+}
+
+install_penctld() {
+	PENCTLD_INSTALLED=
+	PENCTLD_MISSING=
+	PENSIM=
+	if [ -n "${PENCTL_DEBS:-}" ]; then
+		install_debs
+	elif [ -n "$PENCTL_STAGE" ] && [ -d "$PENCTL_STAGE" ]; then
+		install_stage
+	else
+		PENCTLD_MISSING="no packages and no install stage"
+		return
+	fi
 	# The operator is a clinic's practitioner: the scenarios take every role,
 	# so the operator holds the role groups sysusers made (as README.md says
 	# a clinic does); the outsider holds none.
@@ -153,7 +219,7 @@ install_penctld() {
 	[ -n "$PENSIM" ] || missing="$missing penctl-pensim"
 	# Not fatal here (the built-in defaults are the same): 09-config asserts it.
 	[ -f /etc/penctld/penctld.conf ] ||
-		log "WARNING: the stage has no etc/penctld/penctld.conf: $(cd "$PENCTL_STAGE" && find . -name penctld.conf -path '*etc*' | tr '\n' ' ')"
+		log "WARNING: no /etc/penctld/penctld.conf was installed"
 	if [ -n "$missing" ]; then
 		PENCTLD_MISSING="missing:$missing"
 	else
@@ -166,7 +232,8 @@ PEN_RECORD=$RESULTS/pen.jsonl
 write_env() {
 	{
 		for v in PEN_RECORD PENCTLD_ADAPTER PENSIM_ADAPTER PEN_ADDRESS PEDAL_CHIP PEDAL_CHIP_LABEL \
-			PEDAL_LINE_NAME PEDAL_PULL PEDAL_VALUE PENCTLD_INSTALLED PENCTLD_MISSING PENSIM; do
+			PEDAL_LINE_NAME PEDAL_PULL PEDAL_VALUE PENCTLD_INSTALLED PENCTLD_MISSING PENSIM \
+			PENCTLD_INSTALL_NRESTARTS; do
 			printf '%s=%q\n' "$v" "${!v}"
 		done
 	} >"$ENV_OUT"

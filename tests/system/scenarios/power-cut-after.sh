@@ -48,8 +48,7 @@ fi
 # 2. The used cartridge: refused, and the motor stays off.
 treatment_ready
 cartridge_is "$cartridge" || fail "the pen shows cartridge $(status_field Cartridge), not $cartridge"
-out=$(penctl_as_operator --json session start --operator tester --role home --area face \
-	--client system-test --contraindications-checked 2>&1)
+out=$(session_start_as_is home face 2>&1)
 rc=$?
 echo "session start on cartridge $cartridge -> exit $rc: $out"
 if [ "$rc" -eq 0 ]; then
