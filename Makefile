@@ -50,6 +50,7 @@ check-config: build
 
 demo: build
 	@if [ -x tests/system/demo.sh ]; then \
+		tools/install-deps.sh deb && \
 		tests/system/setup-host.sh $(SYSTEM_CACHE) && \
 		tests/system/demo.sh $(BUILD) $(SYSTEM_CACHE); \
 	else \
@@ -98,6 +99,7 @@ test-gpiod2:
 
 test-system:
 	@if [ -x tests/system/setup-host.sh ]; then \
+		tools/install-deps.sh deb && \
 		tests/system/setup-host.sh $(SYSTEM_CACHE) && \
 		cd $(BUILD) && PENCTL_SYSTEM_CACHE=$(SYSTEM_CACHE) $(CTEST) -L '^system$$'; \
 	fi

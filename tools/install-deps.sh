@@ -8,16 +8,17 @@
 #   build   compiler, make, CMake and the libraries penctld links: exactly
 #           what a build without tests needs (tests/fresh checks that in a
 #           clean Debian 12 root)
-#   report  + cairo and pango for penctl-report (penctl report's PDF); a
-#           build without them leaves penctl-report out (PENCTL_REPORT=AUTO),
-#           as on the Raspberry Pi's minimal install
+#   report  + cairo and pango for penctl-report (penctl report's PDF), GTK 4
+#           for penctl-panel (the chair-side touch panel); a build without
+#           them leaves those out (PENCTL_REPORT=AUTO, PENCTL_PANEL=AUTO), as
+#           on the Raspberry Pi's minimal install
 #   test    build + report + cmocka, a D-Bus daemon, python-dbusmock
 #           (integration tests), systemd-analyze (unit checks), groff (man
 #           page checks), poppler-utils (penctl report's PDF checked as text
 #           and pixels), systemd-journal-remote (a real journal file for
 #           penctl report --directory), clang with libFuzzer (tests/fuzz),
 #           mmdebstrap (tests/fresh and tests/cross, whose roots have their
-#           own packages)
+#           own packages), Xvfb and AT-SPI (the panel read as a person sees it)
 #   deb     build + debhelper and the rest of debian/control's build
 #           dependencies, lintian: `make deb`
 #   cross   mmdebstrap: `make deb-arm64`, `make test-cross` (the cross
@@ -26,9 +27,10 @@
 set -eu
 
 build_pkgs="cmake gcc make pkg-config libglib2.0-dev libbluetooth-dev libgpiod-dev"
-report_pkgs="libcairo2-dev libpango1.0-dev fonts-dejavu-core"
+report_pkgs="libcairo2-dev libpango1.0-dev fonts-dejavu-core libgtk-4-dev"
 test_pkgs="libcmocka-dev dbus python3-dbusmock python3-dbus python3-gi bluez systemd groff-base man-db util-linux libxml2-utils dpkg-dev
-	clang libclang-rt-14-dev mmdebstrap poppler-utils systemd-journal-remote"
+	clang libclang-rt-14-dev mmdebstrap poppler-utils systemd-journal-remote
+	xvfb at-spi2-core gir1.2-atspi-2.0"
 deb_pkgs="debhelper dpkg-dev pkgconf libcmocka-dev lintian"
 # systemd.pc (where units go, debian/rules): package systemd on Debian 12,
 # systemd-dev from Debian 13 (Raspberry Pi OS trixie) on.
