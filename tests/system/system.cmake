@@ -109,3 +109,12 @@ if(EXISTS "${_penctl_system_dir}/scenarios/power-cut-before.sh")
 		LABELS system TIMEOUT 1200 RUN_SERIAL TRUE SKIP_RETURN_CODE 77
 		FIXTURES_REQUIRED "penctl_system_vm;penctl_system_debs")
 endif()
+
+# The benchmark's smoke run (tests/bench/run.sh --quick, docs/performance.md):
+# a VM of its own; it fails only when it could not measure, never on a figure.
+add_test(NAME system/bench-smoke
+	COMMAND "${CMAKE_CURRENT_SOURCE_DIR}/bench/run.sh" --quick
+		--build "${CMAKE_BINARY_DIR}" --out "${CMAKE_BINARY_DIR}/bench-smoke")
+set_tests_properties(system/bench-smoke PROPERTIES
+	LABELS system TIMEOUT 720 RUN_SERIAL TRUE SKIP_RETURN_CODE 77
+	FIXTURES_REQUIRED penctl_system_vm)

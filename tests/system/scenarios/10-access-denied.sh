@@ -43,3 +43,20 @@ echo "operator: penctl depth 0.3 -> exit $rc $out"
 [ "$rc" -ne 77 ] || fail "a member of penctl was denied: $out"
 [ "$(journal_event_count session-start)" = 0 ] || fail "an outsider's call opened a session"
 echo "access: $denied calls denied to a non-member"
+
+# A member of penctl-view reads everything and changes nothing (the real
+# system bus and the installed policy).
+VIEWER=penctl-viewer
+id "$VIEWER" >/dev/null 2>&1 ||
+	useradd --system --no-create-home --shell /usr/sbin/nologin --groups penctl-view "$VIEWER"
+out=$(runuser -u "$VIEWER" -- timeout 60 penctl --json status) || fail "penctl status as $VIEWER: $out"
+jq -e .State <<<"$out" >/dev/null || fail "no State for $VIEWER: $out"
+for cmd in "depth 0.3" "speed 100" "reload" "state acknowledge" "forget"; do
+	# shellcheck disable=SC2086 # the words are the command's arguments
+	out=$(runuser -u "$VIEWER" -- timeout 60 penctl --json $cmd 2>/dev/null)
+	rc=$?
+	[ "$rc" -eq 77 ] || fail "penctl $cmd as $VIEWER exited $rc, expected 77: $out"
+done
+runuser -u "$VIEWER" -- timeout 30 busctl introspect io.penctld.Penctl1 /io/penctld/Penctl1 |
+	grep -q '\.Event' || fail "$VIEWER cannot introspect"
+echo "access: $VIEWER reads status, is refused 5 commands"
