@@ -4,6 +4,9 @@
 pedalmon-evdev (the daemon's evdev code: open, grab, read, udev hotplug).
 
 usage: test_evdev_uinput.py PEDALMON_EVDEV [unittest args]
+       test_evdev_uinput.py --serve FIFO   (a foot switch driven by lines
+       written to FIFO: "plug", "unplug", "down KEY", "up KEY", "repeat KEY",
+       KEY one of A B C; for the VM scenario)
 
 Needs /dev/uinput (tried: modprobe uinput) and root; exits 77 (skipped, with
 the reason on stderr) without them.  The uinput device is made with raw
@@ -231,7 +234,40 @@ class UsbFootSwitch(unittest.TestCase):
         self.monitor.expect("has no key KEY_Z")
 
 
+def serve(fifo):
+    """Runs a foot switch driven through FIFO until "quit"."""
+    names = {"A": KEY_A, "B": KEY_B, "C": KEY_C}
+    values = {"down": 1, "up": 0, "repeat": 2}
+    switch = FootSwitch()
+    print(switch.devnode, flush=True)
+    while True:
+        with open(fifo, encoding="ascii") as commands:
+            for line in commands:
+                words = line.split()
+                if not words:
+                    continue
+                if words[0] == "quit":
+                    switch.unplug()
+                    return
+                if words[0] == "unplug":
+                    switch.unplug()
+                elif words[0] == "plug":
+                    switch.unplug()
+                    switch = FootSwitch()
+                    print(switch.devnode, flush=True)
+                elif words[0] in values and len(words) == 2 and words[1] in names:
+                    switch.key(names[words[1]], values[words[0]])
+                else:
+                    print(f"unknown command: {line.strip()}", file=sys.stderr, flush=True)
+
+
 if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--serve":
+        reason = uinput_skip_reason()
+        if reason:
+            sys.exit(f"SKIP: {reason}")
+        serve(sys.argv[2])
+        sys.exit(0)
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     UsbFootSwitch.binary = sys.argv.pop(1)
