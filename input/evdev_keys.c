@@ -6,8 +6,11 @@
  * test covers every refusal.
  */
 
-#include <libevdev/libevdev.h>
+#include <linux/input.h>
 #include <string.h>
+#ifdef PENCTL_HAVE_LIBEVDEV
+#include <libevdev/libevdev.h>
+#endif
 
 #include "penctl/pedal_evdev.h"
 
@@ -68,6 +71,18 @@ void pedal_evdev_device_spec_clear(struct pedal_evdev_device_spec *spec)
 	g_clear_pointer(&spec->path, g_free);
 }
 
+/* The EV_KEY code NAME names, or -1: libevdev's table of the kernel's
+ * names.  A build without libevdev has no evdev pedal and knows no key. */
+static int key_code_from_name(const char *name)
+{
+#ifdef PENCTL_HAVE_LIBEVDEV
+	return libevdev_event_code_from_name(EV_KEY, name);
+#else
+	(void)name;
+	return -1;
+#endif
+}
+
 bool pedal_evdev_parse_key(const char *name, unsigned *code, GError **error)
 {
 	int c;
@@ -76,7 +91,7 @@ bool pedal_evdev_parse_key(const char *name, unsigned *code, GError **error)
 	 * and "KEY_CNT", which are no keys. */
 	if (!name || !(g_str_has_prefix(name, "KEY_") || g_str_has_prefix(name, "BTN_")) ||
 	    !strcmp(name, "KEY_MAX") || !strcmp(name, "KEY_CNT") ||
-	    (c = libevdev_event_code_from_name(EV_KEY, name)) < 0) {
+	    (c = key_code_from_name(name)) < 0) {
 		g_set_error(error, PEDAL_EVDEV_ERROR, PEDAL_EVDEV_ERROR_CONFIG,
 			    "'%s' is not a key name: use the KEY_*/BTN_* name evtest or "
 			    "pedalmon-evdev shows (e.g. KEY_B)", name ? name : "");
