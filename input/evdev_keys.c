@@ -114,12 +114,27 @@ static bool check_key(const char *what, const char *name, unsigned *code, GError
 	return false;
 }
 
-bool pedal_evdev_validate_config(const struct pedal_evdev_config_text *t, GError **error)
+/* Empty is "not given": the shipped file lists the keys empty. */
+static const char *given_or_null(const char *value)
+{
+	return value && *value ? value : NULL;
+}
+
+bool pedal_evdev_validate_config(const struct pedal_evdev_config_text *text, GError **error)
 {
 	static const char *const evdev_only[] = { "Device", "Key", "DepthDownKey", "DepthUpKey" };
+	const struct pedal_evdev_config_text given_text = {
+		.source_is_evdev = text->source_is_evdev,
+		.chip = given_or_null(text->chip),
+		.device = given_or_null(text->device),
+		.key = given_or_null(text->key),
+		.depth_down_key = given_or_null(text->depth_down_key),
+		.depth_up_key = given_or_null(text->depth_up_key),
+		.depth_step_um = text->depth_step_um,
+	};
+	const struct pedal_evdev_config_text *t = &given_text;
 	const char *given[] = { t->device, t->key, t->depth_down_key, t->depth_up_key };
 	unsigned key = 0, down = 0, up = 0;
-	g_autoptr(GError) local = NULL;
 	struct pedal_evdev_device_spec spec;
 
 	if (!t->source_is_evdev) {

@@ -61,7 +61,8 @@ void pedal_evdev_device_spec_clear(struct pedal_evdev_device_spec *spec);
  * naming the key when it is not a key name. */
 bool pedal_evdev_parse_key(const char *name, unsigned *code, GError **error);
 
-/* The [Pedal] keys of the evdev source as written (NULL = not given). */
+/* The [Pedal] keys of the evdev source as written (NULL or "" = not
+ * given). */
 struct pedal_evdev_config_text {
 	bool source_is_evdev;        /* Source=evdev */
 	const char *chip;            /* Chip= (gpio only) */

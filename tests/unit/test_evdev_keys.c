@@ -110,6 +110,10 @@ static void test_config_accepted(void **state)
 		      .depth_up_key = "KEY_C"),
 		EVDEV_STEP(1000, .device = "usb:0c45:7403", .key = "KEY_B", .depth_up_key = "KEY_C"),
 		EVDEV_STEP(0, .device = "usb:0c45:7403", .key = "KEY_B"),
+		/* The shipped file lists them empty: not given. */
+		{ .source_is_evdev = false, .chip = "gpiochip0", .device = "", .key = "",
+		  .depth_down_key = "", .depth_up_key = "" },
+		EVDEV(.chip = "", .device = "usb:0c45:7403", .key = "KEY_B", .depth_up_key = ""),
 	};
 
 	(void)state;
@@ -134,6 +138,8 @@ static void test_config_refused(void **state)
 		       "needs Device= (/dev/input/by-id/... or usb:VVVV:PPPP) and Key= (e.g. "
 		       "KEY_B): Device= missing");
 	expect_refused(&(struct pedal_evdev_config_text)EVDEV(.device = "usb:0c45:7403"),
+		       "Key= missing");
+	expect_refused(&(struct pedal_evdev_config_text)EVDEV(.device = "usb:0c45:7403", .key = ""),
 		       "Key= missing");
 	expect_refused(&(struct pedal_evdev_config_text)EVDEV(.device = "usb:0c45", .key = "KEY_B"),
 		       "[Pedal] Device=usb:0c45: usb: takes vendor and product");
