@@ -206,7 +206,13 @@ class UsbFootSwitch(unittest.TestCase):
         self.switch.key(KEY_C, 0)
         self.monitor.expect_silence(0.3)
 
+    def need_udevd(self):
+        # The reopen is udev's "add", sent by udevd after its rules ran.
+        if not os.path.exists("/run/udev/control"):
+            self.skipTest("no systemd-udevd here: nothing announces a replugged device")
+
     def test_unplug_is_lost_and_replug_held_is_held_at_start(self):
+        self.need_udevd()
         self.start()
         self.switch.key(KEY_B, 1)
         self.monitor.expect(" down")
@@ -222,6 +228,7 @@ class UsbFootSwitch(unittest.TestCase):
         self.monitor.expect(" up")
 
     def test_no_device_waits_for_udev(self):
+        self.need_udevd()
         self.switch.unplug()
         self.monitor = Pedalmon(self.binary, f"usb:{VENDOR:04x}:{PRODUCT:04x}")
         self.monitor.expect("unavailable: no input device usb:0c45:7403")
