@@ -110,7 +110,7 @@ int main(int argc, char **argv)
 		.on_unavailable = on_unavailable,
 	};
 	g_autofree char *key = NULL, *depth_down = NULL, *depth_up = NULL;
-	gboolean list = FALSE;
+	gboolean list = FALSE, udev_rule = FALSE;
 	int count = -1;
 	GOptionEntry entries[] = {
 		{ "key", 'k', 0, G_OPTION_ARG_STRING, &key, "The pedal's key (KEY_B)", "KEY" },
@@ -120,6 +120,8 @@ int main(int argc, char **argv)
 		{ "count", 'n', 0, G_OPTION_ARG_INT, &count, "Exit after N lines", "N" },
 		{ "list", 'l', 0, G_OPTION_ARG_NONE, &list,
 		  "List the input devices that look like foot switches, with their keys", NULL },
+		{ "udev-rule", 0, 0, G_OPTION_ARG_NONE, &udev_rule,
+		  "Print the udev rule that gives penctld the device usb:VVVV:PPPP", NULL },
 		{ NULL },
 	};
 	g_autoptr(GOptionContext) context = g_option_context_new(
@@ -143,11 +145,25 @@ int main(int argc, char **argv)
 		fputs(switches, stdout);
 		return 0;
 	}
+	if (udev_rule && argc == 2) {
+		g_autofree char *rule = NULL;
+
+		if (!pedal_evdev_parse_device(argv[1], &spec, &error) || spec.path) {
+			fprintf(stderr, "pedalmon-evdev: --udev-rule takes usb:VVVV:PPPP%s%s\n",
+				error ? ": " : "", error ? error->message : "");
+			pedal_evdev_device_spec_clear(&spec);
+			return 2;
+		}
+		rule = pedal_evdev_udev_rule(spec.vendor, spec.product);
+		fputs(rule, stdout);
+		return 0;
+	}
 	if (argc != 2 || !key) {
 		fprintf(stderr, "usage: pedalmon-evdev --key KEY_B [--depth-down-key K] "
 				"[--depth-up-key K] [--count N] DEVICE\n"
 				"       pedalmon-evdev --list   (which device? which keys? "
-				"evtest shows each key pressed)\n");
+				"evtest shows each key pressed)\n"
+				"       pedalmon-evdev --udev-rule usb:VVVV:PPPP\n");
 		return 2;
 	}
 	if (!pedal_evdev_parse_device(argv[1], &spec, &error)) {

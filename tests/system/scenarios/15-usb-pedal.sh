@@ -40,6 +40,11 @@ if ! out=$(penctld --check-config 2>&1); then
 	skip "part 1 passed; part 2 needs penctld with [Pedal] Source=evdev: $(grep -m1 'refused' <<<"$out")"
 fi
 
+# penctld's access to this switch only: the rule `penctl doctor` prints.
+"$PEDALMON_EVDEV" --udev-rule usb:0c45:7403 >/etc/udev/rules.d/61-penctld-footswitch.rules ||
+	fail "pedalmon-evdev --udev-rule failed"
+udevadm control --reload
+
 # The foot switch, driven through a FIFO; it lives for the whole scenario.
 SWITCH_FIFO=/run/penctl-test/footswitch
 rm -f "$SWITCH_FIFO"
@@ -86,6 +91,8 @@ pen_motor_running || fail "the motor stopped during autorepeat"
 node=$(for d in /sys/devices/virtual/input/*; do
 	grep -qx "PCsensor FootSwitch" "$d/name" 2>/dev/null && basename "$d"/event*; done | head -n 1)
 [ -n "$node" ] || fail "no event node for the foot switch"
+[ "$(stat -c %G "/dev/input/$node")" = penctld ] ||
+	fail "the udev rule did not give /dev/input/$node to penctld: $(stat -c '%U:%G %a' "/dev/input/$node")"
 seen=$(timeout 2 evtest "/dev/input/$node" 2>/dev/null & sleep 0.5; switch_cmd repeat B >/dev/null; wait)
 grep -q "KEY_B), value" <<<"$seen" && fail "another reader saw the pedal's key: the device is not grabbed"
 
