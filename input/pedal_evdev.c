@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The foot switch's input device (include/penctl/pedal_evdev.h): find it,
- * open it, grab it, read it with libevdev.  The only file that opens an
- * event device; the translation of what it reads is evdev_translate.c's.
+ * open it, grab it, read it with libevdev.  The only file that grabs and
+ * reads an event device (pedal_evdev_doctor.c opens one only to list its
+ * keys); the translation of what it reads is evdev_translate.c's.
  */
 
 #include <errno.h>
