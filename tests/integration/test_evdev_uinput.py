@@ -86,22 +86,32 @@ class FootSwitch:
 
 
 class Pedalmon:
-    """pedalmon-evdev's lines, read with a deadline."""
+    """pedalmon-evdev's lines, read with a deadline.  Read from the pipe's
+    fd itself: a buffered readline() after select() would keep a second
+    line that came in the same write out of select()'s sight."""
 
     def __init__(self, binary, device, *extra):
         self.proc = subprocess.Popen(
             [binary, "--key", "KEY_B", "--depth-down-key", "KEY_A",
              "--depth-up-key", "KEY_C", *extra, device],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.pending = b""
         self.lines = []
 
     def next_line(self, timeout=5.0):
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        if not ready:
-            return None
-        line = self.proc.stdout.readline().rstrip("\n")
-        self.lines.append(line)
-        return line
+        deadline = time.monotonic() + timeout
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self.pending:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return None
+            data = os.read(fd, 4096)
+            if not data:
+                return None
+            self.pending += data
+        line, self.pending = self.pending.split(b"\n", 1)
+        self.lines.append(line.decode())
+        return self.lines[-1]
 
     def expect(self, words, timeout=5.0):
         line = self.next_line(timeout)
