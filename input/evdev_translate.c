@@ -10,10 +10,12 @@
 #include "penctl/pedal_evdev.h"
 
 void pedal_evdev_translator_init(struct pedal_evdev_translator *t,
-				 const struct pedal_evdev_keys *keys, int level)
+				 const struct pedal_evdev_keys *keys, int level, uint64_t open_ns)
 {
 	t->keys = *keys;
 	t->level = level;
+	t->settle_until_ns = open_ns + PEDAL_EVDEV_PLUG_SETTLE_NS;
+	t->held_at_plug = false;
 }
 
 static uint64_t event_ns(const struct input_event *ev)
@@ -39,6 +41,16 @@ bool pedal_evdev_translate(struct pedal_evdev_translator *t, enum pedal_evdev_re
 		/* 2 is the kernel's autorepeat while held: not an edge. */
 		if (ev->value != 0 && ev->value != 1)
 			return false;
+		/* Held at the plug: neither the down nor its release is an
+		 * edge; the pedal stays up until pressed afresh. */
+		if (t->held_at_plug) {
+			t->held_at_plug = ev->value == 1;
+			return false;
+		}
+		if (ev->value == 1 && t->level != 1 && out->timestamp_ns < t->settle_until_ns) {
+			t->held_at_plug = true;
+			return false;
+		}
 		if (ev->value == t->level)
 			return false;
 		t->level = ev->value;

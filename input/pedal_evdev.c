@@ -107,6 +107,7 @@ static struct pedal_evdev *open_node(const char *devnode, const struct pedal_evd
 static bool claim(struct pedal_evdev *dev, const struct pedal_evdev_keys *keys, GError **error)
 {
 	int rc = libevdev_grab(dev->evdev, LIBEVDEV_GRAB);
+	struct timespec now;
 
 	if (rc < 0) {
 		g_set_error(error, PEDAL_EVDEV_ERROR,
@@ -124,8 +125,10 @@ static bool claim(struct pedal_evdev *dev, const struct pedal_evdev_keys *keys, 
 			    dev->devnode, g_strerror(-rc));
 		return false;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
 	pedal_evdev_translator_init(&dev->translator, keys,
-				    libevdev_get_event_value(dev->evdev, EV_KEY, keys->pedal));
+				    libevdev_get_event_value(dev->evdev, EV_KEY, keys->pedal),
+				    (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec);
 	dev->description = g_strdup_printf("%s (%04x:%04x %s) key %s", dev->devnode,
 					   libevdev_get_id_vendor(dev->evdev),
 					   libevdev_get_id_product(dev->evdev),
@@ -245,8 +248,10 @@ int pedal_evdev_read_events(struct pedal_evdev *dev, struct pedal_evdev_event *e
 
 int pedal_evdev_read_level(struct pedal_evdev *dev, GError **error)
 {
+	/* The translator's, not libevdev's: a key held at the plug is up
+	 * for the pedal until released. */
 	(void)error;
-	return libevdev_get_event_value(dev->evdev, EV_KEY, dev->translator.keys.pedal) ? 1 : 0;
+	return dev->translator.level == 1 ? 1 : 0;
 }
 
 const char *pedal_evdev_describe(const struct pedal_evdev *dev)

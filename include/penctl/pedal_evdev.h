@@ -111,19 +111,29 @@ enum pedal_evdev_read {
 	PEDAL_EVDEV_READ_ERROR,  /* the device failed (ENODEV: unplugged) */
 };
 
+/* A USB HID switch reports a key held while it is plugged in only once it
+ * is opened (usbhid starts reading it then): a down this soon after the
+ * open is the key held at the plug, not a press. */
+#define PEDAL_EVDEV_PLUG_SETTLE_NS 500000000ull
+
 /* The translator's memory: the pedal key's level as last reported. */
 struct pedal_evdev_translator {
 	struct pedal_evdev_keys keys;
 	int level;               /* 1 down, 0 up, -1 not known yet */
+	uint64_t settle_until_ns; /* downs before this are held at the plug */
+	bool held_at_plug;       /* such a down is on: ignored until released */
 };
 
+/* LEVEL: the key's level at OPEN_NS (CLOCK_MONOTONIC). */
 void pedal_evdev_translator_init(struct pedal_evdev_translator *t,
-				 const struct pedal_evdev_keys *keys, int level);
+				 const struct pedal_evdev_keys *keys, int level, uint64_t open_ns);
 
 /* Feeds one read.  Returns true and fills OUT when it is an event to
  * report: a pedal edge (the level changed; autorepeat and a repeated value
- * are not edges), or a depth key going down outside a resync (a press the
- * kernel dropped is not replayed as a depth step).  Other keys and event
+ * are not edges; a down within PEDAL_EVDEV_PLUG_SETTLE_NS of the open and
+ * its release are not reported at all: the level stays up), or a depth key
+ * going down outside a resync (a press the kernel dropped is not replayed
+ * as a depth step).  Other keys and event
  * types, AGAIN and ERROR give false (ERROR is the caller's: the device is
  * lost). */
 bool pedal_evdev_translate(struct pedal_evdev_translator *t, enum pedal_evdev_read read,
@@ -157,8 +167,8 @@ int pedal_evdev_get_fd(const struct pedal_evdev *dev);
 int pedal_evdev_read_events(struct pedal_evdev *dev, struct pedal_evdev_event *events,
 			    unsigned max, GError **error);
 
-/* The pedal key's level as of the last read (libevdev keeps the device's
- * key state; at open it is the kernel's): 1 down, 0 up. */
+/* The pedal key's level as reported (at open the kernel's; a key held at
+ * the plug reads up until released): 1 down, 0 up. */
 int pedal_evdev_read_level(struct pedal_evdev *dev, GError **error);
 
 /* "/dev/input/event3 (0c45:7403 PCsensor FootSwitch) key KEY_B". */

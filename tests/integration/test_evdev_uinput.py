@@ -236,9 +236,16 @@ class UsbFootSwitch(unittest.TestCase):
         self.switch = FootSwitch()
         self.switch.key(KEY_B, 1)
         opened = self.monitor.expect("opened: ", timeout=10)
-        self.assertIn("held-at-start", opened)
         self.switch.key(KEY_B, 0)
-        self.monitor.expect(" up")
+        if "held-at-start" in opened:
+            # Down before the open: the level then.
+            self.monitor.expect(" up")
+        else:
+            # Down just after the open (as a USB switch reports a held
+            # key): held at the plug, neither it nor its release is an edge.
+            self.monitor.expect_silence(0.5)
+        self.switch.key(KEY_B, 1)
+        self.monitor.expect(" down")
 
     def test_no_device_waits_for_udev(self):
         self.need_udevd()

@@ -43,7 +43,13 @@ struct expected {
 
 #define EXPECT_END { PEDAL_EVDEV_PEDAL_DOWN, UINT64_MAX }
 
-static void run(int level_at_open, const struct step *steps, const struct expected *expected)
+/* Every step's time is T0_US later than written: the scripts read as
+ * "µs since a moment" and the open can be before it. */
+#define T0_US 10000000ull
+
+/* OPEN_US: when the device was opened, relative to T0_US. */
+static void run_opened(int level_at_open, int64_t open_us, const struct step *steps,
+		       const struct expected *expected)
 {
 	static const struct pedal_evdev_keys keys = {
 		.pedal = PEDAL, .depth_down = DEPTH_DOWN, .depth_up = DEPTH_UP,
@@ -51,11 +57,13 @@ static void run(int level_at_open, const struct step *steps, const struct expect
 	struct pedal_evdev_translator t;
 	size_t n = 0;
 
-	pedal_evdev_translator_init(&t, &keys, level_at_open);
+	pedal_evdev_translator_init(&t, &keys, level_at_open,
+				    (uint64_t)((int64_t)T0_US + open_us) * 1000u);
 	for (const struct step *s = steps; s->type != 0xffff; s++) {
+		uint64_t time_us = s->time_us + T0_US;
 		struct input_event ev = {
-			.input_event_sec = (time_t)(s->time_us / 1000000u),
-			.input_event_usec = (suseconds_t)(s->time_us % 1000000u),
+			.input_event_sec = (time_t)(time_us / 1000000u),
+			.input_event_usec = (suseconds_t)(time_us % 1000000u),
 			.type = s->type,
 			.code = s->code,
 			.value = s->value,
@@ -66,10 +74,37 @@ static void run(int level_at_open, const struct step *steps, const struct expect
 			continue;
 		assert_int_not_equal(expected[n].time_us, UINT64_MAX); /* an extra event */
 		assert_int_equal(out.kind, expected[n].kind);
-		assert_int_equal(out.timestamp_ns, expected[n].time_us * 1000u);
+		assert_int_equal(out.timestamp_ns, (expected[n].time_us + T0_US) * 1000u);
 		n++;
 	}
 	assert_int_equal(expected[n].time_us, UINT64_MAX); /* a missing event */
+}
+
+/* Opened long before the script: no press falls in the plug's settling. */
+static void run(int level_at_open, const struct step *steps, const struct expected *expected)
+{
+	run_opened(level_at_open, -(int64_t)T0_US, steps, expected);
+}
+
+/* A USB switch held while plugged in reports the down only once opened:
+ * a down within the settling after the open is the key held at the plug,
+ * ignored with its release; the next press is one.  A press after the
+ * settling is a press. */
+static void test_down_right_after_open_is_held_at_plug(void **state)
+{
+	const struct step steps[] = {
+		KEY(PEDAL, 1, 20000), KEY(PEDAL, 2, 270000), KEY(PEDAL, 0, 900000),
+		KEY(PEDAL, 1, 1200000), KEY(PEDAL, 0, 1300000), END,
+	};
+	const struct expected expected[] = {
+		{ PEDAL_EVDEV_PEDAL_DOWN, 1200000 }, { PEDAL_EVDEV_PEDAL_UP, 1300000 }, EXPECT_END,
+	};
+	const struct step later[] = { KEY(PEDAL, 1, 600000), END };
+	const struct expected later_expected[] = { { PEDAL_EVDEV_PEDAL_DOWN, 600000 }, EXPECT_END };
+
+	(void)state;
+	run_opened(0, 0, steps, expected);
+	run_opened(0, 0, later, later_expected);
 }
 
 static void test_down_then_up(void **state)
@@ -205,7 +240,7 @@ static void test_no_depth_keys(void **state)
 	struct pedal_evdev_event out;
 
 	(void)state;
-	pedal_evdev_translator_init(&t, &keys, 0);
+	pedal_evdev_translator_init(&t, &keys, 0, 0);
 	assert_false(pedal_evdev_translate(&t, PEDAL_EVDEV_READ_EVENT, &ev, &out));
 	ev.code = KEY_A;
 	assert_false(pedal_evdev_translate(&t, PEDAL_EVDEV_READ_EVENT, &ev, &out));
@@ -217,6 +252,8 @@ int main(void)
 		{ "/evdev/down-then-up", test_down_then_up, NULL, NULL, NULL },
 		{ "/evdev/autorepeat-is-no-edge", test_autorepeat_is_no_edge, NULL, NULL, NULL },
 		{ "/evdev/other-keys-ignored", test_other_keys_and_types_ignored, NULL, NULL, NULL },
+		{ "/safety/pedal-held-at-start/evdev-held-at-plug",
+		  test_down_right_after_open_is_held_at_plug, NULL, NULL, NULL },
 		{ "/safety/pedal-held-at-start/evdev-first-edge-is-release",
 		  test_held_at_open_first_edge_is_release, NULL, NULL, NULL },
 		{ "/evdev/syn-dropped-resync-finds-release", test_syn_dropped_resync_finds_release,
