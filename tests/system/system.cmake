@@ -63,6 +63,7 @@ function(_penctl_add_system_test name)
 			--debs "${_penctl_system_debs}"
 			--results "${CMAKE_BINARY_DIR}/system-results/${name}"
 			--timeout ${vm_timeout}
+			--env "PENCTL_REPORT_PROGRAM=${CMAKE_BINARY_DIR}/cli/penctl-report"
 			${ARGN})
 	set_tests_properties(system/${name} PROPERTIES
 		LABELS system TIMEOUT ${ctest_timeout} RUN_SERIAL TRUE SKIP_RETURN_CODE 77

@@ -127,6 +127,15 @@ extra=$(comm -13 "$WORK/chair.keys" "$WORK/server.keys")
 [ -z "$extra" ] || fail_later "records on the server the chair does not have: $extra"
 
 # The report: the same text from the chair's journal and the server's files.
+# penctl-report is in no package yet (cairo, pango): the build's, alone on
+# PATH, so that penctl is still the installed one.
+if ! command -v penctl-report >/dev/null; then
+	[ -x "${PENCTL_REPORT_PROGRAM:-}" ] ||
+		fail "no penctl-report: installed nowhere, and PENCTL_REPORT_PROGRAM=${PENCTL_REPORT_PROGRAM:-} is not a program"
+	mkdir -p /run/penctl-report-bin
+	ln -sf "$PENCTL_REPORT_PROGRAM" /run/penctl-report-bin/penctl-report
+	PATH=/run/penctl-report-bin:$PATH
+fi
 (cd "$WORK" && penctl report --session "$session" -o chair.pdf) >"$SCENARIO_DIR/report-chair.log" 2>&1 ||
 	fail "penctl report on the chair failed: $(cat "$SCENARIO_DIR/report-chair.log")"
 (cd "$WORK" && penctl report --directory "$REMOTE_DIR" --chair "$CHAIR" --session "$session" -o server.pdf) \
