@@ -36,10 +36,8 @@ static const char *get_string(GVariant *dict, const char *key)
 	return value;
 }
 
-static uint64_t get_uint(GVariant *dict, const char *key)
+uint64_t penctl_variant_uint(GVariant *value)
 {
-	g_autoptr(GVariant) value = g_variant_lookup_value(dict, key, NULL);
-
 	if (!value)
 		return 0;
 	if (g_variant_is_of_type(value, G_VARIANT_TYPE_UINT64))
@@ -51,6 +49,13 @@ static uint64_t get_uint(GVariant *dict, const char *key)
 	if (g_variant_is_of_type(value, G_VARIANT_TYPE_BYTE))
 		return g_variant_get_byte(value);
 	return 0;
+}
+
+static uint64_t get_uint(GVariant *dict, const char *key)
+{
+	g_autoptr(GVariant) value = g_variant_lookup_value(dict, key, NULL);
+
+	return penctl_variant_uint(value);
 }
 
 static bool get_bool(GVariant *dict, const char *key)

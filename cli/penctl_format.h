@@ -17,6 +17,10 @@ void penctl_format_mmss(uint64_t ms, char out[PENCTL_MMSS_STRLEN]);
 /* "0.50 mm".  Free with g_free(). */
 char *penctl_format_depth(uint32_t depth_um);
 
+/* An unsigned property of any width (y, q, u, t) as a number; 0 for NULL
+ * or another type (an older or newer daemon). */
+uint64_t penctl_variant_uint(GVariant *value);
+
 /* The properties (a{sv}, as from Properties.GetAll) as a status block. */
 char *penctl_format_status(GVariant *properties);
 

@@ -7,6 +7,7 @@
 #include "penctl/dbus_names.h"
 #include "penctl/engine.h"
 
+#include "penctl_format.h"
 #include "penctl_live.h"
 
 #define PROPERTIES_INTERFACE "org.freedesktop.DBus.Properties"
@@ -51,19 +52,7 @@ const char *penctl_live_string(const struct penctl_live *live, const char *name)
 
 uint64_t penctl_live_uint(const struct penctl_live *live, const char *name)
 {
-	GVariant *value = g_hash_table_lookup(live->properties, name);
-
-	if (!value)
-		return 0;
-	if (g_variant_is_of_type(value, G_VARIANT_TYPE_UINT64))
-		return g_variant_get_uint64(value);
-	if (g_variant_is_of_type(value, G_VARIANT_TYPE_UINT32))
-		return g_variant_get_uint32(value);
-	if (g_variant_is_of_type(value, G_VARIANT_TYPE_UINT16))
-		return g_variant_get_uint16(value);
-	if (g_variant_is_of_type(value, G_VARIANT_TYPE_BYTE))
-		return g_variant_get_byte(value);
-	return 0;
+	return penctl_variant_uint(g_hash_table_lookup(live->properties, name));
 }
 
 bool penctl_live_bool(const struct penctl_live *live, const char *name)
