@@ -122,6 +122,10 @@ bool action_executor_step(struct action_executor *x, struct engine_event *ev,
 	bool replied;
 
 	g_assert(!x->stepping);
+	/* Nothing to carry out, save or announce: a press's first edge in
+	 * momentary mode costs no step, so its RUN is the press's one step. */
+	if (engine_event_changes_nothing(x->engine, ev))
+		return false;
 	x->stepping = true;
 	replied = run_step(x, ev, caller, reply_out);
 	/* The answer to a cartridge record, after the step that asked for it.

@@ -324,6 +324,14 @@ char *engine_state_key(const struct engine *engine);
 void engine_step(struct engine *engine, const struct engine_event *event,
 		 struct engine_output *out);
 
+/* Whether EVENT's own handler would change nothing in the engine's state
+ * now, so that the caller may leave it unstepped: stepping it would only
+ * settle what is due, which the armed timer does anyway.  Today only a
+ * press's first edge (PEDAL_PRESS_BEGAN) when no latched motor waits for
+ * it: in momentary mode a press is then one step, its PEDAL_DOWN. */
+bool engine_event_changes_nothing(const struct engine *engine,
+				  const struct engine_event *event);
+
 void engine_get_snapshot(const struct engine *engine, int64_t now_us,
 			 struct engine_snapshot *snapshot);
 

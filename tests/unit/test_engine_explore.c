@@ -391,10 +391,38 @@ static void count_state(struct explorer *x, const struct node *n)
 	x->states_by_kind[s.state][s.motor_on]++;
 }
 
+/* /latency/unstepped-press-began: where the engine says a press's first
+ * edge changes nothing (the executor then leaves it unstepped), stepping it
+ * at the same time gives no action and the same state. */
+static bool check_unstepped_press_began(struct explorer *x, const struct node *n)
+{
+	struct engine_event ev = { .kind = ENGINE_EVENT_PEDAL_PRESS_BEGAN, .time_us = n->now };
+	g_autofree char *before = NULL;
+	g_autofree char *after = NULL;
+	struct engine_output out;
+	struct engine *copy;
+
+	if (!engine_event_changes_nothing(n->engine, &ev))
+		return true;
+	copy = engine_clone(n->engine);
+	before = engine_state_key(copy);
+	engine_step(copy, &ev, &out);
+	after = engine_state_key(copy);
+	engine_free(copy);
+	if (out.n_actions == 0 && strcmp(before, after) == 0)
+		return true;
+	x->failure = "a press's first edge said to change nothing changed something";
+	return false;
+}
+
 static bool explore_from(struct explorer *x, guint index)
 {
 	struct node *n = x->nodes->pdata[index];
 
+	if (!check_unstepped_press_began(x, n)) {
+		print_trace(x, n, L_PEDAL_BEGAN);
+		return false;
+	}
 	for (int letter = 0; letter < L_COUNT; letter++) {
 		struct node *next = g_memdup2(n, sizeof(*n));
 		struct engine_event ev;
@@ -419,6 +447,11 @@ static bool explore_from(struct explorer *x, guint index)
 			return false;
 		}
 		if (next->remaining == 0) {
+			if (!check_unstepped_press_began(x, next)) {
+				print_trace(x, next, L_PEDAL_BEGAN);
+				node_free(next);
+				return false;
+			}
 			/* Checked; nothing to explore below it. */
 			count_state(x, next);
 			node_free(next);
