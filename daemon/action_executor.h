@@ -38,7 +38,8 @@ struct action_sinks {
 	/* Saves CARTRIDGE as used, on disk (fsync'd) before it returns; false
 	 * with ERROR when it is not. */
 	bool (*record_cartridge)(void *user_data, uint64_t cartridge, GError **error);
-	/* After a step and the answers it called for. */
+	/* After a step and the answers it called for, unless the step was
+	 * quiet (engine_step_was_quiet(): a heartbeat's tick). */
 	void (*step_done)(void *user_data);
 };
 

@@ -1464,6 +1464,17 @@ bool engine_event_changes_nothing(const struct engine *e, const struct engine_ev
 	return ev->kind == ENGINE_EVENT_PEDAL_PRESS_BEGAN && !press_began_stops(e);
 }
 
+bool engine_step_was_quiet(const struct engine_event *ev, const struct engine_output *out)
+{
+	if (ev->kind != ENGINE_EVENT_TICK)
+		return false;
+	for (unsigned i = 0; i < out->n_actions; i++)
+		if (out->actions[i].kind != ENGINE_ACTION_HEARTBEAT &&
+		    out->actions[i].kind != ENGINE_ACTION_ARM_TIMER)
+			return false;
+	return true;
+}
+
 static enum engine_state state_of(const struct engine *e)
 {
 	if (!e->session_open)

@@ -332,6 +332,13 @@ void engine_step(struct engine *engine, const struct engine_event *event,
 bool engine_event_changes_nothing(const struct engine *engine,
 				  const struct engine_event *event);
 
+/* Whether a step of EVENT that gave OUT was a timer's tick that asked for
+ * nothing but heartbeats and the next tick: such a step changes nothing the
+ * engine shows (its snapshot, tests/unit/test_engine_explore.c checks this
+ * in every state), so the caller need not look at the engine again after it
+ * (no properties, no saves). */
+bool engine_step_was_quiet(const struct engine_event *event, const struct engine_output *out);
+
 void engine_get_snapshot(const struct engine *engine, int64_t now_us,
 			 struct engine_snapshot *snapshot);
 
