@@ -598,6 +598,12 @@ static void link_update(struct pen_link *link)
 	const char *reason;
 
 	report_adapter(link, facts.adapter, facts.powered);
+	if (!pen_link_fsm_retry_timer_useful(&facts)) {
+		/* E.g. a Connect that failed as bluetoothd stopped: its return
+		 * connects, at once. */
+		clear_source(&link->retry_source);
+		link->connect_unseen = false;
+	}
 	if (link->state != PEN_LINK_IDLE) {
 		reason = pen_link_fsm_loss_reason(link->state, &facts);
 		if (reason)

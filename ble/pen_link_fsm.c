@@ -98,13 +98,18 @@ enum pen_link_step pen_link_fsm_step(enum pen_link_state state, const struct pen
 	return PEN_LINK_STEP_NONE;
 }
 
+bool pen_link_fsm_retry_timer_useful(const struct pen_link_facts *facts)
+{
+	return facts->adapter && facts->powered;
+}
+
 enum pen_link_retry pen_link_fsm_retry_after_loss(enum pen_link_state state,
 						  const struct pen_link_facts *facts, bool dropped)
 {
 	/* bluetoothd gone, the adapter removed or off: their return is the
 	 * event (the name watch, InterfacesAdded, Powered); a timer could
 	 * only hold the Connect back then. */
-	if (!facts->adapter || !facts->powered)
+	if (!pen_link_fsm_retry_timer_useful(facts))
 		return PEN_LINK_RETRY_AT_ONCE;
 	/* penctld gave up on the link (not set up in time, a state it
 	 * cannot trust, another pen): try again only after a pause. */

@@ -78,3 +78,7 @@ enum pen_link_retry {
  * (after the loss); dropped, penctld ended the link itself. */
 enum pen_link_retry pen_link_fsm_retry_after_loss(enum pen_link_state state,
 						  const struct pen_link_facts *facts, bool dropped);
+
+/* Whether a retry timer still has a use: not while bluetoothd, the adapter
+ * or its power is missing, for their return connects (an event). */
+bool pen_link_fsm_retry_timer_useful(const struct pen_link_facts *facts);

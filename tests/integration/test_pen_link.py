@@ -725,6 +725,25 @@ class PenLinkTest(unittest.TestCase):
         self.pen_mock().SetConnectError(PEN, '')
         self.wait_event('connected', timeout=WAIT)
 
+    def test_adapter_powered_again_connects_at_once_not_after_the_backoff(self):
+        # A Connect failed, its retry timer runs; the adapter goes off and on
+        # again: its return is what connects, not the timer.
+        self.add_pen(Paired=True, Trusted=True, ConnectError='org.bluez.Error.Failed')
+        self.start_probe('--address', PEN)
+        self.wait_for(lambda: self.journal().count('Connect') == 2)
+        adapter = self.mock('/org/bluez/hci0')
+        self.pen_mock().SetConnectError(PEN, '')
+        adapter.Set('org.bluez.Adapter1', 'Powered', False,
+                    dbus_interface='org.freedesktop.DBus.Properties')
+        self.wait_event('adapter', present=True, powered=False)
+        adapter.Set('org.bluez.Adapter1', 'Powered', True,
+                    dbus_interface='org.freedesktop.DBus.Properties')
+        self.wait_event('adapter', present=True, powered=True)
+        on_at = time.monotonic()
+        self.wait_for(lambda: self.journal().count('Connect') == 3, timeout=3.0)
+        self.assertLess(time.monotonic() - on_at, 0.3)
+        self.wait_event('connected')
+
     def test_forget_removes_device_and_disconnects(self):
         self.connect_pen()
         self.command('forget')

@@ -262,6 +262,21 @@ static void link_lost_with_bluetoothd_or_adapter_waits_for_its_return_not_a_time
 	}
 }
 
+static void link_no_retry_timer_while_bluetoothd_or_the_adapter_is_missing(void **state)
+{
+	struct pen_link_facts none = { 0 }, off = healthy(), absent = healthy();
+
+	(void)state;
+	off.powered = false;
+	off.device = off.same_device = off.link_up = off.resolved = false;
+	absent.device = absent.same_device = absent.link_up = absent.resolved = false;
+	assert_false(pen_link_fsm_retry_timer_useful(&none));
+	assert_false(pen_link_fsm_retry_timer_useful(&off));
+	/* The device missing on a powered adapter: the timer paces failures. */
+	assert_true(pen_link_fsm_retry_timer_useful(&absent));
+	assert_true(pen_link_fsm_retry_timer_useful((none = healthy(), &none)));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +296,7 @@ int main(void)
 		cmocka_unit_test(link_dropped_by_penctld_backs_off),
 		cmocka_unit_test(link_device_removed_backs_off),
 		cmocka_unit_test(link_lost_with_bluetoothd_or_adapter_waits_for_its_return_not_a_timer),
+		cmocka_unit_test(link_no_retry_timer_while_bluetoothd_or_the_adapter_is_missing),
 	};
 
 	return cmocka_run_group_tests_name("pen-link-fsm", tests, NULL, NULL);
