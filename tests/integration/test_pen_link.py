@@ -600,9 +600,9 @@ class PenLinkTest(unittest.TestCase):
         self.assertLess(time.monotonic() - lost_at, 0.5)
         self.assertTrue(self.wait_event('connected')['compatible'])
 
-    def test_pen_dropping_again_and_again_is_not_reconnected_in_a_loop(self):
-        # Every at-once Connect follows a link that was set up again; a
-        # Connect that fails waits for the backoff.
+    def test_reconnect_at_once_that_fails_backs_off(self):
+        # The at-once Connect is one: when it fails, the next waits for the
+        # backoff (no loop while the pen stays away).
         self.connect_pen()
         self.pen_mock().SetConnectError(PEN, 'org.bluez.Error.Failed')
         self.pen_mock().DropConnection(PEN)
