@@ -61,10 +61,18 @@ demo: build
 # What it costs (README.md has the parts' times): about 10 minutes with
 # warm caches, plus 30 s per fuzz target, about 3 minutes of test-cross
 # (3 more the first time, for its root) and the VM scenarios.
+TEST_PARTS = build test-unit test-integration test-systemd test-asan test-integration-asan \
+	test-gpiod2 test-fuzz test-fresh test-cross test-system
+
+# The parts in order, each timed ("make test: PART took N s"), so that a
+# run's log says where its time went; the first that fails stops it.
 test: test-deps
-	$(MAKE) --no-print-directory build PENCTL_TESTS=ON
-	$(MAKE) --no-print-directory test-unit test-integration test-systemd test-asan \
-		test-integration-asan test-gpiod2 test-fuzz test-fresh test-cross test-system
+	@for part in $(TEST_PARTS); do \
+		start=$$(date +%s); \
+		$(MAKE) --no-print-directory $$part PENCTL_TESTS=ON || { \
+			echo "make test: $$part FAILED after $$(( $$(date +%s) - start )) s"; exit 1; }; \
+		echo "make test: $$part took $$(( $$(date +%s) - start )) s"; \
+	done
 
 test-unit:
 	cd $(BUILD) && $(CTEST) -L '^unit$$' -j$(JOBS)
