@@ -1,4 +1,4 @@
-# The foot pedal (issue 4) and its drivers (issue 13).
+# The foot pedal (issue 4) and its drivers (issue 13, issue 14).
 #
 # penctl-pedal-logic: the pure debouncer, no libgpiod, no GLib.
 # penctl-gpio-chip: which GPIO chip [Pedal] Chip= names, by the kernel's
@@ -7,7 +7,9 @@
 #   table (gpio/pedal_drivers.c) with the drivers this build has:
 #   gpio, when libgpiod was found, with exactly one libgpiod back end,
 #   chosen here from the version pkg-config found (GPIOD_VERSION from the
-#   top-level pkg_check_modules(GPIOD ...)).
+#   top-level pkg_check_modules(GPIOD ...)); evdev (a USB foot switch,
+#   input/pedal_driver_evdev.c over input/'s penctl-evdev), when libevdev
+#   and libudev were found (EVDEV_FOUND).
 #   To build against libgpiod 2 on Debian 12:
 #     tools/libgpiod2-prefix.sh DIR
 #     PKG_CONFIG_PATH=DIR/usr/lib/<multiarch>/pkgconfig cmake -S . -B BUILD
@@ -47,6 +49,12 @@ if(GPIOD_FOUND)
   target_link_libraries(penctl-pedal PRIVATE penctl-gpio-chip PkgConfig::GPIOD)
 else()
   message(STATUS "Foot pedal: no libgpiod, so no gpio driver (install libgpiod-dev)")
+endif()
+
+if(EVDEV_FOUND)
+  target_sources(penctl-pedal PRIVATE ${CMAKE_SOURCE_DIR}/input/pedal_driver_evdev.c)
+  target_compile_definitions(penctl-pedal PRIVATE PENCTL_PEDAL_DRIVER_EVDEV)
+  target_link_libraries(penctl-pedal PRIVATE penctl-evdev)
 endif()
 
 # Programs linking penctl-pedal find a libgpiod outside the system's library
