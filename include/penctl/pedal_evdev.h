@@ -245,3 +245,17 @@ char *pedal_evdev_udev_rule(uint16_t vendor, uint16_t product);
  * "/dev/input/event5 0c45:7403 "PCsensor FootSwitch" keys KEY_A KEY_B KEY_C
  * [known: PCsensor FootSwitch]", or "none". */
 char *pedal_evdev_list_switches(void);
+
+/* The device a [Pedal] Device= spec selects, as found now. */
+struct pedal_evdev_selected {
+	char *devnode;   /* NULL: none present */
+	uint16_t vendor, product;
+};
+void pedal_evdev_selected_clear(struct pedal_evdev_selected *selected);
+
+/* As pedal_evdev_list_switches(), also listing the device SPEC selects
+ * (even one that looks like no foot switch), its line ending
+ * " <- selected by [Pedal] Device="; the first such device goes to
+ * *SELECTED (may be NULL; clear with pedal_evdev_selected_clear). */
+char *pedal_evdev_list_switches_for(const struct pedal_evdev_device_spec *spec,
+				    struct pedal_evdev_selected *selected);
