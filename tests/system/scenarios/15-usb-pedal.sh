@@ -16,8 +16,11 @@
 modprobe uinput 2>/dev/null
 [ -e /dev/uinput ] || skip "no /dev/uinput in the guest (modprobe uinput failed)"
 UINPUT_TEST=$PENCTL_SRCDIR/tests/integration/test_evdev_uinput.py
-PEDALMON_EVDEV=$PENCTL_BUILD/input/pedalmon-evdev
-[ -x "$PEDALMON_EVDEV" ] || skip "the build has no pedalmon-evdev (libevdev-dev/libudev-dev missing)"
+# The package's pedalmon-evdev (penctld carries it); a run with --build
+# only has the build's.
+PEDALMON_EVDEV=/usr/libexec/penctld/pedalmon-evdev
+[ -x "$PEDALMON_EVDEV" ] || PEDALMON_EVDEV=${PENCTL_BUILD:-}/input/pedalmon-evdev
+[ -x "$PEDALMON_EVDEV" ] || skip "no pedalmon-evdev installed or built (libevdev-dev/libudev-dev missing)"
 
 # ---- part 1 -------------------------------------------------------------------
 log "part 1: the evdev layer (pedalmon-evdev) against uinput"
@@ -62,20 +65,18 @@ ensure_session home face >/dev/null || exit 1
 journal_expect_event pedal-lost 1 0 && fail "the evdev pedal was lost at start"
 
 # press -> motor, release -> stop (latency figures, as for GPIO).
-evdev_press_and_expect_motor() {
-	local n t0 line
-	n=$(pen_count motor-start)
-	t0=$(switch_cmd down B)
-	line=$(pen_expect_event motor-start 10 "$n") || fail "pen motor did not start after the foot switch press"
-	figure "$1" $(( $(jq .t_us <<<"$line") - t0 )) us
+# evdev_switch_and_expect EVENT FIGURE WHAT WORDS...: writes WORDS to the
+# switch, waits for the pen's EVENT and records the latency as FIGURE.
+evdev_switch_and_expect() {
+	local event=$1 name=$2 what=$3 n t0 line
+	shift 3
+	n=$(pen_count "$event")
+	t0=$(switch_cmd "$@")
+	line=$(pen_expect_event "$event" 10 "$n") || fail "pen $event did not come after the foot switch $what"
+	figure "$name" $(( $(jq .t_us <<<"$line") - t0 )) us
 }
-evdev_release_and_expect_stop() {
-	local n t0 line
-	n=$(pen_count motor-stop)
-	t0=$(switch_cmd up B)
-	line=$(pen_expect_event motor-stop 10 "$n") || fail "pen motor did not stop after the foot switch release"
-	figure "$1" $(( $(jq .t_us <<<"$line") - t0 )) us
-}
+evdev_press_and_expect_motor() { evdev_switch_and_expect motor-start "$1" press down B; }
+evdev_release_and_expect_stop() { evdev_switch_and_expect motor-stop "$1" release up B; }
 evdev_press_and_expect_motor evdev-press-to-motor-start
 
 # Autorepeat while held changes nothing: no second start, no stop.
