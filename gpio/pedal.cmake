@@ -110,6 +110,14 @@ if(BUILD_TESTING)
     target_include_directories(test-pedal-mainloop PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
   endif()
 
+  # The GLib adapter over a scripted driver with depth pedals and a
+  # hotplug fd (what the evdev driver adds), in every build: the test
+  # brings its own driver table.
+  penctl_add_unit_test(pedal-hotplug
+    SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_pedal_hotplug.c
+            ${CMAKE_CURRENT_SOURCE_DIR}/pedal.c
+    LIBRARIES penctl-pedal-logic penctl-core penctl-common PkgConfig::GLIB)
+
   if(EXISTS ${CMAKE_SOURCE_DIR}/daemon/engine.c AND EXISTS ${CMAKE_SOURCE_DIR}/tests/unit/test_pedal_engine.c)
     penctl_add_unit_test(pedal-engine
       SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_pedal_engine.c
