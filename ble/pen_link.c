@@ -4,7 +4,8 @@
  * machine.  The states, transitions and decisions are pen_link_fsm.c's
  * (pure); this file gathers the facts from bluetoothd's objects after every
  * change (events from bluez_client.c), feeds them in, and carries the
- * decision out: report a lost link once, Connect (retried with capped
+ * decision out: report a lost link once, Connect (at once after the pen
+ * dropped a working link or bluetoothd came back, else retried with capped
  * exponential backoff), wait for ServicesResolved and the pen service, let
  * the pen's profile (found by service UUID, pen_profile.h) run its
  * connect-time sequence, whose end (ready, incompatible, failed) comes back
@@ -63,11 +64,12 @@ struct pen_link {
 	bool connect_unseen;   /* Connect said yes, Connected never said true */
 	guint gatt_wait_source; /* resolved, pen service incomplete: grace period */
 	bool gatt_incomplete;  /* reported incompatible for a missing service or characteristic */
+	bool set_up_on_link;   /* READY on the radio link still held (pen_link_facts) */
 	struct backoff backoff;
 };
 
 static void link_update(struct pen_link *link);
-static void link_lost(struct pen_link *link, const char *reason);
+static void link_lost(struct pen_link *link, const char *reason, bool dropped);
 static void schedule_retry(struct pen_link *link);
 static void reset_stale_connection(struct pen_link *link);
 
@@ -102,6 +104,7 @@ static void profile_incompatible(void *owner, const char *why)
 
 	g_warning("pen %s: incompatible: %s", link->address_text, why);
 	link_event(link, PEN_LINK_EVENT_INCOMPATIBLE);
+	link->set_up_on_link = false;
 	link->connected_reported = true;
 	if (link->cb.on_connected)
 		link->cb.on_connected(link->user_data, link->address_text, false, why, &none);
@@ -114,6 +117,7 @@ static void profile_failed(void *owner, const char *step, const GError *error)
 	g_warning("pen %s: setup failed at %s: %s", link->address_text, step,
 		  error ? error->message : "?");
 	link_event(link, PEN_LINK_EVENT_SETUP_FAILED);
+	link->set_up_on_link = false;
 	schedule_retry(link);
 }
 
@@ -123,6 +127,7 @@ static bool profile_ready(void *owner, const struct pen_cartridge *cartridge,
 	struct pen_link *link = owner;
 
 	link_event(link, PEN_LINK_EVENT_READY);
+	link->set_up_on_link = true;
 	link->connected_reported = true;
 	backoff_reset(&link->backoff);
 	g_info("pen %s: connected and set up", link->address_text);
@@ -360,9 +365,16 @@ static void schedule_retry(struct pen_link *link)
 	link->retry_source = g_timeout_add(delay_ms, retry_fired, link);
 }
 
-static void link_lost(struct pen_link *link, const char *reason)
+static const char *link_facts_now(struct pen_link *link, struct pen_link_facts *facts);
+
+/* The link is gone (DROPPED: penctld ended it).  The next Connect goes at
+ * once or after the backoff, as pen_link_fsm_retry_after_loss() says. */
+static void link_lost(struct pen_link *link, const char *reason, bool dropped)
 {
 	bool was_reported = link->connected_reported;
+	enum pen_link_state was = link->state;
+	struct pen_link_facts facts;
+	enum pen_link_retry retry;
 
 	if (link->state == PEN_LINK_IDLE && !link->connect_pending)
 		return;
@@ -384,8 +396,21 @@ static void link_lost(struct pen_link *link, const char *reason)
 	link->gatt_incomplete = false;
 	link_conn_free(link);
 	g_clear_pointer(&link->device_path, g_free);
-	if (link->has_address)
+	link_facts_now(link, &facts);
+	retry = pen_link_fsm_retry_after_loss(was, &facts, dropped);
+	/* Kept only while the radio link it was READY on holds. */
+	link->set_up_on_link = !dropped && facts.link_up &&
+			       (was == PEN_LINK_READY || link->set_up_on_link);
+	if (!link->has_address)
+		return;
+	if (retry == PEN_LINK_RETRY_BACKOFF) {
 		schedule_retry(link);
+		return;
+	}
+	/* Not even the timer a recent Connect's answer left (connect_done()):
+	 * the next object update, or this one's caller, connects. */
+	clear_source(&link->retry_source);
+	link->connect_unseen = false;
 }
 
 static void disconnect_device(struct pen_link *link)
@@ -400,7 +425,7 @@ void pen_link_drop(struct pen_link *link, const char *reason)
 		return;
 	if (link->device_path && bluez_client_is_up(link->client))
 		disconnect_device(link);
-	link_lost(link, reason);
+	link_lost(link, reason, true);
 }
 
 static void report_adapter(struct pen_link *link, bool present, bool powered)
@@ -489,6 +514,7 @@ static void link_facts(struct pen_link *link, const char *adapter, bool powered,
 		.resolved = device && device_resolved(link, device),
 		.characteristic_lost = link->conn && link->profile->lost_characteristic(link->conn),
 		.gatt_incomplete = link->gatt_incomplete,
+		.set_up_on_link = link->set_up_on_link,
 		.now_complete = pen_gatt_now_complete,
 		.context = link,
 	};
@@ -547,27 +573,41 @@ static gboolean gatt_wait_expired(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
-static void link_update(struct pen_link *link)
+/* The facts as bluetoothd's objects show them now; returns the pen's
+ * device path (NULL: not there). */
+static const char *link_facts_now(struct pen_link *link, struct pen_link_facts *facts)
 {
 	const char *adapter = bluez_objects_find_adapter(objects(link), link->adapter_name);
 	const char *device = NULL;
 	bool powered = false;
-	struct pen_link_facts facts;
-	enum pen_link_step step;
-	const char *reason;
 
 	if (adapter)
 		bluez_objects_get_bool(objects(link), adapter, BLUEZ_ADAPTER_INTERFACE, "Powered",
 				       &powered);
-	report_adapter(link, adapter != NULL, powered);
 	if (adapter && powered && link->has_address)
 		device = bluez_objects_find_device(objects(link), adapter, &link->address);
+	link_facts(link, adapter, powered, device, facts);
+	return device;
+}
 
-	link_facts(link, adapter, powered, device, &facts);
+static void link_update(struct pen_link *link)
+{
+	struct pen_link_facts facts;
+	const char *device = link_facts_now(link, &facts);
+	enum pen_link_step step;
+	const char *reason;
+
+	report_adapter(link, facts.adapter, facts.powered);
+	if (!pen_link_fsm_retry_timer_useful(&facts)) {
+		/* E.g. a Connect that failed as bluetoothd stopped: its return
+		 * connects, at once. */
+		clear_source(&link->retry_source);
+		link->connect_unseen = false;
+	}
 	if (link->state != PEN_LINK_IDLE) {
 		reason = pen_link_fsm_loss_reason(link->state, &facts);
 		if (reason)
-			link_lost(link, reason);
+			link_lost(link, reason, false);
 	}
 	if (!device)
 		return;
@@ -636,7 +676,7 @@ static void bus_vanished(void *owner)
 
 	pen_scan_abort(link->scan, g_error_new(PEN_LINK_ERROR, PEN_LINK_ERROR_BLUEZ_NOT_RUNNING,
 					       "scan aborted: bluetoothd stopped"));
-	link_lost(link, "bluetoothd stopped");
+	link_lost(link, "bluetoothd stopped", false);
 	if (link->cb.on_bluez_changed)
 		link->cb.on_bluez_changed(link->user_data, false);
 	link_update(link);

@@ -97,3 +97,34 @@ enum pen_link_step pen_link_fsm_step(enum pen_link_state state, const struct pen
 	}
 	return PEN_LINK_STEP_NONE;
 }
+
+bool pen_link_fsm_retry_timer_useful(const struct pen_link_facts *facts)
+{
+	return facts->adapter && facts->powered;
+}
+
+enum pen_link_retry pen_link_fsm_retry_after_loss(enum pen_link_state state,
+						  const struct pen_link_facts *facts, bool dropped)
+{
+	/* bluetoothd gone, the adapter removed or off: their return is the
+	 * event (the name watch, InterfacesAdded, Powered); a timer could
+	 * only hold the Connect back then. */
+	if (!pen_link_fsm_retry_timer_useful(facts))
+		return PEN_LINK_RETRY_AT_ONCE;
+	/* penctld gave up on the link (not set up in time, a state it
+	 * cannot trust, another pen): try again only after a pause. */
+	if (dropped)
+		return PEN_LINK_RETRY_BACKOFF;
+	/* The pen dropped a link that worked: connect again at once.
+	 * bluetoothd's Device1.Connect on LE is an L2CAP connect, for which
+	 * the kernel scans passively and connects on the pen's first
+	 * advertisement, so the Connect waits for the pen, not penctld for a
+	 * timer.  Each such Connect follows a link that was set up again,
+	 * and one that fails backs off: no loop.  bluetoothd may announce
+	 * ServicesResolved=false before Connected=false: that first loss
+	 * found the link READY and left it RESOLVING, set_up_on_link. */
+	if ((state == PEN_LINK_READY || facts->set_up_on_link) && facts->device)
+		return PEN_LINK_RETRY_AT_ONCE;
+	/* Lost while setting up, or a pen refused: the backoff paces it. */
+	return PEN_LINK_RETRY_BACKOFF;
+}

@@ -43,6 +43,8 @@ struct pen_link_facts {
 	bool resolved;             /* ServicesResolved */
 	bool characteristic_lost;  /* a characteristic the profile found has gone */
 	bool gatt_incomplete;      /* reported incompatible for something missing */
+	bool set_up_on_link;       /* the pen was READY on the radio link still held
+				    * (its services may go before the link) */
 	/* Asked last, only for a pen refused for something missing: whether
 	 * it has everything now (finds the characteristics again). */
 	bool (*now_complete)(void *context);
@@ -65,3 +67,18 @@ enum pen_link_step {
  * the retry timer runs. */
 enum pen_link_step pen_link_fsm_step(enum pen_link_state state, const struct pen_link_facts *facts,
 				     bool connect_pending, bool retry_pending);
+
+/* When the first Connect after a loss goes out. */
+enum pen_link_retry {
+	PEN_LINK_RETRY_AT_ONCE,   /* no timer: connect as soon as the device is there */
+	PEN_LINK_RETRY_BACKOFF,   /* the retry timer connects (backoff) */
+};
+
+/* After the link held in state was lost: facts, what bluetoothd shows now
+ * (after the loss); dropped, penctld ended the link itself. */
+enum pen_link_retry pen_link_fsm_retry_after_loss(enum pen_link_state state,
+						  const struct pen_link_facts *facts, bool dropped);
+
+/* Whether a retry timer still has a use: not while bluetoothd, the adapter
+ * or its power is missing, for their return connects (an event). */
+bool pen_link_fsm_retry_timer_useful(const struct pen_link_facts *facts);

@@ -12,7 +12,6 @@ penctl ($PENCTL_CLI) the way a practitioner would and checks the text, the
 Exit statuses: 0 ok, 1 refused, 2 usage, 69 unreachable, 77 denied.
 '''
 
-import grp
 import json
 import os
 import pwd
@@ -20,12 +19,13 @@ import select
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
 
 import dbus
+
+from bed_accounts import WithBedAccounts
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.dirname(os.path.dirname(HERE))
@@ -1099,7 +1099,7 @@ class ReachabilityTest(DaemonCliTest):
 
 
 @unittest.skipUnless(os.geteuid() == 0, 'needs root to run penctl as other users')
-class PolicyTest(DaemonCliTest):
+class PolicyTest(WithBedAccounts, DaemonCliTest):
     '''Only root and group penctl may talk to penctld.'''
 
     CHANGES = (['session', 'start', '--operator', 'mallory', '--role', 'home', '--area', 'face',
@@ -1107,42 +1107,9 @@ class PolicyTest(DaemonCliTest):
                ['session', 'stop'], ['depth', '0.3'], ['speed', '100'], ['scan', '--seconds', '1'],
                ['pair'], ['forget'], ['reload'], ['state', 'acknowledge'])
 
-    def setUp(self):
-        self.created_group = False
-        self.created_user = False
-        try:
-            self.penctl_gid = grp.getgrnam('penctl').gr_gid
-        except KeyError:
-            # dbus-daemon resolves the policy's group name when it starts.
-            subprocess.run(['groupadd', '--system', 'penctl'], check=True)
-            self.created_group = True
-            self.penctl_gid = grp.getgrnam('penctl').gr_gid
-        try:
-            pwd.getpwnam('penctld')
-        except KeyError:
-            # The service user of the policy (sysusers.d/penctld.conf).
-            subprocess.run(['useradd', '--system', '--no-create-home', '--user-group',
-                            '--shell', '/usr/sbin/nologin', 'penctld'], check=True)
-            self.created_user = True
-        try:
-            super().setUp()
-        except BaseException:
-            self.remove_user_and_group()
-            raise
-
-    def tearDown(self):
-        try:
-            super().tearDown()
-        finally:
-            self.remove_user_and_group()
-
-    def remove_user_and_group(self):
-        if self.created_user:
-            subprocess.run(['userdel', 'penctld'], check=False)
-            self.created_user = False
-        if self.created_group:
-            subprocess.run(['groupdel', 'penctl'], check=False)
-            self.created_group = False
+    def make_accounts(self, accounts):
+        self.penctl_gid = accounts.group('penctl')
+        accounts.user('penctld')  # the service user of the policy (sysusers.d/penctld.conf)
 
     def as_user(self, groups):
         return ['setpriv', f'--reuid={NOBODY}', f'--regid={NOBODY}',
@@ -1271,7 +1238,7 @@ class PolicyTest(DaemonCliTest):
 
 
 @unittest.skipUnless(os.geteuid() == 0, 'needs root to make users and run penctl as them')
-class AccessTest(DaemonCliTest):
+class AccessTest(WithBedAccounts, DaemonCliTest):
     '''Who may take a role and who may stop or change a session, decided by
     penctld from the caller's Unix groups (the bus policy admits all of them:
     they are in group penctl).  Made-up users and groups, removed after.'''
@@ -1282,41 +1249,11 @@ class AccessTest(DaemonCliTest):
              'penctl-it-sup': ('penctl', 'penctl-supervisor'),
              'penctl-it-derm': ('penctl', 'penctl-dermatologist')}
 
-    def setUp(self):
-        self.created_groups, self.created_users = [], []
-        try:
-            for group in self.GROUPS:
-                try:
-                    grp.getgrnam(group)
-                except KeyError:
-                    subprocess.run(['groupadd', '--system', group], check=True)
-                    self.created_groups.append(group)
-            for user, groups in self.USERS.items():
-                try:
-                    pwd.getpwnam(user)
-                    subprocess.run(['usermod', '--groups', ','.join(groups), user], check=True)
-                except KeyError:
-                    subprocess.run(['useradd', '--system', '--no-create-home', '--user-group',
-                                    '--shell', '/usr/sbin/nologin', '--groups',
-                                    ','.join(groups), user], check=True)
-                    self.created_users.append(user)
-            super().setUp()
-        except BaseException:
-            self.remove_users_and_groups()
-            raise
-
-    def tearDown(self):
-        try:
-            super().tearDown()
-        finally:
-            self.remove_users_and_groups()
-
-    def remove_users_and_groups(self):
-        for user in self.created_users:
-            subprocess.run(['userdel', user], check=False)
-        for group in reversed(self.created_groups):
-            subprocess.run(['groupdel', group], check=False)
-        self.created_users, self.created_groups = [], []
+    def make_accounts(self, accounts):
+        for group in self.GROUPS:
+            accounts.group(group)
+        for user, groups in self.USERS.items():
+            accounts.user(user, groups)
 
     def as_(self, user):
         '''The user with the groups the user database gives it.'''
@@ -1369,37 +1306,14 @@ class AccessTest(DaemonCliTest):
 
 
 @unittest.skipUnless(os.geteuid() == 0, 'needs root to make a group and run penctl as it')
-class ViewPolicyTest(DaemonCliTest):
+class ViewPolicyTest(WithBedAccounts, DaemonCliTest):
     '''Group penctl-view (issue 15's views): reads every property, introspects
     and receives the signals; calls no method of io.penctld.Penctl1.'''
 
-    def setUp(self):
-        self.created_group = False
-        try:
-            grp.getgrnam('penctl-view')
-        except KeyError:
-            # dbus-daemon resolves the policy's group name when it starts.
-            subprocess.run(['groupadd', '--system', 'penctl-view'], check=True)
-            self.created_group = True
-        self.view_gid = grp.getgrnam('penctl-view').gr_gid
+    def make_accounts(self, accounts):
+        self.view_gid = accounts.group('penctl-view')
         self.viewer = ['setpriv', f'--reuid={NOBODY}', f'--regid={NOBODY}',
                        f'--groups={self.view_gid}']
-        try:
-            super().setUp()
-        except BaseException:
-            self.remove_group()
-            raise
-
-    def tearDown(self):
-        try:
-            super().tearDown()
-        finally:
-            self.remove_group()
-
-    def remove_group(self):
-        if self.created_group:
-            subprocess.run(['groupdel', 'penctl-view'], check=False)
-            self.created_group = False
 
     def test_a_viewer_reads_everything_and_changes_nothing(self):
         self.wait_pen_connected()

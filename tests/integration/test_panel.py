@@ -16,7 +16,6 @@ accessibility bus is started.
 '''
 
 import atexit
-import grp
 import os
 import shutil
 import signal
@@ -72,6 +71,7 @@ from gi.repository import Atspi  # noqa: E402
 from test_daemon_cli import (DaemonCliTest, NOBODY, PEN, POLICY, config_text,  # noqa: E402
                              sanitizer_report)
 from test_watch import daemon_has_event_signal  # noqa: E402
+from bed_accounts import WithBedAccounts  # noqa: E402
 
 WAIT = 20.0
 
@@ -450,39 +450,16 @@ class PanelViewOnlyTest(PanelTest):
         self.screenshot('panel-view-only-stranger')
 
 
-class PanelViewGroupTest(PanelTest):
+class PanelViewGroupTest(WithBedAccounts, PanelTest):
     '''A member of penctl-view sees everything and controls nothing.'''
 
-    def setUp(self):
+    def make_accounts(self, accounts):
         with open(POLICY, encoding='utf-8') as f:
             if 'group="penctl-view"' not in f.read():
                 self.skipTest('this D-Bus policy has no read-only group penctl-view yet')
-        self.created_group = False
-        try:
-            gid = grp.getgrnam('penctl-view').gr_gid
-        except KeyError:
-            # dbus-daemon resolves the policy's group names when it starts.
-            subprocess.run(['groupadd', '--system', 'penctl-view'], check=True)
-            self.created_group = True
-            gid = grp.getgrnam('penctl-view').gr_gid
+        gid = accounts.group('penctl-view')
         self.panel_account = ('setpriv', f'--reuid={NOBODY}', f'--regid={NOBODY}',
                               f'--groups={gid}')
-        try:
-            super().setUp()
-        except BaseException:
-            self.remove_group()
-            raise
-
-    def tearDown(self):
-        try:
-            super().tearDown()
-        finally:
-            self.remove_group()
-
-    def remove_group(self):
-        if self.created_group:
-            subprocess.run(['groupdel', 'penctl-view'], check=False)
-            self.created_group = False
 
     def test_it_sees_the_session_and_controls_nothing(self):
         self.wait_pen_connected()

@@ -589,6 +589,30 @@ class PenLinkTest(unittest.TestCase):
         self.assertNotIn('Disconnect', self.journal())
         self.assertEqual(self.journal().count('Connect'), 2)
 
+    def test_pen_side_drop_of_a_set_up_link_reconnects_at_once(self):
+        # Device1.Connect on LE waits for the pen's advertisement itself (the
+        # kernel's passive scan): no retry timer between the loss and it.
+        self.connect_pen()
+        self.pen_mock().DropConnection(PEN)
+        self.wait_event('disconnected')
+        lost_at = time.monotonic()
+        self.wait_for(lambda: self.journal().count('Connect') == 2, timeout=2.0)
+        self.assertLess(time.monotonic() - lost_at, 0.5)
+        self.assertTrue(self.wait_event('connected')['compatible'])
+
+    def test_reconnect_at_once_that_fails_backs_off(self):
+        # The at-once Connect is one: when it fails, the next waits for the
+        # backoff (no loop while the pen stays away).
+        self.connect_pen()
+        self.pen_mock().SetConnectError(PEN, 'org.bluez.Error.Failed')
+        self.pen_mock().DropConnection(PEN)
+        self.wait_event('disconnected')
+        self.wait_for(lambda: self.journal().count('Connect') == 2, timeout=2.0)
+        time.sleep(0.8)
+        self.assertEqual(self.journal().count('Connect'), 2)
+        self.pen_mock().SetConnectError(PEN, '')
+        self.wait_event('connected')
+
     def test_device_removed_reported(self):
         self.connect_pen()
         self.pen_mock().RemovePen(PEN)
@@ -611,6 +635,19 @@ class PenLinkTest(unittest.TestCase):
         self.assertEqual(self.calls('/org/bluez', 'RegisterAgent'), [])
         self.notify(STATUS_UUID, status_bytes(False, 0, 42, 500, 0, 0, 70, 10))
         self.wait_event('status', control_seq=42)
+
+    def test_bluetoothd_back_soon_is_connected_at_once_not_after_a_timer(self):
+        # Its return is the event (the name, the adapter, the device): no
+        # retry timer left over from its leaving delays the Connect.
+        self.connect_pen()
+        self.stop_mock()
+        self.wait_event('disconnected', reason='bluetoothd stopped')
+        self.start_mock()
+        self.add_pen(Paired=True, Trusted=True)
+        added_at = time.monotonic()
+        self.wait_for(lambda: 'Connect' in self.journal(), timeout=2.0)
+        self.assertLess(time.monotonic() - added_at, 0.3)
+        self.wait_event('connected')
 
     def test_pen_lacking_characteristic_is_incompatible(self):
         connected = self.connect_pen(Omit=dbus.Array([HEARTBEAT_UUID], signature='s'))
@@ -687,6 +724,25 @@ class PenLinkTest(unittest.TestCase):
         self.assertAlmostEqual(seen_at[2] - seen_at[1], 2.0, delta=0.35)
         self.pen_mock().SetConnectError(PEN, '')
         self.wait_event('connected', timeout=WAIT)
+
+    def test_adapter_powered_again_connects_at_once_not_after_the_backoff(self):
+        # A Connect failed, its retry timer runs; the adapter goes off and on
+        # again: its return is what connects, not the timer.
+        self.add_pen(Paired=True, Trusted=True, ConnectError='org.bluez.Error.Failed')
+        self.start_probe('--address', PEN)
+        self.wait_for(lambda: self.journal().count('Connect') == 2)
+        adapter = self.mock('/org/bluez/hci0')
+        self.pen_mock().SetConnectError(PEN, '')
+        adapter.Set('org.bluez.Adapter1', 'Powered', False,
+                    dbus_interface='org.freedesktop.DBus.Properties')
+        self.wait_event('adapter', present=True, powered=False)
+        adapter.Set('org.bluez.Adapter1', 'Powered', True,
+                    dbus_interface='org.freedesktop.DBus.Properties')
+        self.wait_event('adapter', present=True, powered=True)
+        on_at = time.monotonic()
+        self.wait_for(lambda: self.journal().count('Connect') == 3, timeout=3.0)
+        self.assertLess(time.monotonic() - on_at, 0.3)
+        self.wait_event('connected')
 
     def test_forget_removes_device_and_disconnects(self):
         self.connect_pen()

@@ -180,6 +180,103 @@ static void link_set_up_states_take_no_step(void **state)
 		assert_true(strcmp(pen_link_state_name(all_states[i]), "unknown") != 0);
 }
 
+static void link_pen_side_drop_of_a_ready_link_reconnects_at_once(void **state)
+{
+	struct pen_link_facts f = healthy();
+
+	(void)state;
+	f.link_up = f.resolved = false;
+	assert_int_equal(pen_link_fsm_retry_after_loss(PEN_LINK_READY, &f, false),
+			 PEN_LINK_RETRY_AT_ONCE);
+	/* ... and with no retry timer running, the next step is the Connect. */
+	assert_int_equal(pen_link_fsm_step(PEN_LINK_IDLE, &f, false, false), PEN_LINK_STEP_CONNECT);
+}
+
+static void link_pen_side_drop_announced_services_first_reconnects_at_once(void **state)
+{
+	struct pen_link_facts f = healthy();
+
+	(void)state;
+	/* ServicesResolved=false first: a loss with the radio link still up,
+	 * READY -> IDLE -> RESOLVING; then Connected=false. */
+	f.resolved = false;
+	assert_string_equal(pen_link_fsm_loss_reason(PEN_LINK_READY, &f), "services unresolved");
+	assert_int_equal(pen_link_fsm_step(PEN_LINK_IDLE, &f, false, false), PEN_LINK_STEP_RESOLVE);
+	f.link_up = false;
+	f.set_up_on_link = true;
+	assert_string_equal(pen_link_fsm_loss_reason(PEN_LINK_RESOLVING, &f), "disconnected");
+	assert_int_equal(pen_link_fsm_retry_after_loss(PEN_LINK_RESOLVING, &f, false),
+			 PEN_LINK_RETRY_AT_ONCE);
+	/* A link being set up for the first time backs off. */
+	f.set_up_on_link = false;
+	assert_int_equal(pen_link_fsm_retry_after_loss(PEN_LINK_RESOLVING, &f, false),
+			 PEN_LINK_RETRY_BACKOFF);
+}
+
+static void link_lost_before_ready_or_refused_backs_off(void **state)
+{
+	struct pen_link_facts f = healthy();
+
+	(void)state;
+	f.link_up = f.resolved = false;
+	for (size_t i = 0; i < N_STATES; i++)
+		if (all_states[i] != PEN_LINK_READY)
+			assert_int_equal(pen_link_fsm_retry_after_loss(all_states[i], &f, false),
+					 PEN_LINK_RETRY_BACKOFF);
+}
+
+static void link_dropped_by_penctld_backs_off(void **state)
+{
+	struct pen_link_facts f = healthy();
+
+	(void)state;
+	for (size_t i = 0; i < N_STATES; i++)
+		assert_int_equal(pen_link_fsm_retry_after_loss(all_states[i], &f, true),
+				 PEN_LINK_RETRY_BACKOFF);
+}
+
+static void link_device_removed_backs_off(void **state)
+{
+	struct pen_link_facts f = healthy();
+
+	(void)state;
+	f.device = f.same_device = f.link_up = f.resolved = false;
+	assert_int_equal(pen_link_fsm_retry_after_loss(PEN_LINK_READY, &f, false),
+			 PEN_LINK_RETRY_BACKOFF);
+}
+
+static void link_lost_with_bluetoothd_or_adapter_waits_for_its_return_not_a_timer(void **state)
+{
+	struct pen_link_facts none = { 0 }, off = healthy();
+
+	(void)state;
+	off.powered = false;
+	off.device = off.same_device = off.link_up = off.resolved = false;
+	for (size_t i = 0; i < N_STATES; i++) {
+		for (int dropped = 0; dropped <= 1; dropped++) {
+			assert_int_equal(pen_link_fsm_retry_after_loss(all_states[i], &none, dropped),
+					 PEN_LINK_RETRY_AT_ONCE);
+			assert_int_equal(pen_link_fsm_retry_after_loss(all_states[i], &off, dropped),
+					 PEN_LINK_RETRY_AT_ONCE);
+		}
+	}
+}
+
+static void link_no_retry_timer_while_bluetoothd_or_the_adapter_is_missing(void **state)
+{
+	struct pen_link_facts none = { 0 }, off = healthy(), absent = healthy();
+
+	(void)state;
+	off.powered = false;
+	off.device = off.same_device = off.link_up = off.resolved = false;
+	absent.device = absent.same_device = absent.link_up = absent.resolved = false;
+	assert_false(pen_link_fsm_retry_timer_useful(&none));
+	assert_false(pen_link_fsm_retry_timer_useful(&off));
+	/* The device missing on a powered adapter: the timer paces failures. */
+	assert_true(pen_link_fsm_retry_timer_useful(&absent));
+	assert_true(pen_link_fsm_retry_timer_useful((none = healthy(), &none)));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -193,6 +290,13 @@ int main(void)
 		cmocka_unit_test(link_idle_connects_once_and_not_while_waiting),
 		cmocka_unit_test(link_idle_uses_a_link_bluetoothd_already_holds),
 		cmocka_unit_test(link_set_up_states_take_no_step),
+		cmocka_unit_test(link_pen_side_drop_of_a_ready_link_reconnects_at_once),
+		cmocka_unit_test(link_pen_side_drop_announced_services_first_reconnects_at_once),
+		cmocka_unit_test(link_lost_before_ready_or_refused_backs_off),
+		cmocka_unit_test(link_dropped_by_penctld_backs_off),
+		cmocka_unit_test(link_device_removed_backs_off),
+		cmocka_unit_test(link_lost_with_bluetoothd_or_adapter_waits_for_its_return_not_a_timer),
+		cmocka_unit_test(link_no_retry_timer_while_bluetoothd_or_the_adapter_is_missing),
 	};
 
 	return cmocka_run_group_tests_name("pen-link-fsm", tests, NULL, NULL);

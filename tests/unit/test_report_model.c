@@ -43,7 +43,7 @@ static void add(struct penctl_report_builder *builder, GHashTable *fields)
 static void add_start(struct penctl_report_builder *builder)
 {
 	add(builder, record(0, "S1", "session-start", "PENCTL_OPERATOR", "alice", "PENCTL_ROLE",
-			    "beautician", "PENCTL_AREA", "face", "PENCTL_CLIENT_REF", "C-7",
+			    "aesthetician", "PENCTL_AREA", "face", "PENCTL_CLIENT_REF", "C-7",
 			    "PENCTL_PEN", "AA:BB:CC:DD:EE:01", "PENCTL_CARTRIDGE", "00000000000000a1",
 			    "PENCTL_DEPTH_UM", "300", "PENCTL_LIMIT_UM", "1500", NULL));
 }
@@ -82,7 +82,7 @@ static void test_header(void **state)
 	r = finish_or_fail(builder);
 	assert_string_equal(r->hostname, "chair-1");
 	assert_string_equal(r->operator_name, "alice");
-	assert_string_equal(r->role, "beautician");
+	assert_string_equal(r->role, "aesthetician");
 	assert_string_equal(r->area, "face");
 	assert_string_equal(r->client_ref, "C-7");
 	assert_string_equal(r->pen, "AA:BB:CC:DD:EE:01");

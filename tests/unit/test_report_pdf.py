@@ -114,7 +114,7 @@ class ReportTest(unittest.TestCase):
     def test_header_names_who_where_and_with_what(self):
         text = flat(self.text)
         for fact in ('Saturday 24 January 2026', '10:30:05 to 10:38:20', 'chair-3',
-                     'alice (role beautician)', 'face', 'C-1042', 'F4:12:FA:6C:0B:21',
+                     'alice (role aesthetician)', 'face', 'C-1042', 'F4:12:FA:6C:0B:21',
                      'a1b2c3d4e5f60718', f'{SESSION} (ended)'):
             self.assertIn(fact, text)
 
