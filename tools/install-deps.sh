@@ -28,7 +28,7 @@
 # The QEMU test bed's packages are installed by tests/system/setup-host.sh.
 set -eu
 
-build_pkgs="cmake gcc make pkg-config libglib2.0-dev libbluetooth-dev libgpiod-dev libevdev-dev libudev-dev"
+build_pkgs="cmake gcc make pkg-config libglib2.0-dev libgpiod-dev libevdev-dev libudev-dev"
 report_pkgs="libcairo2-dev libpango1.0-dev fonts-dejavu-core libgtk-4-dev"
 test_pkgs="libcmocka-dev evtest python3-evdev dbus python3-dbusmock python3-dbus python3-gi bluez systemd groff-base man-db util-linux libxml2-utils dpkg-dev
 	clang libclang-rt-14-dev mmdebstrap poppler-utils systemd-journal-remote
