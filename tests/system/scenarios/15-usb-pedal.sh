@@ -103,8 +103,19 @@ grep -q "KEY_B), value" <<<"$seen" && fail "another reader saw the pedal's key: 
 
 evdev_release_and_expect_stop evdev-release-to-motor-stop
 
+# Two more presses: with the first, three figures each, as 02-pedal takes
+# for the GPIO pedal.
+for i in 2 3; do
+	sleep 0.5
+	evdev_press_and_expect_motor "evdev-press-to-motor-start-$i"
+	sleep 1
+	pen_motor_running || fail "pen motor stopped while the foot switch was held"
+	evdev_release_and_expect_stop "evdev-release-to-motor-stop-$i"
+done
+
 # Unplug while running -> pedal lost, the motor stops at once.
-evdev_press_and_expect_motor evdev-press-to-motor-start-2
+sleep 0.5
+evdev_press_and_expect_motor evdev-press-before-unplug
 n=$(pen_count motor-stop)
 lost_before=$(journal_event_count pedal-lost)
 t0=$(switch_cmd unplug)
