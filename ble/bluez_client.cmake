@@ -6,7 +6,8 @@ set_target_properties(penctl-bt-address PROPERTIES POSITION_INDEPENDENT_CODE ON)
 
 # The pen link over org.bluez (system bus), in three one-way layers
 # (docs/architecture-ble.md; tests/unit/check_ble_layers.py checks them):
-#   (a) the BlueZ bus client: bluez_objects, bluez_client, bluez_gatt, bluez_agent
+#   (a) the BlueZ bus client: bluez_objects, bluez_client, bluez_gatt, bluez_write_fd,
+#       bluez_agent
 #   (c) the pen profiles: pen_profiles, pen_profile_v1, pen_write_queue
 #   (b) the pen-link state machine (pen_link_fsm: pure) and its public face:
 #       pen_link, pen_scan
@@ -14,6 +15,7 @@ add_library(penctl-ble STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/bluez_objects.c
   ${CMAKE_CURRENT_SOURCE_DIR}/bluez_client.c
   ${CMAKE_CURRENT_SOURCE_DIR}/bluez_gatt.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/bluez_write_fd.c
   ${CMAKE_CURRENT_SOURCE_DIR}/bluez_agent.c
   ${CMAKE_CURRENT_SOURCE_DIR}/pen_write_queue.c
   ${CMAKE_CURRENT_SOURCE_DIR}/pen_profile_v1.c

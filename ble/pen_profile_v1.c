@@ -13,12 +13,18 @@
  *   Battery Level if the pen has it (read + notify, failures ignored).
  * A pen that lacks something is incompatible, with the reason; a step that
  * fails on the bus is the link's to retry.
+ *
+ * Heartbeats, five a second for as long as the pen is connected, go through
+ * a socket acquired from bluetoothd when the Heartbeat characteristic offers
+ * one (bluez_write_fd.c: one write() each, no D-Bus); otherwise, and while
+ * the socket is being acquired, as WriteValue.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "bluez_client.h"
 #include "bluez_gatt.h"
+#include "bluez_write_fd.h"
 #include "pen_profile_v1.h"
 #include "pen_write_queue.h"
 
@@ -79,6 +85,7 @@ struct pen_profile_conn {
 	struct pen_cartridge cartridge;
 	uint16_t watchdog_ms;             /* what setup writes */
 	struct pen_write_queue *writes;
+	struct bluez_write_fd *heartbeat_fd; /* from setup on */
 };
 
 /* ---- writes and their answers ---- */
@@ -209,9 +216,22 @@ static int v1_write_speed(struct pen_profile_conn *conn, uint16_t speed)
 static int v1_write_heartbeat(struct pen_profile_conn *conn, uint16_t counter)
 {
 	uint8_t buf[PEN_HEARTBEAT_SIZE];
+	int n = pen_codec_encode_heartbeat(counter, buf, sizeof(buf));
 
-	return want(conn, PEN_CHAR_HEARTBEAT, buf,
-		    pen_codec_encode_heartbeat(counter, buf, sizeof(buf)), false, false, 0);
+	int err;
+
+	if (n > 0 && conn->heartbeat_fd) {
+		err = bluez_write_fd_write(conn->heartbeat_fd, buf, (size_t)n);
+		/* A full socket: bluetoothd still holds the characteristic, so
+		 * WriteValue would be refused; this one is lost (one lost
+		 * heartbeat stops nothing, §5). */
+		if (err == 0 || err == -EAGAIN)
+			return err;
+	}
+	err = want(conn, PEN_CHAR_HEARTBEAT, buf, n, false, false, 0);
+	if (conn->heartbeat_fd)
+		bluez_write_fd_acquire_again(conn->heartbeat_fd);
+	return err;
 }
 
 /* seq carries the time written, for on_watchdog_written. */
@@ -550,6 +570,10 @@ static void v1_setup(struct pen_profile_conn *conn, uint16_t watchdog_ms)
 	g_info("pen %s: services resolved, setting up", conn->address);
 	memset(&conn->cartridge, 0, sizeof(conn->cartridge));
 	conn->watchdog_ms = watchdog_ms;
+	if (!conn->heartbeat_fd)
+		conn->heartbeat_fd = bluez_write_fd_new(conn->client,
+							conn->char_paths[PEN_CHAR_HEARTBEAT],
+							"heartbeats", conn->address);
 	bluez_gatt_read(conn->client, conn->char_paths[PEN_CHAR_PROTOCOL_INFO], conn->cancellable,
 			protocol_info_read, conn);
 }
@@ -558,6 +582,7 @@ static void v1_setup(struct pen_profile_conn *conn, uint16_t watchdog_ms)
 
 static void forget_gatt(struct pen_profile_conn *conn)
 {
+	g_clear_pointer(&conn->heartbeat_fd, bluez_write_fd_free);
 	for (unsigned i = 0; i < PEN_CHAR_COUNT; i++)
 		g_clear_pointer(&conn->char_paths[i], g_free);
 	g_clear_pointer(&conn->battery_path, g_free);

@@ -11,6 +11,7 @@ struct action_executor {
 	const struct action_sinks *sinks;
 	void *user_data;
 	bool stepping;
+	bool shown_changed;     /* this step changed what the engine shows */
 	/* The step asked for a cartridge record: its answer is stepped next. */
 	bool cartridge_answer_due;
 	uint64_t cartridge;
@@ -111,6 +112,8 @@ static bool run_step(struct action_executor *x, struct engine_event *ev,
 
 	ev->time_us = ev->time_us ? MIN(ev->time_us, now) : now;
 	engine_step(x->engine, ev, &out);
+	if (!engine_step_was_quiet(ev, &out))
+		x->shown_changed = true;
 	for (unsigned i = 0; i < out.n_actions; i++)
 		carry_out(x, &out.actions[i], caller, reply_out, &replied);
 	return replied;
@@ -122,7 +125,12 @@ bool action_executor_step(struct action_executor *x, struct engine_event *ev,
 	bool replied;
 
 	g_assert(!x->stepping);
+	/* Nothing to carry out, save or announce: a press's first edge in
+	 * momentary mode costs no step, so its RUN is the press's one step. */
+	if (engine_event_changes_nothing(x->engine, ev))
+		return false;
 	x->stepping = true;
+	x->shown_changed = false;
 	replied = run_step(x, ev, caller, reply_out);
 	/* The answer to a cartridge record, after the step that asked for it.
 	 * Its own reply, if any, is not the caller's: the request was answered
@@ -138,7 +146,9 @@ bool action_executor_step(struct action_executor *x, struct engine_event *ev,
 		run_step(x, &answer, caller, NULL);
 	}
 	x->stepping = false;
-	x->sinks->step_done(x->user_data);
+	/* A heartbeat's tick, five a second: nothing to save or announce. */
+	if (x->shown_changed)
+		x->sinks->step_done(x->user_data);
 	return replied;
 }
 

@@ -38,7 +38,8 @@ struct action_sinks {
 	/* Saves CARTRIDGE as used, on disk (fsync'd) before it returns; false
 	 * with ERROR when it is not. */
 	bool (*record_cartridge)(void *user_data, uint64_t cartridge, GError **error);
-	/* After a step and the answers it called for. */
+	/* After a step and the answers it called for, unless the step was
+	 * quiet (engine_step_was_quiet(): a heartbeat's tick). */
 	void (*step_done)(void *user_data);
 };
 
@@ -49,7 +50,8 @@ struct action_executor *action_executor_new(struct engine *engine, const struct 
 void action_executor_free(struct action_executor *executor);
 
 /* Steps EV (time_us 0: now; a time later than now is taken as now) and
- * carries out its actions.  True with *REPLY_OUT (may be NULL) when the
+ * carries out its actions; an event that changes nothing in the engine
+ * (engine_event_changes_nothing()) is not stepped and calls no sink.  True with *REPLY_OUT (may be NULL) when the
  * step answered a request; its pointers stay valid until the next step. */
 bool action_executor_step(struct action_executor *executor, struct engine_event *ev,
 			  const struct control_caller *caller, struct engine_reply *reply_out);

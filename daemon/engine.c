@@ -645,9 +645,14 @@ static void on_pedal_down(struct engine *e, struct engine_output *out)
  * confirmed (if it lasts, or if the foot tries again at once) is this one,
  * and toggles nothing more.  A begin on a motor not latched changes nothing:
  * it may be the same hesitant press beginning again. */
+static bool press_began_stops(const struct engine *e)
+{
+	return e->config->pedal_mode == PENCTL_PEDAL_LATCHING && e->pedal_latched;
+}
+
 static void on_pedal_press_began(struct engine *e, struct engine_output *out)
 {
-	if (e->config->pedal_mode != PENCTL_PEDAL_LATCHING || !e->pedal_latched)
+	if (!press_began_stops(e))
 		return;
 	e->pedal_latched = false;
 	e->press_consumed = true;
@@ -1452,6 +1457,22 @@ void engine_step(struct engine *e, const struct engine_event *ev, struct engine_
 		e->settle_seq = e->next_seq;
 		e->settle_seq_open = false;
 	}
+}
+
+bool engine_event_changes_nothing(const struct engine *e, const struct engine_event *ev)
+{
+	return ev->kind == ENGINE_EVENT_PEDAL_PRESS_BEGAN && !press_began_stops(e);
+}
+
+bool engine_step_was_quiet(const struct engine_event *ev, const struct engine_output *out)
+{
+	if (ev->kind != ENGINE_EVENT_TICK)
+		return false;
+	for (unsigned i = 0; i < out->n_actions; i++)
+		if (out->actions[i].kind != ENGINE_ACTION_HEARTBEAT &&
+		    out->actions[i].kind != ENGINE_ACTION_ARM_TIMER)
+			return false;
+	return true;
 }
 
 static enum engine_state state_of(const struct engine *e)

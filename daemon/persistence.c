@@ -159,14 +159,15 @@ void persistence_note_record(struct persistence *p, const struct engine_record *
 
 void persistence_save_progress(struct persistence *p, struct engine *engine)
 {
-	int64_t now = g_get_monotonic_time();
 	const struct engine_session_summary *summary;
 	struct engine_snapshot snap;
 	struct penctl_open_session open = { 0 };
+	int64_t now;
 
 	if (!p->progress_due)
 		return;
 	p->progress_due = false;
+	now = g_get_monotonic_time();
 	summary = engine_session_summary(engine, now);
 	engine_get_snapshot(engine, now, &snap);
 	if (!summary || !snap.session_open) {

@@ -324,6 +324,21 @@ char *engine_state_key(const struct engine *engine);
 void engine_step(struct engine *engine, const struct engine_event *event,
 		 struct engine_output *out);
 
+/* Whether EVENT's own handler would change nothing in the engine's state
+ * now, so that the caller may leave it unstepped: stepping it would only
+ * settle what is due, which the armed timer does anyway.  Today only a
+ * press's first edge (PEDAL_PRESS_BEGAN) when no latched motor waits for
+ * it: in momentary mode a press is then one step, its PEDAL_DOWN. */
+bool engine_event_changes_nothing(const struct engine *engine,
+				  const struct engine_event *event);
+
+/* Whether a step of EVENT that gave OUT was a timer's tick that asked for
+ * nothing but heartbeats and the next tick: such a step changes nothing the
+ * engine shows (its snapshot, tests/unit/test_engine_explore.c checks this
+ * in every state), so the caller need not look at the engine again after it
+ * (no properties, no saves). */
+bool engine_step_was_quiet(const struct engine_event *event, const struct engine_output *out);
+
 void engine_get_snapshot(const struct engine *engine, int64_t now_us,
 			 struct engine_snapshot *snapshot);
 

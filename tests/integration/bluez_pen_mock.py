@@ -45,6 +45,17 @@ Test helpers, interface org.penctl.PenMock on object "/":
         PairPasskey u   Pair asks the registered agent RequestConfirmation(
                         device, passkey) first and fails with
                         org.bluez.Error.AuthenticationRejected if it refuses
+        AcquireWrite b  write-without-response characteristics offer
+                        AcquireWrite (WriteAcquired), as bluetoothd does: a
+                        SOCK_SEQPACKET socket and MTU 23; each packet read is
+                        a write of type 'acquired' (GetWrites).  While one is
+                        held WriteValue fails with NotPermitted; a drop hangs
+                        it up.  Default false: the bed without it tests the
+                        WriteValue fallback.
+        AcquireError s  AcquireWrite fails with this D-Bus error name
+  HangUpAcquired(address s, uuid s)
+      bluetoothd lets go of an acquired socket (closes its end: a HUP) while
+      the link stays.
   EmitValue(address s, uuid s, value ay)
       Sets a characteristic's Value and emits PropertiesChanged(Value) on it:
       a notification.  The pen must be connected.
@@ -97,7 +108,8 @@ Test helpers, interface org.penctl.PenMock on object "/":
   GetJournal(address s) -> as
       What was done to the pen, in order: "Pair", "Set Trusted=True",
       "Connect", "Disconnect", "ReadValue <uuid>", "WriteValue <uuid>",
-      "StartNotify <uuid>", "StopNotify <uuid>".
+      "StartNotify <uuid>", "StopNotify <uuid>", "AcquireWrite <uuid>",
+      "ReleaseWrite <uuid>".
   CharPath(address s, uuid s) -> s
       The characteristic's current object path ('' while disconnected).
   IsConnected(address s) -> b   (a link, announced or silent)
@@ -107,6 +119,7 @@ Test helpers, interface org.penctl.PenMock on object "/":
       the real one does; returns '' on success, else the D-Bus error name.
 '''
 
+import socket
 import time
 
 import dbus
@@ -253,6 +266,9 @@ def CharWriteValue(char, value, options, ok, err):
     uuid = char.uuid
     pen['journal'].append('WriteValue ' + uuid)
     char.call_log.append((int(time.time()), 'WriteValue', [value, options]))
+    if uuid in pen['acquired']:
+        err(dbus.exceptions.DBusException('Write acquired', name='org.bluez.Error.NotPermitted'))
+        return
     queued = pen['queued_errors'].get(uuid)
     if queued:
         name = queued.pop(0)
@@ -298,6 +314,63 @@ def _async_write_method():
     return method
 
 
+ACQUIRED_MTU = 23
+
+
+def _release_acquired(pen, uuid):
+    '''bluetoothd's end of an acquired socket closes (the other end sees HUP,
+    if still open) and the characteristic may be written or acquired again.'''
+    held = pen['acquired'].pop(uuid, None)
+    if not held:
+        return
+    sock, watch = held
+    if watch:
+        GLib.source_remove(watch)
+    sock.close()
+    pen['journal'].append('ReleaseWrite ' + uuid)
+    path = pen['chars'].get(uuid)
+    if path:
+        _set_props(mockobject.objects[path], GATT_CHAR_IFACE,
+                   {'WriteAcquired': dbus.Boolean(False, variant_level=1)})
+
+
+def CharAcquireWrite(char, _options):
+    pen = _char_pen(char)
+    uuid = char.uuid
+    pen['journal'].append('AcquireWrite ' + uuid)
+    if pen['acquire_error']:
+        raise dbus.exceptions.DBusException('acquire refused by the mock',
+                                            name=pen['acquire_error'])
+    if uuid in pen['acquired']:
+        raise dbus.exceptions.DBusException('Write acquired', name='org.bluez.Error.NotPermitted')
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    ours.setblocking(False)
+
+    def readable(_fd, _condition):
+        try:
+            data = ours.recv(ACQUIRED_MTU)
+        except BlockingIOError:
+            return True
+        except OSError:
+            data = b''
+        if not data:
+            # The caller closed its end: bluetoothd releases the lock.
+            pen['acquired'][uuid] = (ours, 0)
+            _release_acquired(pen, uuid)
+            return False
+        now = time.monotonic()
+        pen['writes'].setdefault(uuid, []).append((data, 'acquired'))
+        pen['write_times'].setdefault(uuid, []).append([now, now])
+        return True
+
+    watch = GLib.io_add_watch(ours.fileno(), GLib.IO_IN | GLib.IO_HUP | GLib.IO_ERR, readable)
+    pen['acquired'][uuid] = (ours, watch)
+    _set_props(char, GATT_CHAR_IFACE, {'WriteAcquired': dbus.Boolean(True, variant_level=1)})
+    fd = dbus.types.UnixFd(theirs)  # a copy of the fd: this one closes now
+    theirs.close()
+    return (fd, dbus.UInt16(ACQUIRED_MTU))
+
+
 def CharStartNotify(char):
     pen = _char_pen(char)
     pen['journal'].append('StartNotify ' + char.uuid)
@@ -327,17 +400,24 @@ def _add_service(pen, name, uuid, chars):
     pen['gatt'].append((service_path, GATT_SERVICE_IFACE))
     for uuid_, flags, char_name in chars:
         path = service_path + '/' + char_name
-        char = _add_object(path, GATT_CHAR_IFACE, {
+        props = {
             'UUID': dbus.String(uuid_, variant_level=1),
             'Service': dbus.ObjectPath(service_path, variant_level=1),
             'Value': dbus.Array(pen['values'][uuid_], signature='y', variant_level=1),
             'Notifying': dbus.Boolean(False, variant_level=1),
             'Flags': dbus.Array(flags, signature='s', variant_level=1),
-        }, [
+        }
+        methods = [
             ('ReadValue', 'a{sv}', 'ay', CharReadValue),
             ('StartNotify', '', '', CharStartNotify),
             ('StopNotify', '', '', CharStopNotify),
-        ])
+        ]
+        # bluetoothd offers AcquireWrite on a write-without-response
+        # characteristic (src/gatt-client.c: WriteAcquired).
+        if pen['acquire_write'] and 'write-without-response' in flags:
+            props['WriteAcquired'] = dbus.Boolean(False, variant_level=1)
+            methods.append(('AcquireWrite', 'a{sv}', 'hq', CharAcquireWrite))
+        char = _add_object(path, GATT_CHAR_IFACE, props, methods)
         # dbusmock's methods answer before returning; bluetoothd answers a
         # write when the pen does, and refuses a second one meanwhile.
         char.methods[GATT_CHAR_IFACE]['WriteValue'] = ('aya{sv}', '', None, _async_write_method())
@@ -374,6 +454,9 @@ def _add_gatt(pen):
 
 
 def _remove_gatt(pen):
+    # The link's acquired sockets hang up with it.
+    for uuid in list(pen['acquired']):
+        _release_acquired(pen, uuid)
     # Characteristics first, then services, as bluetoothd does.
     for path, iface in reversed(pen['gatt']):
         _manager().RemoveObject(path)
@@ -491,6 +574,9 @@ def AddPen(self, adapter, address, name, options):
         'silent_link': False,
         'connect_error': str(options.get('ConnectError', '')),
         'pair_passkey': int(options['PairPasskey']) if 'PairPasskey' in options else None,
+        'acquire_write': bool(options.get('AcquireWrite', False)),
+        'acquire_error': str(options.get('AcquireError', '')),
+        'acquired': {},
         'values': values,
         'writes': {},
         'write_times': {},
@@ -599,6 +685,12 @@ def SetConnectError(_self, address, error):
 def DropConnection(_self, address):
     '''The pen goes out of range or off.'''
     _drop(_pen_by_address(address))
+
+
+@dbus.service.method(PEN_MOCK_IFACE, in_signature='ss', out_signature='')
+def HangUpAcquired(_self, address, uuid):
+    '''bluetoothd lets go of an acquired socket; see the module documentation.'''
+    _release_acquired(_pen_by_address(address), str(uuid).lower())
 
 
 @dbus.service.method(PEN_MOCK_IFACE, in_signature='s', out_signature='')

@@ -329,6 +329,94 @@ class PenLinkTest(unittest.TestCase):
         self.assertEqual(self.writes(HEARTBEAT_UUID), [(b'\x02\x01', 'command'),
                                                        (b'\x03\x01', 'command')])
 
+    # ---- heartbeats: an acquired socket, WriteValue as the fallback ----
+
+    def heartbeats(self, kind):
+        return [data for data, k in self.writes(HEARTBEAT_UUID) if k == kind]
+
+    def heartbeat_until_acquired(self, first=1000):
+        """Heartbeats until one goes through the acquired socket (the
+        AcquireWrite reply may come after the connect); the next counter."""
+        counter = first
+        deadline = time.monotonic() + WAIT
+        while not self.heartbeats('acquired'):
+            self.assertLess(time.monotonic(), deadline, 'no heartbeat through a socket')
+            self.assertEqual(self.result(f'heartbeat {counter}'), 0)
+            counter += 1
+            time.sleep(0.05)
+        return counter
+
+    def test_heartbeats_by_write_value_when_acquire_write_is_not_offered(self):
+        # The bed's default pen offers no AcquireWrite: the fallback.
+        self.connect_pen()
+        for counter in (1, 2, 3):
+            self.assertEqual(self.result(f'heartbeat {counter}'), 0)
+            # One write in flight per characteristic: the next after it.
+            self.wait_for(lambda n=counter: len(self.writes(HEARTBEAT_UUID)) == n)
+        self.assertEqual(self.writes(HEARTBEAT_UUID), [(b'\x01\x00', 'command'),
+                                                       (b'\x02\x00', 'command'),
+                                                       (b'\x03\x00', 'command')])
+        self.assertNotIn('AcquireWrite ' + HEARTBEAT_UUID, self.journal())
+
+    def test_heartbeats_by_write_value_when_acquire_write_fails(self):
+        self.connect_pen(AcquireWrite=True, AcquireError='org.bluez.Error.Failed')
+        self.wait_for(lambda: 'AcquireWrite ' + HEARTBEAT_UUID in self.journal())
+        time.sleep(0.2)  # the refusal reaches the probe
+        for counter in (1, 2, 3):
+            self.assertEqual(self.result(f'heartbeat {counter}'), 0)
+            self.wait_for(lambda n=counter: len(self.heartbeats('command')) == n)
+        self.assertEqual(self.heartbeats('acquired'), [])
+        self.assertEqual(self.journal().count('AcquireWrite ' + HEARTBEAT_UUID), 1)
+
+    def test_heartbeats_through_the_acquired_socket(self):
+        # One send() each on the socket bluetoothd handed over, no WriteValue.
+        self.connect_pen(AcquireWrite=True)
+        counter = self.heartbeat_until_acquired()
+        by_write_value = len(self.heartbeats('command'))
+        for c in range(counter, counter + 5):
+            self.assertEqual(self.result(f'heartbeat {c}'), 0)
+        expected = [c.to_bytes(2, 'little') for c in range(counter, counter + 5)]
+        self.wait_for(lambda: self.heartbeats('acquired')[-5:] == expected)
+        self.assertEqual(len(self.heartbeats('command')), by_write_value)
+        self.assertEqual(self.journal().count('AcquireWrite ' + HEARTBEAT_UUID), 1)
+
+    def test_hung_up_socket_is_acquired_again_and_no_heartbeat_is_lost(self):
+        # bluetoothd lets go of the socket while the link stays: every
+        # heartbeat still reaches the pen (WriteValue until the socket is
+        # back), and the socket is acquired again.
+        self.connect_pen(AcquireWrite=True)
+        counter = self.heartbeat_until_acquired()
+        self.pen_mock().HangUpAcquired(PEN, HEARTBEAT_UUID)
+        sent = []
+        deadline = time.monotonic() + WAIT
+        while len(self.heartbeats('acquired')) < 2 or len(sent) < 10:
+            self.assertLess(time.monotonic(), deadline, 'the socket was not acquired again')
+            self.assertEqual(self.result(f'heartbeat {counter}'), 0)
+            sent.append(counter.to_bytes(2, 'little'))
+            counter += 1
+            time.sleep(0.05)
+        self.wait_for(lambda: set(sent) <= {data for data, _ in self.writes(HEARTBEAT_UUID)})
+        self.assertEqual(self.journal().count('AcquireWrite ' + HEARTBEAT_UUID), 2)
+
+    def test_socket_acquired_again_after_a_link_loss(self):
+        self.connect_pen(AcquireWrite=True)
+        self.heartbeat_until_acquired()
+        self.pen_mock().DropConnection(PEN)
+        self.wait_event('disconnected')
+        self.wait_event('connected')
+        before = len(self.heartbeats('acquired'))
+        counter = 2000
+        deadline = time.monotonic() + WAIT
+        while len(self.heartbeats('acquired')) == before:
+            self.assertLess(time.monotonic(), deadline, 'no heartbeat through a new socket')
+            self.assertEqual(self.result(f'heartbeat {counter}'), 0)
+            counter += 1
+            time.sleep(0.05)
+        journal = self.journal()
+        self.assertEqual(journal.count('AcquireWrite ' + HEARTBEAT_UUID), 2)
+        self.assertLess(journal.index('ReleaseWrite ' + HEARTBEAT_UUID),
+                        len(journal) - 1 - journal[::-1].index('AcquireWrite ' + HEARTBEAT_UUID))
+
     def test_out_of_range_depth_is_not_written(self):
         self.connect_pen()
         self.assertLess(self.result('depth 5000'), 0)

@@ -10,7 +10,7 @@ on an include cycle, a call cycle between files, or a file including or
 calling a layer above its own:
 
   0 pure      bt_address, bluez_objects, pen_codec, pen_protocol.h
-  1 bus       bluez_client, bluez_gatt, bluez_agent          (a: knows no pens)
+  1 bus       bluez_client, bluez_gatt, bluez_write_fd, bluez_agent  (a: knows no pens)
   2 profile   pen_profile.h, pen_profiles, pen_profile_v1, pen_write_queue   (c)
   3 link      pen_link, pen_link_fsm, pen_scan, pen_link_error, penctl/pen_link.h (b)
 
@@ -27,7 +27,7 @@ import sys
 LAYERS = {
     'bt_address': 0, 'bluez_objects': 0, 'pen_codec': 0, 'pen_protocol': 0,
     'backoff': 0,  # common/: below every layer
-    'bluez_client': 1, 'bluez_gatt': 1, 'bluez_agent': 1,
+    'bluez_client': 1, 'bluez_gatt': 1, 'bluez_write_fd': 1, 'bluez_agent': 1,
     'pen_profile': 2, 'pen_profiles': 2, 'pen_profile_v1': 2, 'pen_write_queue': 2,
     'pen_link': 3, 'pen_scan': 3, 'pen_link_error': 3, 'pen_link_fsm': 3,
 }

@@ -181,10 +181,11 @@ static bool step_both(struct fixture *f, struct engine_event ev, int64_t at_ms,
 	struct engine_event twin_ev = ev;
 	struct engine_output o;
 	uint64_t asked = 0;
-	bool replied;
+	bool replied, quiet;
 
 	ev.time_us = twin_ev.time_us = f->now = f->t0 + at_ms * 1000;
 	engine_step(f->twin, &twin_ev, &o);
+	quiet = engine_step_was_quiet(&twin_ev, &o);
 	expect_actions(expected, &o, f, &asked);
 	if (asked) {
 		struct engine_event answer = { .kind = ENGINE_EVENT_CARTRIDGE_RECORDED,
@@ -194,9 +195,11 @@ static bool step_both(struct fixture *f, struct engine_event ev, int64_t at_ms,
 		answer.cartridge_recorded.saved = !f->save_fails;
 		answer.cartridge_recorded.error = f->save_fails ? "disk full" : NULL;
 		engine_step(f->twin, &answer, &o);
+		quiet = quiet && engine_step_was_quiet(&answer, &o);
 		expect_actions(expected, &o, f, &asked);
 	}
-	g_ptr_array_add(expected, g_strdup("done"));
+	if (!quiet)
+		g_ptr_array_add(expected, g_strdup("done"));
 
 	g_ptr_array_set_size(f->calls, 0);
 	replied = action_executor_step(f->executor, &ev, NULL, reply);
@@ -325,6 +328,79 @@ static void test_unsaved_cartridge_never_runs(void **state)
 	assert_true(g_ptr_array_find_with_equal_func(f->calls, refused, g_str_equal, NULL));
 }
 
+/* The executor's calls of one step, through it alone (no twin). */
+static void step_alone(struct fixture *f, enum engine_event_kind kind, int64_t at_ms)
+{
+	struct engine_event ev = { .kind = kind };
+
+	ev.time_us = f->now = f->t0 + at_ms * 1000;
+	g_ptr_array_set_size(f->calls, 0);
+	action_executor_step(f->executor, &ev, NULL, NULL);
+}
+
+/* From a fresh fixture: pedal seen up, pen connected, session open, one
+ * press and release (the cartridge is saved), at 5..900 ms. */
+static void treatment_under_way(struct fixture *f)
+{
+	step_both(f, simple(ENGINE_EVENT_PEDAL_UP), 5, NULL);
+	step_both(f, connected(0x4d2), 10, NULL);
+	step_both(f, session_start(), 20, NULL);
+	step_both(f, simple(ENGINE_EVENT_PEDAL_DOWN), 40, NULL);
+	step_both(f, simple(ENGINE_EVENT_PEDAL_UP), 900, NULL);
+}
+
+/* /latency/momentary-press-one-step: in momentary mode a press's first
+ * edge changes nothing, so it is not stepped at all (no sink, no save, no
+ * property update); the press itself is one step whose first call is the
+ * RUN. */
+static void test_momentary_press_is_one_step(void **state)
+{
+	struct fixture *f = *state;
+
+	treatment_under_way(f);
+	step_alone(f, ENGINE_EVENT_PEDAL_PRESS_BEGAN, 1000);
+	assert_int_equal(f->calls->len, 0);
+	step_alone(f, ENGINE_EVENT_PEDAL_DOWN, 1000);
+	assert_true(f->calls->len >= 2);
+	assert_true(g_str_has_prefix(g_ptr_array_index(f->calls, 0), "control run"));
+	assert_string_equal(g_ptr_array_index(f->calls, f->calls->len - 1), "done");
+}
+
+/* /safety/latched-stop-on-first-edge: in latching mode the first edge of
+ * the press that stops a latched motor is still stepped, its STOP first. */
+static void test_latched_stop_on_first_edge(void **state)
+{
+	struct fixture *f = *state;
+
+	f->config->pedal_mode = PENCTL_PEDAL_LATCHING;
+	treatment_under_way(f);
+	step_alone(f, ENGINE_EVENT_PEDAL_PRESS_BEGAN, 1000);
+	assert_true(f->calls->len >= 2);
+	assert_true(g_str_has_prefix(g_ptr_array_index(f->calls, 0), "control stop"));
+	/* Unlatched now: the next press's first edge changes nothing. */
+	step_alone(f, ENGINE_EVENT_PEDAL_UP, 1100);
+	step_alone(f, ENGINE_EVENT_PEDAL_PRESS_BEGAN, 1200);
+	assert_int_equal(f->calls->len, 0);
+}
+
+/* /footprint/heartbeat-tick-quiet: a tick that only sends a heartbeat and
+ * re-arms the timer calls those two sinks and nothing after (no save, no
+ * property update); a tick that records something is not quiet. */
+static void test_heartbeat_tick_is_quiet(void **state)
+{
+	struct fixture *f = *state;
+
+	step_both(f, simple(ENGINE_EVENT_PEDAL_UP), 5, NULL);
+	step_both(f, connected(0x4d2), 10, NULL);
+	step_alone(f, ENGINE_EVENT_TICK, 1000);
+	assert_int_equal(f->calls->len, 2);
+	assert_true(g_str_has_prefix(g_ptr_array_index(f->calls, 0), "heartbeat"));
+	assert_true(g_str_has_prefix(g_ptr_array_index(f->calls, 1), "timer"));
+	/* Any other step still ends with step_done. */
+	step_alone(f, ENGINE_EVENT_PEDAL_DOWN, 1100);
+	assert_string_equal(g_ptr_array_index(f->calls, f->calls->len - 1), "done");
+}
+
 /* A sink that steps again would see the engine half-way: it aborts. */
 static void test_nested_step_aborts(void **state)
 {
@@ -354,6 +430,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_treatment_in_engine_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsaved_cartridge_never_runs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nested_step_aborts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_momentary_press_is_one_step, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_latched_stop_on_first_edge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_heartbeat_tick_is_quiet, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -391,10 +391,83 @@ static void count_state(struct explorer *x, const struct node *n)
 	x->states_by_kind[s.state][s.motor_on]++;
 }
 
+static bool snapshots_equal(const struct engine_snapshot *a, const struct engine_snapshot *b)
+{
+	return a->state == b->state && a->motor_on == b->motor_on &&
+	       a->pen_connected == b->pen_connected && a->pen_compatible == b->pen_compatible &&
+	       g_strcmp0(a->pen_incompatibility, b->pen_incompatibility) == 0 &&
+	       g_strcmp0(a->pen_address, b->pen_address) == 0 &&
+	       g_strcmp0(a->pen_model, b->pen_model) == 0 &&
+	       g_strcmp0(a->pen_firmware, b->pen_firmware) == 0 &&
+	       a->battery_percent == b->battery_percent && a->cartridge == b->cartridge &&
+	       a->pen_faults == b->pen_faults && a->depth_fault == b->depth_fault &&
+	       a->pedal_known == b->pedal_known && a->pedal_down == b->pedal_down &&
+	       a->pedal_armed == b->pedal_armed && a->pedal_latched == b->pedal_latched &&
+	       a->session_open == b->session_open &&
+	       g_strcmp0(a->session_id, b->session_id) == 0 &&
+	       g_strcmp0(a->operator_name, b->operator_name) == 0 &&
+	       g_strcmp0(a->role, b->role) == 0 && g_strcmp0(a->area, b->area) == 0 &&
+	       g_strcmp0(a->client_ref, b->client_ref) == 0 && a->depth_um == b->depth_um &&
+	       a->measured_depth_um == b->measured_depth_um && a->limit_um == b->limit_um &&
+	       a->speed == b->speed && a->wall_used_us == b->wall_used_us &&
+	       a->wall_budget_us == b->wall_budget_us &&
+	       a->needling_used_us == b->needling_used_us &&
+	       a->needling_budget_us == b->needling_budget_us &&
+	       a->anesthetic_advisory_above_um == b->anesthetic_advisory_above_um &&
+	       a->used_list_untrusted == b->used_list_untrusted;
+}
+
+/* /footprint/quiet-tick-changes-nothing-shown: a step the engine calls
+ * quiet (engine_step_was_quiet(): the executor then skips the saves and
+ * the property update) shows the same snapshot as before it, at its time. */
+static bool check_quiet_step(struct explorer *x, const struct node *before,
+			     const struct node *after, const struct engine_event *ev,
+			     const struct engine_output *out)
+{
+	struct engine_snapshot pre, post;
+
+	if (!engine_step_was_quiet(ev, out))
+		return true;
+	engine_get_snapshot(before->engine, after->now, &pre);
+	engine_get_snapshot(after->engine, after->now, &post);
+	if (snapshots_equal(&pre, &post))
+		return true;
+	x->failure = "a quiet step changed the engine's snapshot";
+	return false;
+}
+
+/* /latency/unstepped-press-began: where the engine says a press's first
+ * edge changes nothing (the executor then leaves it unstepped), stepping it
+ * at the same time gives no action and the same state. */
+static bool check_unstepped_press_began(struct explorer *x, const struct node *n)
+{
+	struct engine_event ev = { .kind = ENGINE_EVENT_PEDAL_PRESS_BEGAN, .time_us = n->now };
+	g_autofree char *before = NULL;
+	g_autofree char *after = NULL;
+	struct engine_output out;
+	struct engine *copy;
+
+	if (!engine_event_changes_nothing(n->engine, &ev))
+		return true;
+	copy = engine_clone(n->engine);
+	before = engine_state_key(copy);
+	engine_step(copy, &ev, &out);
+	after = engine_state_key(copy);
+	engine_free(copy);
+	if (out.n_actions == 0 && strcmp(before, after) == 0)
+		return true;
+	x->failure = "a press's first edge said to change nothing changed something";
+	return false;
+}
+
 static bool explore_from(struct explorer *x, guint index)
 {
 	struct node *n = x->nodes->pdata[index];
 
+	if (!check_unstepped_press_began(x, n)) {
+		print_trace(x, n, L_PEDAL_BEGAN);
+		return false;
+	}
 	for (int letter = 0; letter < L_COUNT; letter++) {
 		struct node *next = g_memdup2(n, sizeof(*n));
 		struct engine_event ev;
@@ -413,12 +486,17 @@ static bool explore_from(struct explorer *x, guint index)
 		ev.time_us = next->now;
 		engine_step(next->engine, &ev, &out);
 		x->transitions++;
-		if (!check_step(x, n, next, &ev, &out)) {
+		if (!check_step(x, n, next, &ev, &out) || !check_quiet_step(x, n, next, &ev, &out)) {
 			print_trace(x, n, letter);
 			node_free(next);
 			return false;
 		}
 		if (next->remaining == 0) {
+			if (!check_unstepped_press_began(x, next)) {
+				print_trace(x, next, L_PEDAL_BEGAN);
+				node_free(next);
+				return false;
+			}
 			/* Checked; nothing to explore below it. */
 			count_state(x, next);
 			node_free(next);

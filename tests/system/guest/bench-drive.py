@@ -272,13 +272,32 @@ def presses(n, seed, pull, out):
 
 # ---- reconnects -------------------------------------------------------------------
 class Journal:
-    """penctld's records as they are written (journalctl -f)."""
+    """penctld's records as they are written (journalctl -f).
 
-    def __init__(self):
-        self.proc = subprocess.Popen(
-            ["journalctl", "-q", "-f", "-n", "0", "-o", "json", "_SYSTEMD_UNIT=penctld.service"],
-            stdout=subprocess.PIPE, text=True)
+    Read from the pipe's fd, not through a buffered file: journalctl may
+    write several records at once, and a readline() would leave all but the
+    first in Python's buffer, where select() does not see them (the
+    benchmark once waited out a minute for a pen-connected record that had
+    arrived with the pen-disconnected one)."""
+
+    ARGV = ["journalctl", "-q", "-f", "-n", "0", "-o", "json", "_SYSTEMD_UNIT=penctld.service"]
+
+    def __init__(self, argv=ARGV):
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE)
+        self.fd = self.proc.stdout.fileno()
+        self.partial = b""
         self.buf = []
+
+    def take(self, chunk):
+        lines = (self.partial + chunk).split(b"\n")
+        self.partial = lines.pop()
+        for line in lines:
+            try:
+                j = json.loads(line)
+            except ValueError:
+                continue
+            if "PENCTL_EVENT" in j:
+                self.buf.append((j["PENCTL_EVENT"], int(j["__MONOTONIC_TIMESTAMP"])))
 
     def wait(self, event, after_us, timeout_s):
         """The monotonic time of the first EVENT record logged after AFTER_US."""
@@ -290,21 +309,17 @@ class Journal:
             left = deadline - time.monotonic()
             if left <= 0:
                 return None
-            r, _, _ = select.select([self.proc.stdout], [], [], left)
+            r, _, _ = select.select([self.fd], [], [], left)
             if r:
-                line = self.proc.stdout.readline()
-                if not line:
+                chunk = os.read(self.fd, 65536)
+                if not chunk:
                     return None
-                try:
-                    j = json.loads(line)
-                except ValueError:
-                    continue
-                if "PENCTL_EVENT" in j:
-                    self.buf.append((j["PENCTL_EVENT"], int(j["__MONOTONIC_TIMESTAMP"])))
+                self.take(chunk)
 
     def close(self):
         self.proc.terminate()
         self.proc.wait()
+        self.proc.stdout.close()
 
 
 def drops(n, control, out):
