@@ -22,6 +22,11 @@ add_executable(penctl
 # when the daemon is not running.
 target_link_libraries(penctl PRIVATE penctl-cli-lib penctl-control-model penctl-gpio-chip)
 target_compile_definitions(penctl PRIVATE PENCTL_VERSION="${PROJECT_VERSION}")
+# penctl doctor lists the USB foot switches and prints the one's udev rule.
+if(EVDEV_FOUND)
+  target_compile_definitions(penctl PRIVATE PENCTL_HAVE_EVDEV)
+  target_link_libraries(penctl PRIVATE penctl-evdev)
+endif()
 install(TARGETS penctl RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
 install(FILES ${CMAKE_CURRENT_SOURCE_DIR}/penctl.bash-completion

@@ -10,7 +10,9 @@
  * (include/penctl/pedal_gpio_chip.h) and reads its lines with the kernel's
  * character-device ioctls (linux/gpio.h), not libgpiod: it only
  * asks for information and never requests a line, so it cannot disturb a
- * running daemon's pedal.
+ * running daemon's pedal.  A USB foot switch ([Pedal] Source=evdev) is found
+ * through udev as the daemon finds it (input/pedal_evdev_doctor.c), opened
+ * without a grab only to list its keys.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +27,9 @@
 #include "penctl/config.h"
 #include "penctl/dbus_names.h"
 #include "penctl/pedal_gpio_chip.h"
+#ifdef PENCTL_HAVE_EVDEV
+#include "penctl/pedal_evdev.h"
+#endif
 
 #include "journal_access.h"
 #include "penctl_client.h"
@@ -255,7 +260,15 @@ static void check_gpio_for_penctld(GPtrArray *checks, const char *path)
 
 /* The pedal as the daemon sees it: its conditions name a missing or lost
  * pedal, with the daemon's own words and fix. */
-static void check_pedal_from_daemon(GPtrArray *checks, GVariant *properties)
+static const char *pedal_check_name(const struct penctl_config *config)
+{
+	return config && config->pedal_source == PENCTL_PEDAL_SOURCE_EVDEV
+		       ? "USB foot switch reachable"
+		       : "GPIO chip and line reachable";
+}
+
+static void check_pedal_from_daemon(GPtrArray *checks, GVariant *properties,
+				    const struct penctl_config *config)
 {
 	g_autoptr(GVariant) conditions =
 		g_variant_lookup_value(properties, "Conditions", G_VARIANT_TYPE("a(sss)"));
@@ -266,15 +279,82 @@ static void check_pedal_from_daemon(GPtrArray *checks, GVariant *properties)
 		g_variant_iter_init(&iter, conditions);
 		while (g_variant_iter_next(&iter, "(&s&s&s)", &name, &meaning, &fix)) {
 			if (g_str_equal(name, "pedal-missing") || g_str_equal(name, "pedal-lost")) {
-				add(checks, "GPIO chip and line reachable", false,
+				add(checks, pedal_check_name(config), false,
 				    g_strdup_printf("penctld says: %s", meaning), g_strdup(fix));
 				return;
 			}
 		}
 	}
-	add(checks, "GPIO chip and line reachable", true,
-	    g_strdup("penctld has the pedal's line"), NULL);
+	add(checks, pedal_check_name(config), true,
+	    g_strdup(config && config->pedal_source == PENCTL_PEDAL_SOURCE_EVDEV
+			     ? "penctld has the foot switch"
+			     : "penctld has the pedal's line"),
+	    NULL);
 }
+
+#ifdef PENCTL_HAVE_EVDEV
+/* "a; b" of the lines of LIST, for one line of doctor's output. */
+static char *one_line(const char *list)
+{
+	g_auto(GStrv) lines = g_strsplit(list, "\n", -1);
+	g_autoptr(GString) out = g_string_new(NULL);
+
+	for (char **l = lines; *l; l++)
+		if (**l)
+			g_string_append_printf(out, "%s%s", out->len ? "; " : "", *l);
+	return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+/* The input devices that look like foot switches and the one [Pedal]
+ * Device= selects; for Source=evdev, also whether penctld may open it (the
+ * udev rule, given as the fix).  With Source=gpio and no switch plugged
+ * in, nothing is said. */
+static void check_foot_switches(GPtrArray *checks, const struct penctl_config *config,
+				bool asked_daemon)
+{
+	bool evdev = config->pedal_source == PENCTL_PEDAL_SOURCE_EVDEV;
+	struct pedal_evdev_device_spec spec = { 0 };
+	struct pedal_evdev_selected found = { 0 };
+	g_autofree char *list = NULL;
+	g_autofree char *listed = NULL;
+	g_autofree char *rule = NULL;
+	struct stat st;
+	struct group *gr;
+
+	if (evdev && !pedal_evdev_parse_device(config->pedal_device, &spec, NULL))
+		evdev = false; /* the configuration check says why */
+	list = pedal_evdev_list_switches_for(evdev ? &spec : NULL, &found);
+	listed = one_line(list);
+	if (!evdev) {
+		if (strcmp(list, "none\n") != 0)
+			add(checks, "USB foot switches", true,
+			    g_strdup_printf("%s (the pedal is [Pedal] Source=%s)", listed,
+					    penctl_pedal_source_to_string(config->pedal_source)),
+			    NULL);
+		pedal_evdev_device_spec_clear(&spec);
+		return;
+	}
+	if (!found.devnode) {
+		add(checks, "USB foot switches", false,
+		    g_strdup_printf("none is [Pedal] Device=%s; present: %s", config->pedal_device,
+				    listed),
+		    g_strdup("plug the foot switch in, or set [Pedal] Device= to one listed "
+			     "(usb:VVVV:PPPP)"));
+	} else if (asked_daemon) {
+		add(checks, "USB foot switches", true, g_steal_pointer(&listed), NULL);
+	} else {
+		gr = stat(found.devnode, &st) == 0 ? getgrgid(st.st_gid) : NULL;
+		rule = pedal_evdev_udev_rule(found.vendor, found.product);
+		add(checks, "USB foot switches", gr && !strcmp(gr->gr_name, PENCTLD_USER),
+		    g_strdup_printf("%s; %s is group %s", listed, found.devnode,
+				    gr ? gr->gr_name : "?"),
+		    g_strdup_printf("penctld may open it only through its udev rule, "
+				    "in /etc/udev/rules.d/61-penctld-footswitch.rules:\n%s", rule));
+	}
+	pedal_evdev_selected_clear(&found);
+	pedal_evdev_device_spec_clear(&spec);
+}
+#endif
 
 static void check_gpio(GPtrArray *checks, const struct penctl_config *config)
 {
@@ -413,9 +493,13 @@ GPtrArray *penctl_doctor_run(GDBusConnection *bus, const GError *bus_error,
 		check_bluetooth(checks, bus, &objects);
 	}
 	if (properties)
-		check_pedal_from_daemon(checks, properties);
-	else
+		check_pedal_from_daemon(checks, properties, config);
+	else if (!config || config->pedal_source == PENCTL_PEDAL_SOURCE_GPIO)
 		check_gpio(checks, config);
+#ifdef PENCTL_HAVE_EVDEV
+	if (config)
+		check_foot_switches(checks, config, properties != NULL);
+#endif
 	if (config)
 		add(checks, "config valid", true,
 		    g_strdup_printf("%s", config->sources && config->sources->len

@@ -152,6 +152,11 @@ bool action_executor_step(struct action_executor *x, struct engine_event *ev,
 	return replied;
 }
 
+void action_executor_snapshot(const struct action_executor *x, struct engine_snapshot *snapshot)
+{
+	engine_get_snapshot(x->engine, x->sinks->now(x->user_data), snapshot);
+}
+
 bool action_executor_stepping(const struct action_executor *x)
 {
 	return x->stepping;

@@ -56,5 +56,11 @@ void action_executor_free(struct action_executor *executor);
 bool action_executor_step(struct action_executor *executor, struct engine_event *ev,
 			  const struct control_caller *caller, struct engine_reply *reply_out);
 
+/* The engine's state now (sinks->now), for an adapter whose event is
+ * relative to it (a depth pedal's step from the requested depth).  Only a
+ * look: the engine still decides in the step that follows. */
+void action_executor_snapshot(const struct action_executor *executor,
+			      struct engine_snapshot *snapshot);
+
 /* Whether a step is being carried out (for assertions in adapters). */
 bool action_executor_stepping(const struct action_executor *executor);

@@ -14,6 +14,7 @@
 
 #include "penctl/bt_address.h"
 #include "penctl/config.h"
+#include "penctl/pedal_evdev.h"
 
 extern const char penctl_default_config_text[];
 
@@ -71,6 +72,12 @@ static const struct key_spec scalar_keys[] = {
 	{ "Pedal", "Bias", KEY_BIAS, 0, 0, NULL, FIELD(pedal_bias) },
 	{ "Pedal", "DebounceMs", KEY_COUNT, 0, 200, "ms", FIELD(pedal_debounce_ms) },
 	{ "Pedal", "Mode", KEY_MODE, 0, 0, NULL, FIELD(pedal_mode) },
+	{ "Pedal", "Device", KEY_TEXT, 0, 255, NULL, FIELD(pedal_device) },
+	{ "Pedal", "Key", KEY_TEXT, 0, 64, NULL, FIELD(pedal_key) },
+	{ "Pedal", "DepthDownKey", KEY_TEXT, 0, 64, NULL, FIELD(pedal_depth_down_key) },
+	{ "Pedal", "DepthUpKey", KEY_TEXT, 0, 64, NULL, FIELD(pedal_depth_up_key) },
+	{ "Pedal", "DepthStepMm", KEY_DEPTH, PEDAL_EVDEV_DEPTH_STEP_MIN_UM,
+	  PEDAL_EVDEV_DEPTH_STEP_MAX_UM, "mm", FIELD(pedal_depth_step_um) },
 	{ "Access", "SupervisorGroup", KEY_GROUP, 0, 0, NULL, FIELD(supervisor_group) },
 	{ "Pen", "Address", KEY_ADDRESS, 0, 0, NULL, FIELD(pen_address) },
 	{ "Pen", "Adapter", KEY_ADAPTER, 0, 0, NULL, FIELD(pen_adapter) },
@@ -213,6 +220,10 @@ void penctl_config_free(struct penctl_config *config)
 	g_clear_pointer(&config->sources, g_ptr_array_unref);
 	g_free(config->pedal_chip);
 	g_free(config->pedal_line);
+	g_free(config->pedal_device);
+	g_free(config->pedal_key);
+	g_free(config->pedal_depth_down_key);
+	g_free(config->pedal_depth_up_key);
 	g_free(config->pen_address);
 	g_free(config->pen_adapter);
 	g_free(config->supervisor_group);
@@ -724,10 +735,53 @@ static bool later_is_second(const struct merged *m, const char *first, const cha
  * survive one lost heartbeat and the next one late by up to an interval. */
 #define WATCHDOG_HEARTBEATS 3u
 
+/* The GPIO keys count against Source=evdev only when the file that chose
+ * evdev (or a later one) set them too: the defaults' Chip= and Line=, or a
+ * GPIO drop-in that an evdev drop-in overrides, are not the site's
+ * contradiction. */
+static const char *gpio_key_against_evdev(const struct merged *m, const char *key,
+					  const char *value)
+{
+	const char *key_from = origin_of(m, "Pedal", key);
+	const char *source_from = origin_of(m, "Pedal", "Source");
+
+	if (!strcmp(key_from, BUILTIN_ORIGIN) || later_is_second(m, key_from, source_from))
+		return NULL;
+	return value;
+}
+
+/* The evdev pedal's keys: the rules are input/evdev_keys.c's. */
+static bool check_pedal_evdev(const struct merged *m, const struct penctl_config *c,
+			      GError **error)
+{
+	bool evdev = c->pedal_source == PENCTL_PEDAL_SOURCE_EVDEV;
+	struct pedal_evdev_config_text text = {
+		.source_is_evdev = evdev,
+		.chip = evdev ? gpio_key_against_evdev(m, "Chip", c->pedal_chip) : NULL,
+		.line = evdev ? gpio_key_against_evdev(m, "Line", c->pedal_line) : NULL,
+		.device = c->pedal_device,
+		.key = c->pedal_key,
+		.depth_down_key = c->pedal_depth_down_key,
+		.depth_up_key = c->pedal_depth_up_key,
+		.depth_step_um = c->pedal_depth_step_um,
+	};
+	g_autoptr(GError) local = NULL;
+	const char *key = "Source";
+
+	if (pedal_evdev_validate_config(&text, &key, &local))
+		return true;
+	g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_INCONSISTENT, "%s: %s",
+		    origin_of(m, "Pedal", key), local->message);
+	return false;
+}
+
 static bool check_consistency(const struct merged *m, const struct penctl_config *c,
 			      GError **error)
 {
 	char a[16], b[16];
+
+	if (!check_pedal_evdev(m, c, error))
+		return false;
 
 	if (c->roles->len == 0 || c->areas->len == 0) {
 		g_set_error(error, PENCTL_CONFIG_ERROR, PENCTL_CONFIG_ERROR_INCONSISTENT,
@@ -935,7 +989,11 @@ bool penctl_config_pedal_differs(const struct penctl_config *a, const struct pen
 	return a->pedal_source != b->pedal_source || g_strcmp0(a->pedal_chip, b->pedal_chip) ||
 	       g_strcmp0(a->pedal_line, b->pedal_line) ||
 	       a->pedal_active_low != b->pedal_active_low || a->pedal_bias != b->pedal_bias ||
-	       a->pedal_debounce_ms != b->pedal_debounce_ms;
+	       a->pedal_debounce_ms != b->pedal_debounce_ms ||
+	       g_strcmp0(a->pedal_device, b->pedal_device) || g_strcmp0(a->pedal_key, b->pedal_key) ||
+	       g_strcmp0(a->pedal_depth_down_key, b->pedal_depth_down_key) ||
+	       g_strcmp0(a->pedal_depth_up_key, b->pedal_depth_up_key) ||
+	       a->pedal_depth_step_um != b->pedal_depth_step_um;
 }
 
 bool penctl_config_reload_allowed(const struct penctl_config *old,

@@ -74,15 +74,32 @@ static void describe_access(GString *out, const struct penctl_config *c)
 				     "root\n");
 }
 
+static const char *key_or_none(const char *key)
+{
+	return key && key[0] ? key : "-";
+}
+
 char *penctl_config_describe(const struct penctl_config *c)
 {
 	g_autoptr(GString) out = g_string_new(NULL);
-	char start[16], advisory[16], wall[16], needling[16];
+	char start[16], advisory[16], wall[16], needling[16], step[16];
+	g_autofree char *pedal = NULL;
 
 	penctl_format_minutes(c->max_wall_ms, wall);
 	penctl_format_minutes(c->max_needling_ms, needling);
 	penctl_format_depth_mm(c->start_depth_um, start);
 	penctl_format_depth_mm(c->anesthetic_advisory_above_um, advisory);
+	penctl_format_depth_mm(c->pedal_depth_step_um, step);
+	if (c->pedal_source == PENCTL_PEDAL_SOURCE_EVDEV)
+		pedal = g_strdup_printf("evdev, device %s, key %s, depth keys %s/%s (step %s mm)",
+					c->pedal_device, c->pedal_key, key_or_none(c->pedal_depth_down_key),
+					key_or_none(c->pedal_depth_up_key), step);
+	else
+		pedal = g_strdup_printf("%s, chip %s, line %s, %s, bias %s",
+					penctl_pedal_source_to_string(c->pedal_source),
+					c->pedal_chip, c->pedal_line,
+					c->pedal_active_low ? "active-low" : "active-high",
+					penctl_pedal_bias_to_string(c->pedal_bias));
 	g_string_append(out, "Configuration read from:\n");
 	for (guint i = 0; c->sources && i < c->sources->len; i++)
 		g_string_append_printf(out, "  %s\n", (const char *)c->sources->pdata[i]);
@@ -98,15 +115,12 @@ char *penctl_config_describe(const struct penctl_config *c)
 			       "  heartbeat every                  %u ms\n"
 			       "  pen stops by itself after        %u ms without one\n"
 			       "\nSession start requires the contraindications check: %s\n"
-			       "\nPedal: %s, chip %s, line %s, %s, bias %s, debounce %u ms, %s\n"
+			       "\nPedal: %s, debounce %u ms, %s\n"
 			       "Pen: %s, adapter %s\n\n",
 			       wall, needling, c->warn_percent, start,
 			       advisory, c->heartbeat_interval_ms, c->pen_watchdog_ms,
 			       c->require_contraindication_check ? "yes" : "no",
-			       penctl_pedal_source_to_string(c->pedal_source), c->pedal_chip,
-			       c->pedal_line, c->pedal_active_low ? "active-low" : "active-high",
-			       penctl_pedal_bias_to_string(c->pedal_bias), c->pedal_debounce_ms,
-			       penctl_pedal_mode_to_string(c->pedal_mode),
+			       pedal, c->pedal_debounce_ms, penctl_pedal_mode_to_string(c->pedal_mode),
 			       c->pen_address[0] ? c->pen_address : "not paired yet",
 			       c->pen_adapter[0] ? c->pen_adapter : "first powered");
 	describe_table(out, c);

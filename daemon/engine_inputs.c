@@ -228,6 +228,25 @@ static void pedal_press_began(int64_t time_us, void *user_data)
 	step_simple(user_data, ENGINE_EVENT_PEDAL_PRESS_BEGAN, time_us, NULL);
 }
 
+/* A depth pedal: the requested depth plus or minus [Pedal] DepthStepMm,
+ * asked for exactly as `penctl depth` asks (ENGINE_EVENT_DEPTH_REQUEST: the
+ * same limits, refusals and records), with no D-Bus caller.  A step below
+ * 0 asks for 0, which the pen's range refuses. */
+static void pedal_depth_key(int32_t step_um, int64_t time_us, void *user_data)
+{
+	struct engine_inputs *in = user_data;
+	struct engine_event ev = { .kind = ENGINE_EVENT_DEPTH_REQUEST, .time_us = time_us };
+	struct engine_snapshot now;
+	int64_t depth_um;
+
+	action_executor_snapshot(in->executor, &now);
+	depth_um = (int64_t)now.depth_um + step_um;
+	ev.depth_um = depth_um < 0 ? 0u : (uint32_t)MIN(depth_um, (int64_t)UINT32_MAX);
+	g_message("Depth pedal: %s %u.%03u mm", step_um < 0 ? "shallower by" : "deeper by",
+		  (unsigned)ABS(step_um) / 1000u, (unsigned)ABS(step_um) % 1000u);
+	step(user_data, &ev);
+}
+
 static void pedal_lost(const char *reason, void *user_data)
 {
 	struct engine_inputs *in = user_data;
@@ -263,4 +282,5 @@ const struct pedal_callbacks engine_inputs_pedal_callbacks = {
 	.on_press_began = pedal_press_began,
 	.on_lost = pedal_lost,
 	.on_unavailable = pedal_unavailable,
+	.on_depth_key = pedal_depth_key,
 };

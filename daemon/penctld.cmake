@@ -42,6 +42,14 @@ if(BUILD_TESTING)
       ${CMAKE_CURRENT_SOURCE_DIR}/action_executor.c
     LIBRARIES penctl-core)
   target_include_directories(test-action-executor PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+  # A depth pedal through engine_inputs.c into the real engine: the path
+  # and the refusals of `penctl depth` (issue 14).
+  penctl_add_unit_test(engine-inputs-depth
+    SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_engine_inputs_depth.c
+      ${CMAKE_CURRENT_SOURCE_DIR}/action_executor.c
+      ${CMAKE_CURRENT_SOURCE_DIR}/engine_inputs.c
+    LIBRARIES penctl-core penctl-journal-engine)
+  target_include_directories(test-engine-inputs-depth PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
   penctl_add_unit_test(conditions
     SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_conditions.c
     LIBRARIES penctl-core)

@@ -49,6 +49,9 @@ struct pedal {
 	GSource *deadline;     /* ready time = the debouncer's deadline, or -1 */
 	guint retry_id;
 	struct backoff backoff; /* reopening a lost or missing line */
+	int32_t depth_step_um;  /* [Pedal] DepthStepMm, for on_depth_key */
+	guint hotplug_watch_id; /* the driver's hotplug fd: reopen on its news */
+	bool hotplug_looked;    /* looked once since the loss: now wait for news */
 	char *last_failure;    /* reported already: not again until it changes */
 };
 
@@ -73,6 +76,14 @@ static void deliver(struct pedal *p, const struct pedal_debouncer_output *out)
 			break;
 		}
 	}
+}
+
+static void deliver_depth_key(struct pedal *p, const struct pedal_driver_event *e)
+{
+	if (p->callbacks.on_depth_key)
+		p->callbacks.on_depth_key(e->kind == PEDAL_DRIVER_DEPTH_UP ? p->depth_step_um :
+									  -p->depth_step_um,
+					  (int64_t)(e->timestamp_ns / 1000u), p->user_data);
 }
 
 static enum pedal_level level_from_value(int value)
@@ -109,6 +120,7 @@ static void line_lost(struct pedal *p, const char *reason)
 	close_line(p);
 	backoff_reset(&p->backoff);
 	g_clear_pointer(&p->last_failure, g_free);
+	p->hotplug_looked = false;
 	if (p->callbacks.on_lost)
 		p->callbacks.on_lost(message, p->user_data);
 	schedule_retry(p);
@@ -134,6 +146,10 @@ static bool service(struct pedal *p)
 		if (n == 0)
 			break;
 		for (int i = 0; i < n; i++) {
+			if (events[i].kind != PEDAL_DRIVER_EDGE) {
+				deliver_depth_key(p, &events[i]);
+				continue;
+			}
 			pedal_debouncer_feed(&p->debouncer, events[i].level,
 					     (int64_t)(events[i].timestamp_ns / 1000u), &out);
 			deliver(p, &out);
@@ -236,8 +252,39 @@ static void schedule_retry(struct pedal *p)
 {
 	if (p->retry_id)
 		return;
+	if (p->hotplug_watch_id) {
+		/* The driver's news reopens (on_hotplug); one look right away
+		 * covers a device that came back before its loss was seen. */
+		if (!p->hotplug_looked) {
+			p->hotplug_looked = true;
+			p->retry_id = g_idle_add_full(G_PRIORITY_DEFAULT, on_retry, p, NULL);
+		}
+		return;
+	}
 	p->retry_id = g_timeout_add_full(G_PRIORITY_DEFAULT, backoff_next(&p->backoff), on_retry, p,
 					 NULL);
+}
+
+static gboolean on_hotplug(gint fd, GIOCondition condition, gpointer user_data)
+{
+	struct pedal *p = user_data;
+
+	(void)fd;
+	(void)condition;
+	/* Drained whatever the state, so that news does not pile up. */
+	if (p->driver->hotplug_ready(p->instance) && p->fd < 0 && !p->retry_id)
+		p->retry_id = g_idle_add_full(G_PRIORITY_DEFAULT, on_retry, p, NULL);
+	return G_SOURCE_CONTINUE;
+}
+
+static void watch_hotplug(struct pedal *p)
+{
+	int fd = p->driver->hotplug_fd ? p->driver->hotplug_fd(p->instance) : -1;
+
+	if (fd >= 0)
+		p->hotplug_watch_id = g_unix_fd_add(fd, G_IO_IN, on_hotplug, p);
+	/* pedal_start()'s open is the first look. */
+	p->hotplug_looked = true;
 }
 
 struct pedal *pedal_new(const struct penctl_config *config, const struct pedal_callbacks *callbacks,
@@ -251,6 +298,7 @@ struct pedal *pedal_new(const struct penctl_config *config, const struct pedal_c
 		p->instance = p->driver->init(config, "penctld");
 	p->fd = -1;
 	p->debounce_ms = config->pedal_debounce_ms;
+	p->depth_step_um = (int32_t)config->pedal_depth_step_um;
 	if (callbacks)
 		p->callbacks = *callbacks;
 	p->user_data = user_data;
@@ -269,6 +317,8 @@ void pedal_free(struct pedal *p)
 	close_line(p);
 	if (p->retry_id)
 		g_source_remove(p->retry_id);
+	if (p->hotplug_watch_id)
+		g_source_remove(p->hotplug_watch_id);
 	g_source_destroy(p->deadline);
 	g_source_unref(p->deadline);
 	if (p->driver)
@@ -293,6 +343,7 @@ bool pedal_start(struct pedal *p, GError **error)
 			    penctl_pedal_source_to_string(p->source));
 		return false;
 	}
+	watch_hotplug(p);
 	if (try_open(p, &local_error))
 		return true;
 	/* The caller reports this one; the retries report only news. */

@@ -1,4 +1,4 @@
-# The foot pedal (issue 4) and its drivers (issue 13).
+# The foot pedal (issue 4) and its drivers (issue 13, issue 14).
 #
 # penctl-pedal-logic: the pure debouncer, no libgpiod, no GLib.
 # penctl-gpio-chip: which GPIO chip [Pedal] Chip= names, by the kernel's
@@ -7,7 +7,9 @@
 #   table (gpio/pedal_drivers.c) with the drivers this build has:
 #   gpio, when libgpiod was found, with exactly one libgpiod back end,
 #   chosen here from the version pkg-config found (GPIOD_VERSION from the
-#   top-level pkg_check_modules(GPIOD ...)).
+#   top-level pkg_check_modules(GPIOD ...)); evdev (a USB foot switch,
+#   input/pedal_driver_evdev.c over input/'s penctl-evdev), when libevdev
+#   and libudev were found (EVDEV_FOUND).
 #   To build against libgpiod 2 on Debian 12:
 #     tools/libgpiod2-prefix.sh DIR
 #     PKG_CONFIG_PATH=DIR/usr/lib/<multiarch>/pkgconfig cmake -S . -B BUILD
@@ -47,6 +49,12 @@ if(GPIOD_FOUND)
   target_link_libraries(penctl-pedal PRIVATE penctl-gpio-chip PkgConfig::GPIOD)
 else()
   message(STATUS "Foot pedal: no libgpiod, so no gpio driver (install libgpiod-dev)")
+endif()
+
+if(EVDEV_FOUND)
+  target_sources(penctl-pedal PRIVATE ${CMAKE_SOURCE_DIR}/input/pedal_driver_evdev.c)
+  target_compile_definitions(penctl-pedal PRIVATE PENCTL_PEDAL_DRIVER_EVDEV)
+  target_link_libraries(penctl-pedal PRIVATE penctl-evdev)
 endif()
 
 # Programs linking penctl-pedal find a libgpiod outside the system's library
@@ -101,6 +109,14 @@ if(BUILD_TESTING)
     target_compile_definitions(test-pedal-mainloop PRIVATE PENCTL_PEDAL_DRIVER_GPIO)
     target_include_directories(test-pedal-mainloop PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
   endif()
+
+  # The GLib adapter over a scripted driver with depth pedals and a
+  # hotplug fd (what the evdev driver adds), in every build: the test
+  # brings its own driver table.
+  penctl_add_unit_test(pedal-hotplug
+    SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_pedal_hotplug.c
+            ${CMAKE_CURRENT_SOURCE_DIR}/pedal.c
+    LIBRARIES penctl-pedal-logic penctl-core penctl-common PkgConfig::GLIB)
 
   if(EXISTS ${CMAKE_SOURCE_DIR}/daemon/engine.c AND EXISTS ${CMAKE_SOURCE_DIR}/tests/unit/test_pedal_engine.c)
     penctl_add_unit_test(pedal-engine

@@ -12,8 +12,9 @@ static const struct pedal_driver *const drivers[] = {
 #ifdef PENCTL_PEDAL_DRIVER_GPIO
 	[PENCTL_PEDAL_SOURCE_GPIO] = &pedal_driver_gpio,
 #endif
-	/* [PENCTL_PEDAL_SOURCE_EVDEV]: the USB foot switch (issue 14). */
-	[PENCTL_PEDAL_SOURCE_EVDEV] = NULL,
+#ifdef PENCTL_PEDAL_DRIVER_EVDEV
+	[PENCTL_PEDAL_SOURCE_EVDEV] = &pedal_driver_evdev,
+#endif
 };
 
 const struct pedal_driver *pedal_driver_for_source(enum penctl_pedal_source source)

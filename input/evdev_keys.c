@@ -7,6 +7,7 @@
  */
 
 #include <linux/input.h>
+#include <stdarg.h>
 #include <string.h>
 #ifdef PENCTL_HAVE_LIBEVDEV
 #include <libevdev/libevdev.h>
@@ -120,12 +121,33 @@ static const char *given_or_null(const char *value)
 	return value && *value ? value : NULL;
 }
 
-bool pedal_evdev_validate_config(const struct pedal_evdev_config_text *text, GError **error)
+static bool refuse(const char **key_at_fault, const char *key, GError **error,
+		   const char *format, ...) G_GNUC_PRINTF(4, 5);
+
+static bool refuse(const char **key_at_fault, const char *key, GError **error,
+		   const char *format, ...)
+{
+	va_list args;
+
+	if (key_at_fault)
+		*key_at_fault = key;
+	if (error) {
+		va_start(args, format);
+		*error = g_error_new_valist(PEDAL_EVDEV_ERROR, PEDAL_EVDEV_ERROR_CONFIG, format,
+					    args);
+		va_end(args);
+	}
+	return false;
+}
+
+bool pedal_evdev_validate_config(const struct pedal_evdev_config_text *text,
+				 const char **key_at_fault, GError **error)
 {
 	static const char *const evdev_only[] = { "Device", "Key", "DepthDownKey", "DepthUpKey" };
 	const struct pedal_evdev_config_text given_text = {
 		.source_is_evdev = text->source_is_evdev,
 		.chip = given_or_null(text->chip),
+		.line = given_or_null(text->line),
 		.device = given_or_null(text->device),
 		.key = given_or_null(text->key),
 		.depth_down_key = given_or_null(text->depth_down_key),
@@ -136,56 +158,53 @@ bool pedal_evdev_validate_config(const struct pedal_evdev_config_text *text, GEr
 	const char *given[] = { t->device, t->key, t->depth_down_key, t->depth_up_key };
 	unsigned key = 0, down = 0, up = 0;
 	struct pedal_evdev_device_spec spec;
+	g_autoptr(GError) local = NULL;
 
 	if (!t->source_is_evdev) {
 		for (size_t i = 0; i < G_N_ELEMENTS(given); i++)
-			if (given[i]) {
-				g_set_error(error, PEDAL_EVDEV_ERROR, PEDAL_EVDEV_ERROR_CONFIG,
-					    "[Pedal] %s=%s is only for Source=evdev (a USB foot "
-					    "switch): set Source=evdev or remove it", evdev_only[i],
-					    given[i]);
-				return false;
-			}
+			if (given[i])
+				return refuse(key_at_fault, evdev_only[i], error,
+					      "[Pedal] %s=%s is only for Source=evdev (a USB foot "
+					      "switch): set Source=evdev or remove it",
+					      evdev_only[i], given[i]);
 		return true;
 	}
-	if (t->chip) {
-		g_set_error(error, PEDAL_EVDEV_ERROR, PEDAL_EVDEV_ERROR_CONFIG,
-			    "[Pedal] Chip=%s is for Source=gpio: a USB foot switch is chosen by "
-			    "Device=, remove Chip= (and Line=)", t->chip);
-		return false;
-	}
-	if (!t->device || !t->key) {
-		g_set_error(error, PEDAL_EVDEV_ERROR, PEDAL_EVDEV_ERROR_CONFIG,
-			    "[Pedal] Source=evdev needs Device= (/dev/input/by-id/... or "
-			    "usb:VVVV:PPPP) and Key= (e.g. KEY_B): %s missing",
-			    !t->device ? "Device=" : "Key=");
-		return false;
-	}
-	if (!pedal_evdev_parse_device(t->device, &spec, error))
-		return false;
+	if (t->chip || t->line)
+		return refuse(key_at_fault, t->chip ? "Chip" : "Line", error,
+			      "[Pedal] %s=%s is for Source=gpio: a USB foot switch is chosen by "
+			      "Device=, remove Chip= and Line=", t->chip ? "Chip" : "Line",
+			      t->chip ? t->chip : t->line);
+	if (!t->device || !t->key)
+		return refuse(key_at_fault, "Source", error,
+			      "[Pedal] Source=evdev needs Device= (/dev/input/by-id/... or "
+			      "usb:VVVV:PPPP) and Key= (e.g. KEY_B): %s missing",
+			      !t->device ? "Device=" : "Key=");
+	if (!pedal_evdev_parse_device(t->device, &spec, &local))
+		return refuse(key_at_fault, "Device", error, "%s", local->message);
 	pedal_evdev_device_spec_clear(&spec);
-	if (!check_key("Key", t->key, &key, error) ||
-	    !check_key("DepthDownKey", t->depth_down_key, &down, error) ||
-	    !check_key("DepthUpKey", t->depth_up_key, &up, error))
-		return false;
+	if (!check_key("Key", t->key, &key, &local))
+		return refuse(key_at_fault, "Key", error, "%s", local->message);
+	if (!check_key("DepthDownKey", t->depth_down_key, &down, &local))
+		return refuse(key_at_fault, "DepthDownKey", error, "%s", local->message);
+	if (!check_key("DepthUpKey", t->depth_up_key, &up, &local))
+		return refuse(key_at_fault, "DepthUpKey", error, "%s", local->message);
 	if ((down && down == key) || (up && up == key) || (down && down == up)) {
 		const char *which = down && down == up ? "DepthUpKey" :
 			(up && up == key) ? "DepthUpKey" : "DepthDownKey";
 		const char *other = down && down == up ? "DepthDownKey" : "Key";
 
-		g_set_error(error, PEDAL_EVDEV_ERROR, PEDAL_EVDEV_ERROR_CONFIG,
-			    "[Pedal] %s is the same key as %s: each pedal needs its own key",
-			    which, other);
-		return false;
+		return refuse(key_at_fault, which, error,
+			      "[Pedal] %s is the same key as %s: each pedal needs its own key",
+			      which, other);
 	}
-	if ((down || up) && (t->depth_step_um < 10 ||
-			     t->depth_step_um > PEDAL_EVDEV_DEPTH_STEP_MAX_UM)) {
-		g_set_error(error, PEDAL_EVDEV_ERROR, PEDAL_EVDEV_ERROR_CONFIG,
-			    "[Pedal] DepthStepMm=%u.%03u is not allowed: 0.01 to %u.%03u mm",
-			    t->depth_step_um / 1000, t->depth_step_um % 1000,
-			    PEDAL_EVDEV_DEPTH_STEP_MAX_UM / 1000,
-			    PEDAL_EVDEV_DEPTH_STEP_MAX_UM % 1000);
-		return false;
-	}
+	if ((down || up) && (t->depth_step_um < PEDAL_EVDEV_DEPTH_STEP_MIN_UM ||
+			     t->depth_step_um > PEDAL_EVDEV_DEPTH_STEP_MAX_UM))
+		return refuse(key_at_fault, "DepthStepMm", error,
+			      "[Pedal] DepthStepMm=%u.%03u is not allowed: %u.%02u to %u.%03u mm",
+			      t->depth_step_um / 1000, t->depth_step_um % 1000,
+			      PEDAL_EVDEV_DEPTH_STEP_MIN_UM / 1000,
+			      PEDAL_EVDEV_DEPTH_STEP_MIN_UM % 1000 / 10,
+			      PEDAL_EVDEV_DEPTH_STEP_MAX_UM / 1000,
+			      PEDAL_EVDEV_DEPTH_STEP_MAX_UM % 1000);
 	return true;
 }

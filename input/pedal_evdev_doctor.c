@@ -7,6 +7,7 @@
  */
 
 #include <fcntl.h>
+#include <stdlib.h>
 #include <libevdev/libevdev.h>
 #include <libudev.h>
 #include <string.h>
@@ -86,7 +87,24 @@ static char *list_keys(const char *devnode, unsigned *count)
 	return g_string_free(keys, false);
 }
 
-static void describe_device(GString *out, struct udev_device *d)
+/* Whether D is the device SPEC selects: its ids, or its node is where
+ * SPEC's path leads (a /dev/input/by-id link). */
+static bool is_selected(const struct pedal_evdev_device_spec *spec, const char *devnode,
+			uint16_t vendor, uint16_t product)
+{
+	g_autofree char *target = NULL;
+
+	if (!spec)
+		return false;
+	if (!spec->path)
+		return spec->vendor == vendor && spec->product == product;
+	target = realpath(spec->path, NULL);
+	return target && devnode && !strcmp(target, devnode);
+}
+
+static void describe_device(GString *out, struct udev_device *d,
+			    const struct pedal_evdev_device_spec *spec,
+			    struct pedal_evdev_selected *selected)
 {
 	struct udev_device *input = udev_device_get_parent_with_subsystem_devtype(d, "input", NULL);
 	const char *devnode = udev_device_get_devnode(d);
@@ -96,30 +114,40 @@ static void describe_device(GString *out, struct udev_device *d)
 	g_autofree char *keys = NULL;
 	uint16_t vendor, product;
 	unsigned count;
-	bool removable;
+	bool removable, chosen;
 
 	if (!input_udev_event_ids(d, &vendor, &product))
 		return;
 	known_as = known_name(vendor, product);
+	chosen = is_selected(spec, devnode, vendor, product);
 	/* 0003 USB, 0005 Bluetooth, 0006 virtual (uinput) */
 	removable = bus && (!strcmp(bus, "0003") || !strcmp(bus, "0005") || !strcmp(bus, "0006"));
 	keys = list_keys(devnode, &count);
-	if (!known_as && !(removable && keys && count > 0 && count <= FEW_KEYS))
+	if (!chosen && !known_as && !(removable && keys && count > 0 && count <= FEW_KEYS))
 		return;
-	g_string_append_printf(out, "%s usb:%04x:%04x \"%s\" keys %s%s%s%s\n", devnode, vendor,
+	if (chosen && selected && !selected->devnode) {
+		selected->devnode = g_strdup(devnode);
+		selected->vendor = vendor;
+		selected->product = product;
+	}
+	g_string_append_printf(out, "%s usb:%04x:%04x \"%s\" keys %s%s%s%s%s\n", devnode, vendor,
 			       product, name ? name : "?",
 			       keys ? keys : "unknown (no permission to read it: run as root)",
 			       known_as ? " [known: " : "", known_as ? known_as : "",
-			       known_as ? "]" : "");
+			       known_as ? "]" : "",
+			       chosen ? " <- selected by [Pedal] Device=" : "");
 }
 
-char *pedal_evdev_list_switches(void)
+char *pedal_evdev_list_switches_for(const struct pedal_evdev_device_spec *spec,
+				    struct pedal_evdev_selected *selected)
 {
 	struct udev *udev = udev_new();
 	struct udev_enumerate *en = udev ? udev_enumerate_new(udev) : NULL;
 	struct udev_list_entry *entry;
 	GString *out = g_string_new(NULL);
 
+	if (selected)
+		*selected = (struct pedal_evdev_selected){ 0 };
 	if (en && udev_enumerate_add_match_subsystem(en, "input") >= 0 &&
 	    udev_enumerate_add_match_sysname(en, "event*") >= 0 &&
 	    udev_enumerate_scan_devices(en) >= 0)
@@ -128,7 +156,7 @@ char *pedal_evdev_list_switches(void)
 				udev, udev_list_entry_get_name(entry));
 
 			if (d) {
-				describe_device(out, d);
+				describe_device(out, d, spec, selected);
 				udev_device_unref(d);
 			}
 		}
@@ -139,4 +167,14 @@ char *pedal_evdev_list_switches(void)
 	if (!out->len)
 		g_string_append(out, "none\n");
 	return g_string_free(out, false);
+}
+
+char *pedal_evdev_list_switches(void)
+{
+	return pedal_evdev_list_switches_for(NULL, NULL);
+}
+
+void pedal_evdev_selected_clear(struct pedal_evdev_selected *selected)
+{
+	g_clear_pointer(&selected->devnode, g_free);
 }

@@ -5,15 +5,17 @@
 #
 # Installs, with apt-get, the Debian 12 packages penctld needs, and says
 # which.  Only missing packages are installed; nothing else is changed.
-#   build   compiler, make, CMake and the libraries penctld links: exactly
-#           what a build without tests needs (tests/fresh checks that in a
-#           clean Debian 12 root)
+#   build   compiler, make, CMake and the libraries penctld links (libevdev
+#           and libudev for the USB foot switch): exactly what a build
+#           without tests needs (tests/fresh checks that in a clean Debian
+#           12 root)
 #   report  + cairo and pango for penctl-report (penctl report's PDF), GTK 4
 #           for penctl-panel (the chair-side touch panel); a build without
 #           them leaves those out (PENCTL_REPORT=AUTO, PENCTL_PANEL=AUTO), as
 #           on the Raspberry Pi's minimal install
 #   test    build + report + cmocka, a D-Bus daemon, python-dbusmock
-#           (integration tests), systemd-analyze (unit checks), groff (man
+#           (integration tests), evtest and python3-evdev (a uinput foot
+#           switch, tests/integration/test_evdev_uinput.py), systemd-analyze (unit checks), groff (man
 #           page checks), poppler-utils (penctl report's PDF checked as text
 #           and pixels), systemd-journal-remote (a real journal file for
 #           penctl report --directory), clang with libFuzzer (tests/fuzz),
@@ -26,9 +28,9 @@
 # The QEMU test bed's packages are installed by tests/system/setup-host.sh.
 set -eu
 
-build_pkgs="cmake gcc make pkg-config libglib2.0-dev libbluetooth-dev libgpiod-dev"
+build_pkgs="cmake gcc make pkg-config libglib2.0-dev libgpiod-dev libevdev-dev libudev-dev"
 report_pkgs="libcairo2-dev libpango1.0-dev fonts-dejavu-core libgtk-4-dev"
-test_pkgs="libcmocka-dev dbus python3-dbusmock python3-dbus python3-gi bluez systemd groff-base man-db util-linux libxml2-utils dpkg-dev
+test_pkgs="libcmocka-dev evtest python3-evdev dbus python3-dbusmock python3-dbus python3-gi bluez systemd groff-base man-db util-linux libxml2-utils dpkg-dev
 	clang libclang-rt-14-dev mmdebstrap poppler-utils systemd-journal-remote
 	xvfb at-spi2-core gir1.2-atspi-2.0"
 deb_pkgs="debhelper dpkg-dev pkgconf libcmocka-dev lintian"

@@ -29,7 +29,7 @@ enum penctl_config_error_code {
 /* [Pedal] Source=: which pedal driver (include/penctl/pedal_driver.h). */
 enum penctl_pedal_source {
 	PENCTL_PEDAL_SOURCE_GPIO,  /* a switch on a GPIO line */
-	PENCTL_PEDAL_SOURCE_EVDEV, /* a USB foot switch (input device); not written yet */
+	PENCTL_PEDAL_SOURCE_EVDEV, /* a USB foot switch (input device, input/) */
 };
 
 enum penctl_pedal_bias {
@@ -74,6 +74,12 @@ struct penctl_config {
 	enum penctl_pedal_bias pedal_bias;
 	uint32_t pedal_debounce_ms;
 	enum penctl_pedal_mode pedal_mode;
+	/* Source=evdev (input/evdev_keys.c has their rules); "" = not given. */
+	char *pedal_device;          /* /dev/input/by-id/... or usb:VVVV:PPPP */
+	char *pedal_key;             /* KEY_B */
+	char *pedal_depth_down_key;  /* the depth pedals of a multi-pedal switch */
+	char *pedal_depth_up_key;
+	uint32_t pedal_depth_step_um; /* DepthStepMm: one depth pedal press */
 	/* [Access] */
 	char *supervisor_group; /* "" = nobody but the session's owner and root */
 	/* [Pen] */
@@ -141,8 +147,9 @@ bool penctl_config_reload_allowed(const struct penctl_config *old,
 				  const struct penctl_config *fresh, GError **error);
 
 /* Whether a reload from OLD to FRESH changes how the pedal is read (its
- * driver, chip, line, polarity, bias or debounce): the daemon then reopens
- * it, and the engine forgets the old line's state. */
+ * driver, chip, line, polarity, bias or debounce; the foot switch's device,
+ * keys or depth step): the daemon then reopens it, and the engine forgets
+ * the old line's state. */
 bool penctl_config_pedal_differs(const struct penctl_config *old,
 				 const struct penctl_config *fresh);
 

@@ -19,8 +19,10 @@
  * Faults never end the daemon: a line that cannot be opened is reported
  * unavailable, a line that fails while open is reported lost; in both cases
  * the line is reopened with a capped exponential backoff (0.5 s doubling to
- * 30 s), and the first report after a successful (re)open is the level read
- * then (pressed with held_at_start, or released).
+ * 30 s) -- or, for a driver told of its device's return (the evdev foot
+ * switch, through udev), when the device comes back -- and the first
+ * report after a successful (re)open is the level read then (pressed with
+ * held_at_start, or released).
  */
 #pragma once
 
@@ -57,6 +59,11 @@ struct pedal_callbacks {
 	/* A reopen attempt failed.  Called once per distinct reason (not on
 	 * every retry), and not for the failure pedal_start() returns. */
 	void (*on_unavailable)(const GError *error, void *user_data);
+	/* A depth pedal of a multi-pedal foot switch was pressed ([Pedal]
+	 * DepthDownKey= / DepthUpKey=): STEP_UM is -DepthStepMm or
+	 * +DepthStepMm in µm.  Once per press: not debounced, not repeated
+	 * while held, never replayed after the kernel dropped events. */
+	void (*on_depth_key)(int32_t step_um, int64_t time_us, void *user_data);
 };
 
 struct pedal;

@@ -19,7 +19,7 @@
  * To add a driver: a value for enum penctl_pedal_source and its name
  * (include/penctl/config.h, daemon/config.c), whether this build has it
  * (daemon/default_config.c.in, from the library CMake found), its keys in
- * the config schema, a file gpio/pedal_driver_NAME.c defining a const
+ * the config schema, a file pedal_driver_NAME.c defining a const
  * struct pedal_driver, and its line in gpio/pedal_drivers.c.
  */
 #pragma once
@@ -30,8 +30,15 @@
 #include "penctl/config.h"
 #include "penctl/pedal_debouncer.h"
 
+enum pedal_driver_event_kind {
+	PEDAL_DRIVER_EDGE,       /* the pedal went to LEVEL (debounced above) */
+	PEDAL_DRIVER_DEPTH_DOWN, /* a depth-down pedal was pressed (evdev) */
+	PEDAL_DRIVER_DEPTH_UP,   /* a depth-up pedal was pressed (evdev) */
+};
+
 struct pedal_driver_event {
-	enum pedal_level level;  /* the level the pedal went to */
+	enum pedal_driver_event_kind kind;
+	enum pedal_level level;  /* EDGE: the level the pedal went to */
 	uint64_t timestamp_ns;   /* CLOCK_MONOTONIC */
 };
 
@@ -61,6 +68,15 @@ struct pedal_driver {
 	 * gpiochip0 [pinctrl-bcm2711]"), else the configuration
 	 * ("Chip=gpiochip0 Line=GPIO17"). */
 	const char *(*describe)(const void *instance);
+
+	/* Optional (NULL: a lost or missing device is reopened on the backoff
+	 * timer).  A driver that is told when its device comes back (udev)
+	 * gives the fd of that news, or -1 when it cannot watch (then the
+	 * timer runs); gpio/pedal.c watches it from pedal_start() on and calls
+	 * hotplug_ready when it is readable: it drains the news and says
+	 * whether to try to open now. */
+	int (*hotplug_fd)(void *instance);
+	bool (*hotplug_ready)(void *instance);
 };
 
 /* The driver for SOURCE, or NULL when this build does not have it. */
@@ -70,3 +86,5 @@ const struct pedal_driver *pedal_driver_for_source(enum penctl_pedal_source sour
  * built for: "libgpiod 1.6" or "libgpiod 2". */
 extern const struct pedal_driver pedal_driver_gpio;
 const char *pedal_gpiod_api(void);
+/* The evdev driver (input/pedal_driver_evdev.c): a key of a USB foot switch. */
+extern const struct pedal_driver pedal_driver_evdev;

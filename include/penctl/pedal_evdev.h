@@ -66,6 +66,7 @@ bool pedal_evdev_parse_key(const char *name, unsigned *code, GError **error);
 struct pedal_evdev_config_text {
 	bool source_is_evdev;        /* Source=evdev */
 	const char *chip;            /* Chip= (gpio only) */
+	const char *line;            /* Line= (gpio only) */
 	const char *device;          /* Device= */
 	const char *key;             /* Key= */
 	const char *depth_down_key;  /* DepthDownKey= */
@@ -74,13 +75,17 @@ struct pedal_evdev_config_text {
 };
 
 #define PEDAL_EVDEV_DEPTH_STEP_DEFAULT_UM 100u
+#define PEDAL_EVDEV_DEPTH_STEP_MIN_UM     10u
 #define PEDAL_EVDEV_DEPTH_STEP_MAX_UM     1000u
 
 /* The cross-key rules: Device and Key only with Source=evdev, and then
- * both required; not with Chip=; keys are key names and all different;
- * the depth step within 0.01..1 mm.  False with ERROR saying which key and
- * why, in the configuration's words ("[Pedal] Key=KEY_BB: ..."). */
-bool pedal_evdev_validate_config(const struct pedal_evdev_config_text *text, GError **error);
+ * both required; not with Chip= or Line=; keys are key names and all
+ * different; the depth step within 0.01..1 mm.  False with ERROR saying
+ * which key and why, in the configuration's words ("[Pedal] Key=KEY_BB:
+ * ..."), and *KEY_AT_FAULT (may be NULL) the key's name ("Key"), for the
+ * caller to name the file that set it. */
+bool pedal_evdev_validate_config(const struct pedal_evdev_config_text *text,
+				 const char **key_at_fault, GError **error);
 
 /* ---- translation (input/evdev_translate.c) ---- */
 
@@ -240,3 +245,17 @@ char *pedal_evdev_udev_rule(uint16_t vendor, uint16_t product);
  * "/dev/input/event5 0c45:7403 "PCsensor FootSwitch" keys KEY_A KEY_B KEY_C
  * [known: PCsensor FootSwitch]", or "none". */
 char *pedal_evdev_list_switches(void);
+
+/* The device a [Pedal] Device= spec selects, as found now. */
+struct pedal_evdev_selected {
+	char *devnode;   /* NULL: none present */
+	uint16_t vendor, product;
+};
+void pedal_evdev_selected_clear(struct pedal_evdev_selected *selected);
+
+/* As pedal_evdev_list_switches(), also listing the device SPEC selects
+ * (even one that looks like no foot switch), its line ending
+ * " <- selected by [Pedal] Device="; the first such device goes to
+ * *SELECTED (may be NULL; clear with pedal_evdev_selected_clear). */
+char *pedal_evdev_list_switches_for(const struct pedal_evdev_device_spec *spec,
+				    struct pedal_evdev_selected *selected);

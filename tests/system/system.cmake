@@ -29,6 +29,10 @@ set(_penctl_system_debs "${CMAKE_BINARY_DIR}/deb")
 # reads the host's package lists and dpkg's database over 9p, about a minute
 # under TCG.
 set(_penctl_system_apt_scenarios 13-upgrade-purge)
+# Scenarios of two parts get 2 more minutes: 15-usb-pedal runs the evdev
+# layer's uinput test, then the daemon with Source=evdev and its own
+# pairing (about 120 s under TCG, measured).
+set(_penctl_system_long_scenarios 15-usb-pedal)
 
 # Idempotent and quick once cached; no scenario runs without it.
 add_test(NAME system/setup-host
@@ -52,6 +56,9 @@ function(_penctl_add_system_test name)
 	foreach(_s IN LISTS ARGN)
 		if(_s IN_LIST _penctl_system_apt_scenarios)
 			math(EXPR vm_timeout "${vm_timeout} + 240")
+		endif()
+		if(_s IN_LIST _penctl_system_long_scenarios)
+			math(EXPR vm_timeout "${vm_timeout} + 120")
 		endif()
 	endforeach()
 	math(EXPR ctest_timeout "${vm_timeout} + 120")

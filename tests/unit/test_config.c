@@ -796,6 +796,153 @@ static void test_describe_names_who_may_take_each_role(void **state)
 	assert_non_null(strstr(text, "a session: its owner, root and members of penctl-supervisor"));
 }
 
+/* ---- [Pedal] Source=evdev: the USB foot switch (issue 14) ---- */
+
+#define EVDEV_PEDAL "[Pedal]\nSource=evdev\nDevice=usb:0c45:7403\nKey=KEY_B\n"
+#define LIMITS "[Role home]\nMaxDepthMm=0.5\n[Area face]\nMaxDepthMm=1.5\n"
+
+static bool evdev_built_in(void)
+{
+	if (penctl_pedal_source_built_in(PENCTL_PEDAL_SOURCE_EVDEV))
+		return true;
+	print_message("evdev pedal not built in (no libevdev-dev/libudev-dev): skipped\n");
+	return false;
+}
+
+static void test_evdev_pedal_keys_are_read(void **state)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(penctl_config) c = NULL;
+	g_autoptr(penctl_config) defaults = penctl_config_new_default();
+
+	(void)state;
+	assert_string_equal(defaults->pedal_device, "");
+	assert_string_equal(defaults->pedal_key, "");
+	assert_int_equal(defaults->pedal_depth_step_um, 100);
+	if (!evdev_built_in())
+		return;
+	c = penctl_config_load_from_data(EVDEV_PEDAL "DepthDownKey=KEY_A\nDepthUpKey=KEY_C\n"
+					 "DepthStepMm=0.25\n" LIMITS, "/etc/test.conf", &error);
+	if (!c)
+		fail_msg("refused: %s", error->message);
+	assert_int_equal(c->pedal_source, PENCTL_PEDAL_SOURCE_EVDEV);
+	assert_string_equal(c->pedal_device, "usb:0c45:7403");
+	assert_string_equal(c->pedal_key, "KEY_B");
+	assert_string_equal(c->pedal_depth_down_key, "KEY_A");
+	assert_string_equal(c->pedal_depth_up_key, "KEY_C");
+	assert_int_equal(c->pedal_depth_step_um, 250);
+	g_clear_pointer(&c, penctl_config_free);
+	c = penctl_config_load_from_data("[Pedal]\nSource=evdev\n"
+					 "Device=/dev/input/by-id/usb-PCsensor_FootSwitch-event-kbd\n"
+					 "Key=BTN_LEFT\n" LIMITS, "/etc/test.conf", &error);
+	if (!c)
+		fail_msg("refused: %s", error->message);
+	assert_int_equal(c->pedal_depth_step_um, 100);
+}
+
+/* Every refusal names the file and the key, and says why. */
+static void test_evdev_pedal_keys_are_validated(void **state)
+{
+	(void)state;
+	/* In every build: the foot switch's keys are not for a GPIO pedal. */
+	expect_refusal("[Pedal]\nDevice=usb:0c45:7403\n" LIMITS, PENCTL_CONFIG_ERROR_INCONSISTENT,
+		       "/etc/test.conf: [Pedal] Device=usb:0c45:7403 is only for Source=evdev",
+		       NULL);
+	expect_refusal("[Pedal]\nSource=gpio\nKey=KEY_B\n" LIMITS,
+		       PENCTL_CONFIG_ERROR_INCONSISTENT, "[Pedal] Key=KEY_B is only for Source=evdev",
+		       NULL);
+	expect_refusal("[Pedal]\nDepthStepMm=2\n" LIMITS, PENCTL_CONFIG_ERROR_VALUE,
+		       "/etc/test.conf: [Pedal] DepthStepMm=2 is not allowed", "0.01 to 1.00",
+		       NULL);
+	expect_refusal("[Pedal]\nDepthStepMm=0.005\n" LIMITS, PENCTL_CONFIG_ERROR_VALUE,
+		       "[Pedal] DepthStepMm=0.005 is not allowed", NULL);
+	expect_refusal("[Pedal]\nDevise=usb:0c45:7403\n" LIMITS, PENCTL_CONFIG_ERROR_UNKNOWN,
+		       "Devise", NULL);
+	if (!evdev_built_in())
+		return;
+	expect_refusal("[Pedal]\nSource=evdev\nKey=KEY_B\n" LIMITS,
+		       PENCTL_CONFIG_ERROR_INCONSISTENT, "/etc/test.conf: [Pedal] Source=evdev needs",
+		       "Device= missing", NULL);
+	expect_refusal("[Pedal]\nSource=evdev\nDevice=usb:0c45:7403\n" LIMITS,
+		       PENCTL_CONFIG_ERROR_INCONSISTENT, "Key= missing", NULL);
+	expect_refusal("[Pedal]\nSource=evdev\nDevice=usb:0c45:7403\nKey=KEY_BB\n" LIMITS,
+		       PENCTL_CONFIG_ERROR_INCONSISTENT, "/etc/test.conf: [Pedal] Key=KEY_BB",
+		       "not a key name", NULL);
+	expect_refusal(EVDEV_PEDAL "DepthUpKey=KEY_CC\n" LIMITS, PENCTL_CONFIG_ERROR_INCONSISTENT,
+		       "[Pedal] DepthUpKey=KEY_CC", "not a key name", NULL);
+	expect_refusal(EVDEV_PEDAL "DepthDownKey=REL_X\n" LIMITS,
+		       PENCTL_CONFIG_ERROR_INCONSISTENT, "[Pedal] DepthDownKey=REL_X",
+		       "not a key name", NULL);
+	expect_refusal(EVDEV_PEDAL "DepthUpKey=KEY_B\n" LIMITS, PENCTL_CONFIG_ERROR_INCONSISTENT,
+		       "[Pedal] DepthUpKey is the same key as Key", NULL);
+	expect_refusal("[Pedal]\nSource=evdev\nDevice=usb:0c45\nKey=KEY_B\n" LIMITS,
+		       PENCTL_CONFIG_ERROR_INCONSISTENT, "[Pedal] Device=usb:0c45",
+		       "four hexadecimal digits", NULL);
+	expect_refusal("[Pedal]\nSource=evdev\nDevice=event3\nKey=KEY_B\n" LIMITS,
+		       PENCTL_CONFIG_ERROR_INCONSISTENT, "[Pedal] Device=event3",
+		       "absolute path", NULL);
+	expect_refusal(EVDEV_PEDAL "Chip=gpiochip0\n" LIMITS, PENCTL_CONFIG_ERROR_INCONSISTENT,
+		       "/etc/test.conf: [Pedal] Chip=gpiochip0 is for Source=gpio", NULL);
+	expect_refusal(EVDEV_PEDAL "Line=GPIO17\n" LIMITS, PENCTL_CONFIG_ERROR_INCONSISTENT,
+		       "[Pedal] Line=GPIO17 is for Source=gpio", NULL);
+}
+
+/* A drop-in that chooses the foot switch overrides an earlier file's GPIO
+ * line; a later file that adds Chip= to it contradicts it, and is named. */
+static void test_evdev_pedal_over_an_earlier_gpio_file(void **state)
+{
+	struct tmp *t = *state;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(penctl_config) c = NULL;
+	g_autofree char *late = g_build_filename(t->dropins, "60-chip.conf", NULL);
+
+	if (!evdev_built_in())
+		return;
+	write_file(t->dir, "penctld.conf", "[Pedal]\nChip=gpiochip1\nLine=GPIO27\n" LIMITS);
+	write_file(t->dropins, "50-footswitch.conf", EVDEV_PEDAL);
+	c = penctl_config_load_layered(t->main_path, true, t->dropins, &error);
+	if (!c)
+		fail_msg("refused: %s", error->message);
+	assert_int_equal(c->pedal_source, PENCTL_PEDAL_SOURCE_EVDEV);
+	g_clear_pointer(&c, penctl_config_free);
+	write_file(t->dropins, "60-chip.conf", "[Pedal]\nChip=gpiochip0\n");
+	c = penctl_config_load_layered(t->main_path, true, t->dropins, &error);
+	assert_null(c);
+	assert_non_null(error);
+	if (!strstr(error->message, late) || !strstr(error->message, "Chip=gpiochip0"))
+		fail_msg("does not name %s and Chip=: %s", late, error->message);
+}
+
+/* A reload that changes the foot switch's device, keys or step reopens it. */
+static void test_pedal_differs_for_the_foot_switch(void **state)
+{
+	static const struct {
+		const char *fresh;
+		bool differs;
+	} cases[] = {
+		{ EVDEV_PEDAL, false },
+		{ EVDEV_PEDAL "Mode=latching\n", false },
+		{ "[Pedal]\nSource=evdev\nDevice=usb:1a86:e026\nKey=KEY_B\n", true },
+		{ "[Pedal]\nSource=evdev\nDevice=usb:0c45:7403\nKey=KEY_A\n", true },
+		{ EVDEV_PEDAL "DepthDownKey=KEY_A\n", true },
+		{ EVDEV_PEDAL "DepthUpKey=KEY_C\n", true },
+		{ EVDEV_PEDAL "DepthUpKey=KEY_C\nDepthStepMm=0.2\n", true },
+		{ "", true }, /* back to the GPIO line */
+	};
+
+	(void)state;
+	if (!evdev_built_in())
+		return;
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(penctl_config) old = config_with(EVDEV_PEDAL);
+		g_autoptr(penctl_config) fresh = config_with(cases[i].fresh);
+
+		if (penctl_config_pedal_differs(old, fresh) != cases[i].differs)
+			fail_msg("\"%s\": expected %s", cases[i].fresh,
+				 cases[i].differs ? "a reopen" : "none");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -838,6 +985,11 @@ int main(void)
 		cmocka_unit_test(test_role_groups_default_to_penctl_role),
 		cmocka_unit_test(test_role_group_names_are_validated),
 		cmocka_unit_test(test_describe_names_who_may_take_each_role),
+		cmocka_unit_test(test_evdev_pedal_keys_are_read),
+		cmocka_unit_test(test_evdev_pedal_keys_are_validated),
+		cmocka_unit_test_setup_teardown(test_evdev_pedal_over_an_earlier_gpio_file,
+						tmp_setup, tmp_teardown),
+		cmocka_unit_test(test_pedal_differs_for_the_foot_switch),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

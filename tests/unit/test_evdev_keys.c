@@ -94,7 +94,7 @@ static void expect_refused(const struct pedal_evdev_config_text *text, const cha
 {
 	g_autoptr(GError) error = NULL;
 
-	assert_false(pedal_evdev_validate_config(text, &error));
+	assert_false(pedal_evdev_validate_config(text, NULL, &error));
 	assert_non_null(error);
 	if (!strstr(error->message, words))
 		fail_msg("'%s' does not say '%s'", error->message, words);
@@ -118,7 +118,7 @@ static void test_config_accepted(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < G_N_ELEMENTS(ok); i++)
-		assert_true(pedal_evdev_validate_config(&ok[i], NULL));
+		assert_true(pedal_evdev_validate_config(&ok[i], NULL, NULL));
 }
 
 static void test_config_refused(void **state)
