@@ -79,27 +79,32 @@ static const char *key_or_none(const char *key)
 	return key && key[0] ? key : "-";
 }
 
+char *penctl_config_describe_pedal(const struct penctl_config *c)
+{
+	char step[16];
+
+	if (c->pedal_source != PENCTL_PEDAL_SOURCE_EVDEV)
+		return g_strdup_printf("%s, chip %s, line %s, %s, bias %s",
+				       penctl_pedal_source_to_string(c->pedal_source), c->pedal_chip,
+				       c->pedal_line,
+				       c->pedal_active_low ? "active-low" : "active-high",
+				       penctl_pedal_bias_to_string(c->pedal_bias));
+	penctl_format_depth_mm(c->pedal_depth_step_um, step);
+	return g_strdup_printf("evdev, device %s, key %s, depth keys %s/%s (step %s mm)",
+			       c->pedal_device, c->pedal_key, key_or_none(c->pedal_depth_down_key),
+			       key_or_none(c->pedal_depth_up_key), step);
+}
+
 char *penctl_config_describe(const struct penctl_config *c)
 {
 	g_autoptr(GString) out = g_string_new(NULL);
-	char start[16], advisory[16], wall[16], needling[16], step[16];
-	g_autofree char *pedal = NULL;
+	char start[16], advisory[16], wall[16], needling[16];
+	g_autofree char *pedal = penctl_config_describe_pedal(c);
 
 	penctl_format_minutes(c->max_wall_ms, wall);
 	penctl_format_minutes(c->max_needling_ms, needling);
 	penctl_format_depth_mm(c->start_depth_um, start);
 	penctl_format_depth_mm(c->anesthetic_advisory_above_um, advisory);
-	penctl_format_depth_mm(c->pedal_depth_step_um, step);
-	if (c->pedal_source == PENCTL_PEDAL_SOURCE_EVDEV)
-		pedal = g_strdup_printf("evdev, device %s, key %s, depth keys %s/%s (step %s mm)",
-					c->pedal_device, c->pedal_key, key_or_none(c->pedal_depth_down_key),
-					key_or_none(c->pedal_depth_up_key), step);
-	else
-		pedal = g_strdup_printf("%s, chip %s, line %s, %s, bias %s",
-					penctl_pedal_source_to_string(c->pedal_source),
-					c->pedal_chip, c->pedal_line,
-					c->pedal_active_low ? "active-low" : "active-high",
-					penctl_pedal_bias_to_string(c->pedal_bias));
 	g_string_append(out, "Configuration read from:\n");
 	for (guint i = 0; c->sources && i < c->sources->len; i++)
 		g_string_append_printf(out, "  %s\n", (const char *)c->sources->pdata[i]);

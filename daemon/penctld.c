@@ -560,10 +560,11 @@ int penctld_run(struct penctld *d)
 		.priority = LOG_INFO,
 		.pen = pen_address(d),
 	};
+	g_autofree char *pedal = penctl_config_describe_pedal(d->config);
 	g_autofree char *message = g_strdup_printf(
-		"penctld started: pen %s, pedal %s line %s (%s)",
-		pen_address(d)[0] ? pen_address(d) : "not paired", d->config->pedal_chip,
-		d->config->pedal_line, penctl_pedal_mode_to_string(d->config->pedal_mode));
+		"penctld started: pen %s, pedal %s (%s)",
+		pen_address(d)[0] ? pen_address(d) : "not paired", pedal,
+		penctl_pedal_mode_to_string(d->config->pedal_mode));
 
 	started.message = message;
 	journal_record_log(&started);

@@ -133,6 +133,8 @@ void penctl_format_depth_mm(uint32_t depth_um, char out[16]);
 /* The effective limits table (role × area → min) and the time limits, as
  * printed by penctld --check-config. */
 char *penctl_config_describe(const struct penctl_config *config);
+/* The pedal's part of it, one line: its source and how it is reached. */
+char *penctl_config_describe_pedal(const struct penctl_config *config);
 
 /* Whether a running daemon can change from OLD to FRESH (both valid) by a
  * reload; false + PENCTL_CONFIG_ERROR_NEEDS_RESTART naming what cannot, and
