@@ -131,12 +131,16 @@ class Hci:
 # ---- the kernel trace ----------------------------------------------------------------
 TRACE_LINE = re.compile(r"^\s*(.+?)-(\d+)\s+\[\d+\]\s+\S+\s+(\d+\.\d+):\s+(\w+):\s*(.*)$")
 UPROBE_ARGS = re.compile(r'path="([^"]*)" method="([^"]*)"')
+EVDEV_ARGS = re.compile(r"sec=(-?\d+) usec=(-?\d+) type=(\d+) code=(\d+) value=(-?\d+)")
+EV_KEY, KEY_B = 1, 48
 
 
 def read_trace(path):
-    """GDBus calls (t, pid, path, method), syscalls (t, tid) and penctld's
-    own probes {event: [t, ...]} from the kernel trace."""
-    calls, syscalls, probes = [], [], {}
+    """GDBus calls (t, pid, path, method), syscalls (t, tid), penctld's
+    own probes {event: [t, ...]} and the input events penctld read from the
+    foot switch (t, kernel timestamp µs, type, code, value) from the kernel
+    trace."""
+    calls, syscalls, probes, input_events = [], [], {}, []
     with open(path) as f:
         for line in f:
             m = TRACE_LINE.match(line)
@@ -149,9 +153,14 @@ def read_trace(path):
                     calls.append((t, pid, a.group(1), a.group(2)))
             elif event == "sys_enter":
                 syscalls.append((t, pid))
+            elif event == "evdev_event":
+                a = EVDEV_ARGS.search(rest)
+                if a:
+                    input_events.append((t, int(a.group(1)) * 1_000_000 + int(a.group(2)),
+                                         int(a.group(3)), int(a.group(4)), int(a.group(5))))
             else:
                 probes.setdefault(event, []).append(t)
-    return calls, syscalls, probes
+    return calls, syscalls, probes, input_events
 
 
 def first_at_or_after(items, t, bound=None, key=lambda x: x[0]):
@@ -207,29 +216,38 @@ STEPS_COUNTED = ("engine_step", "control_properties_changed", "journal_record_em
                  "state_store_save", "gdbus_signal")
 
 
-def daemon_parts(rows, probes):
+def daemon_parts(rows, probes, read_probe="pedal_backend_read_events", input_events=None):
     """The daemon's part of each edge, at penctld's own probes: edge -> penctld
-    reads the line event -> pen_link_write_control() -> WriteValue issued;
-    and how often each counted step ran in between."""
-    reads = probes.get("pedal_backend_read_events", [])
+    reads the line event (READ_PROBE) -> pen_link_write_control() ->
+    WriteValue issued; and how often each counted step ran in between.
+    With INPUT_EVENTS (the foot switch's, read_trace()), also edge -> the
+    kernel's timestamp of the pedal key's event (the one penctld read
+    before the write)."""
+    reads = probes.get(read_probe, [])
     wants = probes.get("pen_link_write_control", [])
-    wake, decide, issue = [], [], []
+    keys = [e for e in input_events or [] if e[2] == EV_KEY and e[3] == KEY_B]
+    wake, decide, issue, stamp = [], [], [], []
     counts = {k: [] for k in STEPS_COUNTED}
     for r in rows:
         t_edge, t_call = r[0], r[1]
         if t_call is None:
             continue
         t_read = next((t for t in reads if t_edge <= t <= t_call), None)
+        key = next((e for e in keys if t_edge <= e[0] <= t_call), None)
+        stamp.append(key[1] - t_edge if key else None)
         t_want = next((t for t in reversed(wants) if t_edge <= t <= t_call), None)
         wake.append(t_read - t_edge if t_read is not None else None)
         decide.append(t_want - t_read if t_want is not None and t_read is not None else None)
         issue.append(t_call - t_want if t_want is not None else None)
         for k in STEPS_COUNTED:
             counts[k].append(sum(1 for t in probes.get(k, []) if t_edge <= t <= t_call))
-    return {"edge_to_read": stats(wake), "read_to_write_control": stats(decide),
-            "write_control_to_issued": stats(issue),
-            "steps_before_write": {k: (sum(v) / len(v) if v else None) for k, v in counts.items()
-                                   if probes.get(k)}}
+    out = {"edge_to_read": stats(wake), "read_to_write_control": stats(decide),
+           "write_control_to_issued": stats(issue),
+           "steps_before_write": {k: (sum(v) / len(v) if v else None) for k, v in counts.items()
+                                  if probes.get(k)}}
+    if input_events is not None:
+        out["edge_to_kernel_timestamp"] = stats(stamp)
+    return out
 
 
 def max_gap_ms(times, t0, t1):
@@ -300,21 +318,19 @@ def stat_line(name, s, width=44):
             f" {s['p99']:>8.1f} {s['max']:>8.1f}")
 
 
-def table(r):
-    L = []
-    h = r["header"]
-    L.append(f"penctld benchmark ({h['mode']}): commit {h['commit']}, {h['date']}, "
-             f"VM bed (QEMU TCG, 2 vCPUs), DebounceMs={h['debounce_ms']}")
-    L.append(f"{'latency, ms (edge = gpio-sim pull written)':<44} {'n':>4} {'min':>8} {'median':>8} "
-             f"{'p95':>8} {'p99':>8} {'max':>8}")
-    for key, title in (("press", "press: pedal -> pen motor on"),
-                       ("release", "release: pedal -> pen motor off")):
-        s = r["latency"][key]
+def latency_rows(L, lat, pedal, event):
+    """The press and release rows of one pedal (PEDAL as the table names it,
+    EVENT what penctld reads of it)."""
+    for key, title in (("press", f"press: {pedal} -> pen motor on"),
+                       ("release", f"release: {pedal} -> pen motor off")):
+        s = lat[key]
         L.append(stat_line(title, s["total"]))
         L.append(stat_line("  daemon: edge -> Control WriteValue issued", s["daemon"]))
         p = s["daemon_parts"]
+        if p.get("edge_to_kernel_timestamp", {}).get("n"):
+            L.append(stat_line("    edge -> the event's kernel timestamp", p["edge_to_kernel_timestamp"]))
         if p["edge_to_read"]["n"]:
-            L.append(stat_line("    edge -> penctld reads the line event", p["edge_to_read"]))
+            L.append(stat_line(f"    edge -> penctld reads the {event} event", p["edge_to_read"]))
             L.append(stat_line("    read -> pen_link_write_control()", p["read_to_write_control"]))
             L.append(stat_line("    pen_link_write_control() -> issued", p["write_control_to_issued"]))
         if p["steps_before_write"]:
@@ -323,6 +339,20 @@ def table(r):
         L.append(stat_line("  bus: issued -> ATT write leaves hci0", s["bus"]))
         L.append(stat_line("  radio: leaves hci0 -> reaches hci1", s["radio"]))
         L.append(stat_line("  pen: reaches hci1 -> pensim motor", s["pen"]))
+
+
+def table(r):
+    L = []
+    h = r["header"]
+    L.append(f"penctld benchmark ({h['mode']}): commit {h['commit']}, {h['date']}, "
+             f"VM bed (QEMU TCG, 2 vCPUs), DebounceMs={h['debounce_ms']}")
+    L.append(f"{'latency, ms (edge = gpio-sim pull written)':<44} {'n':>4} {'min':>8} {'median':>8} "
+             f"{'p95':>8} {'p99':>8} {'max':>8}")
+    latency_rows(L, r["latency"], "pedal", "line")
+    if "latency_evdev" in r:
+        L.append(f"{'latency, ms (edge = uinput event written)':<44} {'n':>4} {'min':>8} "
+                 f"{'median':>8} {'p95':>8} {'p99':>8} {'max':>8}")
+        latency_rows(L, r["latency_evdev"], "USB foot switch", "key")
     L.append("")
     L.append(f"{'footprint (penctld)':<19} {'Pss kB':>7} {'Priv kB':>7} {'CPU %':>6} {'csw/s':>7} "
              f"{'csw/hb':>7} {'sysc/s':>7} {'sysc/hb':>8} {'max hb gap ms':>14}")
@@ -337,6 +367,9 @@ def table(r):
                  f"{fmt(f['syscalls_per_heartbeat']):>8} {fmt(f['max_heartbeat_gap_ms']):>14}")
     L.append(f"{'max hb gap during the presses':<34} {'':>6} {'':>7} {'':>7} {'':>7} {'':>8} "
              f"{fmt(r['heartbeat_gap_during_presses_ms']):>14}")
+    if "latency_evdev" in r:
+        L.append(f"{'max hb gap, foot-switch presses':<34} {'':>6} {'':>7} {'':>7} {'':>7} {'':>8} "
+                 f"{fmt(r['heartbeat_gap_during_evdev_presses_ms']):>14}")
     L.append("")
     L.append(f"{'other, ms':<44} {'n':>4} {'min':>8} {'median':>8} {'p95':>8} {'p99':>8} {'max':>8}")
     L.append(stat_line("start -> READY=1 (systemd)", r["ready"]))
@@ -375,7 +408,7 @@ def main():
         raise SystemExit("analyse: no clock samples")
     offset = round(sum(offsets) / len(offsets))
     hci = Hci(os.path.join(a.results, "btmon.snoop"), offset)
-    calls, syscalls, probes = read_trace(os.path.join(d, "trace.txt"))
+    calls, syscalls, probes, input_events = read_trace(os.path.join(d, "trace.txt"))
     with open(os.path.join(d, "chars.json")) as f:
         chars = json.load(f)
     cen = int(meta.get("penctld_adapter", "hci0")[3:])
@@ -386,22 +419,31 @@ def main():
     pen_events = read_jsonl(os.path.join(a.results, "pen.jsonl"))
     pen_events = pen_events[int(meta.get("pen_record_offset", 0)):]
 
+    def series(presses, asked, what, read_probe, inputs):
+        press_edges = [(p["press_us"], p["release_us"]) for p in presses]
+        release_edges = [(p["release_us"], presses[i + 1]["press_us"] if i + 1 < len(presses) else None)
+                         for i, p in enumerate(presses)]
+        lat = {}
+        for key, edges, op, ev in (("press", press_edges, 1, "motor-start"),
+                                   ("release", release_edges, 0, "motor-stop")):
+            rows = latency(edges, calls, hci, control_path, ctl_handle, pen_events, op, ev, cen, pen)
+            lat[key] = split(rows)
+            lat[key]["daemon_parts"] = daemon_parts(rows, probes, read_probe, inputs)
+        for k, v in lat.items():
+            for part in ("total", "daemon", "bus", "radio", "pen"):
+                s = v[part]
+                if s["n"] < asked or asked == 0:
+                    problems.append(f"{what}{k} {part}: {s['n']} of {asked} samples")
+        return lat
+
     presses = read_jsonl(os.path.join(d, "presses.jsonl"))
     asked = int(meta.get("presses", 0))
-    press_edges = [(p["press_us"], p["release_us"]) for p in presses]
-    release_edges = [(p["release_us"], presses[i + 1]["press_us"] if i + 1 < len(presses) else None)
-                     for i, p in enumerate(presses)]
-    lat = {}
-    for key, edges, op, ev in (("press", press_edges, 1, "motor-start"),
-                               ("release", release_edges, 0, "motor-stop")):
-        rows = latency(edges, calls, hci, control_path, ctl_handle, pen_events, op, ev, cen, pen)
-        lat[key] = split(rows)
-        lat[key]["daemon_parts"] = daemon_parts(rows, probes)
-    for k, v in lat.items():
-        for part in ("total", "daemon", "bus", "radio", "pen"):
-            s = v[part]
-            if s["n"] < asked or asked == 0:
-                problems.append(f"{k} {part}: {s['n']} of {asked} samples")
+    lat = series(presses, asked, "", "pedal_backend_read_events", None)
+    # The USB foot switch (a run before it had none: no evdev_presses).
+    evdev_presses = read_jsonl(os.path.join(d, "evdev-presses.jsonl"))
+    evdev_asked = int(meta.get("evdev_presses", 0))
+    lat_evdev = series(evdev_presses, evdev_asked, "USB foot switch ", "pedal_evdev_read_events",
+                       input_events) if "evdev_presses" in meta else None
 
     hb_tx = [t for t, _ in hci.writes(cen, True, ATT_WRITE_CMD, hb_handle)]
     hb_rx = [t for t, _ in hci.writes(pen, False, ATT_WRITE_CMD, hb_handle)]
@@ -410,6 +452,8 @@ def main():
         if state not in fp:
             problems.append(f"footprint {state}")
     gap_presses = max_gap_ms(hb_rx, presses[0]["press_us"], presses[-1]["release_us"]) if presses else None
+    gap_evdev = max_gap_ms(hb_rx, evdev_presses[0]["press_us"],
+                           evdev_presses[-1]["release_us"]) if evdev_presses else None
 
     ready = read_jsonl(os.path.join(d, "ready.jsonl"))
     ready_s = stats([r["active_enter_us"] - r["exec_main_start_us"] for r in ready])
@@ -448,6 +492,7 @@ def main():
         "header": {"mode": a.mode, "commit": a.commit,
                    "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                    "debounce_ms": int(meta.get("debounce_ms", 0)), "presses_asked": asked,
+                   "evdev_presses_asked": evdev_asked,
                    "window_s": float(meta.get("window_s", 0)),
                    "clock_offset_spread_us": max(offsets) - min(offsets),
                    "control_handle": ctl_handle, "heartbeat_handle": hb_handle},
@@ -458,6 +503,9 @@ def main():
         "reconnect": rec,
         "problems": problems,
     }
+    if lat_evdev is not None:
+        result["latency_evdev"] = lat_evdev
+        result["heartbeat_gap_during_evdev_presses_ms"] = gap_evdev
     text = table(result)
     sys.stdout.write(text)
     if a.table:

@@ -15,6 +15,9 @@ mono); `clock` relates it to CLOCK_REALTIME, btmon's clock.
   chars OUT                      the pen's characteristic paths by UUID
   footprint STATE SECONDS OUT    penctld's Pss, CPU, switches, syscalls
   presses N SEED PULL OUT        N pedal presses with random hold and rest
+  footswitch-presses N SEED DEV GO OUT
+                                 a uinput foot switch (its node into DEV);
+                                 once GO (a FIFO) is written, N presses as above
   drops N CONTROL OUT            N pen-side link drops, each to reconnected
   bluetoothd-restarts N OUT      N bluetoothd restarts, each to reconnected
 """
@@ -85,9 +88,14 @@ def elf_file_offset(lib, symbol):
 # penctld's own steps between a pedal edge and the Control write, each a
 # uprobe at the function's entry (a name missing from a later penctld is
 # skipped and said): where the daemon's part of a latency goes.
-PENCTLD_PROBES = ("pedal_backend_read_events", "pedal_debouncer_feed", "engine_step",
-                  "pen_link_write_control", "control_properties_changed",
+PENCTLD_PROBES = ("pedal_backend_read_events", "pedal_evdev_read_events", "pedal_debouncer_feed",
+                  "engine_step", "pen_link_write_control", "control_properties_changed",
                   "journal_record_emit", "state_store_save")
+# pedal_evdev_translate(translator, read, const struct input_event *ev, out):
+# each input event penctld reads from the foot switch, with the kernel's
+# timestamp (CLOCK_MONOTONIC: penctld sets EVIOCSCLOCKID), type and code.
+EVDEV_EVENT_ARGS = ("sec=+0(%dx):s64 usec=+8(%dx):s64 type=+16(%dx):u16 code=+18(%dx):u16 "
+                    "value=+20(%dx):s32")
 
 
 def add_uprobe(event, path, symbol, args=""):
@@ -126,6 +134,7 @@ def trace_setup():
     penctld = shutil.which("penctld") or "/usr/sbin/penctld"
     for symbol in PENCTLD_PROBES:
         add_uprobe(symbol, os.path.realpath(penctld), symbol)
+    add_uprobe("evdev_event", os.path.realpath(penctld), "pedal_evdev_translate", EVDEV_EVENT_ARGS)
 
 
 def trace_save(out):
@@ -254,20 +263,67 @@ def pedal_set(pull, value):
     return t
 
 
-def presses(n, seed, pull, out):
+def press_series(n, seed, down, up, out):
     """Hold and rest are drawn from 0.3..0.8 s (seeded: the same series every
-    run) so that the edges fall at every phase of the 5 Hz heartbeat."""
+    run) so that the edges fall at every phase of the 5 Hz heartbeat.
+    DOWN() and UP() move the foot and return the time they did."""
     rng = random.Random(seed)
-    pedal_set(pull, "pull-up")
+    up()
     time.sleep(1.0)
     for i in range(n):
         hold, rest = rng.uniform(0.3, 0.8), rng.uniform(0.3, 0.8)
-        t_press = pedal_set(pull, "pull-down")
+        t_press = down()
         time.sleep(hold)
-        t_release = pedal_set(pull, "pull-up")
+        t_release = up()
         emit(out, i=i, press_us=t_press, release_us=t_release, hold_s=round(hold, 4),
              rest_s=round(rest, 4))
         time.sleep(rest)
+
+
+def presses(n, seed, pull, out):
+    press_series(n, seed, lambda: pedal_set(pull, "pull-down"), lambda: pedal_set(pull, "pull-up"),
+                 out)
+
+
+# ---- the USB foot switch ----------------------------------------------------------
+def load_footswitch():
+    """FootSwitch of tests/integration/test_evdev_uinput.py (raw uinput ioctls,
+    the ids of a PCsensor FootSwitch 0c45:7403), as scenario 15 uses it."""
+    import importlib.util
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "integration",
+                        "test_evdev_uinput.py")
+    spec = importlib.util.spec_from_file_location("test_evdev_uinput", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def footswitch_presses(n, seed, dev_out, go, out):
+    """The foot switch lives as long as this command: made at once (its node
+    written to DEV_OUT), the series when GO is written (penctld configured
+    for it, a session open), unplugged when the series is over.  The edge is
+    CLOCK_MONOTONIC just before the write of the key event and its
+    SYN_REPORT to /dev/uinput (the kernel passes them to penctld's reader
+    within that write)."""
+    uinput = load_footswitch()
+    switch = uinput.FootSwitch()
+    if switch.devnode is None:
+        raise SystemExit("bench-drive: the uinput foot switch got no event node")
+    with open(dev_out, "w") as f:
+        f.write(switch.devnode + "\n")
+    with open(go) as f:
+        f.readline()
+
+    def key(value):
+        t = mono_us()
+        os.write(switch.fd, uinput._EVENT.pack(0, 0, uinput.EV_KEY, uinput.KEY_B, value) +
+                 uinput._EVENT.pack(0, 0, uinput.EV_SYN, uinput.SYN_REPORT, 0))
+        return t
+
+    try:
+        press_series(n, seed, lambda: key(1), lambda: key(0), out)
+    finally:
+        switch.unplug()
 
 
 # ---- reconnects -------------------------------------------------------------------
@@ -368,6 +424,8 @@ def main(argv):
         footprint(a[0], float(a[1]), a[2])
     elif cmd == "presses":
         presses(int(a[0]), int(a[1]), a[2], a[3])
+    elif cmd == "footswitch-presses":
+        footswitch_presses(int(a[0]), int(a[1]), a[2], a[3], a[4])
     elif cmd == "drops":
         drops(int(a[0]), a[1], a[2])
     elif cmd == "bluetoothd-restarts":
