@@ -117,7 +117,7 @@ bench: build
 	tests/system/setup-host.sh $(SYSTEM_CACHE)
 	PENCTL_SYSTEM_CACHE=$(SYSTEM_CACHE) tests/bench/run.sh --build $(BUILD)
 
-# Its smoke run (10 presses, ~3.5 min): fails only when it could not measure.
+# Its smoke run (10 presses and 5 foot-switch presses, ~4 min): fails only when it could not measure.
 # make test runs it as the ctest system/bench-smoke.
 bench-smoke: build
 	tests/system/setup-host.sh $(SYSTEM_CACHE)
