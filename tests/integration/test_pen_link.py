@@ -134,6 +134,7 @@ class PenLinkTest(unittest.TestCase):
     def start_probe(self, *args):
         self.events = queue.Queue()
         self.seen = []
+        self.passed_over = []  # events result() read past, in order, for the next readers
         self.probe = subprocess.Popen(
             [PROBE, *args], env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             universal_newlines=True, bufsize=1)
@@ -149,38 +150,54 @@ class PenLinkTest(unittest.TestCase):
         self.probe.stdin.write(line + '\n')
         self.probe.stdin.flush()
 
-    def wait_event(self, name, timeout=WAIT, **fields):
-        '''The next event called name with these fields (others skipped).'''
+    def next_event(self, timeout):
+        '''The next event: one result() read past first, else the probe's
+        (queue.Empty when none comes within timeout).'''
+        if self.passed_over:
+            return self.passed_over.pop(0)
+        event = self.events.get(timeout=timeout)
+        if event is not None:
+            self.seen.append(event)
+        return event
+
+    def wait_event(self, name, timeout=WAIT, keep_others=False, **fields):
+        '''The next event called name with these fields (others skipped, or
+        with keep_others left for the next reader, in order).'''
         deadline = time.monotonic() + timeout
+        kept = []
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 self.fail(f'no {name} {fields} within {timeout} s; seen: {self.seen}')
             try:
-                event = self.events.get(timeout=left)
+                event = self.next_event(left)
             except queue.Empty:
                 continue
             if event is None:
                 self.fail(f'probe exited (rc {self.probe.wait()}) waiting for {name}; '
                           f'seen: {self.seen}')
-            self.seen.append(event)
             if event['event'] == name and all(event.get(k) == v for k, v in fields.items()):
+                self.passed_over[:0] = kept
                 return event
+            if keep_others:
+                kept.append(event)
 
     def result(self, command):
+        '''The command's rc.  The events that come before it (a write's
+        answer can overtake the next command's result) stay for the next
+        wait_event(), no_event() or no_events().'''
         self.command(command)
-        return self.wait_event('result', command=command.split()[0])['rc']
+        return self.wait_event('result', keep_others=True, command=command.split()[0])['rc']
 
     def no_event(self, name, seconds):
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             try:
-                event = self.events.get(timeout=max(0.0, deadline - time.monotonic()))
+                event = self.next_event(max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 return
             if event is None:
                 return
-            self.seen.append(event)
             self.assertNotEqual(event['event'], name, f'unexpected {event}')
 
     def stop_probe_for_pen(self):
@@ -463,12 +480,11 @@ class PenLinkTest(unittest.TestCase):
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             try:
-                event = self.events.get(timeout=max(0.0, deadline - time.monotonic()))
+                event = self.next_event(max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 return
             if event is None:
                 return
-            self.seen.append(event)
             self.assertNotIn(event['event'], names, f'unexpected {event}')
 
     TROUBLE = ('link_error', 'write_failed', 'malformed', 'disconnected')
