@@ -27,8 +27,10 @@
 #define PEN_LINK_CONNECT_TIMEOUT_MS    60000
 #define PEN_LINK_BACKOFF_FIRST_MS       1000u
 #define PEN_LINK_BACKOFF_MAX_MS        30000u
-/* Connected but services never resolved (seen with bluetoothd 5.66 after a
- * remote disconnect and the kernel's auto-reconnect): disconnect and retry. */
+/* Connected but services never resolved, or a Connect that succeeded
+ * without the link ever showing (both seen with bluetoothd 5.66 after a
+ * remote disconnect and the kernel's auto-reconnect): how long a link gets
+ * to be set up before it is disconnected and tried again. */
 #define PEN_LINK_SETTLE_TIMEOUT_MS     15000u
 /* ServicesResolved, but the pen service (or part of it) not there yet: how
  * long to wait for it before the pen is reported incompatible. */
@@ -340,10 +342,13 @@ static gboolean retry_fired(gpointer user_data)
 	link->retry_source = 0;
 	link_event(link, PEN_LINK_EVENT_RETRY);
 	if (link->connect_unseen && link->state == PEN_LINK_IDLE) {
-		/* bluetoothd said the last Connect worked, yet the device never
-		 * showed Connected=true (its state went stale when the pen
-		 * dropped the link and the kernel reconnected at once):
-		 * disconnect it, and connect afresh next time. */
+		/* bluetoothd said the last Connect worked, yet within the
+		 * settle time the device showed neither Connected nor
+		 * ServicesResolved (its state went stale when the pen dropped
+		 * the link and the kernel reconnected at once): disconnect it,
+		 * and connect afresh next time. */
+		g_warning("pen %s: the link bluetoothd connected never showed within %u s: "
+			  "reconnecting", link->address_text, PEN_LINK_SETTLE_TIMEOUT_MS / 1000);
 		link->connect_unseen = false;
 		reset_stale_connection(link);
 		schedule_retry(link);
@@ -473,13 +478,26 @@ static void connect_done(GObject *source, GAsyncResult *result, gpointer user_da
 		}
 		reset_stale_connection(link);
 	}
-	/* bluetoothd may answer (AlreadyConnected, or even success) while its
-	 * Connected property says not: without a retry pending, the update
-	 * below would call Connect again at once, and again.  A retry that
-	 * finds the pen connected does nothing. */
+	if (reply && !device_link_up(link, link->device_path)) {
+		/* bluetoothd answers Connect once it holds the link, and 5.66
+		 * may never announce Connected=true: ServicesResolved, after
+		 * its GATT discovery, is then the first sign, and discovery can
+		 * outlast the backoff.  Clearing the link as stale before then
+		 * cut set-ups off mid-way; so wait as long as a link that was
+		 * seen gets to settle (retry_fired() clears it after that). */
+		g_message("pen %s: Connect succeeded, the link not shown yet: waiting up to %u s",
+			  link->address_text, PEN_LINK_SETTLE_TIMEOUT_MS / 1000);
+		clear_source(&link->retry_source);
+		link->retry_source = g_timeout_add(PEN_LINK_SETTLE_TIMEOUT_MS, retry_fired, link);
+		link->connect_unseen = true;
+		return;
+	}
+	/* bluetoothd may answer AlreadyConnected while its Connected property
+	 * says not: without a retry pending, the update below would call
+	 * Connect again at once, and again.  A retry that finds the pen
+	 * connected does nothing. */
 	schedule_retry(link);
 	link_update(link);
-	link->connect_unseen = reply && link->state == PEN_LINK_IDLE;
 }
 
 static void link_connect(struct pen_link *link, const char *device)
@@ -625,6 +643,8 @@ static void link_update(struct pen_link *link)
 		g_free(link->device_path);
 		link->device_path = g_strdup(device);
 		link_event(link, PEN_LINK_EVENT_LINK_UP);
+		/* Seen: from here the settle timer, not the retry, bounds it. */
+		link->connect_unseen = false;
 		clear_source(&link->settle_source);
 		link->settle_source = g_timeout_add(PEN_LINK_SETTLE_TIMEOUT_MS, settle_timed_out,
 						    link);

@@ -73,4 +73,12 @@ commit=$(git -C "$SRCDIR" describe --always --dirty 2>/dev/null || echo unknown)
 	--commit "$commit" --json "$OUT/bench.json" --table "$OUT/bench.txt"
 rc=$?
 [ "$vm_rc" -ne 0 ] && [ "$rc" -eq 0 ] && rc=1
+# A run that could not measure shows the link's story in its own output:
+# CI keeps the output, not the results directory.
+if [ "$rc" -ne 0 ] && [ -r "$RESULTS/journal.txt" ]; then
+	echo "bench: the pen link as penctld, pensim and bluetoothd logged it (last 150 lines;" \
+		"all of it in $RESULTS/journal.txt):"
+	grep -E 'penctld\[|penctl-pensim\[|bluetoothd\[' "$RESULTS/journal.txt" |
+		grep -v -E 'Heartbeat|plugin|sap|experimental' | tail -n 150
+fi
 exit "$rc"

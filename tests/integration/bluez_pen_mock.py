@@ -42,6 +42,10 @@ Test helpers, interface org.penctl.PenMock on object "/":
                         after a pen-side drop: "device_add_connection() ...
                         is already connected"); a drop still announces both
                         false
+        ResolveDelayMs i  with SilentConnected: Connect answers at once, the
+                        services resolve this many ms later (bluetoothd's
+                        GATT discovery over a slow link); -1: never (a
+                        Connect that said yes to a link that is not there)
         PairPasskey u   Pair asks the registered agent RequestConfirmation(
                         device, passkey) first and fails with
                         org.bluez.Error.AuthenticationRejected if it refuses
@@ -478,6 +482,7 @@ def _drop(pen):
     if not _linked(pen):
         return
     pen['silent_link'] = False
+    pen['resolving'] += 1
     _set_props(device, DEVICE_IFACE, {'ServicesResolved': dbus.Boolean(False, variant_level=1)})
     _remove_gatt(pen)
     _set_props(device, DEVICE_IFACE, {'Connected': dbus.Boolean(False, variant_level=1)})
@@ -496,8 +501,25 @@ def PenConnect(device):
         pen['silent_link'] = True
     else:
         _set_props(device, DEVICE_IFACE, {'Connected': dbus.Boolean(True, variant_level=1)})
+    if pen['silent_connected'] and pen['resolve_delay_ms'] != 0:
+        pen['resolving'] += 1
+        if pen['resolve_delay_ms'] > 0:
+            GLib.timeout_add(pen['resolve_delay_ms'], _resolve_later, pen, pen['resolving'])
+        return
+    _resolve(pen)
+
+
+def _resolve(pen):
     _add_gatt(pen)
-    _set_props(device, DEVICE_IFACE, {'ServicesResolved': dbus.Boolean(True, variant_level=1)})
+    _set_props(mockobject.objects[pen['path']], DEVICE_IFACE,
+               {'ServicesResolved': dbus.Boolean(True, variant_level=1)})
+
+
+def _resolve_later(pen, resolving):
+    # Only the link it was started for (a drop in between ends it).
+    if pen['silent_link'] and pen['resolving'] == resolving:
+        _resolve(pen)
+    return False
 
 
 def PenDisconnect(device):
@@ -572,6 +594,8 @@ def AddPen(self, adapter, address, name, options):
         'service_late': bool(options.get('PenServiceLate', False)),
         'silent_connected': bool(options.get('SilentConnected', False)),
         'silent_link': False,
+        'resolve_delay_ms': int(options.get('ResolveDelayMs', 0)),
+        'resolving': 0,
         'connect_error': str(options.get('ConnectError', '')),
         'pair_passkey': int(options['PairPasskey']) if 'PairPasskey' in options else None,
         'acquire_write': bool(options.get('AcquireWrite', False)),

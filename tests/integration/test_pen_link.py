@@ -693,6 +693,31 @@ class PenLinkTest(unittest.TestCase):
         self.assertNotIn('Disconnect', self.journal())
         self.assertEqual(self.journal().count('Connect'), 2)
 
+    def test_silent_link_still_discovering_is_waited_for_not_cleared(self):
+        # bluetoothd 5.66 answers Connect when the link is up, may never
+        # announce Connected=true, and resolves the services only after its
+        # GATT discovery: slower than the retry backoff under load.  The
+        # link is not stale: no Disconnect in the middle of the discovery.
+        self.add_pen(Paired=True, Trusted=True, SilentConnected=True, ResolveDelayMs=2500)
+        self.start_probe('--address', PEN)
+        connected = self.wait_event('connected', timeout=10)
+        self.assertTrue(connected['compatible'], connected)
+        self.assertNotIn('Disconnect', self.journal())
+        self.assertEqual(self.journal().count('Connect'), 1)
+
+    def test_silent_link_never_resolved_is_cleared_after_the_settle_time(self):
+        # A Connect that said yes to a link bluetoothd then never shows
+        # (neither Connected nor ServicesResolved): after the settle time it
+        # is disconnected and connected afresh, not waited for forever.
+        self.add_pen(Paired=True, Trusted=True, SilentConnected=True, ResolveDelayMs=-1)
+        self.start_probe('--address', PEN)
+        self.wait_for(lambda: 'Connect' in self.journal(), timeout=5)
+        connected_at = time.monotonic()
+        self.wait_for(lambda: 'Disconnect' in self.journal(), timeout=20)
+        waited = time.monotonic() - connected_at
+        self.assertGreater(waited, 14.0)
+        self.wait_for(lambda: self.journal().count('Connect') == 2, timeout=10)
+
     def test_pen_side_drop_of_a_set_up_link_reconnects_at_once(self):
         # Device1.Connect on LE waits for the pen's advertisement itself (the
         # kernel's passive scan): no retry timer between the loss and it.
