@@ -118,6 +118,15 @@ journal_events() {
 }
 journal_event_count() { journal_events "$1" | wc -l; }
 journal_count_above() { [ "$(journal_event_count "$1")" -gt "$2" ]; }
+# journal_event_us EVENT AFTER_US: the CLOCK_MONOTONIC time (us) of the first
+# EVENT record penctld logged after AFTER_US (empty: none).  A figure taken
+# from the records is penctld's own time, not the script's polling.
+journal_event_us() {
+	journalctl --no-pager -q -o json _SYSTEMD_UNIT=penctld.service 2>/dev/null |
+		jq -r --arg e "$1" --argjson t "$2" \
+			'select(.PENCTL_EVENT == $e and (.__MONOTONIC_TIMESTAMP | tonumber) > $t)
+			 | .__MONOTONIC_TIMESTAMP' | head -n 1
+}
 # journal_expect_event EVENT SECONDS [AFTER_COUNT]
 journal_expect_event() {
 	local n=${3:-$(journal_event_count "$1")}
