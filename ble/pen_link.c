@@ -426,10 +426,21 @@ static void disconnect_device(struct pen_link *link)
 
 void pen_link_drop(struct pen_link *link, const char *reason)
 {
-	if (link->state == PEN_LINK_IDLE && !link->connect_pending)
+	if (link->state == PEN_LINK_IDLE && !link->connect_pending && !link->connect_unseen)
 		return;
 	if (link->device_path && bluez_client_is_up(link->client))
 		disconnect_device(link);
+	if (link->state == PEN_LINK_IDLE && !link->connect_pending) {
+		/* A link bluetoothd connected but has not shown yet (connect_
+		 * done()): the Disconnect ends it; never reported, nothing to
+		 * tell.  The next attempt after the backoff, as for a drop. */
+		g_info("pen %s: link dropped before it showed: %s", link->address_text, reason);
+		link->connect_unseen = false;
+		clear_source(&link->retry_source);
+		if (link->has_address)
+			schedule_retry(link);
+		return;
+	}
 	link_lost(link, reason, true);
 }
 

@@ -718,6 +718,18 @@ class PenLinkTest(unittest.TestCase):
         self.assertGreater(waited, 14.0)
         self.wait_for(lambda: self.journal().count('Connect') == 2, timeout=10)
 
+    def test_drop_of_a_link_not_shown_yet_disconnects_it(self):
+        # Dropped while bluetoothd holds a link it has not shown (the
+        # settle wait): the link is disconnected now, not left to the
+        # settle time, and connected afresh after the backoff.
+        self.add_pen(Paired=True, Trusted=True, SilentConnected=True, ResolveDelayMs=-1)
+        self.start_probe('--address', PEN)
+        self.wait_for(lambda: 'Connect' in self.journal(), timeout=5)
+        self.command('drop')
+        self.wait_for(lambda: 'Disconnect' in self.journal(), timeout=2)
+        self.assertFalse(self.pen_mock().IsConnected(PEN))
+        self.wait_for(lambda: self.journal().count('Connect') == 2, timeout=5)
+
     def test_pen_side_drop_of_a_set_up_link_reconnects_at_once(self):
         # Device1.Connect on LE waits for the pen's advertisement itself (the
         # kernel's passive scan): no retry timer between the loss and it.
