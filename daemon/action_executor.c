@@ -49,15 +49,19 @@ static void write_failed(const char *what, int err)
 /* A stalled link refuses every heartbeat (5 a second) until it recovers or
  * the pen's watchdog stops the pen: the first refusal is a warning, the
  * rest are counted and said once, when a heartbeat goes again or the link
- * is gone. */
+ * ends (a new link's stall is warned of afresh). */
+static void heartbeats_lost_end(struct action_executor *x, const char *how)
+{
+	if (x->heartbeats_lost)
+		g_message("%u heartbeat%s not sent; %s", x->heartbeats_lost,
+			  x->heartbeats_lost == 1 ? " was" : "s were", how);
+	x->heartbeats_lost = 0;
+}
+
 static void heartbeat_written(struct action_executor *x, int err)
 {
 	if (err == 0 || err == -ENOTCONN) {
-		if (x->heartbeats_lost)
-			g_message("%u heartbeat%s not sent; %s", x->heartbeats_lost,
-				  x->heartbeats_lost == 1 ? " was" : "s were",
-				  err ? "the link is gone" : "they go through again");
-		x->heartbeats_lost = 0;
+		heartbeats_lost_end(x, err ? "the link is gone" : "they go through again");
 		return;
 	}
 	if (x->heartbeats_lost++ == 0)
@@ -149,6 +153,8 @@ bool action_executor_step(struct action_executor *x, struct engine_event *ev,
 	 * momentary mode costs no step, so its RUN is the press's one step. */
 	if (engine_event_changes_nothing(x->engine, ev))
 		return false;
+	if (ev->kind == ENGINE_EVENT_PEN_DISCONNECTED || ev->kind == ENGINE_EVENT_PEN_CONNECTED)
+		heartbeats_lost_end(x, "the link is gone");
 	x->stepping = true;
 	x->shown_changed = false;
 	replied = run_step(x, ev, caller, reply_out);

@@ -65,13 +65,15 @@ static int s_heartbeat(void *ud, uint16_t heartbeat)
 	return ((struct fixture *)ud)->heartbeat_err;
 }
 
-/* What the executor logged (warnings and messages), as "W text" / "M text". */
+/* What the executor logged (warnings and messages), as "W text" / "M text",
+ * while a test captures it (else the default writer has it). */
 static GPtrArray *logged;
 
 static GLogWriterOutput capture_log(GLogLevelFlags level, const GLogField *fields,
 				    gsize n_fields, gpointer user_data)
 {
-	(void)user_data;
+	if (!logged)
+		return g_log_writer_default(level, fields, n_fields, user_data);
 	for (gsize i = 0; i < n_fields; i++)
 		if (g_strcmp0(fields[i].key, "MESSAGE") == 0)
 			g_ptr_array_add(logged, g_strdup_printf("%c %s",
@@ -346,13 +348,16 @@ static void test_unsaved_cartridge_never_runs(void **state)
 }
 
 /* The executor's calls of one step, through it alone (no twin). */
-static void step_alone(struct fixture *f, enum engine_event_kind kind, int64_t at_ms)
+static void step_event_alone(struct fixture *f, struct engine_event ev, int64_t at_ms)
 {
-	struct engine_event ev = { .kind = kind };
-
 	ev.time_us = f->now = f->t0 + at_ms * 1000;
 	g_ptr_array_set_size(f->calls, 0);
 	action_executor_step(f->executor, &ev, NULL, NULL);
+}
+
+static void step_alone(struct fixture *f, enum engine_event_kind kind, int64_t at_ms)
+{
+	step_event_alone(f, simple(kind), at_ms);
 }
 
 /* From a fresh fixture: pedal seen up, pen connected, session open, one
@@ -438,9 +443,10 @@ static void test_lost_heartbeats_warned_once_then_counted(void **state)
 {
 	struct fixture *f = *state;
 	unsigned lost;
-	g_autofree char *again = NULL, *gone = NULL;
+	g_autofree char *again = NULL, *gone = NULL, *ended = NULL;
+	struct engine_event disconnected = { .kind = ENGINE_EVENT_PEN_DISCONNECTED };
 
-	g_ptr_array_set_size(logged, 0);
+	logged = g_ptr_array_new_with_free_func(g_free);
 	step_both(f, simple(ENGINE_EVENT_PEDAL_UP), 5, NULL);
 	step_both(f, connected(0x4d2), 10, NULL);
 	f->heartbeat_err = -EAGAIN;
@@ -467,6 +473,20 @@ static void test_lost_heartbeats_warned_once_then_counted(void **state)
 	assert_int_equal(logged->len, 4);
 	gone = g_strdup_printf("M %u heartbeats were not sent; the link is gone", lost);
 	assert_string_equal(g_ptr_array_index(logged, 3), gone);
+	/* A stall the engine ends (the pen disconnected, as the engine learns
+	 * it; its heartbeats stop there): the count is said then, and the
+	 * next link's first refusal is warned of. */
+	f->heartbeat_err = -EAGAIN;
+	lost = ticks(f, 4000, 3);
+	step_event_alone(f, disconnected, 4700);
+	ended = g_strdup_printf("M %u heartbeats were not sent; the link is gone", lost);
+	assert_int_equal(logged->len, 6);
+	assert_string_equal(g_ptr_array_index(logged, 5), ended);
+	step_event_alone(f, connected(0x4d2), 5000);
+	ticks(f, 5200, 2);
+	assert_int_equal(logged->len, 7);
+	assert_true(g_str_has_prefix(g_ptr_array_index(logged, 6), "W "));
+	g_clear_pointer(&logged, g_ptr_array_unref);
 }
 
 /* A sink that steps again would see the engine half-way: it aborts. */
@@ -505,11 +525,6 @@ int main(void)
 						setup, teardown),
 	};
 
-	int failed;
-
-	logged = g_ptr_array_new_with_free_func(g_free);
 	g_log_set_writer_func(capture_log, NULL, NULL);
-	failed = cmocka_run_group_tests(tests, NULL, NULL);
-	g_ptr_array_unref(logged);
-	return failed;
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }
