@@ -97,6 +97,14 @@ static void clear_source(guint *source)
 	*source = 0;
 }
 
+/* The retry timer and what it was armed for (connect_unseen: waiting for a
+ * link bluetoothd connected to show) go together. */
+static void cancel_retry(struct pen_link *link)
+{
+	clear_source(&link->retry_source);
+	link->connect_unseen = false;
+}
+
 /* ---- the profile's end of the connect-time sequence ---- */
 
 static void profile_incompatible(void *owner, const char *why)
@@ -414,8 +422,7 @@ static void link_lost(struct pen_link *link, const char *reason, bool dropped)
 	}
 	/* Not even the timer a recent Connect's answer left (connect_done()):
 	 * the next object update, or this one's caller, connects. */
-	clear_source(&link->retry_source);
-	link->connect_unseen = false;
+	cancel_retry(link);
 }
 
 static void disconnect_device(struct pen_link *link)
@@ -426,10 +433,20 @@ static void disconnect_device(struct pen_link *link)
 
 void pen_link_drop(struct pen_link *link, const char *reason)
 {
-	if (link->state == PEN_LINK_IDLE && !link->connect_pending)
+	if (link->state == PEN_LINK_IDLE && !link->connect_pending && !link->connect_unseen)
 		return;
 	if (link->device_path && bluez_client_is_up(link->client))
 		disconnect_device(link);
+	if (link->state == PEN_LINK_IDLE && !link->connect_pending) {
+		/* A link bluetoothd connected but has not shown yet (connect_
+		 * done()): the Disconnect ends it; never reported, nothing to
+		 * tell.  The next attempt after the backoff, as for a drop. */
+		g_info("pen %s: link dropped before it showed: %s", link->address_text, reason);
+		cancel_retry(link);
+		if (link->has_address)
+			schedule_retry(link);
+		return;
+	}
 	link_lost(link, reason, true);
 }
 
@@ -487,9 +504,12 @@ static void connect_done(GObject *source, GAsyncResult *result, gpointer user_da
 		 * seen gets to settle (retry_fired() clears it after that). */
 		g_message("pen %s: Connect succeeded, the link not shown yet: waiting up to %u s",
 			  link->address_text, PEN_LINK_SETTLE_TIMEOUT_MS / 1000);
-		clear_source(&link->retry_source);
+		cancel_retry(link);
 		link->retry_source = g_timeout_add(PEN_LINK_SETTLE_TIMEOUT_MS, retry_fired, link);
 		link->connect_unseen = true;
+		/* What changed while the answer was on its way (the adapter
+		 * went off: no timer; the link showed: the settle timer). */
+		link_update(link);
 		return;
 	}
 	/* bluetoothd may answer AlreadyConnected while its Connected property
@@ -619,8 +639,7 @@ static void link_update(struct pen_link *link)
 	if (!pen_link_fsm_retry_timer_useful(&facts)) {
 		/* E.g. a Connect that failed as bluetoothd stopped: its return
 		 * connects, at once. */
-		clear_source(&link->retry_source);
-		link->connect_unseen = false;
+		cancel_retry(link);
 	}
 	if (link->state != PEN_LINK_IDLE) {
 		reason = pen_link_fsm_loss_reason(link->state, &facts);
@@ -643,8 +662,11 @@ static void link_update(struct pen_link *link)
 		g_free(link->device_path);
 		link->device_path = g_strdup(device);
 		link_event(link, PEN_LINK_EVENT_LINK_UP);
-		/* Seen: from here the settle timer, not the retry, bounds it. */
-		link->connect_unseen = false;
+		/* Seen: from here the settle timer bounds it, and a loss or a
+		 * failed set-up retries after the backoff, not after what is
+		 * left of the wait for it to show. */
+		if (link->connect_unseen)
+			cancel_retry(link);
 		clear_source(&link->settle_source);
 		link->settle_source = g_timeout_add(PEN_LINK_SETTLE_TIMEOUT_MS, settle_timed_out,
 						    link);
@@ -670,9 +692,9 @@ bool pen_link_set_address(struct pen_link *link, const char *address, GError **e
 		return true;
 
 	/* Another pen (or none): the old link ends here. */
-	if (link->state != PEN_LINK_IDLE || link->connect_pending)
+	if (link->state != PEN_LINK_IDLE || link->connect_pending || link->connect_unseen)
 		pen_link_drop(link, "pen changed");
-	clear_source(&link->retry_source);
+	cancel_retry(link);
 	backoff_reset(&link->backoff);
 	link_config_address(link, address, NULL);
 	link_update(link);

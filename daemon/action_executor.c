@@ -17,6 +17,7 @@ struct action_executor {
 	uint64_t cartridge;
 	bool cartridge_saved;
 	char *cartridge_error;
+	unsigned heartbeats_lost; /* in a row, since the first one's warning */
 };
 
 struct action_executor *action_executor_new(struct engine *engine, const struct action_sinks *sinks,
@@ -43,6 +44,29 @@ static void write_failed(const char *what, int err)
 	/* No pen to write to is normal (the engine was told, or is about to be). */
 	if (err && err != -ENOTCONN)
 		g_warning("Could not write %s to the pen: %s", what, g_strerror(-err));
+}
+
+/* A stalled link refuses every heartbeat (5 a second) until it recovers or
+ * the pen's watchdog stops the pen: the first refusal is a warning, the
+ * rest are counted and said once, when a heartbeat goes again or the link
+ * ends (a new link's stall is warned of afresh). */
+static void heartbeats_lost_end(struct action_executor *x, const char *how)
+{
+	if (x->heartbeats_lost)
+		g_message("%u heartbeat%s not sent; %s", x->heartbeats_lost,
+			  x->heartbeats_lost == 1 ? " was" : "s were", how);
+	x->heartbeats_lost = 0;
+}
+
+static void heartbeat_written(struct action_executor *x, int err)
+{
+	if (err == 0 || err == -ENOTCONN) {
+		heartbeats_lost_end(x, err ? "the link is gone" : "they go through again");
+		return;
+	}
+	if (x->heartbeats_lost++ == 0)
+		g_warning("Could not write a heartbeat to the pen: %s (the next ones that fail "
+			  "are counted, not logged)", g_strerror(-err));
 }
 
 static void record_cartridge(struct action_executor *x, uint64_t cartridge)
@@ -78,7 +102,7 @@ static void carry_out(struct action_executor *x, const struct engine_action *a,
 		write_failed("the speed", s->write_speed(ud, a->speed));
 		break;
 	case ENGINE_ACTION_HEARTBEAT:
-		write_failed("a heartbeat", s->write_heartbeat(ud, a->heartbeat));
+		heartbeat_written(x, s->write_heartbeat(ud, a->heartbeat));
 		break;
 	case ENGINE_ACTION_READ_CARTRIDGE:
 		write_failed("(read) the cartridge", s->read_cartridge(ud));
@@ -129,6 +153,8 @@ bool action_executor_step(struct action_executor *x, struct engine_event *ev,
 	 * momentary mode costs no step, so its RUN is the press's one step. */
 	if (engine_event_changes_nothing(x->engine, ev))
 		return false;
+	if (ev->kind == ENGINE_EVENT_PEN_DISCONNECTED || ev->kind == ENGINE_EVENT_PEN_CONNECTED)
+		heartbeats_lost_end(x, "the link is gone");
 	x->stepping = true;
 	x->shown_changed = false;
 	replied = run_step(x, ev, caller, reply_out);

@@ -10,12 +10,15 @@
 #include "penctl/pedal_evdev.h"
 
 void pedal_evdev_translator_init(struct pedal_evdev_translator *t,
-				 const struct pedal_evdev_keys *keys, int level, uint64_t open_ns)
+				 const struct pedal_evdev_keys *keys, int level, uint64_t open_ns,
+				 uint32_t depth_debounce_ms)
 {
 	t->keys = *keys;
 	t->level = level;
 	t->settle_until_ns = open_ns + PEDAL_EVDEV_PLUG_SETTLE_NS;
 	t->held_at_plug = false;
+	t->depth_debounce_ns = (uint64_t)depth_debounce_ms * 1000000u;
+	t->depth_up_ns[0] = t->depth_up_ns[1] = 0;
 }
 
 static uint64_t event_ns(const struct input_event *ev)
@@ -26,6 +29,8 @@ static uint64_t event_ns(const struct input_event *ev)
 bool pedal_evdev_translate(struct pedal_evdev_translator *t, enum pedal_evdev_read read,
 			   const struct input_event *ev, struct pedal_evdev_event *out)
 {
+	unsigned which;
+
 	switch (read) {
 	case PEDAL_EVDEV_READ_EVENT:
 	case PEDAL_EVDEV_READ_SYNC:
@@ -57,17 +62,22 @@ bool pedal_evdev_translate(struct pedal_evdev_translator *t, enum pedal_evdev_re
 		out->kind = ev->value ? PEDAL_EVDEV_PEDAL_DOWN : PEDAL_EVDEV_PEDAL_UP;
 		return true;
 	}
+	if (ev->code != t->keys.depth_down && ev->code != t->keys.depth_up)
+		return false;
+	which = ev->code == t->keys.depth_up;
+	if (ev->value == 0) {
+		t->depth_up_ns[which] = out->timestamp_ns;
+		return false;
+	}
 	/* A depth step only for a press seen as it happened: a resync's
 	 * "the key is down now" may be a press long past. */
 	if (ev->value != 1 || read == PEDAL_EVDEV_READ_SYNC)
 		return false;
-	if (ev->code == t->keys.depth_down) {
-		out->kind = PEDAL_EVDEV_DEPTH_DOWN;
-		return true;
-	}
-	if (ev->code == t->keys.depth_up) {
-		out->kind = PEDAL_EVDEV_DEPTH_UP;
-		return true;
-	}
-	return false;
+	/* Down again right after going up: the contact bouncing (on the
+	 * press or on the release), which would step the depth twice. */
+	if (t->depth_up_ns[which] && out->timestamp_ns >= t->depth_up_ns[which] &&
+	    out->timestamp_ns - t->depth_up_ns[which] < t->depth_debounce_ns)
+		return false;
+	out->kind = which ? PEDAL_EVDEV_DEPTH_UP : PEDAL_EVDEV_DEPTH_DOWN;
+	return true;
 }

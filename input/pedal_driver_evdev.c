@@ -46,6 +46,7 @@ static void *evdev_init(const struct penctl_config *config, const char *consumer
 			.depth_down = key_or_none(config->pedal_depth_down_key),
 			.depth_up = key_or_none(config->pedal_depth_up_key),
 		},
+		.depth_debounce_ms = config->pedal_debounce_ms,
 	};
 	e->config_description = g_strdup_printf("Device=%s Key=%s",
 						config->pedal_device ? config->pedal_device : "",

@@ -104,8 +104,10 @@ static struct pedal_evdev *open_node(const char *devnode, const struct pedal_evd
 }
 
 /* The grab and the clock: what makes the device the daemon's pedal. */
-static bool claim(struct pedal_evdev *dev, const struct pedal_evdev_keys *keys, GError **error)
+static bool claim(struct pedal_evdev *dev, const struct pedal_evdev_params *params,
+		  GError **error)
 {
+	const struct pedal_evdev_keys *keys = &params->keys;
 	int rc = libevdev_grab(dev->evdev, LIBEVDEV_GRAB);
 	struct timespec now;
 
@@ -128,7 +130,8 @@ static bool claim(struct pedal_evdev *dev, const struct pedal_evdev_keys *keys, 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	pedal_evdev_translator_init(&dev->translator, keys,
 				    libevdev_get_event_value(dev->evdev, EV_KEY, keys->pedal),
-				    (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec);
+				    (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec,
+				    params->depth_debounce_ms);
 	dev->description = g_strdup_printf("%s (%04x:%04x %s) key %s", dev->devnode,
 					   libevdev_get_id_vendor(dev->evdev),
 					   libevdev_get_id_product(dev->evdev),
@@ -146,7 +149,7 @@ struct pedal_evdev *pedal_evdev_open(const struct pedal_evdev_params *params, GE
 	if (spec->path) {
 		g_autoptr(PedalEvdev) dev = open_node(spec->path, &params->keys, error);
 
-		if (!dev || !claim(dev, &params->keys, error))
+		if (!dev || !claim(dev, params, error))
 			return NULL;
 		return g_steal_pointer(&dev);
 	}
@@ -159,7 +162,7 @@ struct pedal_evdev *pedal_evdev_open(const struct pedal_evdev_params *params, GE
 		g_autoptr(GError) local = NULL;
 		g_autoptr(PedalEvdev) dev = open_node(nodes->pdata[i], &params->keys, &local);
 
-		if (dev && claim(dev, &params->keys, error))
+		if (dev && claim(dev, params, error))
 			return g_steal_pointer(&dev);
 		if (dev)
 			return NULL;

@@ -139,7 +139,8 @@ struct pedal_evdev_watch *pedal_evdev_watch_new(const struct pedal_evdev_params 
 		.vendor = params->device->vendor,
 		.product = params->device->product,
 	};
-	w->params = (struct pedal_evdev_params){ .device = &w->spec, .keys = params->keys };
+	w->params = (struct pedal_evdev_params){ .device = &w->spec, .keys = params->keys,
+						 .depth_debounce_ms = params->depth_debounce_ms };
 	if (callbacks)
 		w->callbacks = *callbacks;
 	w->user_data = user_data;

@@ -127,18 +127,24 @@ struct pedal_evdev_translator {
 	int level;               /* 1 down, 0 up, -1 not known yet */
 	uint64_t settle_until_ns; /* downs before this are held at the plug */
 	bool held_at_plug;       /* such a down is on: ignored until released */
+	uint64_t depth_debounce_ns; /* a depth key must be up this long first */
+	uint64_t depth_up_ns[2];  /* when depth down / up last went up (0: not yet) */
 };
 
-/* LEVEL: the key's level at OPEN_NS (CLOCK_MONOTONIC). */
+/* LEVEL: the key's level at OPEN_NS (CLOCK_MONOTONIC).  DEPTH_DEBOUNCE_MS
+ * ([Pedal] DebounceMs): a depth key that goes down again sooner than this
+ * after going up is bouncing, not pressed again (the pedal key itself is
+ * debounced above the driver, gpio/pedal.c). */
 void pedal_evdev_translator_init(struct pedal_evdev_translator *t,
-				 const struct pedal_evdev_keys *keys, int level, uint64_t open_ns);
+				 const struct pedal_evdev_keys *keys, int level, uint64_t open_ns,
+				 uint32_t depth_debounce_ms);
 
 /* Feeds one read.  Returns true and fills OUT when it is an event to
  * report: a pedal edge (the level changed; autorepeat and a repeated value
  * are not edges; a down within PEDAL_EVDEV_PLUG_SETTLE_NS of the open and
  * its release are not reported at all: the level stays up), or a depth key
  * going down outside a resync (a press the kernel dropped is not replayed
- * as a depth step).  Other keys and event
+ * as a depth step) after being up for the depth debounce time.  Other keys and event
  * types, AGAIN and ERROR give false (ERROR is the caller's: the device is
  * lost). */
 bool pedal_evdev_translate(struct pedal_evdev_translator *t, enum pedal_evdev_read read,
@@ -151,6 +157,7 @@ struct pedal_evdev;
 struct pedal_evdev_params {
 	const struct pedal_evdev_device_spec *device;
 	struct pedal_evdev_keys keys;
+	uint32_t depth_debounce_ms;  /* see pedal_evdev_translator_init() */
 };
 
 /* Finds the device (a path, or the first /dev/input/event* whose input

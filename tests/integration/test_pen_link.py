@@ -718,6 +718,51 @@ class PenLinkTest(unittest.TestCase):
         self.assertGreater(waited, 14.0)
         self.wait_for(lambda: self.journal().count('Connect') == 2, timeout=10)
 
+    def test_drop_of_a_link_not_shown_yet_disconnects_it(self):
+        # Dropped while bluetoothd holds a link it has not shown (the
+        # settle wait): the link is disconnected now, not left to the
+        # settle time, and connected afresh after the backoff; it was never
+        # reported, so no disconnected event.
+        self.add_pen(Paired=True, Trusted=True, SilentConnected=True, ResolveDelayMs=-1)
+        self.start_probe('--address', PEN)
+        self.wait_for(lambda: 'Connect' in self.journal(), timeout=5)
+        # The answer reached the link (a second 'address' is answered
+        # after it, in order, by the same main loop).
+        self.command('address ' + PEN)
+        self.wait_event('address_done')
+        self.command('drop')
+        self.wait_for(lambda: 'Disconnect' in self.journal(), timeout=2)
+        self.assertFalse(self.pen_mock().IsConnected(PEN))
+        self.wait_for(lambda: self.journal().count('Connect') == 2, timeout=5)
+        self.no_events(['disconnected'], 0.2)
+
+    def test_pen_changed_while_a_link_is_not_shown_yet(self):
+        # The old pen's link that bluetoothd never showed is disconnected
+        # when another pen is chosen, and the new pen is connected at once.
+        other = 'AA:BB:CC:DD:EE:02'
+        self.add_pen(Paired=True, Trusted=True, SilentConnected=True, ResolveDelayMs=-1)
+        self.add_pen(other, Paired=True, Trusted=True)
+        self.start_probe('--address', PEN)
+        self.wait_for(lambda: 'Connect' in self.journal(), timeout=5)
+        self.command('address ' + PEN)
+        self.wait_event('address_done')
+        self.command('address ' + other)
+        self.wait_for(lambda: 'Disconnect' in self.journal(), timeout=2)
+        connected = self.wait_event('connected', timeout=3)
+        self.assertEqual(connected['address'], other)
+        self.assertFalse(self.pen_mock().IsConnected(PEN))
+
+    def test_set_up_failing_on_a_link_that_showed_late_retries_after_the_backoff(self):
+        # A link that showed after the wait for it began: a set-up that
+        # fails then is retried after the backoff (1 s), not after what is
+        # left of the 15 s the link had to show.
+        self.add_pen(Paired=True, Trusted=True, SilentConnected=True, ResolveDelayMs=1000)
+        self.pen_mock().QueueWriteErrors(PEN, WATCHDOG_UUID, ['org.bluez.Error.Failed'])
+        self.start_probe('--address', PEN)
+        connected = self.wait_event('connected', timeout=6)
+        self.assertTrue(connected['compatible'], connected)
+        self.assertEqual(self.journal().count('Connect'), 1)
+
     def test_pen_side_drop_of_a_set_up_link_reconnects_at_once(self):
         # Device1.Connect on LE waits for the pen's advertisement itself (the
         # kernel's passive scan): no retry timer between the loss and it.

@@ -5,6 +5,7 @@
  * inside) the step, and aborts when a step would nest.  A twin engine fed
  * the same events gives the order the executor must follow.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +27,7 @@ struct fixture {
 	int64_t now;           /* the executor's clock */
 	GPtrArray *calls;      /* what the sinks saw, as text */
 	bool save_fails;
+	int heartbeat_err;     /* what the heartbeat sink returns */
 	bool nest_on_record;   /* a record sink that steps again: a bug */
 };
 
@@ -60,7 +62,24 @@ static int s_speed(void *ud, uint16_t speed)
 static int s_heartbeat(void *ud, uint16_t heartbeat)
 {
 	log_call(ud, g_strdup_printf("heartbeat %u", heartbeat));
-	return 0;
+	return ((struct fixture *)ud)->heartbeat_err;
+}
+
+/* What the executor logged (warnings and messages), as "W text" / "M text",
+ * while a test captures it (else the default writer has it). */
+static GPtrArray *logged;
+
+static GLogWriterOutput capture_log(GLogLevelFlags level, const GLogField *fields,
+				    gsize n_fields, gpointer user_data)
+{
+	if (!logged)
+		return g_log_writer_default(level, fields, n_fields, user_data);
+	for (gsize i = 0; i < n_fields; i++)
+		if (g_strcmp0(fields[i].key, "MESSAGE") == 0)
+			g_ptr_array_add(logged, g_strdup_printf("%c %s",
+				level & G_LOG_LEVEL_WARNING ? 'W' : 'M',
+				(const char *)fields[i].value));
+	return G_LOG_WRITER_HANDLED;
 }
 
 static int s_read_cartridge(void *ud)
@@ -329,13 +348,16 @@ static void test_unsaved_cartridge_never_runs(void **state)
 }
 
 /* The executor's calls of one step, through it alone (no twin). */
-static void step_alone(struct fixture *f, enum engine_event_kind kind, int64_t at_ms)
+static void step_event_alone(struct fixture *f, struct engine_event ev, int64_t at_ms)
 {
-	struct engine_event ev = { .kind = kind };
-
 	ev.time_us = f->now = f->t0 + at_ms * 1000;
 	g_ptr_array_set_size(f->calls, 0);
 	action_executor_step(f->executor, &ev, NULL, NULL);
+}
+
+static void step_alone(struct fixture *f, enum engine_event_kind kind, int64_t at_ms)
+{
+	step_event_alone(f, simple(kind), at_ms);
 }
 
 /* From a fresh fixture: pedal seen up, pen connected, session open, one
@@ -401,6 +423,72 @@ static void test_heartbeat_tick_is_quiet(void **state)
 	assert_string_equal(g_ptr_array_index(f->calls, f->calls->len - 1), "done");
 }
 
+/* Ticks at 200 ms from AT_MS on; the heartbeats they sent. */
+static unsigned ticks(struct fixture *f, int64_t at_ms, unsigned n)
+{
+	unsigned sent = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		step_alone(f, ENGINE_EVENT_TICK, at_ms + 200 * (int64_t)i);
+		for (guint c = 0; c < f->calls->len; c++)
+			sent += g_str_has_prefix(g_ptr_array_index(f->calls, c), "heartbeat");
+	}
+	return sent;
+}
+
+/* A link that refuses heartbeats (a full socket, 5 a second): one warning
+ * when they start to fail, one line with the count when they go again or
+ * the link is gone; the next stall warns afresh. */
+static void test_lost_heartbeats_warned_once_then_counted(void **state)
+{
+	struct fixture *f = *state;
+	unsigned lost;
+	g_autofree char *again = NULL, *gone = NULL, *ended = NULL;
+	struct engine_event disconnected = { .kind = ENGINE_EVENT_PEN_DISCONNECTED };
+
+	logged = g_ptr_array_new_with_free_func(g_free);
+	step_both(f, simple(ENGINE_EVENT_PEDAL_UP), 5, NULL);
+	step_both(f, connected(0x4d2), 10, NULL);
+	f->heartbeat_err = -EAGAIN;
+	lost = ticks(f, 1000, 5);
+	assert_true(lost >= 4);
+	assert_int_equal(logged->len, 1);
+	assert_true(g_str_has_prefix(g_ptr_array_index(logged, 0),
+				     "W Could not write a heartbeat to the pen: "));
+	f->heartbeat_err = 0;
+	assert_true(ticks(f, 2000, 2) >= 1);
+	assert_int_equal(logged->len, 2);
+	again = g_strdup_printf("M %u heartbeats were not sent; they go through again", lost);
+	assert_string_equal(g_ptr_array_index(logged, 1), again);
+	/* Going well: nothing more. */
+	ticks(f, 2400, 3);
+	assert_int_equal(logged->len, 2);
+	/* A second stall warns again; the link lost ends its count. */
+	f->heartbeat_err = -EAGAIN;
+	lost = ticks(f, 3000, 3);
+	assert_int_equal(logged->len, 3);
+	assert_true(g_str_has_prefix(g_ptr_array_index(logged, 2), "W "));
+	f->heartbeat_err = -ENOTCONN;
+	ticks(f, 3600, 1);
+	assert_int_equal(logged->len, 4);
+	gone = g_strdup_printf("M %u heartbeats were not sent; the link is gone", lost);
+	assert_string_equal(g_ptr_array_index(logged, 3), gone);
+	/* A stall the engine ends (the pen disconnected, as the engine learns
+	 * it; its heartbeats stop there): the count is said then, and the
+	 * next link's first refusal is warned of. */
+	f->heartbeat_err = -EAGAIN;
+	lost = ticks(f, 4000, 3);
+	step_event_alone(f, disconnected, 4700);
+	ended = g_strdup_printf("M %u heartbeats were not sent; the link is gone", lost);
+	assert_int_equal(logged->len, 6);
+	assert_string_equal(g_ptr_array_index(logged, 5), ended);
+	step_event_alone(f, connected(0x4d2), 5000);
+	ticks(f, 5200, 2);
+	assert_int_equal(logged->len, 7);
+	assert_true(g_str_has_prefix(g_ptr_array_index(logged, 6), "W "));
+	g_clear_pointer(&logged, g_ptr_array_unref);
+}
+
 /* A sink that steps again would see the engine half-way: it aborts. */
 static void test_nested_step_aborts(void **state)
 {
@@ -433,7 +521,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_momentary_press_is_one_step, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_latched_stop_on_first_edge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_heartbeat_tick_is_quiet, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_heartbeats_warned_once_then_counted,
+						setup, teardown),
 	};
 
+	g_log_set_writer_func(capture_log, NULL, NULL);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

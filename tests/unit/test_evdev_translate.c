@@ -47,9 +47,10 @@ struct expected {
  * "µs since a moment" and the open can be before it. */
 #define T0_US 10000000ull
 
-/* OPEN_US: when the device was opened, relative to T0_US. */
-static void run_opened(int level_at_open, int64_t open_us, const struct step *steps,
-		       const struct expected *expected)
+/* OPEN_US: when the device was opened, relative to T0_US; DEBOUNCE_MS the
+ * depth keys' debounce time. */
+static void run_debounced(int level_at_open, int64_t open_us, uint32_t debounce_ms,
+			  const struct step *steps, const struct expected *expected)
 {
 	static const struct pedal_evdev_keys keys = {
 		.pedal = PEDAL, .depth_down = DEPTH_DOWN, .depth_up = DEPTH_UP,
@@ -58,7 +59,7 @@ static void run_opened(int level_at_open, int64_t open_us, const struct step *st
 	size_t n = 0;
 
 	pedal_evdev_translator_init(&t, &keys, level_at_open,
-				    (uint64_t)((int64_t)T0_US + open_us) * 1000u);
+				    (uint64_t)((int64_t)T0_US + open_us) * 1000u, debounce_ms);
 	for (const struct step *s = steps; s->type != 0xffff; s++) {
 		uint64_t time_us = s->time_us + T0_US;
 		struct input_event ev = {
@@ -78,6 +79,12 @@ static void run_opened(int level_at_open, int64_t open_us, const struct step *st
 		n++;
 	}
 	assert_int_equal(expected[n].time_us, UINT64_MAX); /* a missing event */
+}
+
+static void run_opened(int level_at_open, int64_t open_us, const struct step *steps,
+		       const struct expected *expected)
+{
+	run_debounced(level_at_open, open_us, 0, steps, expected);
 }
 
 /* Opened long before the script: no press falls in the plug's settling. */
@@ -220,6 +227,47 @@ static void test_depth_keys_press_only(void **state)
 	run(0, steps, expected);
 }
 
+/* A depth key's contact bouncing (DebounceMs 15): down again within 15 ms
+ * of going up is the same press, on the press (down, up, down) and on the
+ * release (up, down, up); up for 15 ms or longer, a new press is one. */
+static void test_depth_key_bounce_is_one_press(void **state)
+{
+	const struct step steps[] = {
+		/* a press that bounces: one step */
+		KEY(DEPTH_UP, 1, 1000), KEY(DEPTH_UP, 0, 3000), KEY(DEPTH_UP, 1, 5000),
+		KEY(DEPTH_UP, 0, 9000), KEY(DEPTH_UP, 1, 12000),
+		/* its release bounces: no step */
+		KEY(DEPTH_UP, 0, 300000), KEY(DEPTH_UP, 1, 302000), KEY(DEPTH_UP, 0, 304000),
+		/* the other key is its own: pressed 1 ms later, a step */
+		KEY(DEPTH_DOWN, 1, 305000),
+		/* up exactly 15 ms: a second press of the same key */
+		KEY(DEPTH_UP, 1, 319000), KEY(DEPTH_DOWN, 0, 400000), KEY(DEPTH_UP, 0, 500000),
+		/* up 14.999 ms: still the bounce of that release */
+		KEY(DEPTH_UP, 1, 514999), END,
+	};
+	const struct expected expected[] = {
+		{ PEDAL_EVDEV_DEPTH_UP, 1000 }, { PEDAL_EVDEV_DEPTH_DOWN, 305000 },
+		{ PEDAL_EVDEV_DEPTH_UP, 319000 }, EXPECT_END,
+	};
+
+	(void)state;
+	run_debounced(0, -(int64_t)T0_US, 15, steps, expected);
+}
+
+/* DebounceMs=0: every press of a depth key is a step, however close. */
+static void test_depth_key_undebounced(void **state)
+{
+	const struct step steps[] = {
+		KEY(DEPTH_UP, 1, 1000), KEY(DEPTH_UP, 0, 1500), KEY(DEPTH_UP, 1, 2000), END,
+	};
+	const struct expected expected[] = {
+		{ PEDAL_EVDEV_DEPTH_UP, 1000 }, { PEDAL_EVDEV_DEPTH_UP, 2000 }, EXPECT_END,
+	};
+
+	(void)state;
+	run_debounced(0, -(int64_t)T0_US, 0, steps, expected);
+}
+
 /* Unplugged (libevdev_next_event: -ENODEV): nothing to report here, the
  * device layer reports the pedal lost; the next device starts afresh. */
 static void test_unplug_reports_nothing_and_keeps_state(void **state)
@@ -240,7 +288,7 @@ static void test_no_depth_keys(void **state)
 	struct pedal_evdev_event out;
 
 	(void)state;
-	pedal_evdev_translator_init(&t, &keys, 0, 0);
+	pedal_evdev_translator_init(&t, &keys, 0, 0, 15);
 	assert_false(pedal_evdev_translate(&t, PEDAL_EVDEV_READ_EVENT, &ev, &out));
 	ev.code = KEY_A;
 	assert_false(pedal_evdev_translate(&t, PEDAL_EVDEV_READ_EVENT, &ev, &out));
@@ -261,6 +309,9 @@ int main(void)
 		{ "/evdev/syn-dropped-same-state", test_syn_dropped_same_state_no_edge, NULL, NULL,
 		  NULL },
 		{ "/evdev/depth-keys-press-only", test_depth_keys_press_only, NULL, NULL, NULL },
+		{ "/evdev/depth-key-bounce-is-one-press", test_depth_key_bounce_is_one_press, NULL,
+		  NULL, NULL },
+		{ "/evdev/depth-key-undebounced", test_depth_key_undebounced, NULL, NULL, NULL },
 		{ "/evdev/unplug", test_unplug_reports_nothing_and_keeps_state, NULL, NULL, NULL },
 		{ "/evdev/no-depth-keys", test_no_depth_keys, NULL, NULL, NULL },
 	};
