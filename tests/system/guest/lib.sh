@@ -111,9 +111,11 @@ penctl_as_outsider() { runuser -u "$OUTSIDER" -- timeout 60 penctl "$@"; }
 # Only this scenario's records: those logged after SCENARIO_START_US
 # (CLOCK_MONOTONIC, set by run-scenario.sh), filtered by jq on the record's
 # own fields (journalctl -u UNIT FIELD=x does not AND the two).
-journal_events() {
+journal_events() { journal_events_after "$1" "${SCENARIO_START_US:-0}"; }
+# journal_events_after EVENT AFTER_US: the same, logged after AFTER_US.
+journal_events_after() {
 	journalctl --no-pager -q -o json _SYSTEMD_UNIT=penctld.service 2>/dev/null |
-		jq -c --arg e "$1" --argjson t "${SCENARIO_START_US:-0}" \
+		jq -c --arg e "$1" --argjson t "$2" \
 			'select(.PENCTL_EVENT == $e and (.__MONOTONIC_TIMESTAMP | tonumber) > $t)'
 }
 journal_event_count() { journal_events "$1" | wc -l; }
@@ -121,12 +123,7 @@ journal_count_above() { [ "$(journal_event_count "$1")" -gt "$2" ]; }
 # journal_event_us EVENT AFTER_US: the CLOCK_MONOTONIC time (us) of the first
 # EVENT record penctld logged after AFTER_US (empty: none).  A figure taken
 # from the records is penctld's own time, not the script's polling.
-journal_event_us() {
-	journalctl --no-pager -q -o json _SYSTEMD_UNIT=penctld.service 2>/dev/null |
-		jq -r --arg e "$1" --argjson t "$2" \
-			'select(.PENCTL_EVENT == $e and (.__MONOTONIC_TIMESTAMP | tonumber) > $t)
-			 | .__MONOTONIC_TIMESTAMP' | head -n 1
-}
+journal_event_us() { journal_events_after "$1" "$2" | jq -r .__MONOTONIC_TIMESTAMP | head -n 1; }
 # journal_expect_event EVENT SECONDS [AFTER_COUNT]
 journal_expect_event() {
 	local n=${3:-$(journal_event_count "$1")}
