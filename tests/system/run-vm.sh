@@ -274,6 +274,14 @@ if [ "$status" -eq 1 ]; then
 		echo "(no journal came back; guest console:)"
 		tail -n 60 "$RESULTS/console.log"
 	fi
+	# What the controllers were told and said (scanning, advertising,
+	# connections), for a link that never came: the last of it.
+	if [ -s "$RESULTS/btmon.snoop" ] && command -v btmon >/dev/null; then
+		echo "---- HCI and mgmt trace (tail, without data packets) ----"
+		btmon -C 200 -t -r "$RESULTS/btmon.snoop" 2>/dev/null |
+			grep -E '^[<>@] (HCI|MGMT)' | grep -v -E 'Number of Completed|ACL Data' |
+			sed 's/  */ /g' | tail -n 40
+	fi
 	echo "----"
 	echo "full journal: $RESULTS/journal.json (journalctl --file is not possible: use jq)"
 	echo "guest console: $RESULTS/console.log"
