@@ -106,6 +106,15 @@ bool bluez_error_is(const GError *error, const char *name)
 	       strcmp(remote + strlen("org.bluez.Error."), name) == 0;
 }
 
+bool bluez_error_is_connect_in_progress(const GError *error)
+{
+	if (bluez_error_is(error, "InProgress"))
+		return true;
+	/* strerror(EALREADY) in bluetoothd, whose messages are not localised. */
+	return bluez_error_is(error, "Failed") &&
+	       strstr(error->message, "Operation already in progress") != NULL;
+}
+
 static void managed_objects_done(GObject *source, GAsyncResult *result, gpointer user_data)
 {
 	g_autoptr(GError) error = NULL;

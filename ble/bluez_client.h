@@ -69,3 +69,9 @@ void bluez_client_set_property(struct bluez_client *client, const char *path,
 
 /* Whether error is bluetoothd's org.bluez.Error.<name> (name: "Failed"). */
 bool bluez_error_is(const GError *error, const char *name);
+/* Device1.Connect's "bluetoothd is connecting to it already": 5.66
+ * answers org.bluez.Error.Failed "Operation already in progress" while an
+ * LE connection attempt of its own is pending (device_connect_le(), also
+ * one whose caller has gone), org.bluez.Error.InProgress while another
+ * Connect or profile connect runs. */
+bool bluez_error_is_connect_in_progress(const GError *error);

@@ -487,6 +487,19 @@ static void connect_done(GObject *source, GAsyncResult *result, gpointer user_da
 	link = user_data;
 	link->connect_pending = false;
 	if (!reply) {
+		if (bluez_error_is_connect_in_progress(error)) {
+			/* bluetoothd is connecting to the pen already: an
+			 * attempt an earlier penctld started outlives it (a
+			 * restart, a crash, an upgrade).  It connects on the
+			 * pen's first advertisement and the link then shows
+			 * (ServicesResolved).  Not stale: a Disconnect would
+			 * cancel it, only for the next Connect to start the
+			 * same again.  Ask again after the backoff. */
+			g_message("pen %s: bluetoothd is connecting to it already: waiting for that",
+				  link->address_text);
+			schedule_retry(link);
+			return;
+		}
 		if (!bluez_error_is(error, "AlreadyConnected")) {
 			g_message("pen %s: Connect failed: %s", link->address_text, error->message);
 			reset_stale_connection(link);

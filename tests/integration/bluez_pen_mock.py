@@ -46,6 +46,14 @@ Test helpers, interface org.penctl.PenMock on object "/":
                         services resolve this many ms later (bluetoothd's
                         GATT discovery over a slow link); -1: never (a
                         Connect that said yes to a link that is not there)
+        ConnectInProgress b  bluetoothd holds an LE connection attempt to
+                        the pen that an earlier caller started (5.66
+                        device_connect_le(): att_io pending, its caller
+                        gone): Connect fails at once with
+                        org.bluez.Error.Failed "Operation already in
+                        progress"; Disconnect cancels the attempt (and
+                        answers, the device not being connected);
+                        FinishConnectInProgress connects it
         PairPasskey u   Pair asks the registered agent RequestConfirmation(
                         device, passkey) first and fails with
                         org.bluez.Error.AuthenticationRejected if it refuses
@@ -94,6 +102,11 @@ Test helpers, interface org.penctl.PenMock on object "/":
       How many WriteValue calls on that characteristic were refused with
       org.bluez.Error.InProgress (pending write or QueueWriteErrors).
   SetConnectError(address s, error s)   ('' = Connect works again)
+  FinishConnectInProgress(address s)
+      The attempt of ConnectInProgress connects (the pen advertised): as
+      5.66's att_connect_cb(), the link is up without Connected=true being
+      announced, and the services resolve (ServicesResolved=true).  Nothing
+      if Disconnect cancelled it.
   AddPenService(address s)
       A pen added with PenServiceLate gets its pen service (InterfacesAdded),
       now if connected, else at its next connection.
@@ -494,6 +507,9 @@ def PenConnect(device):
     if pen['connect_error']:
         raise dbus.exceptions.DBusException('connect refused by the mock',
                                             name=pen['connect_error'])
+    if pen['connect_in_progress']:
+        raise dbus.exceptions.DBusException('Operation already in progress',
+                                            name='org.bluez.Error.Failed')
     if _linked(pen):
         raise dbus.exceptions.DBusException('Already Connected',
                                             name='org.bluez.Error.AlreadyConnected')
@@ -525,6 +541,9 @@ def _resolve_later(pen, resolving):
 def PenDisconnect(device):
     pen = pens[device.path]
     pen['journal'].append('Disconnect')
+    if pen['connect_in_progress']:
+        pen['connect_in_progress'] = False
+        return
     if not _linked(pen):
         raise dbus.exceptions.DBusException('Not Connected', name='org.bluez.Error.NotConnected')
     _drop(pen)
@@ -597,6 +616,7 @@ def AddPen(self, adapter, address, name, options):
         'resolve_delay_ms': int(options.get('ResolveDelayMs', 0)),
         'resolving': 0,
         'connect_error': str(options.get('ConnectError', '')),
+        'connect_in_progress': bool(options.get('ConnectInProgress', False)),
         'pair_passkey': int(options['PairPasskey']) if 'PairPasskey' in options else None,
         'acquire_write': bool(options.get('AcquireWrite', False)),
         'acquire_error': str(options.get('AcquireError', '')),
@@ -703,6 +723,18 @@ def GetWriteTimes(_self, address, uuid):
 def SetConnectError(_self, address, error):
     '''Make Connect fail with D-Bus error `error` ('' = succeed).'''
     _pen_by_address(address)['connect_error'] = str(error)
+
+
+@dbus.service.method(PEN_MOCK_IFACE, in_signature='s', out_signature='')
+def FinishConnectInProgress(_self, address):
+    '''The attempt bluetoothd held connects; see the module documentation.'''
+    pen = _pen_by_address(address)
+    if not pen['connect_in_progress']:
+        return
+    pen['connect_in_progress'] = False
+    pen['journal'].append('attempt connected')
+    pen['silent_link'] = True
+    _resolve(pen)
 
 
 @dbus.service.method(PEN_MOCK_IFACE, in_signature='s', out_signature='')

@@ -718,6 +718,22 @@ class PenLinkTest(unittest.TestCase):
         self.assertGreater(waited, 14.0)
         self.wait_for(lambda: self.journal().count('Connect') == 2, timeout=10)
 
+    def test_connect_already_in_progress_is_waited_for_not_cancelled(self):
+        # penctld restarted while its Connect waited for an absent pen:
+        # bluetoothd still holds that attempt and answers the new Connect
+        # "Operation already in progress".  The attempt is not a stale
+        # link: it is left to connect on the pen's first advertisement (no
+        # Disconnect), asked about again after the backoff, and the link it
+        # brings up is set up.
+        self.add_pen(Paired=True, Trusted=True, ConnectInProgress=True)
+        self.start_probe('--address', PEN)
+        self.wait_for(lambda: self.journal().count('Connect') >= 2, timeout=5)
+        self.assertNotIn('Disconnect', self.journal())
+        self.pen_mock().FinishConnectInProgress(PEN)
+        connected = self.wait_event('connected', timeout=10)
+        self.assertTrue(connected['compatible'], connected)
+        self.assertNotIn('Disconnect', self.journal())
+
     def test_drop_of_a_link_not_shown_yet_disconnects_it(self):
         # Dropped while bluetoothd holds a link it has not shown (the
         # settle wait): the link is disconnected now, not left to the
