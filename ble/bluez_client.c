@@ -108,8 +108,6 @@ bool bluez_error_is(const GError *error, const char *name)
 
 bool bluez_error_is_connect_in_progress(const GError *error)
 {
-	if (bluez_error_is(error, "InProgress"))
-		return true;
 	/* strerror(EALREADY) in bluetoothd, whose messages are not localised. */
 	return bluez_error_is(error, "Failed") &&
 	       strstr(error->message, "Operation already in progress") != NULL;

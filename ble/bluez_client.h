@@ -69,9 +69,9 @@ void bluez_client_set_property(struct bluez_client *client, const char *path,
 
 /* Whether error is bluetoothd's org.bluez.Error.<name> (name: "Failed"). */
 bool bluez_error_is(const GError *error, const char *name);
-/* Device1.Connect's "bluetoothd is connecting to it already": 5.66
+/* Device1.Connect's "bluetoothd is connecting to it already" on LE: 5.66
  * answers org.bluez.Error.Failed "Operation already in progress" while an
- * LE connection attempt of its own is pending (device_connect_le(), also
- * one whose caller has gone), org.bluez.Error.InProgress while another
- * Connect or profile connect runs. */
+ * LE connection attempt is pending (device_connect_le(), its att_io: one
+ * whose caller has gone, a Pair's, the adapter's own).  (InProgress comes
+ * from BR/EDR profile connects only: not this.) */
 bool bluez_error_is_connect_in_progress(const GError *error);

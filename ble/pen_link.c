@@ -64,6 +64,7 @@ struct pen_link {
 	guint retry_source;
 	guint settle_source;   /* connected, but not set up yet: give up after a while */
 	bool connect_unseen;   /* Connect said yes, Connected never said true */
+	bool connect_held;     /* bluetoothd connecting already, not cancelled */
 	guint gatt_wait_source; /* resolved, pen service incomplete: grace period */
 	bool gatt_incomplete;  /* reported incompatible for a missing service or characteristic */
 	bool set_up_on_link;   /* READY on the radio link still held (pen_link_facts) */
@@ -433,15 +434,18 @@ static void disconnect_device(struct pen_link *link)
 
 void pen_link_drop(struct pen_link *link, const char *reason)
 {
-	if (link->state == PEN_LINK_IDLE && !link->connect_pending && !link->connect_unseen)
+	if (link->state == PEN_LINK_IDLE && !link->connect_pending && !link->connect_unseen &&
+	    !link->connect_held)
 		return;
 	if (link->device_path && bluez_client_is_up(link->client))
 		disconnect_device(link);
 	if (link->state == PEN_LINK_IDLE && !link->connect_pending) {
-		/* A link bluetoothd connected but has not shown yet (connect_
-		 * done()): the Disconnect ends it; never reported, nothing to
-		 * tell.  The next attempt after the backoff, as for a drop. */
+		/* A link bluetoothd connected but has not shown yet, or its
+		 * own attempt to connect (connect_done()): the Disconnect ends
+		 * it; never reported, nothing to tell.  The next attempt after
+		 * the backoff, as for a drop. */
 		g_info("pen %s: link dropped before it showed: %s", link->address_text, reason);
+		link->connect_held = false;
 		cancel_retry(link);
 		if (link->has_address)
 			schedule_retry(link);
@@ -486,17 +490,22 @@ static void connect_done(GObject *source, GAsyncResult *result, gpointer user_da
 		return;
 	link = user_data;
 	link->connect_pending = false;
+	link->connect_held = false;
 	if (!reply) {
 		if (bluez_error_is_connect_in_progress(error)) {
 			/* bluetoothd is connecting to the pen already: an
 			 * attempt an earlier penctld started outlives it (a
-			 * restart, a crash, an upgrade).  It connects on the
-			 * pen's first advertisement and the link then shows
-			 * (ServicesResolved).  Not stale: a Disconnect would
-			 * cancel it, only for the next Connect to start the
-			 * same again.  Ask again after the backoff. */
+			 * restart, a crash, an upgrade), or its own.  It
+			 * connects on the pen's first advertisement, the link
+			 * then showing (ServicesResolved), or fails after the
+			 * kernel's L2CAP connect timeout (40 s), and the next
+			 * Connect starts one of ours.  Not stale: a Disconnect
+			 * would cancel it only for the next Connect to start
+			 * the same again.  Ask again after the backoff; a drop
+			 * or another pen cancels it (pen_link_drop()). */
 			g_message("pen %s: bluetoothd is connecting to it already: waiting for that",
 				  link->address_text);
+			link->connect_held = true;
 			schedule_retry(link);
 			return;
 		}
@@ -680,6 +689,7 @@ static void link_update(struct pen_link *link)
 		 * left of the wait for it to show. */
 		if (link->connect_unseen)
 			cancel_retry(link);
+		link->connect_held = false;
 		clear_source(&link->settle_source);
 		link->settle_source = g_timeout_add(PEN_LINK_SETTLE_TIMEOUT_MS, settle_timed_out,
 						    link);
@@ -705,7 +715,8 @@ bool pen_link_set_address(struct pen_link *link, const char *address, GError **e
 		return true;
 
 	/* Another pen (or none): the old link ends here. */
-	if (link->state != PEN_LINK_IDLE || link->connect_pending || link->connect_unseen)
+	if (link->state != PEN_LINK_IDLE || link->connect_pending || link->connect_unseen ||
+	    link->connect_held)
 		pen_link_drop(link, "pen changed");
 	cancel_retry(link);
 	backoff_reset(&link->backoff);

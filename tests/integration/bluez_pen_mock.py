@@ -107,6 +107,9 @@ Test helpers, interface org.penctl.PenMock on object "/":
       5.66's att_connect_cb(), the link is up without Connected=true being
       announced, and the services resolve (ServicesResolved=true).  Nothing
       if Disconnect cancelled it.
+  EndConnectInProgress(address s)
+      The attempt of ConnectInProgress fails by itself (the kernel's L2CAP
+      connect timeout, 40 s): the next Connect is an attempt of its own.
   AddPenService(address s)
       A pen added with PenServiceLate gets its pen service (InterfacesAdded),
       now if connected, else at its next connection.
@@ -735,6 +738,15 @@ def FinishConnectInProgress(_self, address):
     pen['journal'].append('attempt connected')
     pen['silent_link'] = True
     _resolve(pen)
+
+
+@dbus.service.method(PEN_MOCK_IFACE, in_signature='s', out_signature='')
+def EndConnectInProgress(_self, address):
+    '''The attempt bluetoothd held fails by itself.'''
+    pen = _pen_by_address(address)
+    if pen['connect_in_progress']:
+        pen['connect_in_progress'] = False
+        pen['journal'].append('attempt failed')
 
 
 @dbus.service.method(PEN_MOCK_IFACE, in_signature='s', out_signature='')

@@ -718,6 +718,25 @@ class PenLinkTest(unittest.TestCase):
         self.assertGreater(waited, 14.0)
         self.wait_for(lambda: self.journal().count('Connect') == 2, timeout=10)
 
+    def change_pen_after_the_first_connect(self, **first_pen):
+        '''PEN (with these mock options) is connected to; once that Connect
+        is answered another pen is chosen: the old one gets a Disconnect and
+        the other is connected.  Returns the other's address.'''
+        other = 'AA:BB:CC:DD:EE:02'
+        self.add_pen(Paired=True, Trusted=True, **first_pen)
+        self.add_pen(other, Paired=True, Trusted=True)
+        self.start_probe('--address', PEN)
+        self.wait_for(lambda: 'Connect' in self.journal(), timeout=5)
+        # The answer reached the link (a second 'address' is answered
+        # after it, in order, by the same main loop).
+        self.command('address ' + PEN)
+        self.wait_event('address_done')
+        self.command('address ' + other)
+        self.wait_for(lambda: 'Disconnect' in self.journal(), timeout=2)
+        connected = self.wait_event('connected', timeout=3)
+        self.assertEqual(connected['address'], other, connected)
+        return other
+
     def test_connect_already_in_progress_is_waited_for_not_cancelled(self):
         # penctld restarted while its Connect waited for an absent pen:
         # bluetoothd still holds that attempt and answers the new Connect
@@ -732,7 +751,30 @@ class PenLinkTest(unittest.TestCase):
         self.pen_mock().FinishConnectInProgress(PEN)
         connected = self.wait_event('connected', timeout=10)
         self.assertTrue(connected['compatible'], connected)
+        self.assertIn('attempt connected', self.journal())
         self.assertNotIn('Disconnect', self.journal())
+
+    def test_connect_in_progress_that_fails_by_itself_is_followed_by_ours(self):
+        # The attempt bluetoothd held ends without a link (the kernel's
+        # L2CAP connect timeout): the next retry's Connect is penctld's
+        # own and links, still without a Disconnect.
+        self.add_pen(Paired=True, Trusted=True, ConnectInProgress=True)
+        self.start_probe('--address', PEN)
+        self.wait_for(lambda: 'Connect' in self.journal(), timeout=5)
+        self.pen_mock().EndConnectInProgress(PEN)
+        connected = self.wait_event('connected', timeout=10)
+        self.assertTrue(connected['compatible'], connected)
+        journal = self.journal()
+        self.assertGreater(journal.index('Connect', journal.index('attempt failed')), 0)
+        self.assertNotIn('Disconnect', journal)
+
+    def test_pen_changed_while_bluetoothd_holds_an_attempt_cancels_it(self):
+        # The attempt bluetoothd holds for the old pen would connect it
+        # later, a link nobody set up: another pen chosen cancels it
+        # (Disconnect), and the new pen is connected.
+        self.change_pen_after_the_first_connect(ConnectInProgress=True)
+        self.pen_mock().FinishConnectInProgress(PEN)
+        self.assertNotIn('attempt connected', self.journal())
 
     def test_drop_of_a_link_not_shown_yet_disconnects_it(self):
         # Dropped while bluetoothd holds a link it has not shown (the
@@ -755,17 +797,7 @@ class PenLinkTest(unittest.TestCase):
     def test_pen_changed_while_a_link_is_not_shown_yet(self):
         # The old pen's link that bluetoothd never showed is disconnected
         # when another pen is chosen, and the new pen is connected at once.
-        other = 'AA:BB:CC:DD:EE:02'
-        self.add_pen(Paired=True, Trusted=True, SilentConnected=True, ResolveDelayMs=-1)
-        self.add_pen(other, Paired=True, Trusted=True)
-        self.start_probe('--address', PEN)
-        self.wait_for(lambda: 'Connect' in self.journal(), timeout=5)
-        self.command('address ' + PEN)
-        self.wait_event('address_done')
-        self.command('address ' + other)
-        self.wait_for(lambda: 'Disconnect' in self.journal(), timeout=2)
-        connected = self.wait_event('connected', timeout=3)
-        self.assertEqual(connected['address'], other)
+        self.change_pen_after_the_first_connect(SilentConnected=True, ResolveDelayMs=-1)
         self.assertFalse(self.pen_mock().IsConnected(PEN))
 
     def test_set_up_failing_on_a_link_that_showed_late_retries_after_the_backoff(self):
