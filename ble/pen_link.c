@@ -714,10 +714,9 @@ bool pen_link_set_address(struct pen_link *link, const char *address, GError **e
 	if (address && *address && link->has_address && bt_address_equal(&parsed, &link->address))
 		return true;
 
-	/* Another pen (or none): the old link ends here. */
-	if (link->state != PEN_LINK_IDLE || link->connect_pending || link->connect_unseen ||
-	    link->connect_held)
-		pen_link_drop(link, "pen changed");
+	/* Another pen (or none): the old link ends here (pen_link_drop() knows
+	 * whether there is one). */
+	pen_link_drop(link, "pen changed");
 	cancel_retry(link);
 	backoff_reset(&link->backoff);
 	link_config_address(link, address, NULL);
