@@ -258,6 +258,19 @@ for s in $SCENARIOS; do
 	esac
 done
 
+# A fault of the guest's kernel is not penctld's, but it can take the stack
+# down with it (seen once: "list_del corruption" in hci_chan_del, in
+# bluetoothd's close(), killed bluetoothd, which Debian's unit does not
+# restart): say so, before any failure's details, whatever the result.
+kernel_faults=$(cat "$RESULTS/console.log" "$RESULTS/journal.txt" 2>/dev/null |
+	grep -E 'kernel BUG at|BUG: |Oops|general protection fault|list_(add|del) corruption' |
+	sed 's/^.*\(kernel BUG at\|BUG: \|Oops\|general protection fault\|list_add corruption\|list_del corruption\)/\1/' |
+	sort -u | head -n 5)
+if [ -n "$kernel_faults" ]; then
+	echo "run-vm: the guest kernel reported a fault (Debian's kernel, not penctld):"
+	printf '%s\n' "$kernel_faults" | sed 's/^/run-vm:   /'
+fi
+
 if [ "$status" -eq 1 ]; then
 	for s in $SCENARIOS; do
 		grep -q "^PASS $s" "$summary" 2>/dev/null && continue
