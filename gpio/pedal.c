@@ -117,12 +117,17 @@ static void line_lost(struct pedal *p, const char *reason)
 {
 	g_autofree char *message = g_strdup_printf("%s: %s", pedal_describe(p), reason);
 
+	/* The loss first, the clean-up after: closing a grabbed input
+	 * device waits out two RCU grace periods in the kernel
+	 * (evdev_release(): the ungrab's and the client's detach's
+	 * synchronize_rcu()), and the STOP the loss causes must not wait
+	 * behind them. */
+	if (p->callbacks.on_lost)
+		p->callbacks.on_lost(message, p->user_data);
 	close_line(p);
 	backoff_reset(&p->backoff);
 	g_clear_pointer(&p->last_failure, g_free);
 	p->hotplug_looked = false;
-	if (p->callbacks.on_lost)
-		p->callbacks.on_lost(message, p->user_data);
 	schedule_retry(p);
 }
 

@@ -39,9 +39,11 @@ static void lost(struct pedal_evdev_watch *w, const char *reason)
 {
 	g_autofree char *message = g_strdup_printf("%s: %s", pedal_evdev_describe(w->dev), reason);
 
-	close_device(w);
+	/* Said before the close, which can wait on the kernel (gpio/pedal.c,
+	 * line_lost()). */
 	if (w->callbacks.on_lost)
 		w->callbacks.on_lost(message, w->user_data);
+	close_device(w);
 }
 
 /* Reads what is pending; false when the device was lost on the way. */

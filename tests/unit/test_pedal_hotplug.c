@@ -40,6 +40,8 @@ static struct script {
 	int hotplug_pipe[2];     /* readable when "udev" has news */
 	unsigned opens;          /* open attempts */
 	bool open_now;
+	const char *reported;    /* the recorder's kinds, to see at a close */
+	bool lost_before_close;  /* the last close came after an 'L' */
 } script;
 
 static void *script_init(const struct penctl_config *config, const char *consumer)
@@ -54,6 +56,7 @@ static void script_close(void *instance)
 	struct script *s = instance;
 
 	if (s->open_now) {
+		s->lost_before_close = s->reported && strchr(s->reported, 'L');
 		close(s->event_pipe[0]);
 		if (s->event_pipe[1] >= 0)
 			close(s->event_pipe[1]);
@@ -333,6 +336,25 @@ static void test_unplug_lost_replug_held(void **state)
 	expect(&r, "RPLUHRP");
 }
 
+/* /safety/lost-before-close: the loss reaches the engine before the
+ * device is closed: closing a grabbed evdev device waits on the kernel
+ * (two RCU grace periods, ~100 ms in the VM), and the STOP must not. */
+static void test_unplug_is_reported_before_the_close(void **state)
+{
+	struct recorder r = { 0 };
+	g_autoptr(PenctlPedal) p = start(&r);
+
+	(void)state;
+	script.reported = r.kinds;
+	queue(PEDAL_DRIVER_EDGE, PEDAL_LEVEL_DOWN);
+	run_for(3 * DEBOUNCE_MS);
+	unplug();
+	run_for(50);
+	expect(&r, "RPLU");
+	assert_false(script.open_now);
+	assert_true(script.lost_before_close);
+}
+
 /* News from udev while the switch is open reopens nothing. */
 static void test_hotplug_news_while_open_is_drained(void **state)
 {
@@ -352,6 +374,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_depth_key_is_one_step, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unplug_lost_replug_held, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unplug_is_reported_before_the_close, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_hotplug_news_while_open_is_drained, setup,
 						teardown),
 	};
