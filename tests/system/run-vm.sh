@@ -195,19 +195,10 @@ if [ -n "$POWER_CUT_ON" ]; then
 	watcher=$!
 fi
 
-# One VM at a time on this host: a guest has two vCPUs under TCG and the
-# host two cores, so a second VM (another checkout's tests, a benchmark)
-# would starve this one's heartbeats and fail its timing assertions for a
-# reason that is not in the code under test.  The lock is the host's, not
-# the checkout's; it is released when this script exits.
-VM_LOCK=${PENCTL_VM_LOCK:-/run/lock/penctld-vm.lock}
-exec 9>"$VM_LOCK" || die "cannot open the VM lock $VM_LOCK"
-if ! flock -n 9; then
-	echo "run-vm: another test VM runs on this host; waiting for it ($VM_LOCK)"
-	wait_start=$(date +%s)
-	flock 9
-	echo "run-vm: waited $(( $(date +%s) - wait_start )) s for the other VM"
-fi
+# One VM at a time on this host (vm-lock.sh); released when this script
+# exits, unless the caller holds it for longer.
+. "$SYSDIR/vm-lock.sh"
+vm_lock_take run-vm || die "no VM lock"
 echo "run-vm: booting $KV for: $SCENARIOS (results in $RESULTS)"
 start=$(date +%s%N)
 if [ -n "$VERBOSE" ]; then

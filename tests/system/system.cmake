@@ -5,7 +5,8 @@
 # Included from tests/CMakeLists.txt (CMAKE_CURRENT_SOURCE_DIR is tests/).
 #
 #   tests/system/setup-host.sh [CACHE]    packages, gpio-sim.ko, initramfs
-#   ctest -L system                       every scenario
+#   tests/system/hold-vm-lock.sh ctest -L system   every scenario, one VM
+#                                         at a time with no other run's between
 #   tests/system/build-debs.sh SRC B/deb  the packages (fixture system/deb)
 #   tests/system/run-vm.sh --debs B/deb S... one VM for scenarios S (by hand)
 #   tests/system/power-cut.sh --debs B/deb --results R   the power-cut test
@@ -51,7 +52,10 @@ set_tests_properties(system/deb PROPERTIES
 function(_penctl_add_system_test name)
 	list(LENGTH ARGN count)
 	# The VM's own hard limit: boot, set-up and the package install, then
-	# 2 min a scenario; ctest allows for waiting on another VM on top.
+	# 2 min a scenario.  ctest's is 2 min more, for run-vm.sh's own work
+	# after the VM, and for a wait for the host's VM lock only when ctest
+	# runs without holding it (make test-system holds it for the whole
+	# suite: hold-vm-lock.sh; by hand, run ctest under it as well).
 	math(EXPR vm_timeout "150 + 120 * ${count}")
 	foreach(_s IN LISTS ARGN)
 		if(_s IN_LIST _penctl_system_apt_scenarios)
