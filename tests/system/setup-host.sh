@@ -2,10 +2,8 @@
 # setup-host.sh [CACHEDIR]   (default: $PENCTL_SYSTEM_CACHE)
 #
 # Prepares everything the whole-system test VM needs, on a Debian 12 host:
-#   - packages: QEMU, Debian's 6.1 kernel image + headers (the guest kernel,
-#     whatever the host itself runs), static busybox, bluez + btvirt, gpiod,
-#     a compiler for the gpio-sim module; systemd-journal-remote, openssl,
-#     ssl-cert and poppler-utils for the clinic server scenario (14);
+#   - packages: tools/install-deps.sh system (QEMU, Debian's 6.1 kernel
+#     image + headers, bluez + btvirt, ...);
 #   - gpio-sim.ko, built out of tree from three files of linux-source-6.1
 #     (Debian's kernel ships without CONFIG_GPIO_SIM);
 #   - the guest initramfs (mkinitramfs.sh).
@@ -23,38 +21,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 LOG="$CACHE/setup.log"
 : >"$LOG"
 
-SUDO=
-[ "$(id -u)" -eq 0 ] || SUDO=sudo
-
-PACKAGES="qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static
-	bluez bluez-test-tools gpiod build-essential kmod xz-utils cpio jq
-	util-linux passwd python3-minimal python3-gi e2fsprogs
-	systemd-journal-remote openssl ssl-cert poppler-utils"
-
-missing_packages() {
-	for p in $PACKAGES; do
-		# dpkg-query's status is "install ok installed" only when fully set up.
-		s=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-		[ "$s" = "install ok installed" ] || printf '%s ' "$p"
-	done
-}
-
 install_packages() {
-	miss=$(missing_packages)
-	if [ -z "$miss" ]; then
-		echo "setup-host: packages present"
-		return
-	fi
-	echo "setup-host: installing $miss"
-	export DEBIAN_FRONTEND=noninteractive
-	# Try without refreshing the lists first: it is fast when they are recent.
-	if ! $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-		--no-install-recommends $miss >>"$LOG" 2>&1; then
-		$SUDO apt-get update -q >>"$LOG" 2>&1 || die "apt-get update failed, see $LOG"
-		$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-			--no-install-recommends $miss >>"$LOG" 2>&1 ||
-			die "apt-get install failed, see $LOG"
-	fi
+	"$HERE/../../tools/install-deps.sh" system || die "installing the test bed's packages failed"
+	echo "setup-host: packages present"
 }
 
 # The guest kernel: Debian 12's 6.1 with its modules, never `uname -r`
