@@ -27,10 +27,14 @@ rc=$?
 [ "$rc" -eq 0 ] || fail "under a holder the taker exited $rc: $out"
 [ "$out" = taken ] || fail "under a holder the taker did not take the lock at once: $out"
 
+# Each holder below says on a FIFO when it has the lock, so that the taker
+# tries only then, however slow the host is.
+mkfifo "$tmp/held"
+
 # 2. Another process holds it: the taker waits, says so, then takes it.
-flock "$PENCTL_VM_LOCK" sleep 2 &
+flock "$PENCTL_VM_LOCK" sh -c "echo held >'$tmp/held'; sleep 1" &
 holder=$!
-sleep 0.5
+timeout 10 sh -c "read _ <'$tmp/held'" || fail "the holder did not say it holds the lock"
 out=$(timeout 10 bash "$tmp/taker.sh" 2>&1)
 rc=$?
 wait "$holder"
@@ -42,11 +46,11 @@ grep -q '^taker: waited [0-9]* s for the other VM$' <<<"$out" ||
 [ "$(tail -n 1 <<<"$out")" = taken ] || fail "the taker did not take the lock after the wait: $out"
 
 # 3. A holder's command runs two takers one after the other (as ctest runs
-#    two groups); an outside taker started in between gets the lock only
-#    when the holder's command has ended, not between its two takers.
-timeout 10 "$SYSDIR/hold-vm-lock.sh" bash -c "bash '$tmp/taker.sh' >/dev/null; sleep 1.5; bash '$tmp/taker.sh' >/dev/null; echo inner-done >>'$tmp/order'" &
+#    two groups); an outside taker that tries between them gets the lock
+#    only when the holder's command has ended.
+timeout 10 "$SYSDIR/hold-vm-lock.sh" bash -c "bash '$tmp/taker.sh' >/dev/null; echo held >'$tmp/held'; sleep 1; bash '$tmp/taker.sh' >/dev/null; echo inner-done >>'$tmp/order'" &
 suite=$!
-sleep 0.5
+timeout 10 sh -c "read _ <'$tmp/held'" || fail "the holder did not say it holds the lock"
 (timeout 10 bash "$tmp/taker.sh" >/dev/null && echo outside-taken >>"$tmp/order") &
 outside=$!
 wait "$suite" "$outside"
