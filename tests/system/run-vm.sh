@@ -200,12 +200,15 @@ fi
 . "$SYSDIR/vm-lock.sh"
 vm_lock_take run-vm || die "no VM lock"
 echo "run-vm: booting $KV for: $SCENARIOS (results in $RESULTS)"
+# --foreground: QEMU stays in this script's process group, so a Ctrl-C at
+# the terminal (make demo, a run by hand) reaches it and ends the VM at once;
+# in timeout's own group it ran on to the hard limit, holding the VM lock.
 start=$(date +%s%N)
 if [ -n "$VERBOSE" ]; then
-	timeout -k 5 "$TIMEOUT" "${qemu[@]}" </dev/null 2>&1 | tee "$RESULTS/console.log"
+	timeout --foreground -k 5 "$TIMEOUT" "${qemu[@]}" </dev/null 2>&1 | tee "$RESULTS/console.log"
 	rc=${PIPESTATUS[0]}
 else
-	timeout -k 5 "$TIMEOUT" "${qemu[@]}" </dev/null >"$RESULTS/console.log" 2>&1
+	timeout --foreground -k 5 "$TIMEOUT" "${qemu[@]}" </dev/null >"$RESULTS/console.log" 2>&1
 	rc=$?
 fi
 elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
