@@ -68,14 +68,14 @@ esac
 # triggers-pending, and were read here as missing, and the install then
 # failed on apt's lock (seen: two fresh-clone `make test`s, one in
 # test-deps while the other's setup-host installed QEMU).  flock works on a
-# file opened for reading, so a user's sudo run shares root's lock file.
+# file opened for reading, so a user's run shares the lock file root made
+# (touch, not a shell redirection: a failed redirection of a special
+# built-in ends a POSIX shell; a clean root may have no /run/lock).
 lock=${PENCTL_INSTALL_DEPS_LOCK:-/run/lock/penctld-install-deps.lock}
-if [ -d "$(dirname "$lock")" ]; then
-	: >>"$lock" 2>/dev/null || true
-	if [ -r "$lock" ]; then
-		exec 8<"$lock"
-		flock 8
-	fi
+touch "$lock" 2>/dev/null || true
+if [ -r "$lock" ]; then
+	exec 8<"$lock"
+	flock 8
 fi
 
 # Installed and configured: "installed", or configured with triggers still
