@@ -80,7 +80,10 @@ KV=$(cat "$CACHE/kernel-version")
 KERNEL=/boot/vmlinuz-$KV
 INITRD=$CACHE/initramfs-$KV.cpio.gz
 GPIOSIM_KO=$CACHE/gpio-sim/$KV/gpio-sim.ko
-for f in "$KERNEL" "$INITRD" "$GPIOSIM_KO"; do
+HERE=$SYSDIR
+. "$SYSDIR/kernel/modules.sh"
+BLUETOOTH_KO=$(patched_bluetooth_ko "$CACHE" "$KV")
+for f in "$KERNEL" "$INITRD" "$GPIOSIM_KO" "$BLUETOOTH_KO"; do
 	[ -r "$f" ] || die "missing $f: run tests/system/setup-host.sh $CACHE"
 done
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: run setup-host.sh"
@@ -151,6 +154,7 @@ PENCTL_BUILD=$BUILD
 PENCTL_STAGE=$STAGE
 PENCTL_DEBS=$DEBS
 PENCTL_GPIOSIM_KO=$GPIOSIM_KO
+PENCTL_BLUETOOTH_KO=$BLUETOOTH_KO
 PENCTL_SCENARIOS="$SCENARIOS"
 PENCTL_SCENARIO_TIMEOUT=$SCENARIO_TIMEOUT
 PENCTL_VM_DEADLINE_S=$((TIMEOUT - COLLECT_S))

@@ -7,6 +7,8 @@
 #   PENCTL_STAGE                     DESTDIR of `cmake --install`, or empty
 #   PENCTL_DEBS                      the .deb files to install, or empty
 #   PENCTL_GPIOSIM_KO                gpio-sim.ko for this kernel
+#   PENCTL_BLUETOOTH_KO              bluetooth.ko for this kernel, with
+#                                    kernel/l2cap-hchan-lifetime.patch
 #   PENCTL_SCENARIOS                 scenario names (scenarios/NAME.sh), in order
 #   PENCTL_SCENARIO_TIMEOUT          seconds per scenario
 #   PENCTL_VM_DEADLINE_S             guest uptime at which the host kills the
@@ -58,7 +60,20 @@ controllers_registered_or_timed_out() {
 	both_controllers_registered || [ "$(hci_command_timeouts)" -gt "$hci_timeouts_before" ]
 }
 
+# Debian's bluetooth.ko rebuilt with the test bed's fix (setup-host.sh),
+# loaded before anything asks for Debian's own; its dependencies are Debian's.
+load_patched_bluetooth() {
+	[ -e /sys/module/bluetooth ] && prepare_failed "bluetooth was loaded before the patched module"
+	local deps
+	deps=$(modinfo -F depends "$PENCTL_BLUETOOTH_KO" | tr ',' ' ')
+	[ -z "$deps" ] || modprobe -a $deps || prepare_failed "modprobe $deps"
+	insmod "$PENCTL_BLUETOOTH_KO" || prepare_failed "insmod $PENCTL_BLUETOOTH_KO"
+	[ "$(cat /sys/module/bluetooth/srcversion)" = "$(modinfo -F srcversion "$PENCTL_BLUETOOTH_KO")" ] ||
+		prepare_failed "the bluetooth module loaded is not $PENCTL_BLUETOOTH_KO"
+}
+
 setup_bluetooth() {
+	load_patched_bluetooth
 	modprobe hci_vhci || prepare_failed "modprobe hci_vhci"
 	# LE-only (-L): dual-mode btvirt once crashed the guest kernel.
 	# Let udev's coldplug finish first: the emulated CPU is scarce.
