@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Sourced by setup-host.sh and run-vm.sh (sh and bash): where the test bed's
 # rebuilt kernel modules live in the cache, keyed by what they are made of.
 # Needs $HERE = tests/system.
