@@ -2,9 +2,9 @@
 # A stress, by hand (not in make test: its name has no number):
 #   tests/system/run-vm.sh --build BUILD --timeout 2400 \
 #     --env ROUNDS=40 --env PENCTL_SCENARIO_TIMEOUT=2000 stress-bluetoothd-restart
-# ROUNDS times: the pen connected (the motor running in MOTOR=1 rounds),
-# `systemctl restart bluetooth`, penctld reconnects.  Stops at the first
-# fault the guest kernel reports (dmesg), saying in which round.
+# ROUNDS times: the pen connected (the motor off), `systemctl restart
+# bluetooth`, penctld reconnects.  Stops at the first fault the guest kernel
+# reports (dmesg), saying in which round.
 . "$PENCTL_GUESTDIR/lib.sh"
 treatment_ready
 worst=0
